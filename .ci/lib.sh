@@ -1,0 +1,99 @@
+# Shared steps for the two README commands (.ci/demo and .ci/test). Each step installs what it
+# needs only when missing and rebuilds only what changed, so a second run is fast.
+# Sourced, not run: expects `set -euo pipefail` and the repository root as the working directory.
+
+SITE=target/site
+PKG=$SITE/pkg
+WASM_PROFILE=wasm-release
+
+log() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+# The wasm-bindgen version the app is built against (the CLI must match it exactly).
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+ensure_wasm_target() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "Installing the wasm32-unknown-unknown target (rustup)"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+# wasm-bindgen-cli from crates.io, at the version in Cargo.lock. Its own lockfile pins a
+# webpki-roots release the registry no longer serves, so if the locked install fails we unpack
+# the crate, move that one pin to the release before it, and install from the unpacked copy.
+ensure_wasm_bindgen() {
+  local want have
+  want=$(wasm_bindgen_version)
+  have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+  [ "$have" = "$want" ] && return 0
+  log "Installing wasm-bindgen-cli $want (cargo install; once per machine)"
+  if cargo install wasm-bindgen-cli --version "$want" --locked; then return 0; fi
+  local src tmp
+  src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/wasm-bindgen-cli-"$want" 2>/dev/null | head -n1)
+  if [ -z "$src" ]; then
+    echo "wasm-bindgen-cli $want source not found in the cargo registry cache" >&2
+    return 1
+  fi
+  tmp=$(mktemp -d)
+  cp -r "$src" "$tmp/cli"
+  (cd "$tmp/cli" && cargo update -p webpki-roots --precise 1.0.10 && cargo install --path . --locked)
+  rm -rf "$tmp"
+}
+
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    log "Installing Chromium from Debian (apt)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium >/dev/null
+  fi
+}
+
+# npm packages for a folder (style/ or e2e/), from its lockfile, when the lockfile changed.
+ensure_npm() {
+  local dir=$1
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    log "Installing npm packages in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+build_css() {
+  ensure_npm style
+  log "Compiling Tailwind CSS (Tailwind v4 CLI)"
+  mkdir -p "$PKG"
+  (cd style && npx --no-install tailwindcss -i main.css -o "../$PKG/app.css" --minify 2>&1 | grep -v '^≈' || true)
+  test -s "$PKG/app.css"
+}
+
+build_wasm() {
+  ensure_wasm_target
+  ensure_wasm_bindgen
+  log "Building the browser bundle (app, hydrate, $WASM_PROFILE)"
+  cargo build -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate --profile "$WASM_PROFILE"
+  local wasm=target/wasm32-unknown-unknown/$WASM_PROFILE/app.wasm
+  if [ ! -f "$PKG/app_bg.wasm" ] || [ "$wasm" -nt "$PKG/app_bg.wasm" ]; then
+    mkdir -p "$PKG"
+    wasm-bindgen --target web --no-typescript --out-dir "$PKG" --out-name app "$wasm"
+    gzip -9 -k -f "$PKG/app_bg.wasm" "$PKG/app.js"
+  fi
+}
+
+build_server() {
+  log "Building the server (release)"
+  cargo build -p server --release
+}
+
+copy_public() {
+  mkdir -p "$SITE"
+  cp -r public/. "$SITE/"
+}
+
+build_all() {
+  build_wasm
+  build_css
+  copy_public
+  build_server
+}

@@ -1,0 +1,223 @@
+//! Clinical dates as FHIR sends them: `2019`, `2019-03`, `2019-03-04` or a full date-time,
+//! kept with their precision, ordered on one time line, and shown the NHS way (`04-Mar-2019`).
+
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+
+/// How much of a date the source recorded. A year-only onset must not be shown as 1 January.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatePrecision {
+    Year,
+    Month,
+    Day,
+    Time,
+}
+
+/// A parsed FHIR `date`, `dateTime` or `instant`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClinicalDate {
+    /// The value exactly as the source sent it.
+    pub value: String,
+    pub precision: DatePrecision,
+    /// Seconds since 1970-01-01T00:00:00Z of the start of the period the value covers
+    /// (local midnight is read as UTC for dates without a time). Used only for ordering.
+    pub sort_key: i64,
+}
+
+/// Why a string is not a FHIR date.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a FHIR date or dateTime: {0:?}")]
+pub struct DateParseError(pub String);
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+impl ClinicalDate {
+    /// Parses `YYYY`, `YYYY-MM`, `YYYY-MM-DD` or `YYYY-MM-DDThh:mm[:ss[.fff]](Z|±hh:mm)`.
+    pub fn parse(value: &str) -> Result<Self, DateParseError> {
+        let err = || DateParseError(value.to_owned());
+        let (date_part, time_part) = match value.split_once('T') {
+            Some((d, t)) => (d, Some(t)),
+            None => (value, None),
+        };
+        let mut fields = date_part.split('-');
+        let year = number(fields.next(), 4, 1, 9999).ok_or_else(err)?;
+        let month = fields.next().map(|m| number(Some(m), 2, 1, 12).ok_or_else(err)).transpose()?;
+        let day = fields.next().map(|d| number(Some(d), 2, 1, 31).ok_or_else(err)).transpose()?;
+        if fields.next().is_some() {
+            return Err(err());
+        }
+        if let (Some(m), Some(d)) = (month, day) {
+            if d > days_in_month(year, m) {
+                return Err(err());
+            }
+        }
+        let days = days_from_civil(year, month.unwrap_or(1), day.unwrap_or(1));
+        let (precision, seconds) = match (month, day, time_part) {
+            (None, None, None) => (DatePrecision::Year, 0),
+            (Some(_), None, None) => (DatePrecision::Month, 0),
+            (Some(_), Some(_), None) => (DatePrecision::Day, 0),
+            (Some(_), Some(_), Some(t)) => (DatePrecision::Time, time_seconds_utc(t).ok_or_else(err)?),
+            _ => return Err(err()),
+        };
+        Ok(Self { value: value.to_owned(), precision, sort_key: days * 86_400 + seconds })
+    }
+
+    /// NHS display form: `04-Mar-2019 14:05`, `04-Mar-2019`, `Mar-2019` or `2019`.
+    /// Times are shown as the source wrote them (its local clock), not converted.
+    pub fn display(&self) -> String {
+        let v = &self.value;
+        let year = &v[..4];
+        let month = || v.get(5..7).and_then(|m| m.parse::<usize>().ok()).map(|m| MONTHS[m - 1]);
+        let day = || v.get(8..10).unwrap_or("");
+        match self.precision {
+            DatePrecision::Year => year.to_owned(),
+            DatePrecision::Month => format!("{}-{year}", month().unwrap_or("")),
+            DatePrecision::Day => format!("{}-{}-{year}", day(), month().unwrap_or("")),
+            DatePrecision::Time => format!(
+                "{}-{}-{year} {}",
+                day(),
+                month().unwrap_or(""),
+                v.get(11..16).unwrap_or("")
+            ),
+        }
+    }
+}
+
+/// Newest first puts the later start first; at the same start the more precise value wins,
+/// so "14:05 on 4 March" sorts above a bare "March".
+impl Ord for ClinicalDate {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.sort_key
+            .cmp(&other.sort_key)
+            .then(self.precision.cmp(&other.precision))
+            .then_with(|| self.value.cmp(&other.value))
+    }
+}
+
+impl PartialOrd for ClinicalDate {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+fn number(field: Option<&str>, width: usize, min: i64, max: i64) -> Option<i64> {
+    let field = field?;
+    if field.len() != width || !field.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = field.parse().ok()?;
+    (min..=max).contains(&n).then_some(n)
+}
+
+/// Seconds into the UTC day (may be negative or past a day: the offset is simply applied).
+fn time_seconds_utc(t: &str) -> Option<i64> {
+    let (clock, offset) = if let Some(clock) = t.strip_suffix('Z') {
+        (clock, 0)
+    } else if let Some(split) = t.rfind(['+', '-']) {
+        let (clock, zone) = t.split_at(split);
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        let (h, m) = zone[1..].split_once(':')?;
+        (clock, sign * (number(Some(h), 2, 0, 14)? * 3600 + number(Some(m), 2, 0, 59)? * 60))
+    } else {
+        // R4 requires a zone with a time; some sources omit it. Read it as UTC rather than lose it.
+        (t, 0)
+    };
+    let clock = clock.split('.').next()?;
+    let mut parts = clock.split(':');
+    let h = number(parts.next(), 2, 0, 23)?;
+    let m = number(parts.next(), 2, 0, 59)?;
+    let s = match parts.next() {
+        Some(s) => number(Some(s), 2, 0, 60)?,
+        None => 0,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(h * 3600 + m * 60 + s - offset)
+}
+
+fn is_leap(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_precision() {
+        for (input, precision, display) in [
+            ("2019", DatePrecision::Year, "2019"),
+            ("2019-03", DatePrecision::Month, "Mar-2019"),
+            ("2019-03-04", DatePrecision::Day, "04-Mar-2019"),
+            ("2019-03-04T14:05:00Z", DatePrecision::Time, "04-Mar-2019 14:05"),
+            ("2019-03-04T14:05:00.123+01:00", DatePrecision::Time, "04-Mar-2019 14:05"),
+            ("2019-12-31T23:59-05:00", DatePrecision::Time, "31-Dec-2019 23:59"),
+            ("2024-02-29", DatePrecision::Day, "29-Feb-2024"),
+            ("2019-03-04T10:00:00", DatePrecision::Time, "04-Mar-2019 10:00"),
+        ] {
+            let d = ClinicalDate::parse(input).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(d.precision, precision, "{input}");
+            assert_eq!(d.display(), display, "{input}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_date() {
+        for input in [
+            "", "19", "2019-3", "2019-13", "2019-02-30", "2023-02-29", "2019-03-04T", "2019-03-04T25:00:00Z",
+            "2019-03-04T10:00:00+1", "03/04/2019", "2019-03-04-01", "abcd", "2019T10:00:00Z",
+        ] {
+            assert!(ClinicalDate::parse(input).is_err(), "{input:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn sort_key_is_utc_seconds() {
+        assert_eq!(ClinicalDate::parse("1970-01-01").unwrap().sort_key, 0);
+        assert_eq!(ClinicalDate::parse("1970-01-02T00:00:00Z").unwrap().sort_key, 86_400);
+        assert_eq!(ClinicalDate::parse("2000-03-01").unwrap().sort_key, 951_868_800);
+        assert_eq!(ClinicalDate::parse("1969-12-31").unwrap().sort_key, -86_400);
+    }
+
+    #[test]
+    fn offsets_are_applied_when_ordering() {
+        let london = ClinicalDate::parse("2020-06-01T10:00:00+01:00").unwrap();
+        let utc = ClinicalDate::parse("2020-06-01T09:30:00Z").unwrap();
+        assert!(utc > london, "09:30Z is later than 10:00+01:00 (09:00Z)");
+    }
+
+    #[test]
+    fn partial_dates_sort_at_the_start_of_their_period_and_below_precise_ones() {
+        let mut dates: Vec<ClinicalDate> = ["2019", "2019-03-04T14:05:00Z", "2019-03", "2018-12-31", "2019-03-04"]
+            .iter()
+            .map(|v| ClinicalDate::parse(v).unwrap())
+            .collect();
+        dates.sort_by(|a, b| b.cmp(a));
+        let order: Vec<&str> = dates.iter().map(|d| d.value.as_str()).collect();
+        assert_eq!(order, ["2019-03-04T14:05:00Z", "2019-03-04", "2019-03", "2019", "2018-12-31"]);
+    }
+}

@@ -1,0 +1,38 @@
+//! The NHS number search form. A plain GET form, so it works before (and without) the wasm
+//! bundle; once hydrated the router handles it without a full page load.
+
+use crate::ids;
+use leptos::prelude::*;
+use leptos_router::components::Form;
+
+#[component]
+pub fn LookupForm(
+    /// What to show in the box, e.g. the number just looked up.
+    #[prop(into, optional)]
+    value: String,
+) -> impl IntoView {
+    view! {
+        <Form method="GET" action="/record" attr:data-testid=ids::LOOKUP_FORM attr:class="flex flex-wrap items-end gap-3">
+            <div class="flex flex-col">
+                <label for="nhs" class="text-sm font-medium">"NHS number"</label>
+                <input
+                    id="nhs"
+                    name="nhs"
+                    data-testid=ids::NHS_INPUT
+                    type="text"
+                    inputmode="numeric"
+                    autocomplete="off"
+                    placeholder="e.g. 943 476 5919"
+                    value=value
+                    class="mt-1 w-56 rounded border-2 border-slate-700 px-3 py-2 font-mono text-lg focus:outline-none focus:ring-4 focus:ring-yellow-400"
+                />
+            </div>
+            <button
+                type="submit"
+                class="rounded bg-green-700 px-4 py-2 font-semibold text-white hover:bg-green-800 focus:outline-none focus:ring-4 focus:ring-yellow-400"
+            >
+                "Look up"
+            </button>
+        </Form>
+    }
+}

@@ -1,0 +1,109 @@
+//! The merged timeline, newest first, with a filter by source organisation. The filter runs in
+//! the browser, so it only responds once the wasm bundle has hydrated the page.
+
+use crate::ids;
+use crate::model::{SourceReport, SourceStatus, TimelineEntry};
+use leptos::prelude::*;
+use std::sync::Arc;
+
+#[component]
+pub fn Timeline(entries: Vec<TimelineEntry>, sources: Vec<SourceReport>) -> impl IntoView {
+    let entries = Arc::new(entries);
+    let sources = Arc::new(sources);
+    let selected = RwSignal::new(None::<String>);
+
+    let chips = {
+        let entries = entries.clone();
+        let answered = sources.iter().filter(|s| s.status == SourceStatus::Ok).cloned();
+        let all = std::iter::once((None, "All sources".to_owned(), entries.len()));
+        let each = answered.map(|s| {
+            let count = entries.iter().filter(|e| e.source_id == s.id).count();
+            (Some(s.id), s.name, count)
+        });
+        all.chain(each)
+            .map(|(id, name, count)| view! { <FilterChip id name count selected /> })
+            .collect_view()
+    };
+
+    let rows = move || {
+        let choice = selected.get();
+        entries
+            .iter()
+            .filter(|e| choice.as_ref().is_none_or(|id| &e.source_id == id))
+            .map(|e| view! { <TimelineRow entry=e.clone() source_name=source_name(&sources, &e.source_id) /> })
+            .collect_view()
+    };
+
+    view! {
+        <section class="mt-6">
+            <div class="flex flex-wrap items-center gap-2" role="group" aria-label="Filter by source">
+                {chips}
+            </div>
+            <table data-testid=ids::TIMELINE class="mt-3 w-full border-collapse bg-white text-left text-sm shadow">
+                <thead class="bg-slate-200">
+                    <tr>
+                        <th scope="col" class="px-3 py-2">"Date"</th>
+                        <th scope="col" class="px-3 py-2">"Type"</th>
+                        <th scope="col" class="px-3 py-2">"Description"</th>
+                        <th scope="col" class="px-3 py-2">"Source"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-200">{rows}</tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn FilterChip(id: Option<String>, name: String, count: usize, selected: RwSignal<Option<String>>) -> impl IntoView {
+    let wire_id = id.clone().unwrap_or_else(|| "all".to_owned());
+    let is_active = {
+        let id = id.clone();
+        move || selected.with(|s| *s == id)
+    };
+    let class = {
+        let is_active = is_active.clone();
+        move || {
+            if is_active() {
+                "rounded-full border-2 border-[#005eb8] bg-[#005eb8] px-3 py-1 text-sm font-semibold text-white"
+            } else {
+                "rounded-full border-2 border-[#005eb8] bg-white px-3 py-1 text-sm font-semibold text-[#005eb8] hover:bg-blue-50"
+            }
+        }
+    };
+    view! {
+        <button
+            type="button"
+            data-testid=ids::SOURCE_FILTER
+            data-source-id=wire_id
+            aria-pressed=move || is_active().to_string()
+            class=class
+            on:click=move |_| selected.set(id.clone())
+        >
+            {format!("{name} ({count})")}
+        </button>
+    }
+}
+
+#[component]
+fn TimelineRow(entry: TimelineEntry, source_name: String) -> impl IntoView {
+    let date = entry.date.as_ref().map(|d| d.display()).unwrap_or_else(|| "Date not recorded".to_owned());
+    view! {
+        <tr data-testid=ids::TIMELINE_ROW data-source-id=entry.source_id.clone() data-category=format!("{:?}", entry.category)>
+            <td class="whitespace-nowrap px-3 py-2 align-top font-mono">{date}</td>
+            <td class="px-3 py-2 align-top">{entry.category.label()}</td>
+            <td class="px-3 py-2 align-top">
+                <span class="font-medium">{entry.title.clone()}</span>
+                {entry.detail.clone().map(|d| view! { <span class="text-slate-700">" — " {d}</span> })}
+                {entry.status.clone().map(|s| view! {
+                    <span class="ml-2 rounded bg-slate-100 px-1 text-xs text-slate-700">{s}</span>
+                })}
+            </td>
+            <td class="px-3 py-2 align-top">{source_name}</td>
+        </tr>
+    }
+}
+
+fn source_name(sources: &[SourceReport], id: &str) -> String {
+    sources.iter().find(|s| s.id == id).map(|s| s.name.clone()).unwrap_or_else(|| id.to_owned())
+}

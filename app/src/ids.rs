@@ -1,0 +1,40 @@
+//! Stable element hooks (`data-testid` values) shared by the components and the browser tests
+//! in `e2e/` (mirrored in `e2e/tests/ids.ts`; a unit test keeps the two in step).
+
+pub const LOOKUP_FORM: &str = "lookup-form";
+pub const NHS_INPUT: &str = "nhs-number-input";
+pub const LOOKUP_ERROR: &str = "lookup-error";
+pub const DEMO_PATIENTS: &str = "demo-patients";
+pub const PATIENT_BANNER: &str = "patient-banner";
+pub const SOURCE_STATUS: &str = "source-status";
+pub const NO_RECORD: &str = "no-record";
+pub const TIMELINE: &str = "timeline";
+pub const TIMELINE_ROW: &str = "timeline-row";
+pub const SOURCE_FILTER: &str = "source-filter";
+pub const APP_ROOT: &str = "app-root";
+
+/// Every id above, for the consistency test.
+pub const ALL: [&str; 11] = [
+    LOOKUP_FORM,
+    NHS_INPUT,
+    LOOKUP_ERROR,
+    DEMO_PATIENTS,
+    PATIENT_BANNER,
+    SOURCE_STATUS,
+    NO_RECORD,
+    TIMELINE,
+    TIMELINE_ROW,
+    SOURCE_FILTER,
+    APP_ROOT,
+];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn browser_tests_use_the_same_ids() {
+        let ts = include_str!("../../e2e/tests/ids.ts");
+        for id in super::ALL {
+            assert!(ts.contains(&format!("'{id}'")), "e2e/tests/ids.ts lacks '{id}'");
+        }
+    }
+}

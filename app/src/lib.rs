@@ -1,0 +1,30 @@
+//! The shared care record viewer's user interface and its server-function boundary.
+//!
+//! Compiled twice: with `ssr` into the server (rendering pages, running server functions) and
+//! with `hydrate` to WebAssembly for the browser. Nothing here does I/O of its own.
+//!
+//! - [`nhs_number`]: parsing and checking NHS numbers.
+//! - [`clinical_date`]: FHIR dates with their precision, ordered and displayed.
+//! - [`model`]: the record shared by pages and the JSON API.
+//! - [`api`]: server functions and the service trait the server implements.
+//! - [`shell`], [`pages`], [`components`]: what the browser shows.
+//! - [`ids`]: element hooks shared with the browser tests.
+
+pub mod api;
+pub mod clinical_date;
+pub mod components;
+pub mod ids;
+pub mod model;
+pub mod nhs_number;
+pub mod pages;
+pub mod shell;
+
+pub use shell::{shell, App};
+
+/// Browser entry point: attaches the wasm app to the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

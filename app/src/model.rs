@@ -1,0 +1,228 @@
+//! The shared record model: what the server sends the browser and the JSON API for one
+//! patient lookup. Plain data, no I/O; the server builds it, components and API clients read it.
+
+use crate::clinical_date::ClinicalDate;
+use crate::nhs_number::NhsNumber;
+use serde::{Deserialize, Serialize};
+
+/// The kind of organisation a source belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    Gp,
+    Acute,
+    MentalHealth,
+    SocialCare,
+}
+
+impl SourceKind {
+    pub const ALL: [SourceKind; 4] = [Self::Gp, Self::Acute, Self::MentalHealth, Self::SocialCare];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Gp => "GP practice",
+            Self::Acute => "Acute hospital",
+            Self::MentalHealth => "Mental health",
+            Self::SocialCare => "Social care",
+        }
+    }
+
+    /// The wire name, as in config files and JSON (`mental-health`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gp => "gp",
+            Self::Acute => "acute",
+            Self::MentalHealth => "mental-health",
+            Self::SocialCare => "social-care",
+        }
+    }
+}
+
+/// What one source answered for this lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceStatus {
+    /// The source knows the patient and returned their record.
+    Ok,
+    /// The source answered and does not know this NHS number.
+    NotFound,
+    /// The source did not answer within its deadline.
+    TimedOut,
+    /// The source failed: unreachable, an HTTP error, or a reply that is not FHIR.
+    Error,
+}
+
+impl SourceStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Ok => "Answered",
+            Self::NotFound => "Not known there",
+            Self::TimedOut => "Failed: timed out",
+            Self::Error => "Failed",
+        }
+    }
+
+    pub fn is_failure(self) -> bool {
+        matches!(self, Self::TimedOut | Self::Error)
+    }
+}
+
+/// One source's part in a lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceReport {
+    pub id: String,
+    pub name: String,
+    pub kind: SourceKind,
+    pub status: SourceStatus,
+    pub latency_ms: u64,
+    pub entry_count: usize,
+    /// Resources the source sent that could not be read (each is skipped, never the whole source).
+    pub skipped_count: usize,
+    /// Why a source failed, in words safe to show staff (no patient data).
+    pub message: Option<String>,
+}
+
+/// Broad clinical grouping of a timeline entry, used for filtering and labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    Encounter,
+    Problem,
+    Allergy,
+    Medication,
+    Observation,
+    Procedure,
+    Immunisation,
+    Report,
+    Document,
+    CarePlan,
+    Alert,
+    Episode,
+}
+
+impl Category {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Encounter => "Encounter",
+            Self::Problem => "Problem",
+            Self::Allergy => "Allergy",
+            Self::Medication => "Medication",
+            Self::Observation => "Observation",
+            Self::Procedure => "Procedure",
+            Self::Immunisation => "Immunisation",
+            Self::Report => "Report",
+            Self::Document => "Document",
+            Self::CarePlan => "Care plan",
+            Self::Alert => "Alert",
+            Self::Episode => "Episode of care",
+        }
+    }
+}
+
+/// One row of the merged timeline, with its provenance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// The clinically meaningful date (see docs in `server::fhir::normalise`); `None` if the
+    /// source gave none, and such entries sort last.
+    pub date: Option<ClinicalDate>,
+    pub category: Category,
+    pub title: String,
+    /// A short qualifier such as a value with units or a dose.
+    pub detail: Option<String>,
+    /// The resource's own status (`active`, `finished`, ...), when it has one.
+    pub status: Option<String>,
+    pub source_id: String,
+    pub resource_type: String,
+    pub resource_id: String,
+}
+
+/// Who the sources say the patient is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Demographics {
+    pub family: Option<String>,
+    pub given: Vec<String>,
+    pub prefix: Option<String>,
+    pub birth_date: Option<ClinicalDate>,
+    pub gender: Option<String>,
+    /// The source these details were taken from.
+    pub source_id: String,
+}
+
+impl Demographics {
+    /// NHS display form: `SMITH, Jane (Mrs)`; unknown parts read "Not Known".
+    pub fn display_name(&self) -> String {
+        let family = self.family.as_deref().map(str::to_uppercase);
+        let given = (!self.given.is_empty()).then(|| self.given.join(" "));
+        let mut name = match (family, given) {
+            (Some(f), Some(g)) => format!("{f}, {g}"),
+            (Some(f), None) => f,
+            (None, Some(g)) => g,
+            (None, None) => "Not Known".to_owned(),
+        };
+        if let Some(prefix) = &self.prefix {
+            name.push_str(&format!(" ({prefix})"));
+        }
+        name
+    }
+}
+
+/// Everything one lookup found: each source's answer and the merged timeline, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientRecord {
+    pub nhs_number: NhsNumber,
+    pub demographics: Option<Demographics>,
+    pub sources: Vec<SourceReport>,
+    pub entries: Vec<TimelineEntry>,
+    /// When the portal finished asking the sources (RFC 3339, UTC).
+    pub retrieved_at: String,
+}
+
+impl PatientRecord {
+    /// True when at least one source answered and knows the patient.
+    pub fn found(&self) -> bool {
+        self.sources.iter().any(|s| s.status == SourceStatus::Ok)
+    }
+
+    pub fn source(&self, id: &str) -> Option<&SourceReport> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+}
+
+/// A synthetic patient offered on the demo search page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoPatient {
+    pub nhs_number: NhsNumber,
+    /// A short description of what makes this patient worth trying.
+    pub label: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demographics(family: Option<&str>, given: &[&str], prefix: Option<&str>) -> Demographics {
+        Demographics {
+            family: family.map(str::to_owned),
+            given: given.iter().map(|g| g.to_string()).collect(),
+            prefix: prefix.map(str::to_owned),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn names_follow_the_nhs_convention() {
+        assert_eq!(demographics(Some("Smith"), &["Jane"], Some("Mrs")).display_name(), "SMITH, Jane (Mrs)");
+        assert_eq!(demographics(Some("O'Brien"), &["Siobhán", "Mary"], None).display_name(), "O'BRIEN, Siobhán Mary");
+        assert_eq!(demographics(None, &[], None).display_name(), "Not Known");
+    }
+
+    #[test]
+    fn wire_names_are_kebab_case() {
+        assert_eq!(serde_json::to_string(&SourceKind::MentalHealth).unwrap(), "\"mental-health\"");
+        assert_eq!(serde_json::to_string(&SourceStatus::NotFound).unwrap(), "\"not-found\"");
+        assert_eq!(serde_json::to_string(&Category::CarePlan).unwrap(), "\"care-plan\"");
+        for kind in SourceKind::ALL {
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{}\"", kind.as_str()));
+        }
+    }
+}

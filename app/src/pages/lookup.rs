@@ -1,0 +1,51 @@
+//! The search page: an NHS number box and, in demo mode, synthetic patients to try.
+
+use crate::api::demo_patients;
+use crate::components::LookupForm;
+use crate::ids;
+use crate::model::DemoPatient;
+use leptos::prelude::*;
+
+#[component]
+pub fn LookupPage() -> impl IntoView {
+    let demo = Resource::new(|| (), |_| demo_patients());
+    view! {
+        <h1 class="text-2xl font-semibold">"Look up a patient"</h1>
+        <p class="mt-1 text-slate-700">
+            "Enter the patient's NHS number to see what their GP, hospital, mental health and social care records hold."
+        </p>
+        <div class="mt-4 rounded bg-white p-4 shadow"><LookupForm /></div>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match demo.await {
+                    Ok(patients) if !patients.is_empty() => view! { <DemoPatients patients /> }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DemoPatients(patients: Vec<DemoPatient>) -> impl IntoView {
+    view! {
+        <section data-testid=ids::DEMO_PATIENTS class="mt-6 rounded border-l-4 border-amber-500 bg-amber-50 p-4">
+            <h2 class="font-semibold">"Demo mode: synthetic patients to try"</h2>
+            <ul class="mt-2 space-y-1">
+                {patients
+                    .into_iter()
+                    .map(|p| {
+                        let href = format!("/record?nhs={}", p.nhs_number.as_digits());
+                        view! {
+                            <li>
+                                <a class="font-mono text-[#005eb8] underline" href=href>{p.nhs_number.formatted()}</a>
+                                " — "
+                                {p.label}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+    }
+}

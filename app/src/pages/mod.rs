@@ -1,0 +1,9 @@
+//! Routed pages: each reads its parameters, asks a server function, and hands data to components.
+
+mod lookup;
+mod not_found;
+mod record;
+
+pub use lookup::LookupPage;
+pub use not_found::NotFound;
+pub use record::RecordPage;

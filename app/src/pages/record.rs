@@ -1,0 +1,82 @@
+//! The record page: looks up the NHS number in the query string and shows the banner, each
+//! source's answer and the merged timeline, or a clear reason why there is nothing to show.
+
+use crate::api::{get_record, LookupError};
+use crate::components::{LookupForm, PatientBanner, SourceStatusList, Timeline};
+use crate::ids;
+use crate::model::PatientRecord;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn RecordPage() -> impl IntoView {
+    let query = use_query_map();
+    let typed = move || query.read().get("nhs").unwrap_or_default();
+    let record = Resource::new(typed, get_record);
+
+    view! {
+        <div class="rounded bg-white p-4 shadow"><LookupForm value=typed() /></div>
+        <Suspense fallback=|| view! { <p class="mt-6 text-slate-700" role="status">"Asking the sources…"</p> }>
+            {move || Suspend::new(async move {
+                match record.await {
+                    Ok(record) if record.found() => view! { <Found record /> }.into_any(),
+                    Ok(record) => view! { <NotFound record /> }.into_any(),
+                    Err(error) => view! { <LookupFailed error typed=typed() /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Found(record: PatientRecord) -> impl IntoView {
+    view! {
+        <div class="mt-6">
+            <PatientBanner record=record.clone() />
+            <div class="rounded-b bg-white p-4 shadow">
+                <h2 class="sr-only">"Sources"</h2>
+                <SourceStatusList sources=record.sources.clone() />
+                <p class="mt-2 text-xs text-slate-600">{format!("Retrieved at {}", record.retrieved_at)}</p>
+            </div>
+            <Timeline entries=record.entries sources=record.sources />
+        </div>
+    }
+}
+
+#[component]
+fn NotFound(record: PatientRecord) -> impl IntoView {
+    let failed = record.sources.iter().filter(|s| s.status.is_failure()).count();
+    view! {
+        <section data-testid=ids::NO_RECORD class="mt-6 rounded bg-white p-4 shadow">
+            <h1 class="text-xl font-semibold">{format!("No record found for NHS number {}", record.nhs_number)}</h1>
+            <p class="mt-1 text-slate-700">
+                {if failed > 0 {
+                    format!("{failed} source(s) could not be asked, so a record may still exist there. Each source's answer:")
+                } else {
+                    "No source holds a record for this NHS number. Each source's answer:".to_owned()
+                }}
+            </p>
+            <div class="mt-3"><SourceStatusList sources=record.sources /></div>
+        </section>
+    }
+}
+
+#[component]
+fn LookupFailed(error: LookupError, typed: String) -> impl IntoView {
+    let (heading, detail) = match &error {
+        LookupError::InvalidNhsNumber(_) if typed.trim().is_empty() => {
+            ("Enter an NHS number".to_owned(), "No source was asked.".to_owned())
+        }
+        LookupError::InvalidNhsNumber(reason) => (
+            format!("“{}” is not a valid NHS number", typed.trim()),
+            format!("{reason} No source was asked."),
+        ),
+        other => ("The record could not be retrieved".to_owned(), other.to_string()),
+    };
+    view! {
+        <section data-testid=ids::LOOKUP_ERROR role="alert" class="mt-6 rounded border-l-4 border-red-700 bg-red-50 p-4">
+            <h1 class="text-lg font-semibold text-red-800">{heading}</h1>
+            <p class="mt-1">{detail}</p>
+        </section>
+    }
+}

@@ -1,0 +1,280 @@
+//! The portal's one configuration struct: loaded once from TOML, validated with messages that
+//! name the offending key, and never changed afterwards.
+
+use app::model::{DemoPatient, SourceKind};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use url::Url;
+
+/// The built-in demo configuration (`server/config/demo.toml`).
+pub const DEMO_TOML: &str = include_str!("../config/demo.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub portal: PortalConfig,
+    pub sources: Vec<SourceConfig>,
+    /// Patients listed on the search page; filled by demo mode, never read from a file.
+    #[serde(skip)]
+    pub demo_patients: Vec<DemoPatient>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PortalConfig {
+    /// Where the portal listens (overridden by `--addr`).
+    pub addr: SocketAddr,
+    /// The built browser assets: `pkg/app.js`, `pkg/app_bg.wasm`, `pkg/app.css`, public files.
+    pub site_root: PathBuf,
+    /// Ceiling for one lookup across all sources, in milliseconds.
+    pub lookup_timeout_ms: u64,
+}
+
+impl Default for PortalConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            site_root: PathBuf::from("target/site"),
+            lookup_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// One organisation's FHIR R4 API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Short stable identifier (`[a-z0-9-]`), used in the API and audit.
+    pub id: String,
+    /// Organisation name shown to staff.
+    pub name: String,
+    pub kind: SourceKind,
+    /// FHIR base URL, e.g. `https://fhir.example.nhs.uk/R4`.
+    pub base_url: Url,
+    /// Deadline for everything asked of this source in one lookup.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Resource types searched by `?patient=`; defaults to the clinical types the timeline shows.
+    #[serde(default = "default_resource_types")]
+    pub resource_types: Vec<String>,
+    /// `_count` asked for on each search page.
+    #[serde(default = "default_page_size")]
+    pub page_size: u32,
+    /// Most pages followed per resource type; more is reported, never silently dropped.
+    #[serde(default = "default_max_pages")]
+    pub max_pages: u32,
+    /// Most requests in flight to this source at once, within one lookup.
+    #[serde(default = "default_max_concurrent_requests")]
+    pub max_concurrent_requests: usize,
+    /// Largest response body accepted, in bytes.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+}
+
+fn default_timeout_ms() -> u64 {
+    5_000
+}
+fn default_page_size() -> u32 {
+    100
+}
+fn default_max_pages() -> u32 {
+    50
+}
+fn default_max_concurrent_requests() -> usize {
+    6
+}
+fn default_max_body_bytes() -> usize {
+    16 * 1024 * 1024
+}
+
+/// Resource types searched when a source names none.
+pub const DEFAULT_RESOURCE_TYPES: [&str; 13] = [
+    "AllergyIntolerance",
+    "Condition",
+    "MedicationRequest",
+    "MedicationStatement",
+    "Immunization",
+    "Observation",
+    "DiagnosticReport",
+    "Procedure",
+    "Encounter",
+    "EpisodeOfCare",
+    "DocumentReference",
+    "CarePlan",
+    "Flag",
+];
+
+fn default_resource_types() -> Vec<String> {
+    DEFAULT_RESOURCE_TYPES.iter().map(|s| s.to_string()).collect()
+}
+
+impl SourceConfig {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+
+    /// True when this source is to be served by the built-in demo source (port 0).
+    pub fn wants_demo_source(&self) -> bool {
+        self.base_url.port() == Some(0)
+    }
+}
+
+impl PortalConfig {
+    pub fn lookup_timeout(&self) -> Duration {
+        Duration::from_millis(self.lookup_timeout_ms)
+    }
+}
+
+/// Why a configuration cannot be used. Each message names the file and key to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path} is not valid: {message}")]
+    Parse { path: String, message: String },
+    #[error("config file {path} has {} problem(s):\n  - {}", problems.len(), problems.join("\n  - "))]
+    Invalid { path: String, problems: Vec<String> },
+}
+
+/// Whether the config drives demo mode (port-0 sources allowed) or real sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Demo,
+    Live,
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path, mode: Mode) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        Self::from_toml(&text, &path.display().to_string(), mode)
+    }
+
+    /// The built-in demo configuration.
+    pub fn demo() -> Result<Self, ConfigError> {
+        Self::from_toml(DEMO_TOML, "<built-in demo.toml>", Mode::Demo)
+    }
+
+    /// Parses and validates TOML text; `origin` names it in error messages.
+    pub fn from_toml(text: &str, origin: &str, mode: Mode) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_owned(),
+            message: e.to_string(),
+        })?;
+        let problems = config.problems(mode);
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError::Invalid { path: origin.to_owned(), problems })
+        }
+    }
+
+    fn problems(&self, mode: Mode) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.sources.is_empty() {
+            problems.push("no [[sources]] are configured".to_owned());
+        }
+        if self.portal.lookup_timeout_ms == 0 {
+            problems.push("portal.lookup_timeout_ms must be more than 0".to_owned());
+        }
+        for (i, s) in self.sources.iter().enumerate() {
+            let at = format!("sources[{i}] (id {:?})", s.id);
+            if s.id.is_empty() || !s.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+                problems.push(format!("{at}: id must be lower-case letters, digits and '-'"));
+            }
+            if self.sources[..i].iter().any(|o| o.id == s.id) {
+                problems.push(format!("{at}: id is used by an earlier source"));
+            }
+            if s.name.trim().is_empty() {
+                problems.push(format!("{at}: name must not be empty"));
+            }
+            if !matches!(s.base_url.scheme(), "http" | "https") || s.base_url.host().is_none() {
+                problems.push(format!("{at}: base_url must be an http(s) URL with a host"));
+            }
+            if s.wants_demo_source() && mode == Mode::Live {
+                problems.push(format!("{at}: base_url port 0 (a built-in demo source) is only allowed in demo mode"));
+            }
+            if !(1..=120_000).contains(&s.timeout_ms) {
+                problems.push(format!("{at}: timeout_ms must be between 1 and 120000"));
+            }
+            if !(1..=1000).contains(&s.page_size) {
+                problems.push(format!("{at}: page_size must be between 1 and 1000"));
+            }
+            if !(1..=64).contains(&s.max_concurrent_requests) {
+                problems.push(format!("{at}: max_concurrent_requests must be between 1 and 64"));
+            }
+            if s.max_pages == 0 {
+                problems.push(format!("{at}: max_pages must be at least 1"));
+            }
+            if s.max_body_bytes < 1024 {
+                problems.push(format!("{at}: max_body_bytes must be at least 1024"));
+            }
+            for t in &s.resource_types {
+                if t.is_empty() || !t.starts_with(|c: char| c.is_ascii_uppercase()) || !t.chars().all(|c| c.is_ascii_alphabetic()) {
+                    problems.push(format!("{at}: resource_types entry {t:?} is not a FHIR resource type name"));
+                }
+            }
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ONE_SOURCE: &str = r#"
+        [[sources]]
+        id = "gp"
+        name = "A practice"
+        kind = "gp"
+        base_url = "https://fhir.example.org/R4"
+    "#;
+
+    #[test]
+    fn the_built_in_demo_config_is_valid() {
+        let config = Config::demo().unwrap();
+        assert_eq!(config.sources.len(), 4);
+        let kinds: Vec<_> = config.sources.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds, SourceKind::ALL);
+        assert!(config.sources.iter().all(SourceConfig::wants_demo_source));
+    }
+
+    #[test]
+    fn defaults_fill_optional_keys() {
+        let config = Config::from_toml(ONE_SOURCE, "t", Mode::Live).unwrap();
+        let s = &config.sources[0];
+        assert_eq!(s.timeout_ms, 5_000);
+        assert_eq!(s.resource_types.len(), DEFAULT_RESOURCE_TYPES.len());
+        assert_eq!(config.portal.addr.to_string(), "127.0.0.1:3000");
+    }
+
+    #[test]
+    fn refuses_bad_configs_naming_the_key() {
+        let cases: [(&str, &str); 9] = [
+            ("", "missing field `sources`"),
+            ("[[sources]]\nid = \"gp\"", "missing field `name`"),
+            (&ONE_SOURCE.replace("kind = \"gp\"", "kind = \"dentist\""), "unknown variant `dentist`"),
+            (&ONE_SOURCE.replace("https://fhir.example.org/R4", "not a url"), "relative URL without a base"),
+            (&ONE_SOURCE.replace("https://fhir.example.org/R4", "ftp://x/y"), "base_url must be an http(s) URL"),
+            (&ONE_SOURCE.replace("https://fhir.example.org/R4", "http://127.0.0.1:0/fhir"), "only allowed in demo mode"),
+            (&format!("{ONE_SOURCE}\ntimeout_ms = 0"), "timeout_ms must be between"),
+            (&format!("{ONE_SOURCE}{ONE_SOURCE}"), "id is used by an earlier source"),
+            (&format!("{ONE_SOURCE}\ncolour = \"blue\""), "unknown field `colour`"),
+        ];
+        for (toml, expected) in cases {
+            let err = Config::from_toml(toml, "test.toml", Mode::Live).unwrap_err().to_string();
+            assert!(err.contains(expected), "expected {expected:?} in {err}");
+            assert!(err.contains("test.toml"), "error names the file: {err}");
+        }
+    }
+
+    #[test]
+    fn a_corrupt_line_is_reported_with_its_position() {
+        let err = Config::from_toml("[[sources]]\nid = \"gp\nname = 1", "bad.toml", Mode::Live).unwrap_err().to_string();
+        assert!(err.contains("line 2"), "{err}");
+    }
+}

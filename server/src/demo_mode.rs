@@ -1,0 +1,51 @@
+//! Demo mode: starts the built-in synthetic FHIR source for every configured source whose
+//! base URL has port 0, points the configuration at it, and lists demo patients to try.
+
+use crate::config::Config;
+use crate::demo::{DemoSource, Faults, Population};
+use std::sync::Arc;
+
+/// The running demo sources; they stop when this is dropped or [`DemoSources::stop`] is called.
+pub struct DemoSources {
+    pub sources: Vec<DemoSource>,
+    pub population: Arc<Population>,
+}
+
+impl DemoSources {
+    pub fn stop(&self) {
+        self.sources.iter().for_each(DemoSource::stop);
+    }
+
+    /// The demo source serving the configured source `id`.
+    pub fn get(&self, kind: app::model::SourceKind) -> Option<&DemoSource> {
+        self.sources.iter().find(|s| s.kind == kind)
+    }
+}
+
+impl Drop for DemoSources {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts demo sources on free loopback ports for `config`'s port-0 sources and rewrites their
+/// base URLs. `faults` gives each started source its injected faults (tests only).
+pub async fn start(
+    config: &mut Config,
+    population: Arc<Population>,
+    mut faults: impl FnMut(&crate::config::SourceConfig) -> Faults,
+) -> std::io::Result<DemoSources> {
+    let mut sources = Vec::new();
+    for source in config.sources.iter_mut().filter(|s| s.wants_demo_source()) {
+        let host = source.base_url.host_str().unwrap_or("127.0.0.1").to_owned();
+        let listener = tokio::net::TcpListener::bind((host.as_str(), 0)).await?;
+        let demo = DemoSource::start(source.kind, listener, population.clone(), faults(source)).await?;
+        source.base_url = demo
+            .base_url
+            .parse()
+            .map_err(|e| std::io::Error::other(format!("demo source URL {}: {e}", demo.base_url)))?;
+        sources.push(demo);
+    }
+    config.demo_patients = population.showcase();
+    Ok(DemoSources { sources, population })
+}

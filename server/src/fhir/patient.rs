@@ -1,0 +1,100 @@
+//! Reads a FHIR `Patient` into the banner's demographics.
+
+use app::clinical_date::ClinicalDate;
+use app::model::Demographics;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Patient {
+    pub resource_type: String,
+    pub id: Option<String>,
+    pub identifier: Vec<Identifier>,
+    pub name: Vec<HumanName>,
+    pub gender: Option<String>,
+    pub birth_date: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Identifier {
+    pub system: Option<String>,
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct HumanName {
+    #[serde(rename = "use")]
+    pub use_: Option<String>,
+    pub family: Option<String>,
+    pub given: Vec<String>,
+    pub prefix: Vec<String>,
+}
+
+impl Patient {
+    pub fn parse(json: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    /// True when the resource carries this NHS number (compared digit for digit, spaces ignored).
+    pub fn has_nhs_number(&self, digits: &str) -> bool {
+        self.identifier.iter().any(|i| {
+            i.system.as_deref() == Some(app::nhs_number::NHS_NUMBER_SYSTEM)
+                && i.value.as_deref().is_some_and(|v| v.chars().filter(|c| !c.is_whitespace()).eq(digits.chars()))
+        })
+    }
+
+    /// The official name if there is one, else the first; an unreadable birth date is left out.
+    pub fn demographics(&self, source_id: &str) -> Demographics {
+        let name = self
+            .name
+            .iter()
+            .find(|n| n.use_.as_deref() == Some("official"))
+            .or_else(|| self.name.first());
+        Demographics {
+            family: name.and_then(|n| n.family.clone()),
+            given: name.map(|n| n.given.clone()).unwrap_or_default(),
+            prefix: name.and_then(|n| n.prefix.first().cloned()),
+            birth_date: self.birth_date.as_deref().and_then(|d| ClinicalDate::parse(d).ok()),
+            gender: self.gender.clone(),
+            source_id: source_id.to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefers_the_official_name() {
+        let p = Patient::parse(
+            r#"{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1945-07-14",
+                "name":[{"use":"nickname","given":["Peggy"]},{"use":"official","family":"O'Brien","given":["Siobhán"],"prefix":["Mrs"]}]}"#,
+        )
+        .unwrap();
+        let d = p.demographics("gp");
+        assert_eq!(d.display_name(), "O'BRIEN, Siobhán (Mrs)");
+        assert_eq!(d.birth_date.unwrap().display(), "14-Jul-1945");
+        assert_eq!(d.gender.as_deref(), Some("female"));
+    }
+
+    #[test]
+    fn matches_only_its_own_nhs_number() {
+        let p = Patient::parse(
+            r#"{"resourceType":"Patient","identifier":[{"system":"urn:local","value":"9990000018"},
+                {"system":"https://fhir.nhs.uk/Id/nhs-number","value":"999 000 0026"}]}"#,
+        )
+        .unwrap();
+        assert!(p.has_nhs_number("9990000026"));
+        assert!(!p.has_nhs_number("9990000018"), "a local identifier with the same digits is not an NHS number");
+    }
+
+    #[test]
+    fn missing_parts_stay_missing() {
+        let d = Patient::parse(r#"{"resourceType":"Patient","id":"p1","birthDate":"not a date"}"#).unwrap().demographics("gp");
+        assert_eq!(d.display_name(), "Not Known");
+        assert_eq!(d.birth_date, None);
+    }
+}

@@ -1,0 +1,47 @@
+//! The read-only JSON API for other systems: `GET /api/v1/patients/{nhs_number}/record`, and
+//! its OpenAPI description at `/api/openapi.json`. It calls the same lookup as the pages.
+
+use super::ApiState;
+use app::nhs_number::{NhsNumber, NhsNumberError};
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+/// The OpenAPI 3.1 document, kept beside this file and checked against real responses in tests.
+pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/api/v1/patients/{nhs_number}/record", get(patient_record))
+        .route("/api/openapi.json", get(openapi))
+        .with_state(state)
+}
+
+async fn patient_record(State(state): State<ApiState>, Path(nhs_number): Path<String>) -> Result<Response, ApiError> {
+    let nhs = NhsNumber::parse(&nhs_number)?;
+    let record = state.records.lookup(nhs).await;
+    Ok(Json(record).into_response())
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+}
+
+/// API failures, mapped to HTTP in one place.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    InvalidNhsNumber(#[from] NhsNumberError),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            ApiError::InvalidNhsNumber(_) => (StatusCode::BAD_REQUEST, "invalid-nhs-number"),
+        };
+        let body = serde_json::json!({ "error": code, "message": self.to_string() });
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,129 @@
+//! The `server` binary: parses the command line, loads the configuration and runs the portal.
+//! See README "Command line" for the interface operators rely on.
+
+use clap::{Parser, Subcommand};
+use server::config::{Config, Mode};
+use server::demo::Population;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "server", version, about = "Shared care record viewer: one read-only view of a patient's record from several FHIR R4 sources.")]
+struct Cli {
+    /// Where the portal listens, HOST:PORT (overrides `portal.addr` in the config).
+    #[arg(long, global = true)]
+    addr: Option<SocketAddr>,
+    /// Configuration file (TOML). Required unless running `demo`, which defaults to the built-in demo config.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Demo mode: start the built-in synthetic FHIR sources on loopback, then the portal.
+    Demo {
+        /// How many synthetic patients the demo sources hold.
+        #[arg(long, default_value_t = Population::DEFAULT_PATIENTS)]
+        patients: usize,
+        /// Seed of the synthetic data (same seed, same patients).
+        #[arg(long, default_value_t = Population::DEFAULT_SEED)]
+        seed: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .init();
+    match start(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start(cli: Cli) -> Result<(), String> {
+    let demo = match &cli.command {
+        Some(Command::Demo { patients, seed }) => Some((*patients, *seed)),
+        None => None,
+    };
+    let mut config = match (&cli.config, demo) {
+        (Some(path), Some(_)) => Config::load(path, Mode::Demo),
+        (Some(path), None) => Config::load(path, Mode::Live),
+        (None, Some(_)) => Config::demo(),
+        (None, None) => return Err("give --config FILE to run against real sources, or run `server demo`".into()),
+    }
+    .map_err(|e| e.to_string())?;
+    if let Some(addr) = cli.addr {
+        config.portal.addr = addr;
+    }
+
+    let _demo_sources = match demo {
+        Some((patients, seed)) => {
+            if patients == 0 {
+                return Err("--patients must be at least 1".into());
+            }
+            let population = Arc::new(Population::new(patients, seed));
+            let started = server::demo_mode::start(&mut config, population, |_| Default::default())
+                .await
+                .map_err(|e| format!("cannot start demo sources: {e}"))?;
+            Some(started)
+        }
+        None => None,
+    };
+
+    let listener = tokio::net::TcpListener::bind(config.portal.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.portal.addr))?;
+    let url = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    print_banner(&config, &url, demo.is_some());
+    server::run(config, listener, shutdown_signal()).await.map_err(|e| e.to_string())
+}
+
+fn print_banner(config: &Config, url: &str, demo: bool) {
+    println!();
+    println!("  Shared care record viewer is up: {url}");
+    if demo {
+        println!("  DEMO MODE: synthetic data from built-in FHIR sources on loopback.");
+        for s in &config.sources {
+            println!("    {:<14} {:<48} {}", s.kind.as_str(), s.name, s.base_url);
+        }
+        println!("  Patients to try (NHS number):");
+        for p in &config.demo_patients {
+            println!("    {}  {}", p.nhs_number.formatted(), p.label);
+        }
+    }
+    println!("  JSON API: {url}/api/v1/patients/<nhs_number>/record   (OpenAPI: {url}/api/openapi.json)");
+    println!();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,147 @@
+//! The HTTP client for one source: GETs FHIR JSON with a deadline, a body-size cap, a
+//! content-type check and few redirects, and resolves `next` links only on the source's origin.
+
+use crate::config::SourceConfig;
+use crate::fhir::{Bundle, BundleError};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use std::time::Duration;
+use url::Url;
+
+/// Why a source gave no usable answer. Messages are safe to show staff: no patient data.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("did not answer in time")]
+    Timeout,
+    #[error("could not be reached or the reply broke off ({0})")]
+    Transport(String),
+    #[error("answered HTTP {0}")]
+    Http(u16),
+    #[error("answered with {0:?} content, not FHIR JSON")]
+    NotFhir(String),
+    #[error("sent a reply larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("sent an unreadable reply ({0})")]
+    BadBundle(#[from] BundleError),
+    #[error("sent a next-page link outside its own address")]
+    ForeignNextLink,
+    #[error("sent an unusable reply: {0}")]
+    Unusable(&'static str),
+    #[error("HTTP client could not be built: {0}")]
+    Client(String),
+}
+
+pub struct FhirClient {
+    http: reqwest::Client,
+    origin: url::Origin,
+    max_body_bytes: usize,
+}
+
+impl FhirClient {
+    pub fn new(config: &SourceConfig) -> Result<Self, SourceError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("shared-care-record-viewer/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .connect_timeout(Duration::from_millis(config.timeout_ms.min(3_000)))
+            .timeout(config.timeout())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| SourceError::Client(e.to_string()))?;
+        Ok(Self { http, origin: config.base_url.origin(), max_body_bytes: config.max_body_bytes })
+    }
+
+    /// GETs one search page and parses it as a Bundle.
+    pub async fn get_bundle(&self, url: &Url) -> Result<Bundle, SourceError> {
+        let body = self.get_fhir_json(url).await?;
+        Ok(Bundle::parse(&body)?)
+    }
+
+    async fn get_fhir_json(&self, url: &Url) -> Result<Vec<u8>, SourceError> {
+        let mut response = self
+            .http
+            .get(url.clone())
+            .header(ACCEPT, "application/fhir+json")
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(SourceError::Http(status.as_u16()));
+        }
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let essence = content_type.split(';').next().unwrap_or("").trim().to_owned();
+        if !matches!(essence.as_str(), "application/fhir+json" | "application/json") {
+            return Err(SourceError::NotFhir(essence));
+        }
+        if response.content_length().is_some_and(|n| n > self.max_body_bytes as u64) {
+            return Err(SourceError::TooLarge(self.max_body_bytes));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+            if body.len() + chunk.len() > self.max_body_bytes {
+                return Err(SourceError::TooLarge(self.max_body_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    /// Resolves a `next` link (absolute or relative to the current page) and refuses one that
+    /// points at another origin, which could leak credentials or send us anywhere.
+    pub fn next_page_url(&self, current: &Url, next: &str) -> Result<Url, SourceError> {
+        let url = current.join(next).map_err(|_| SourceError::Unusable("a next-page link is not a URL"))?;
+        if url.origin() != self.origin {
+            return Err(SourceError::ForeignNextLink);
+        }
+        Ok(url)
+    }
+}
+
+fn transport_error(e: reqwest::Error) -> SourceError {
+    if e.is_timeout() {
+        SourceError::Timeout
+    } else if e.is_connect() {
+        SourceError::Transport("connection refused or failed".into())
+    } else if e.is_body() || e.is_decode() {
+        SourceError::Transport("the reply was cut off".into())
+    } else {
+        SourceError::Transport("request failed".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Mode};
+
+    fn client() -> FhirClient {
+        let config = Config::from_toml(
+            "[[sources]]\nid = \"gp\"\nname = \"GP\"\nkind = \"gp\"\nbase_url = \"https://fhir.example.org/R4\"",
+            "t",
+            Mode::Live,
+        )
+        .unwrap();
+        FhirClient::new(&config.sources[0]).unwrap()
+    }
+
+    #[test]
+    fn next_links_resolve_on_the_same_origin_only() {
+        let c = client();
+        let current = Url::parse("https://fhir.example.org/R4/Condition?patient=1&_count=2").unwrap();
+        for (next, expected) in [
+            ("https://fhir.example.org/R4/Condition?page=2", Some("https://fhir.example.org/R4/Condition?page=2")),
+            ("Condition?page=3", Some("https://fhir.example.org/R4/Condition?page=3")),
+            ("/R4/Condition?page=4", Some("https://fhir.example.org/R4/Condition?page=4")),
+            ("https://evil.example.com/R4/Condition?page=2", None),
+            ("http://fhir.example.org/R4/Condition?page=2", None),
+            ("https://fhir.example.org:8443/R4/Condition?page=2", None),
+        ] {
+            let got = c.next_page_url(&current, next).ok().map(|u| u.to_string());
+            assert_eq!(got.as_deref(), expected, "{next}");
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! One organisation's FHIR R4 API, asked about one patient: find them by NHS number, then search
+//! each configured resource type (following every `next` page) and normalise what comes back.
+
+mod client;
+
+use crate::config::SourceConfig;
+use crate::fhir::patient::Patient;
+use crate::fhir::{normalise, Resource};
+use app::model::{Demographics, TimelineEntry};
+use app::nhs_number::{NhsNumber, NHS_NUMBER_SYSTEM};
+use client::FhirClient;
+pub use client::SourceError;
+use futures::stream::{self, StreamExt, TryStreamExt};
+use url::Url;
+
+/// What a source holds about the patient.
+#[derive(Debug, Default)]
+pub struct SourceRecord {
+    pub demographics: Option<Demographics>,
+    pub entries: Vec<TimelineEntry>,
+    /// Resources that could not be read (malformed, no id, unreadable date).
+    pub skipped: usize,
+    /// Resource types whose results went past `max_pages` and were cut short.
+    pub truncated_types: Vec<String>,
+}
+
+/// A source's answer when it answered at all.
+#[derive(Debug)]
+pub enum SourceAnswer {
+    Found(SourceRecord),
+    NotFound,
+}
+
+pub struct FhirSource {
+    config: SourceConfig,
+    client: FhirClient,
+}
+
+impl FhirSource {
+    pub fn new(config: SourceConfig) -> Result<Self, SourceError> {
+        let client = FhirClient::new(&config)?;
+        Ok(Self { config, client })
+    }
+
+    pub fn config(&self) -> &SourceConfig {
+        &self.config
+    }
+
+    /// Everything this source holds about the patient, within the source's deadline.
+    pub async fn fetch(&self, nhs: NhsNumber) -> Result<SourceAnswer, SourceError> {
+        tokio::time::timeout(self.config.timeout(), self.fetch_unbounded(nhs))
+            .await
+            .unwrap_or(Err(SourceError::Timeout))
+    }
+
+    async fn fetch_unbounded(&self, nhs: NhsNumber) -> Result<SourceAnswer, SourceError> {
+        let Some(patient) = self.find_patient(nhs).await? else {
+            return Ok(SourceAnswer::NotFound);
+        };
+        let patient_id = patient.id.clone().ok_or(SourceError::Unusable("the matching Patient has no id"))?;
+        let mut record = SourceRecord { demographics: Some(patient.demographics(&self.config.id)), ..Default::default() };
+
+        let searches: Vec<_> = self
+            .config
+            .resource_types
+            .iter()
+            .map(|resource_type| self.search_type(resource_type, &patient_id))
+            .collect();
+        let per_type: Vec<TypeResults> = stream::iter(searches)
+            .buffer_unordered(self.config.max_concurrent_requests)
+            .try_collect()
+            .await?;
+        for results in per_type {
+            record.entries.extend(results.entries);
+            record.skipped += results.skipped;
+            if results.truncated {
+                record.truncated_types.push(results.resource_type);
+            }
+        }
+        Ok(SourceAnswer::Found(record))
+    }
+
+    /// `Patient?identifier=<system>|<nhs>`; only a Patient that really carries the number counts.
+    async fn find_patient(&self, nhs: NhsNumber) -> Result<Option<Patient>, SourceError> {
+        let digits = nhs.as_digits();
+        let mut url = self.type_url("Patient");
+        url.query_pairs_mut().append_pair("identifier", &format!("{NHS_NUMBER_SYSTEM}|{digits}"));
+        let bundle = self.client.get_bundle(&url).await?;
+        let patient = bundle
+            .matches()
+            .filter_map(|raw| Patient::parse(raw.get()).ok())
+            .find(|p| p.resource_type == "Patient" && p.has_nhs_number(&digits));
+        Ok(patient)
+    }
+
+    /// Every page of `<Type>?patient=<id>`, normalised.
+    async fn search_type(&self, resource_type: &str, patient_id: &str) -> Result<TypeResults, SourceError> {
+        let mut url = self.type_url(resource_type);
+        url.query_pairs_mut()
+            .append_pair("patient", patient_id)
+            .append_pair("_count", &self.config.page_size.to_string());
+        let mut results = TypeResults { resource_type: resource_type.to_owned(), ..Default::default() };
+        for page in 1.. {
+            let bundle = self.client.get_bundle(&url).await?;
+            for raw in bundle.matches() {
+                // Only the searched type counts; anything else on the page is not a match.
+                match Resource::parse(raw.get()) {
+                    Ok(resource) if resource.resource_type != resource_type => {}
+                    Ok(resource) => match normalise(&resource, &self.config.id) {
+                        Ok(Some(entry)) => results.entries.push(entry),
+                        Ok(None) => {}
+                        Err(_) => results.skipped += 1,
+                    },
+                    Err(_) => results.skipped += 1,
+                }
+            }
+            let Some(next) = bundle.next_link() else { break };
+            if page >= self.config.max_pages {
+                results.truncated = true;
+                break;
+            }
+            url = self.client.next_page_url(&url, next)?;
+        }
+        Ok(results)
+    }
+
+    fn type_url(&self, resource_type: &str) -> Url {
+        let mut url = self.config.base_url.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push(resource_type);
+        }
+        url
+    }
+}
+
+#[derive(Debug, Default)]
+struct TypeResults {
+    resource_type: String,
+    entries: Vec<TimelineEntry>,
+    skipped: usize,
+    truncated: bool,
+}
