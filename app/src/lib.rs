@@ -10,6 +10,8 @@
 //! - [`shell`], [`pages`], [`components`]: what the browser shows.
 //! - [`ids`]: element hooks shared with the browser tests.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod clinical_date;
 pub mod components;

@@ -9,7 +9,7 @@ use leptos_router::components::Form;
 pub fn LookupForm(
     /// What to show in the box, e.g. the number just looked up.
     #[prop(into, optional)]
-    value: String,
+    value: Signal<String>,
 ) -> impl IntoView {
     view! {
         <Form method="GET" action="/record" attr:data-testid=ids::LOOKUP_FORM attr:class="flex flex-wrap items-end gap-3">
@@ -23,7 +23,7 @@ pub fn LookupForm(
                     inputmode="numeric"
                     autocomplete="off"
                     placeholder="e.g. 943 476 5919"
-                    value=value
+                    value=move || value.get()
                     class="mt-1 w-56 rounded border-2 border-slate-700 px-3 py-2 font-mono text-lg focus:outline-none focus:ring-4 focus:ring-yellow-400"
                 />
             </div>

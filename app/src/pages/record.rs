@@ -15,7 +15,7 @@ pub fn RecordPage() -> impl IntoView {
     let record = Resource::new(typed, get_record);
 
     view! {
-        <div class="rounded bg-white p-4 shadow"><LookupForm value=typed() /></div>
+        <div class="rounded bg-white p-4 shadow"><LookupForm value=Signal::derive(typed) /></div>
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-700" role="status">"Asking the sources…"</p> }>
             {move || Suspend::new(async move {
                 match record.await {
