@@ -36,7 +36,7 @@ fn Found(record: PatientRecord) -> impl IntoView {
             <div class="rounded-b bg-white p-4 shadow">
                 <h2 class="sr-only">"Sources"</h2>
                 <SourceStatusList sources=record.sources.clone() />
-                <p class="mt-2 text-xs text-slate-600">{format!("Retrieved at {}", record.retrieved_at)}</p>
+                <p class="mt-2 text-xs text-slate-600">{retrieved_at(&record.retrieved_at)}</p>
             </div>
             <Timeline entries=record.entries sources=record.sources />
         </div>
@@ -78,5 +78,13 @@ fn LookupFailed(error: LookupError, typed: String) -> impl IntoView {
             <h1 class="text-lg font-semibold text-red-800">{heading}</h1>
             <p class="mt-1">{detail}</p>
         </section>
+    }
+}
+
+/// "Retrieved 22-Nov-2026 10:19 (UTC)": when the sources were asked, so staff can judge staleness.
+fn retrieved_at(rfc3339: &str) -> String {
+    match crate::clinical_date::ClinicalDate::parse(rfc3339) {
+        Ok(date) => format!("Retrieved {} (UTC)", date.display()),
+        Err(_) => format!("Retrieved {rfc3339}"),
     }
 }

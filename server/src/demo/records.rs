@@ -72,8 +72,11 @@ fn coded(system: &str, code: &str, display: &str) -> Value {
     json!({ "coding": [{ "system": system, "code": code, "display": display }], "text": display })
 }
 
+/// A UCUM quantity; whole numbers are written without a decimal point, as labs send them.
 fn quantity(value: f64, unit: &str) -> Value {
-    json!({ "value": value, "unit": unit, "system": UCUM, "code": unit })
+    let value = if value.fract() == 0.0 { json!(value as i64) } else { json!(value) };
+    let display = if unit == "mm[Hg]" { "mmHg" } else { unit };
+    json!({ "value": value, "unit": display, "system": UCUM, "code": unit })
 }
 
 impl Gen {
