@@ -36,7 +36,8 @@ impl FromServerFnError for LookupError {
 /// validated on the server before any source is asked.
 #[server(prefix = "/sfn", endpoint = "record")]
 pub async fn get_record(nhs_number: String) -> Result<PatientRecord, LookupError> {
-    let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number).map_err(LookupError::InvalidNhsNumber)?;
+    let nhs =
+        crate::nhs_number::NhsNumber::parse(&nhs_number).map_err(LookupError::InvalidNhsNumber)?;
     record_service()?.lookup(nhs).await
 }
 

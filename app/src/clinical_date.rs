@@ -44,8 +44,14 @@ impl ClinicalDate {
         };
         let mut fields = date_part.split('-');
         let year = number(fields.next(), 4, 1, 9999).ok_or_else(err)?;
-        let month = fields.next().map(|m| number(Some(m), 2, 1, 12).ok_or_else(err)).transpose()?;
-        let day = fields.next().map(|d| number(Some(d), 2, 1, 31).ok_or_else(err)).transpose()?;
+        let month = fields
+            .next()
+            .map(|m| number(Some(m), 2, 1, 12).ok_or_else(err))
+            .transpose()?;
+        let day = fields
+            .next()
+            .map(|d| number(Some(d), 2, 1, 31).ok_or_else(err))
+            .transpose()?;
         if fields.next().is_some() {
             return Err(err());
         }
@@ -59,10 +65,16 @@ impl ClinicalDate {
             (None, None, None) => (DatePrecision::Year, 0),
             (Some(_), None, None) => (DatePrecision::Month, 0),
             (Some(_), Some(_), None) => (DatePrecision::Day, 0),
-            (Some(_), Some(_), Some(t)) => (DatePrecision::Time, time_seconds_utc(t).ok_or_else(err)?),
+            (Some(_), Some(_), Some(t)) => {
+                (DatePrecision::Time, time_seconds_utc(t).ok_or_else(err)?)
+            }
             _ => return Err(err()),
         };
-        Ok(Self { value: value.to_owned(), precision, sort_key: days * 86_400 + seconds })
+        Ok(Self {
+            value: value.to_owned(),
+            precision,
+            sort_key: days * 86_400 + seconds,
+        })
     }
 
     /// NHS display form: `04-Mar-2019 14:05`, `04-Mar-2019`, `Mar-2019` or `2019`.
@@ -70,7 +82,11 @@ impl ClinicalDate {
     pub fn display(&self) -> String {
         let v = &self.value;
         let year = &v[..4];
-        let month = || v.get(5..7).and_then(|m| m.parse::<usize>().ok()).map(|m| MONTHS[m - 1]);
+        let month = || {
+            v.get(5..7)
+                .and_then(|m| m.parse::<usize>().ok())
+                .map(|m| MONTHS[m - 1])
+        };
         let day = || v.get(8..10).unwrap_or("");
         match self.precision {
             DatePrecision::Year => year.to_owned(),
@@ -120,7 +136,10 @@ fn time_seconds_utc(t: &str) -> Option<i64> {
         let (clock, zone) = t.split_at(split);
         let sign = if zone.starts_with('-') { -1 } else { 1 };
         let (h, m) = zone[1..].split_once(':')?;
-        (clock, sign * (number(Some(h), 2, 0, 14)? * 3600 + number(Some(m), 2, 0, 59)? * 60))
+        (
+            clock,
+            sign * (number(Some(h), 2, 0, 14)? * 3600 + number(Some(m), 2, 0, 59)? * 60),
+        )
     } else {
         // R4 requires a zone with a time; some sources omit it. Read it as UTC rather than lose it.
         (t, 0)
@@ -173,11 +192,27 @@ mod tests {
             ("2019", DatePrecision::Year, "2019"),
             ("2019-03", DatePrecision::Month, "Mar-2019"),
             ("2019-03-04", DatePrecision::Day, "04-Mar-2019"),
-            ("2019-03-04T14:05:00Z", DatePrecision::Time, "04-Mar-2019 14:05"),
-            ("2019-03-04T14:05:00.123+01:00", DatePrecision::Time, "04-Mar-2019 14:05"),
-            ("2019-12-31T23:59-05:00", DatePrecision::Time, "31-Dec-2019 23:59"),
+            (
+                "2019-03-04T14:05:00Z",
+                DatePrecision::Time,
+                "04-Mar-2019 14:05",
+            ),
+            (
+                "2019-03-04T14:05:00.123+01:00",
+                DatePrecision::Time,
+                "04-Mar-2019 14:05",
+            ),
+            (
+                "2019-12-31T23:59-05:00",
+                DatePrecision::Time,
+                "31-Dec-2019 23:59",
+            ),
             ("2024-02-29", DatePrecision::Day, "29-Feb-2024"),
-            ("2019-03-04T10:00:00", DatePrecision::Time, "04-Mar-2019 10:00"),
+            (
+                "2019-03-04T10:00:00",
+                DatePrecision::Time,
+                "04-Mar-2019 10:00",
+            ),
         ] {
             let d = ClinicalDate::parse(input).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(d.precision, precision, "{input}");
@@ -188,18 +223,40 @@ mod tests {
     #[test]
     fn refuses_what_is_not_a_date() {
         for input in [
-            "", "19", "2019-3", "2019-13", "2019-02-30", "2023-02-29", "2019-03-04T", "2019-03-04T25:00:00Z",
-            "2019-03-04T10:00:00+1", "03/04/2019", "2019-03-04-01", "abcd", "2019T10:00:00Z",
+            "",
+            "19",
+            "2019-3",
+            "2019-13",
+            "2019-02-30",
+            "2023-02-29",
+            "2019-03-04T",
+            "2019-03-04T25:00:00Z",
+            "2019-03-04T10:00:00+1",
+            "03/04/2019",
+            "2019-03-04-01",
+            "abcd",
+            "2019T10:00:00Z",
         ] {
-            assert!(ClinicalDate::parse(input).is_err(), "{input:?} should be refused");
+            assert!(
+                ClinicalDate::parse(input).is_err(),
+                "{input:?} should be refused"
+            );
         }
     }
 
     #[test]
     fn sort_key_is_utc_seconds() {
         assert_eq!(ClinicalDate::parse("1970-01-01").unwrap().sort_key, 0);
-        assert_eq!(ClinicalDate::parse("1970-01-02T00:00:00Z").unwrap().sort_key, 86_400);
-        assert_eq!(ClinicalDate::parse("2000-03-01").unwrap().sort_key, 951_868_800);
+        assert_eq!(
+            ClinicalDate::parse("1970-01-02T00:00:00Z")
+                .unwrap()
+                .sort_key,
+            86_400
+        );
+        assert_eq!(
+            ClinicalDate::parse("2000-03-01").unwrap().sort_key,
+            951_868_800
+        );
         assert_eq!(ClinicalDate::parse("1969-12-31").unwrap().sort_key, -86_400);
     }
 
@@ -212,12 +269,27 @@ mod tests {
 
     #[test]
     fn partial_dates_sort_at_the_start_of_their_period_and_below_precise_ones() {
-        let mut dates: Vec<ClinicalDate> = ["2019", "2019-03-04T14:05:00Z", "2019-03", "2018-12-31", "2019-03-04"]
-            .iter()
-            .map(|v| ClinicalDate::parse(v).unwrap())
-            .collect();
+        let mut dates: Vec<ClinicalDate> = [
+            "2019",
+            "2019-03-04T14:05:00Z",
+            "2019-03",
+            "2018-12-31",
+            "2019-03-04",
+        ]
+        .iter()
+        .map(|v| ClinicalDate::parse(v).unwrap())
+        .collect();
         dates.sort_by(|a, b| b.cmp(a));
         let order: Vec<&str> = dates.iter().map(|d| d.value.as_str()).collect();
-        assert_eq!(order, ["2019-03-04T14:05:00Z", "2019-03-04", "2019-03", "2019", "2018-12-31"]);
+        assert_eq!(
+            order,
+            [
+                "2019-03-04T14:05:00Z",
+                "2019-03-04",
+                "2019-03",
+                "2019",
+                "2018-12-31"
+            ]
+        );
     }
 }

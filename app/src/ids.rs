@@ -34,7 +34,10 @@ mod tests {
     fn browser_tests_use_the_same_ids() {
         let ts = include_str!("../../e2e/tests/ids.ts");
         for id in super::ALL {
-            assert!(ts.contains(&format!("'{id}'")), "e2e/tests/ids.ts lacks '{id}'");
+            assert!(
+                ts.contains(&format!("'{id}'")),
+                "e2e/tests/ids.ts lacks '{id}'"
+            );
         }
     }
 }

@@ -211,18 +211,36 @@ mod tests {
 
     #[test]
     fn names_follow_the_nhs_convention() {
-        assert_eq!(demographics(Some("Smith"), &["Jane"], Some("Mrs")).display_name(), "SMITH, Jane (Mrs)");
-        assert_eq!(demographics(Some("O'Brien"), &["Siobhán", "Mary"], None).display_name(), "O'BRIEN, Siobhán Mary");
+        assert_eq!(
+            demographics(Some("Smith"), &["Jane"], Some("Mrs")).display_name(),
+            "SMITH, Jane (Mrs)"
+        );
+        assert_eq!(
+            demographics(Some("O'Brien"), &["Siobhán", "Mary"], None).display_name(),
+            "O'BRIEN, Siobhán Mary"
+        );
         assert_eq!(demographics(None, &[], None).display_name(), "Not Known");
     }
 
     #[test]
     fn wire_names_are_kebab_case() {
-        assert_eq!(serde_json::to_string(&SourceKind::MentalHealth).unwrap(), "\"mental-health\"");
-        assert_eq!(serde_json::to_string(&SourceStatus::NotFound).unwrap(), "\"not-found\"");
-        assert_eq!(serde_json::to_string(&Category::CarePlan).unwrap(), "\"care-plan\"");
+        assert_eq!(
+            serde_json::to_string(&SourceKind::MentalHealth).unwrap(),
+            "\"mental-health\""
+        );
+        assert_eq!(
+            serde_json::to_string(&SourceStatus::NotFound).unwrap(),
+            "\"not-found\""
+        );
+        assert_eq!(
+            serde_json::to_string(&Category::CarePlan).unwrap(),
+            "\"care-plan\""
+        );
         for kind in SourceKind::ALL {
-            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{}\"", kind.as_str()));
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.as_str())
+            );
         }
     }
 }

@@ -108,7 +108,10 @@ pub const DEFAULT_RESOURCE_TYPES: [&str; 13] = [
 ];
 
 fn default_resource_types() -> Vec<String> {
-    DEFAULT_RESOURCE_TYPES.iter().map(|s| s.to_string()).collect()
+    DEFAULT_RESOURCE_TYPES
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 impl SourceConfig {
@@ -132,7 +135,10 @@ impl PortalConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path} is not valid: {message}")]
     Parse { path: String, message: String },
     #[error("config file {path} has {} problem(s):\n  - {}", problems.len(), problems.join("\n  - "))]
@@ -149,7 +155,10 @@ pub enum Mode {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path, mode: Mode) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::from_toml(&text, &path.display().to_string(), mode)
     }
 
@@ -168,7 +177,10 @@ impl Config {
         if problems.is_empty() {
             Ok(config)
         } else {
-            Err(ConfigError::Invalid { path: origin.to_owned(), problems })
+            Err(ConfigError::Invalid {
+                path: origin.to_owned(),
+                problems,
+            })
         }
     }
 
@@ -182,8 +194,15 @@ impl Config {
         }
         for (i, s) in self.sources.iter().enumerate() {
             let at = format!("sources[{i}] (id {:?})", s.id);
-            if s.id.is_empty() || !s.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-                problems.push(format!("{at}: id must be lower-case letters, digits and '-'"));
+            if s.id.is_empty()
+                || !s
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                problems.push(format!(
+                    "{at}: id must be lower-case letters, digits and '-'"
+                ));
             }
             if self.sources[..i].iter().any(|o| o.id == s.id) {
                 problems.push(format!("{at}: id is used by an earlier source"));
@@ -195,7 +214,9 @@ impl Config {
                 problems.push(format!("{at}: base_url must be an http(s) URL with a host"));
             }
             if s.wants_demo_source() && mode == Mode::Live {
-                problems.push(format!("{at}: base_url port 0 (a built-in demo source) is only allowed in demo mode"));
+                problems.push(format!(
+                    "{at}: base_url port 0 (a built-in demo source) is only allowed in demo mode"
+                ));
             }
             if !(1..=120_000).contains(&s.timeout_ms) {
                 problems.push(format!("{at}: timeout_ms must be between 1 and 120000"));
@@ -204,7 +225,9 @@ impl Config {
                 problems.push(format!("{at}: page_size must be between 1 and 1000"));
             }
             if !(1..=64).contains(&s.max_concurrent_requests) {
-                problems.push(format!("{at}: max_concurrent_requests must be between 1 and 64"));
+                problems.push(format!(
+                    "{at}: max_concurrent_requests must be between 1 and 64"
+                ));
             }
             if s.max_pages == 0 {
                 problems.push(format!("{at}: max_pages must be at least 1"));
@@ -213,8 +236,13 @@ impl Config {
                 problems.push(format!("{at}: max_body_bytes must be at least 1024"));
             }
             for t in &s.resource_types {
-                if t.is_empty() || !t.starts_with(|c: char| c.is_ascii_uppercase()) || !t.chars().all(|c| c.is_ascii_alphabetic()) {
-                    problems.push(format!("{at}: resource_types entry {t:?} is not a FHIR resource type name"));
+                if t.is_empty()
+                    || !t.starts_with(|c: char| c.is_ascii_uppercase())
+                    || !t.chars().all(|c| c.is_ascii_alphabetic())
+                {
+                    problems.push(format!(
+                        "{at}: resource_types entry {t:?} is not a FHIR resource type name"
+                    ));
                 }
             }
         }
@@ -257,16 +285,39 @@ mod tests {
         let cases: [(&str, &str); 9] = [
             ("", "missing field `sources`"),
             ("[[sources]]\nid = \"gp\"", "missing field `name`"),
-            (&ONE_SOURCE.replace("kind = \"gp\"", "kind = \"dentist\""), "unknown variant `dentist`"),
-            (&ONE_SOURCE.replace("https://fhir.example.org/R4", "not a url"), "relative URL without a base"),
-            (&ONE_SOURCE.replace("https://fhir.example.org/R4", "ftp://x/y"), "base_url must be an http(s) URL"),
-            (&ONE_SOURCE.replace("https://fhir.example.org/R4", "http://127.0.0.1:0/fhir"), "only allowed in demo mode"),
-            (&format!("{ONE_SOURCE}\ntimeout_ms = 0"), "timeout_ms must be between"),
-            (&format!("{ONE_SOURCE}{ONE_SOURCE}"), "id is used by an earlier source"),
-            (&format!("{ONE_SOURCE}\ncolour = \"blue\""), "unknown field `colour`"),
+            (
+                &ONE_SOURCE.replace("kind = \"gp\"", "kind = \"dentist\""),
+                "unknown variant `dentist`",
+            ),
+            (
+                &ONE_SOURCE.replace("https://fhir.example.org/R4", "not a url"),
+                "relative URL without a base",
+            ),
+            (
+                &ONE_SOURCE.replace("https://fhir.example.org/R4", "ftp://x/y"),
+                "base_url must be an http(s) URL",
+            ),
+            (
+                &ONE_SOURCE.replace("https://fhir.example.org/R4", "http://127.0.0.1:0/fhir"),
+                "only allowed in demo mode",
+            ),
+            (
+                &format!("{ONE_SOURCE}\ntimeout_ms = 0"),
+                "timeout_ms must be between",
+            ),
+            (
+                &format!("{ONE_SOURCE}{ONE_SOURCE}"),
+                "id is used by an earlier source",
+            ),
+            (
+                &format!("{ONE_SOURCE}\ncolour = \"blue\""),
+                "unknown field `colour`",
+            ),
         ];
         for (toml, expected) in cases {
-            let err = Config::from_toml(toml, "test.toml", Mode::Live).unwrap_err().to_string();
+            let err = Config::from_toml(toml, "test.toml", Mode::Live)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(expected), "expected {expected:?} in {err}");
             assert!(err.contains("test.toml"), "error names the file: {err}");
         }
@@ -274,7 +325,9 @@ mod tests {
 
     #[test]
     fn a_corrupt_line_is_reported_with_its_position() {
-        let err = Config::from_toml("[[sources]]\nid = \"gp\nname = 1", "bad.toml", Mode::Live).unwrap_err().to_string();
+        let err = Config::from_toml("[[sources]]\nid = \"gp\nname = 1", "bad.toml", Mode::Live)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 2"), "{err}");
     }
 }

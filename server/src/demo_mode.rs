@@ -39,13 +39,16 @@ pub async fn start(
     for source in config.sources.iter_mut().filter(|s| s.wants_demo_source()) {
         let host = source.base_url.host_str().unwrap_or("127.0.0.1").to_owned();
         let listener = tokio::net::TcpListener::bind((host.as_str(), 0)).await?;
-        let demo = DemoSource::start(source.kind, listener, population.clone(), faults(source)).await?;
-        source.base_url = demo
-            .base_url
-            .parse()
-            .map_err(|e| std::io::Error::other(format!("demo source URL {}: {e}", demo.base_url)))?;
+        let demo =
+            DemoSource::start(source.kind, listener, population.clone(), faults(source)).await?;
+        source.base_url = demo.base_url.parse().map_err(|e| {
+            std::io::Error::other(format!("demo source URL {}: {e}", demo.base_url))
+        })?;
         sources.push(demo);
     }
     config.demo_patients = population.showcase();
-    Ok(DemoSources { sources, population })
+    Ok(DemoSources {
+        sources,
+        population,
+    })
 }

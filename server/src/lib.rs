@@ -31,5 +31,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let service = record::Aggregator::new(&config).map_err(std::io::Error::other)?;
     let router = http::router(&config, Arc::new(service));
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "server", version, about = "Shared care record viewer: one read-only view of a patient's record from several FHIR R4 sources.")]
+#[command(
+    name = "server",
+    version,
+    about = "Shared care record viewer: one read-only view of a patient's record from several FHIR R4 sources."
+)]
 struct Cli {
     /// Where the portal listens, HOST:PORT (overrides `portal.addr` in the config).
     #[arg(long, global = true)]
@@ -53,15 +57,19 @@ async fn main() -> ExitCode {
 }
 
 async fn start(cli: Cli) -> Result<(), String> {
-    let demo = match &cli.command {
-        Some(Command::Demo { patients, seed }) => Some((*patients, *seed)),
-        None => None,
-    };
+    let demo = cli
+        .command
+        .as_ref()
+        .map(|Command::Demo { patients, seed }| (*patients, *seed));
     let mut config = match (&cli.config, demo) {
         (Some(path), Some(_)) => Config::load(path, Mode::Demo),
         (Some(path), None) => Config::load(path, Mode::Live),
         (None, Some(_)) => Config::demo(),
-        (None, None) => return Err("give --config FILE to run against real sources, or run `server demo`".into()),
+        (None, None) => {
+            return Err(
+                "give --config FILE to run against real sources, or run `server demo`".into(),
+            )
+        }
     }
     .map_err(|e| e.to_string())?;
     if let Some(addr) = cli.addr {
@@ -85,9 +93,14 @@ async fn start(cli: Cli) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(config.portal.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.portal.addr))?;
-    let url = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let url = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
     print_banner(&config, &url, demo.is_some());
-    server::run(config, listener, shutdown_signal()).await.map_err(|e| e.to_string())
+    server::run(config, listener, shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 fn print_banner(config: &Config, url: &str, demo: bool) {
@@ -103,7 +116,9 @@ fn print_banner(config: &Config, url: &str, demo: bool) {
             println!("    {}  {}", p.nhs_number.formatted(), p.label);
         }
     }
-    println!("  JSON API: {url}/api/v1/patients/<nhs_number>/record   (OpenAPI: {url}/api/openapi.json)");
+    println!(
+        "  JSON API: {url}/api/v1/patients/<nhs_number>/record   (OpenAPI: {url}/api/openapi.json)"
+    );
     println!();
 }
 

@@ -19,7 +19,12 @@ pub struct Aggregator {
 
 impl Aggregator {
     pub fn new(config: &Config) -> Result<Self, SourceError> {
-        let sources = config.sources.iter().cloned().map(FhirSource::new).collect::<Result<_, _>>()?;
+        let sources = config
+            .sources
+            .iter()
+            .cloned()
+            .map(FhirSource::new)
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             sources,
             lookup_timeout: config.portal.lookup_timeout(),
@@ -79,10 +84,20 @@ impl Aggregator {
             sources.push(report);
         }
         sort_newest_first(&mut entries);
-        PatientRecord { nhs_number: nhs, demographics, sources, entries, retrieved_at: now_rfc3339() }
+        PatientRecord {
+            nhs_number: nhs,
+            demographics,
+            sources,
+            entries,
+            retrieved_at: now_rfc3339(),
+        }
     }
 
-    async fn ask<'a>(&self, source: &'a FhirSource, nhs: NhsNumber) -> (&'a FhirSource, Result<SourceAnswer, SourceError>, Duration) {
+    async fn ask<'a>(
+        &self,
+        source: &'a FhirSource,
+        nhs: NhsNumber,
+    ) -> (&'a FhirSource, Result<SourceAnswer, SourceError>, Duration) {
         let started = Instant::now();
         let answer = tokio::time::timeout(self.lookup_timeout, source.fetch(nhs))
             .await
@@ -94,13 +109,20 @@ impl Aggregator {
 /// Newest first; undated entries last; ties keep a stable, readable order.
 fn sort_newest_first(entries: &mut [TimelineEntry]) {
     entries.sort_by(|a, b| {
-        (a.date.is_none(), Reverse(&a.date), &a.source_id, &a.title, &a.resource_id).cmp(&(
-            b.date.is_none(),
-            Reverse(&b.date),
-            &b.source_id,
-            &b.title,
-            &b.resource_id,
-        ))
+        (
+            a.date.is_none(),
+            Reverse(&a.date),
+            &a.source_id,
+            &a.title,
+            &a.resource_id,
+        )
+            .cmp(&(
+                b.date.is_none(),
+                Reverse(&b.date),
+                &b.source_id,
+                &b.title,
+                &b.resource_id,
+            ))
     });
 }
 
@@ -108,7 +130,10 @@ fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 

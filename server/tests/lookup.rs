@@ -14,12 +14,22 @@ fn statuses(record: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["id"].as_str().unwrap().to_owned(), s["status"].as_str().unwrap().to_owned()))
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_owned(),
+                s["status"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
 fn entry_sources(record: &Value) -> std::collections::BTreeSet<String> {
-    record["entries"].as_array().unwrap().iter().map(|e| e["source_id"].as_str().unwrap().to_owned()).collect()
+    record["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["source_id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -27,7 +37,9 @@ async fn a_patient_known_everywhere_gets_entries_from_all_four_sources() {
     let portal = start().await;
     let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL);
 
-    let response = portal.get(&format!("/api/v1/patients/{}/record", nhs.as_digits())).await;
+    let response = portal
+        .get(&format!("/api/v1/patients/{}/record", nhs.as_digits()))
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let record: Value = response.json().await.unwrap();
@@ -36,18 +48,39 @@ async fn a_patient_known_everywhere_gets_entries_from_all_four_sources() {
     for (id, status) in statuses(&record) {
         assert_eq!(status, "ok", "source {id}");
     }
-    assert_eq!(entry_sources(&record), ["acute", "gp", "mental-health", "social-care"].map(String::from).into());
+    assert_eq!(
+        entry_sources(&record),
+        ["acute", "gp", "mental-health", "social-care"]
+            .map(String::from)
+            .into()
+    );
     for source in record["sources"].as_array().unwrap() {
         let id = source["id"].as_str().unwrap();
-        let listed = record["entries"].as_array().unwrap().iter().filter(|e| e["source_id"] == id).count();
-        assert_eq!(source["entry_count"].as_u64().unwrap() as usize, listed, "{id} entry_count");
+        let listed = record["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["source_id"] == id)
+            .count();
+        assert_eq!(
+            source["entry_count"].as_u64().unwrap() as usize,
+            listed,
+            "{id} entry_count"
+        );
         assert!(listed > 0, "{id} has entries");
     }
-    let keys: Vec<Option<i64>> =
-        record["entries"].as_array().unwrap().iter().map(|e| e["date"]["sort_key"].as_i64()).collect();
+    let keys: Vec<Option<i64>> = record["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["date"]["sort_key"].as_i64())
+        .collect();
     let dated: Vec<i64> = keys.iter().map_while(|k| *k).collect();
     assert!(dated.windows(2).all(|w| w[0] >= w[1]), "newest first");
-    assert!(keys[dated.len()..].iter().all(Option::is_none), "undated entries come last");
+    assert!(
+        keys[dated.len()..].iter().all(Option::is_none),
+        "undated entries come last"
+    );
     assert!(record["demographics"]["family"].is_string());
 }
 
@@ -56,14 +89,27 @@ async fn the_record_page_is_rendered_on_the_server_with_every_source() {
     let portal = start().await;
     let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL);
 
-    let response = portal.get(&format!("/record?nhs={}", nhs.formatted().replace(' ', "+"))).await;
+    let response = portal
+        .get(&format!(
+            "/record?nhs={}",
+            nhs.formatted().replace(' ', "+")
+        ))
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let html = response.text().await.unwrap();
-    assert!(html.contains("data-testid=\"patient-banner\""), "banner rendered");
+    assert!(
+        html.contains("data-testid=\"patient-banner\""),
+        "banner rendered"
+    );
     assert!(html.contains(&nhs.formatted()), "NHS number shown 3-3-4");
     for id in ["gp", "acute", "mental-health", "social-care"] {
-        assert!(html.contains(&format!("data-testid=\"timeline-row\" data-source-id=\"{id}\"")), "a {id} row");
+        assert!(
+            html.contains(&format!(
+                "data-testid=\"timeline-row\" data-source-id=\"{id}\""
+            )),
+            "a {id} row"
+        );
     }
     assert!(html.contains("/pkg/app.js"), "hydration script is linked");
 }
@@ -78,10 +124,22 @@ async fn an_invalid_nhs_number_is_refused_before_any_source_is_asked() {
         assert_eq!(body["error"], "invalid-nhs-number", "{bad}");
         assert!(!body["message"].as_str().unwrap().is_empty());
 
-        let html = portal.get(&format!("/record?nhs={bad}")).await.text().await.unwrap();
-        assert!(html.contains("data-testid=\"lookup-error\""), "{bad}: page shows the error");
+        let html = portal
+            .get(&format!("/record?nhs={bad}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("data-testid=\"lookup-error\""),
+            "{bad}: page shows the error"
+        );
         assert!(html.contains("No source was asked."), "{bad}");
-        assert_eq!(portal.source_requests(), before, "{bad}: no source was asked");
+        assert_eq!(
+            portal.source_requests(),
+            before,
+            "{bad}: no source was asked"
+        );
     }
 }
 
@@ -93,10 +151,19 @@ async fn an_unknown_patient_gets_no_record_found_with_each_sources_answer() {
 
     let (status, record) = portal.record_json(&unknown.as_digits()).await;
     assert_eq!(status, 200);
-    assert!(statuses(&record).iter().all(|(_, s)| s == "not-found"), "{:?}", statuses(&record));
+    assert!(
+        statuses(&record).iter().all(|(_, s)| s == "not-found"),
+        "{:?}",
+        statuses(&record)
+    );
     assert_eq!(record["entries"].as_array().unwrap().len(), 0);
 
-    let html = portal.get(&format!("/record?nhs={}", unknown.as_digits())).await.text().await.unwrap();
+    let html = portal
+        .get(&format!("/record?nhs={}", unknown.as_digits()))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("No record found"));
     assert_eq!(html.matches("data-status=\"not-found\"").count(), 4);
 }
@@ -108,9 +175,20 @@ async fn a_patient_known_at_some_sources_is_not_found_at_the_others() {
     let portal = start_with(population, |_| Faults::default(), |_| {}).await;
     let (_, record) = portal.record_json(&nhs.as_digits()).await;
     let statuses = statuses(&record);
-    let expected = [("gp", "ok"), ("acute", "not-found"), ("mental-health", "not-found"), ("social-care", "ok")];
-    assert_eq!(statuses, expected.map(|(a, b)| (a.to_owned(), b.to_owned())));
-    assert_eq!(entry_sources(&record), ["gp", "social-care"].map(String::from).into());
+    let expected = [
+        ("gp", "ok"),
+        ("acute", "not-found"),
+        ("mental-health", "not-found"),
+        ("social-care", "ok"),
+    ];
+    assert_eq!(
+        statuses,
+        expected.map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+    assert_eq!(
+        entry_sources(&record),
+        ["gp", "social-care"].map(String::from).into()
+    );
 }
 
 #[tokio::test]
@@ -121,10 +199,27 @@ async fn a_source_that_is_down_fails_alone() {
 
     let (status, record) = portal.record_json(&nhs.as_digits()).await;
     assert_eq!(status, 200);
-    let acute = record["sources"].as_array().unwrap().iter().find(|s| s["id"] == "acute").unwrap().clone();
+    let acute = record["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "acute")
+        .unwrap()
+        .clone();
     assert_eq!(acute["status"], "error");
-    assert!(acute["message"].as_str().unwrap().contains("could not be reached"), "{acute}");
-    assert_eq!(entry_sources(&record), ["gp", "mental-health", "social-care"].map(String::from).into());
+    assert!(
+        acute["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
+        "{acute}"
+    );
+    assert_eq!(
+        entry_sources(&record),
+        ["gp", "mental-health", "social-care"]
+            .map(String::from)
+            .into()
+    );
 }
 
 #[tokio::test]
@@ -137,7 +232,11 @@ async fn a_source_answering_http_500_fails_alone() {
     let portal = start_with(population, |_| Faults::default(), |_| {}).await;
     let (_, record) = portal.record_json(&nhs.as_digits()).await;
     for source in record["sources"].as_array().unwrap() {
-        let expected = if source["kind"] == failing.as_str() { "error" } else { "ok" };
+        let expected = if source["kind"] == failing.as_str() {
+            "error"
+        } else {
+            "ok"
+        };
         assert_eq!(source["status"], expected, "{source}");
     }
     assert!(!entry_sources(&record).contains(failing.as_str()));
@@ -151,13 +250,20 @@ async fn all_sources_are_asked_at_the_same_time() {
     let barrier = Arc::new(tokio::sync::Barrier::new(4));
     let portal = start_with(
         population(),
-        |_| Faults { rendezvous: Some(barrier.clone()), ..Faults::default() },
+        |_| Faults {
+            rendezvous: Some(barrier.clone()),
+            ..Faults::default()
+        },
         |config| config.sources.iter_mut().for_each(|s| s.timeout_ms = 2_000),
     )
     .await;
     let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL);
     let (_, record) = portal.record_json(&nhs.as_digits()).await;
-    assert!(statuses(&record).iter().all(|(_, s)| s == "ok"), "{:?}", statuses(&record));
+    assert!(
+        statuses(&record).iter().all(|(_, s)| s == "ok"),
+        "{:?}",
+        statuses(&record)
+    );
 }
 
 #[tokio::test]
@@ -176,7 +282,12 @@ async fn the_openapi_document_describes_real_responses() {
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/api/v1/patients/{nhs_number}/record"]["get"].is_object());
     let schema_keys = |name: &str| -> Vec<String> {
-        let mut keys: Vec<String> = doc["components"]["schemas"][name]["properties"].as_object().unwrap().keys().cloned().collect();
+        let mut keys: Vec<String> = doc["components"]["schemas"][name]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         keys.sort();
         keys
     };
@@ -189,9 +300,20 @@ async fn the_openapi_document_describes_real_responses() {
     let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL);
     let (_, record) = portal.record_json(&nhs.as_digits()).await;
     assert_eq!(schema_keys("PatientRecord"), object_keys(&record));
-    assert_eq!(schema_keys("Demographics"), object_keys(&record["demographics"]));
-    assert_eq!(schema_keys("SourceReport"), object_keys(&record["sources"][0]));
-    let dated = record["entries"].as_array().unwrap().iter().find(|e| e["date"].is_object()).unwrap();
+    assert_eq!(
+        schema_keys("Demographics"),
+        object_keys(&record["demographics"])
+    );
+    assert_eq!(
+        schema_keys("SourceReport"),
+        object_keys(&record["sources"][0])
+    );
+    let dated = record["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["date"].is_object())
+        .unwrap();
     assert_eq!(schema_keys("TimelineEntry"), object_keys(dated));
     assert_eq!(schema_keys("ClinicalDate"), object_keys(&dated["date"]));
     let (_, error) = portal.record_json("123").await;

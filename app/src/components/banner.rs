@@ -13,7 +13,11 @@ pub fn PatientBanner(record: PatientRecord) -> impl IntoView {
         .as_ref()
         .map(|d| d.display())
         .unwrap_or_else(|| "Not Known".to_owned());
-    let gender = demographics.gender.clone().map(capitalise).unwrap_or_else(|| "Not Known".to_owned());
+    let gender = demographics
+        .gender
+        .clone()
+        .map(capitalise)
+        .unwrap_or_else(|| "Not Known".to_owned());
     view! {
         <section data-testid=ids::PATIENT_BANNER class="rounded-t bg-slate-800 px-4 py-3 text-white">
             <h1 class="text-xl font-bold">{name}</h1>

@@ -14,7 +14,10 @@ pub fn Timeline(entries: Vec<TimelineEntry>, sources: Vec<SourceReport>) -> impl
 
     let chips = {
         let entries = entries.clone();
-        let answered = sources.iter().filter(|s| s.status == SourceStatus::Ok).cloned();
+        let answered = sources
+            .iter()
+            .filter(|s| s.status == SourceStatus::Ok)
+            .cloned();
         let all = std::iter::once((None, "All sources".to_owned(), entries.len()));
         let each = answered.map(|s| {
             let count = entries.iter().filter(|e| e.source_id == s.id).count();
@@ -55,7 +58,12 @@ pub fn Timeline(entries: Vec<TimelineEntry>, sources: Vec<SourceReport>) -> impl
 }
 
 #[component]
-fn FilterChip(id: Option<String>, name: String, count: usize, selected: RwSignal<Option<String>>) -> impl IntoView {
+fn FilterChip(
+    id: Option<String>,
+    name: String,
+    count: usize,
+    selected: RwSignal<Option<String>>,
+) -> impl IntoView {
     let wire_id = id.clone().unwrap_or_else(|| "all".to_owned());
     let is_active = {
         let id = id.clone();
@@ -87,7 +95,11 @@ fn FilterChip(id: Option<String>, name: String, count: usize, selected: RwSignal
 
 #[component]
 fn TimelineRow(entry: TimelineEntry, source_name: String) -> impl IntoView {
-    let date = entry.date.as_ref().map(|d| d.display()).unwrap_or_else(|| "Date not recorded".to_owned());
+    let date = entry
+        .date
+        .as_ref()
+        .map(|d| d.display())
+        .unwrap_or_else(|| "Date not recorded".to_owned());
     view! {
         <tr data-testid=ids::TIMELINE_ROW data-source-id=entry.source_id.clone() data-category=format!("{:?}", entry.category)>
             <td class="whitespace-nowrap px-3 py-2 align-top font-mono">{date}</td>
@@ -105,5 +117,9 @@ fn TimelineRow(entry: TimelineEntry, source_name: String) -> impl IntoView {
 }
 
 fn source_name(sources: &[SourceReport], id: &str) -> String {
-    sources.iter().find(|s| s.id == id).map(|s| s.name.clone()).unwrap_or_else(|| id.to_owned())
+    sources
+        .iter()
+        .find(|s| s.id == id)
+        .map(|s| s.name.clone())
+        .unwrap_or_else(|| id.to_owned())
 }

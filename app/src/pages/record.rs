@@ -45,7 +45,11 @@ fn Found(record: PatientRecord) -> impl IntoView {
 
 #[component]
 fn NotFound(record: PatientRecord) -> impl IntoView {
-    let failed = record.sources.iter().filter(|s| s.status.is_failure()).count();
+    let failed = record
+        .sources
+        .iter()
+        .filter(|s| s.status.is_failure())
+        .count();
     view! {
         <section data-testid=ids::NO_RECORD class="mt-6 rounded bg-white p-4 shadow">
             <h1 class="text-xl font-semibold">{format!("No record found for NHS number {}", record.nhs_number)}</h1>
@@ -64,14 +68,18 @@ fn NotFound(record: PatientRecord) -> impl IntoView {
 #[component]
 fn LookupFailed(error: LookupError, typed: String) -> impl IntoView {
     let (heading, detail) = match &error {
-        LookupError::InvalidNhsNumber(_) if typed.trim().is_empty() => {
-            ("Enter an NHS number".to_owned(), "No source was asked.".to_owned())
-        }
+        LookupError::InvalidNhsNumber(_) if typed.trim().is_empty() => (
+            "Enter an NHS number".to_owned(),
+            "No source was asked.".to_owned(),
+        ),
         LookupError::InvalidNhsNumber(reason) => (
             format!("“{}” is not a valid NHS number", typed.trim()),
             format!("{reason} No source was asked."),
         ),
-        other => ("The record could not be retrieved".to_owned(), other.to_string()),
+        other => (
+            "The record could not be retrieved".to_owned(),
+            other.to_string(),
+        ),
     };
     view! {
         <section data-testid=ids::LOOKUP_ERROR role="alert" class="mt-6 rounded border-l-4 border-red-700 bg-red-50 p-4">

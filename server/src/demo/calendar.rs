@@ -12,7 +12,12 @@ pub fn date(day: i64) -> String {
 
 /// `YYYY-MM-DDThh:mm:00+00:00`.
 pub fn date_time(day: i64, minute_of_day: i64) -> String {
-    format!("{}T{:02}:{:02}:00+00:00", date(day), minute_of_day / 60, minute_of_day % 60)
+    format!(
+        "{}T{:02}:{:02}:00+00:00",
+        date(day),
+        minute_of_day / 60,
+        minute_of_day % 60
+    )
 }
 
 /// `YYYY-MM` (a partial date, as some records carry).

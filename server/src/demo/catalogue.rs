@@ -6,17 +6,52 @@ pub const LOINC: &str = "http://loinc.org";
 pub const UCUM: &str = "http://unitsofmeasure.org";
 
 pub const FAMILY_NAMES: &[&str] = &[
-    "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas", "Johnson", "Roberts",
-    "Patel", "Khan", "O'Brien", "Nowak", "Okafor", "Nguyen", "Müller", "Ní Bhriain", "Kowalczyk", "MacLeod",
-    "Ahmed", "Hughes", "Green",
+    "Smith",
+    "Jones",
+    "Williams",
+    "Taylor",
+    "Brown",
+    "Davies",
+    "Evans",
+    "Wilson",
+    "Thomas",
+    "Johnson",
+    "Roberts",
+    "Patel",
+    "Khan",
+    "O'Brien",
+    "Nowak",
+    "Okafor",
+    "Nguyen",
+    "Müller",
+    "Ní Bhriain",
+    "Kowalczyk",
+    "MacLeod",
+    "Ahmed",
+    "Hughes",
+    "Green",
 ];
 pub const FEMALE_GIVEN: &[&str] = &[
-    "Margaret", "Siobhán", "Zoë", "Aisha", "Emily", "Priya", "Chloé", "Joan", "Agnieszka", "Grace", "Amara", "Eilidh",
+    "Margaret",
+    "Siobhán",
+    "Zoë",
+    "Aisha",
+    "Emily",
+    "Priya",
+    "Chloé",
+    "Joan",
+    "Agnieszka",
+    "Grace",
+    "Amara",
+    "Eilidh",
 ];
 pub const MALE_GIVEN: &[&str] = &[
-    "Łukasz", "John", "Mohammed", "Oliver", "Arjun", "Seán", "David", "Chinedu", "Thomas", "Björn", "Rhys", "George",
+    "Łukasz", "John", "Mohammed", "Oliver", "Arjun", "Seán", "David", "Chinedu", "Thomas", "Björn",
+    "Rhys", "George",
 ];
-pub const POSTCODES: &[&str] = &["LS1 4AP", "BS8 1TH", "M13 9PL", "NE1 7RU", "EX2 5DW", "TA1 2PX", "SW1A 2AA"];
+pub const POSTCODES: &[&str] = &[
+    "LS1 4AP", "BS8 1TH", "M13 9PL", "NE1 7RU", "EX2 5DW", "TA1 2PX", "SW1A 2AA",
+];
 
 /// (SNOMED CT code, display) for long-term problems seen in primary care.
 pub const GP_PROBLEMS: &[(&str, &str)] = &[
@@ -47,19 +82,63 @@ pub const ALLERGIES: &[(&str, &str)] = &[
 ];
 /// (dm+d-style VMP code, name, dose instruction).
 pub const MEDICINES: &[(&str, &str, &str)] = &[
-    ("39109411000001103", "Metformin 500mg tablets", "One tablet twice a day with meals"),
-    ("39113611000001102", "Amlodipine 5mg tablets", "One tablet once a day"),
-    ("39732311000001104", "Salbutamol 100micrograms/dose inhaler", "Two puffs when required"),
-    ("39695211000001102", "Atorvastatin 20mg tablets", "One tablet at night"),
-    ("39720311000001101", "Paracetamol 500mg tablets", "Two tablets up to four times a day"),
-    ("39107611000001102", "Ramipril 5mg capsules", "One capsule once a day"),
-    ("39099011000001109", "Apixaban 5mg tablets", "One tablet twice a day"),
-    ("39019411000001108", "Omeprazole 20mg gastro-resistant capsules", "One capsule each morning"),
+    (
+        "39109411000001103",
+        "Metformin 500mg tablets",
+        "One tablet twice a day with meals",
+    ),
+    (
+        "39113611000001102",
+        "Amlodipine 5mg tablets",
+        "One tablet once a day",
+    ),
+    (
+        "39732311000001104",
+        "Salbutamol 100micrograms/dose inhaler",
+        "Two puffs when required",
+    ),
+    (
+        "39695211000001102",
+        "Atorvastatin 20mg tablets",
+        "One tablet at night",
+    ),
+    (
+        "39720311000001101",
+        "Paracetamol 500mg tablets",
+        "Two tablets up to four times a day",
+    ),
+    (
+        "39107611000001102",
+        "Ramipril 5mg capsules",
+        "One capsule once a day",
+    ),
+    (
+        "39099011000001109",
+        "Apixaban 5mg tablets",
+        "One tablet twice a day",
+    ),
+    (
+        "39019411000001108",
+        "Omeprazole 20mg gastro-resistant capsules",
+        "One capsule each morning",
+    ),
 ];
 pub const MENTAL_HEALTH_MEDICINES: &[(&str, &str, &str)] = &[
-    ("39866111000001108", "Sertraline 50mg tablets", "One tablet once a day"),
-    ("39688611000001107", "Mirtazapine 15mg tablets", "One tablet at night"),
-    ("39711911000001105", "Quetiapine 25mg tablets", "One tablet twice a day"),
+    (
+        "39866111000001108",
+        "Sertraline 50mg tablets",
+        "One tablet once a day",
+    ),
+    (
+        "39688611000001107",
+        "Mirtazapine 15mg tablets",
+        "One tablet at night",
+    ),
+    (
+        "39711911000001105",
+        "Quetiapine 25mg tablets",
+        "One tablet twice a day",
+    ),
 ];
 pub const PROCEDURES: &[(&str, &str)] = &[
     ("80146002", "Appendicectomy"),
@@ -83,7 +162,15 @@ pub const VACCINES: &[(&str, &str)] = &[
     ("836398006", "Pneumococcal vaccine"),
 ];
 pub const IMAGING: &[(&str, &str, &str)] = &[
-    ("399208008", "Chest X-ray", "No acute cardiopulmonary abnormality."),
+    (
+        "399208008",
+        "Chest X-ray",
+        "No acute cardiopulmonary abnormality.",
+    ),
     ("303653007", "CT of head", "No intracranial haemorrhage."),
-    ("241615005", "MRI of knee", "Degenerative change of the medial compartment."),
+    (
+        "241615005",
+        "MRI of knee",
+        "Degenerative change of the medial compartment.",
+    ),
 ];

@@ -20,8 +20,19 @@ use std::time::Duration;
 
 /// Resource types the demo sources serve (beside Patient).
 pub const TYPES: [&str; 13] = [
-    "AllergyIntolerance", "Condition", "MedicationRequest", "MedicationStatement", "Immunization", "Observation",
-    "DiagnosticReport", "Procedure", "Encounter", "EpisodeOfCare", "DocumentReference", "CarePlan", "Flag",
+    "AllergyIntolerance",
+    "Condition",
+    "MedicationRequest",
+    "MedicationStatement",
+    "Immunization",
+    "Observation",
+    "DiagnosticReport",
+    "Procedure",
+    "Encounter",
+    "EpisodeOfCare",
+    "DocumentReference",
+    "CarePlan",
+    "Flag",
 ];
 const DEFAULT_COUNT: usize = 50;
 const MAX_COUNT: usize = 200;
@@ -40,11 +51,18 @@ pub fn router(state: SourceState) -> Router {
         .route("/fhir/{resource_type}", get(search))
         .route("/fhir/{resource_type}/{id}", get(read))
         .fallback(|| async { outcome(StatusCode::NOT_FOUND, "not-found", "No such FHIR endpoint") })
-        .layer(middleware::from_fn_with_state(state.clone(), count_and_delay))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_and_delay,
+        ))
         .with_state(state)
 }
 
-async fn count_and_delay(State(state): State<SourceState>, request: Request, next: Next) -> Response {
+async fn count_and_delay(
+    State(state): State<SourceState>,
+    request: Request,
+    next: Next,
+) -> Response {
     state.requests.fetch_add(1, Ordering::SeqCst);
     if !state.faults.latency.is_zero() {
         tokio::time::sleep(state.faults.latency).await;
@@ -53,7 +71,12 @@ async fn count_and_delay(State(state): State<SourceState>, request: Request, nex
 }
 
 fn fhir(status: StatusCode, body: &Value) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/fhir+json; charset=utf-8")], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/fhir+json; charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn outcome(status: StatusCode, code: &str, text: &str) -> Response {
@@ -88,14 +111,23 @@ async fn search(
         return search_patient(&state, &params).await;
     }
     if !TYPES.contains(&resource_type.as_str()) {
-        return outcome(StatusCode::NOT_FOUND, "not-supported", "Resource type not supported");
+        return outcome(
+            StatusCode::NOT_FOUND,
+            "not-supported",
+            "Resource type not supported",
+        );
     }
-    let reference = params
-        .get("patient")
-        .map(String::as_str)
-        .or_else(|| params.get("subject").and_then(|s| s.strip_prefix("Patient/")));
+    let reference = params.get("patient").map(String::as_str).or_else(|| {
+        params
+            .get("subject")
+            .and_then(|s| s.strip_prefix("Patient/"))
+    });
     let Some(patient_id) = reference else {
-        return outcome(StatusCode::BAD_REQUEST, "required", "Search by patient is required");
+        return outcome(
+            StatusCode::BAD_REQUEST,
+            "required",
+            "Search by patient is required",
+        );
     };
     let index = index_from_patient_id(state.kind, patient_id).filter(|i| knows(&state, *i));
     if let Some(failing) = index.and_then(|i| failing(&state, i)) {
@@ -107,10 +139,20 @@ async fn search(
         .into_iter()
         .filter(|r| r["resourceType"] == resource_type.as_str())
         .collect();
-    let count = params.get("_count").and_then(|c| c.parse().ok()).unwrap_or(DEFAULT_COUNT).clamp(1, MAX_COUNT);
-    let offset: usize = params.get("_offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+    let count = params
+        .get("_count")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(DEFAULT_COUNT)
+        .clamp(1, MAX_COUNT);
+    let offset: usize = params
+        .get("_offset")
+        .and_then(|o| o.parse().ok())
+        .unwrap_or(0);
     let page_url = |offset: usize| {
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
         format!("http://{host}/fhir/{resource_type}?patient={patient_id}&_count={count}&_offset={offset}")
     };
     let mut links = vec![json!({ "relation": "self", "url": page_url(offset) })];
@@ -126,10 +168,18 @@ async fn search(
 async fn search_patient(state: &SourceState, params: &HashMap<String, String>) -> Response {
     let nhs = params
         .get("identifier")
-        .and_then(|i| i.strip_prefix(NHS_NUMBER_SYSTEM)?.strip_prefix('|').map(str::to_owned))
+        .and_then(|i| {
+            i.strip_prefix(NHS_NUMBER_SYSTEM)?
+                .strip_prefix('|')
+                .map(str::to_owned)
+        })
         .and_then(|digits| NhsNumber::parse(&digits).ok());
     let Some(nhs) = nhs else {
-        return outcome(StatusCode::BAD_REQUEST, "invalid", "Search by identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>");
+        return outcome(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "Search by identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>",
+        );
     };
     if let Some(barrier) = &state.faults.rendezvous {
         let _ = tokio::time::timeout(Duration::from_secs(5), barrier.wait()).await;
@@ -138,14 +188,27 @@ async fn search_patient(state: &SourceState, params: &HashMap<String, String>) -
     if let Some(failing) = index.and_then(|i| failing(state, i)) {
         return failing;
     }
-    let patients: Vec<Value> =
-        index.map(|i| records::patient(&state.population.person(i), state.kind)).into_iter().collect();
-    fhir(StatusCode::OK, &searchset(patients.len(), Vec::new(), patients))
+    let patients: Vec<Value> = index
+        .map(|i| records::patient(&state.population.person(i), state.kind))
+        .into_iter()
+        .collect();
+    fhir(
+        StatusCode::OK,
+        &searchset(patients.len(), Vec::new(), patients),
+    )
 }
 
-async fn read(State(state): State<SourceState>, Path((resource_type, id)): Path<(String, String)>) -> Response {
-    let index = id.rsplitn(3, '-').nth(2).and_then(|pid| index_from_patient_id(state.kind, pid));
-    let index = index.or_else(|| index_from_patient_id(state.kind, &id)).filter(|i| knows(&state, *i));
+async fn read(
+    State(state): State<SourceState>,
+    Path((resource_type, id)): Path<(String, String)>,
+) -> Response {
+    let index = id
+        .rsplitn(3, '-')
+        .nth(2)
+        .and_then(|pid| index_from_patient_id(state.kind, pid));
+    let index = index
+        .or_else(|| index_from_patient_id(state.kind, &id))
+        .filter(|i| knows(&state, *i));
     let found = index.and_then(|i| {
         if let Some(failing) = failing(&state, i) {
             return Some(Err(failing));
@@ -153,9 +216,13 @@ async fn read(State(state): State<SourceState>, Path((resource_type, id)): Path<
         let resource = if resource_type == "Patient" {
             Some(records::patient(&state.population.person(i), state.kind))
         } else {
-            records::clinical(&state.population, i, state.kind).into_iter().find(|r| r["id"] == id.as_str())
+            records::clinical(&state.population, i, state.kind)
+                .into_iter()
+                .find(|r| r["id"] == id.as_str())
         };
-        resource.filter(|r| r["resourceType"] == resource_type.as_str() && r["id"] == id.as_str()).map(Ok)
+        resource
+            .filter(|r| r["resourceType"] == resource_type.as_str() && r["id"] == id.as_str())
+            .map(Ok)
     });
     match found {
         Some(Ok(resource)) => fhir(StatusCode::OK, &resource),
@@ -171,8 +238,13 @@ fn knows(state: &SourceState, index: usize) -> bool {
 /// The showcase fault: this source answers 500 for everything about this patient.
 fn failing(state: &SourceState, index: usize) -> Option<Response> {
     let nhs = state.population.person(index).nhs;
-    (state.population.failing_source(nhs) == Some(state.kind))
-        .then(|| outcome(StatusCode::INTERNAL_SERVER_ERROR, "exception", "Internal error (synthetic fault)"))
+    (state.population.failing_source(nhs) == Some(state.kind)).then(|| {
+        outcome(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "exception",
+            "Internal error (synthetic fault)",
+        )
+    })
 }
 
 fn searchset(total: usize, links: Vec<Value>, resources: Vec<Value>) -> Value {

@@ -58,11 +58,20 @@ impl DemoSource {
             let shutdown = async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             };
-            if let Err(error) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
+            if let Err(error) = axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
                 tracing::warn!(%error, "demo source stopped with an error");
             }
         });
-        Ok(DemoSource { kind, base_url: format!("http://{addr}/fhir"), addr, requests, stop })
+        Ok(DemoSource {
+            kind,
+            base_url: format!("http://{addr}/fhir"),
+            addr,
+            requests,
+            stop,
+        })
     }
 
     /// HTTP requests served so far.

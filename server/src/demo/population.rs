@@ -2,9 +2,9 @@
 //! numbers. Nothing is stored per patient: everything derives from (seed, index), so a
 //! population of hundreds of thousands costs no memory and looks up in O(1).
 
+use super::calendar;
 use super::catalogue::{FAMILY_NAMES, FEMALE_GIVEN, MALE_GIVEN, POSTCODES};
 use super::rng::Rng;
-use super::calendar;
 use app::model::{DemoPatient, SourceKind};
 use app::nhs_number::NhsNumber;
 
@@ -41,7 +41,10 @@ impl Population {
 
     /// `patients` is capped at 500,000 (the size of the test range this generator uses).
     pub fn new(patients: usize, seed: u64) -> Self {
-        Self { count: patients.clamp(1, MAX_PATIENTS), seed }
+        Self {
+            count: patients.clamp(1, MAX_PATIENTS),
+            seed,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -71,34 +74,46 @@ impl Population {
     pub fn person(&self, index: usize) -> Person {
         let mut rng = Rng::new(&[self.seed, index as u64, 0x5EED]);
         let female = rng.chance(50);
-        let given = *if female { rng.pick(FEMALE_GIVEN) } else { rng.pick(MALE_GIVEN) };
+        let given = if female {
+            rng.pick(FEMALE_GIVEN)
+        } else {
+            rng.pick(MALE_GIVEN)
+        };
         Person {
             index,
             nhs: nhs_number_of(index),
-            family: *rng.pick(FAMILY_NAMES),
+            family: rng.pick(FAMILY_NAMES),
             given,
             female,
             birth_day: calendar::ANCHOR_DAY - rng.between(18 * 365, 95 * 365),
-            postcode: *rng.pick(POSTCODES),
+            postcode: rng.pick(POSTCODES),
         }
     }
 
     /// Which kinds of source know this patient (empty for anyone outside the population).
     pub fn known_at(&self, nhs: NhsNumber) -> Vec<SourceKind> {
-        self.index_of(nhs).map(|i| self.kinds_knowing(i)).unwrap_or_default()
+        self.index_of(nhs)
+            .map(|i| self.kinds_knowing(i))
+            .unwrap_or_default()
     }
 
     pub(super) fn kinds_knowing(&self, index: usize) -> Vec<SourceKind> {
         use SourceKind::*;
         match index {
-            ALL_FOUR | ALL_FOUR_LONG_HISTORY | FAILING_MENTAL_HEALTH => return SourceKind::ALL.to_vec(),
+            ALL_FOUR | ALL_FOUR_LONG_HISTORY | FAILING_MENTAL_HEALTH => {
+                return SourceKind::ALL.to_vec()
+            }
             GP_AND_SOCIAL_CARE => return vec![Gp, SocialCare],
             GP_AND_ACUTE => return vec![Gp, Acute],
             _ => {}
         }
         let mut rng = Rng::new(&[self.seed, index as u64, 0xC0DE]);
         let odds = [(Gp, 95), (Acute, 70), (MentalHealth, 35), (SocialCare, 35)];
-        let known: Vec<SourceKind> = odds.iter().filter(|(_, p)| rng.chance(*p)).map(|(k, _)| *k).collect();
+        let known: Vec<SourceKind> = odds
+            .iter()
+            .filter(|(_, p)| rng.chance(*p))
+            .map(|(k, _)| *k)
+            .collect();
         if known.is_empty() {
             vec![Gp]
         } else {
@@ -124,15 +139,24 @@ impl Population {
     pub fn showcase(&self) -> Vec<DemoPatient> {
         let labelled = [
             (ALL_FOUR, "known at all four sources"),
-            (ALL_FOUR_LONG_HISTORY, "known at all four sources, long history"),
+            (
+                ALL_FOUR_LONG_HISTORY,
+                "known at all four sources, long history",
+            ),
             (GP_AND_SOCIAL_CARE, "known at the GP and social care only"),
             (GP_AND_ACUTE, "known at the GP and the hospital only"),
-            (FAILING_MENTAL_HEALTH, "mental-health source fails for this patient (HTTP 500)"),
+            (
+                FAILING_MENTAL_HEALTH,
+                "mental-health source fails for this patient (HTTP 500)",
+            ),
         ];
         let mut list: Vec<DemoPatient> = labelled
             .iter()
             .filter(|(i, _)| *i < self.count)
-            .map(|(i, label)| DemoPatient { nhs_number: nhs_number_of(*i), label: (*label).to_owned() })
+            .map(|(i, label)| DemoPatient {
+                nhs_number: nhs_number_of(*i),
+                label: (*label).to_owned(),
+            })
             .collect();
         if self.count < MAX_PATIENTS {
             list.push(DemoPatient {
@@ -178,19 +202,26 @@ mod tests {
     fn numbers_outside_the_population_are_unknown() {
         let population = Population::new(10, 1);
         assert_eq!(population.index_of(nhs_number_of(10)), None);
-        assert_eq!(population.index_of(NhsNumber::parse("9434765919").unwrap()), None);
+        assert_eq!(
+            population.index_of(NhsNumber::parse("9434765919").unwrap()),
+            None
+        );
         assert!(population.known_at(nhs_number_of(10)).is_empty());
     }
 
     #[test]
     fn presence_varies_and_everyone_is_known_somewhere() {
         let population = Population::new(200, Population::DEFAULT_SEED);
-        let presence: Vec<Vec<SourceKind>> = (0..200).map(|i| population.kinds_knowing(i)).collect();
+        let presence: Vec<Vec<SourceKind>> =
+            (0..200).map(|i| population.kinds_knowing(i)).collect();
         assert!(presence.iter().all(|k| !k.is_empty()));
         assert!(presence.iter().any(|k| k.len() == 4));
         assert!(presence.iter().any(|k| k.len() < 4));
         for kind in SourceKind::ALL {
-            assert!(presence.iter().any(|k| !k.contains(&kind)), "someone is unknown at {kind:?}");
+            assert!(
+                presence.iter().any(|k| !k.contains(&kind)),
+                "someone is unknown at {kind:?}"
+            );
         }
     }
 
@@ -204,7 +235,10 @@ mod tests {
             match p.label.as_str() {
                 l if l.starts_with("known at all four") => assert_eq!(known.len(), 4),
                 l if l.starts_with("mental-health source fails") => {
-                    assert_eq!(population.failing_source(p.nhs_number), Some(SourceKind::MentalHealth))
+                    assert_eq!(
+                        population.failing_source(p.nhs_number),
+                        Some(SourceKind::MentalHealth)
+                    )
                 }
                 "not known at any source" => assert!(known.is_empty()),
                 _ => assert_eq!(known.len(), 2, "{}", p.label),
@@ -216,6 +250,9 @@ mod tests {
     fn people_are_deterministic() {
         let a = Population::new(50, 9).person(17);
         let b = Population::new(50, 9).person(17);
-        assert_eq!((a.family, a.given, a.birth_day, a.nhs), (b.family, b.given, b.birth_day, b.nhs));
+        assert_eq!(
+            (a.family, a.given, a.birth_day, a.nhs),
+            (b.family, b.given, b.birth_day, b.nhs)
+        );
     }
 }

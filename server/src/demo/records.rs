@@ -16,7 +16,10 @@ pub fn patient_id(kind: SourceKind, index: usize) -> String {
 
 /// The patient index behind a source-local id.
 pub fn index_from_patient_id(kind: SourceKind, id: &str) -> Option<usize> {
-    id.strip_prefix(prefix(kind))?.strip_prefix('-')?.parse().ok()
+    id.strip_prefix(prefix(kind))?
+        .strip_prefix('-')?
+        .parse()
+        .ok()
 }
 
 fn prefix(kind: SourceKind) -> &'static str {
@@ -74,7 +77,11 @@ fn coded(system: &str, code: &str, display: &str) -> Value {
 
 /// A UCUM quantity; whole numbers are written without a decimal point, as labs send them.
 fn quantity(value: f64, unit: &str) -> Value {
-    let value = if value.fract() == 0.0 { json!(value as i64) } else { json!(value) };
+    let value = if value.fract() == 0.0 {
+        json!(value as i64)
+    } else {
+        json!(value)
+    };
     let display = if unit == "mm[Hg]" { "mmHg" } else { unit };
     json!({ "value": value, "unit": display, "system": UCUM, "code": unit })
 }
@@ -83,9 +90,17 @@ impl Gen {
     /// Adds a resource with an id, subject/patient reference and `meta.lastUpdated`.
     fn push(&mut self, resource_type: &str, day: i64, mut body: Value) {
         let n = self.out.len();
-        let key = if matches!(resource_type, "AllergyIntolerance" | "Immunization") { "patient" } else { "subject" };
+        let key = if matches!(resource_type, "AllergyIntolerance" | "Immunization") {
+            "patient"
+        } else {
+            "subject"
+        };
         body["resourceType"] = json!(resource_type);
-        body["id"] = json!(format!("{}-{}-{n}", self.id_prefix, resource_type.to_ascii_lowercase()));
+        body["id"] = json!(format!(
+            "{}-{}-{n}",
+            self.id_prefix,
+            resource_type.to_ascii_lowercase()
+        ));
         body["meta"] = json!({ "lastUpdated": date_time((day + 1).min(ANCHOR_DAY), 600) });
         body[key] = json!({ "reference": self.subject });
         self.out.push(body);
@@ -136,7 +151,11 @@ impl Gen {
 
     fn medication_request(&mut self, (code, name, dose): (&str, &str, &str), contained: bool) {
         let day = self.day(5);
-        let status = if self.rng.chance(75) { "active" } else { "stopped" };
+        let status = if self.rng.chance(75) {
+            "active"
+        } else {
+            "stopped"
+        };
         let mut body = json!({ "status": status, "intent": "order", "authoredOn": date(day),
             "dosageInstruction": [{ "text": dose }] });
         if contained {
@@ -162,15 +181,19 @@ impl Gen {
     fn gp(&mut self) {
         for _ in 0..self.count(4, 9) {
             let day = self.day(10);
-            let text = if self.rng.chance(60) { "GP surgery consultation" } else { "Telephone consultation" };
+            let text = if self.rng.chance(60) {
+                "GP surgery consultation"
+            } else {
+                "Telephone consultation"
+            };
             self.encounter(day, ("AMB", "ambulatory"), text, None);
         }
         for _ in 0..self.rng.between(1, 4) {
-            let problem = *self.rng.pick(GP_PROBLEMS);
+            let problem = self.rng.pick(GP_PROBLEMS);
             self.condition(problem);
         }
         for _ in 0..self.rng.between(0, 2) {
-            let (code, display) = *self.rng.pick(ALLERGIES);
+            let (code, display) = self.rng.pick(ALLERGIES);
             let day = self.day(20);
             let mut body = json!({ "clinicalStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active" }] },
                 "code": coded(SNOMED, code, display), "recordedDate": date(day) });
@@ -179,15 +202,18 @@ impl Gen {
             }
             self.push("AllergyIntolerance", day, body);
         }
-        let medicine = *self.rng.pick(MEDICINES);
+        let medicine = self.rng.pick(MEDICINES);
         self.medication_request(medicine, true);
         for _ in 0..self.count(1, 3) {
-            let medicine = *self.rng.pick(MEDICINES);
+            let medicine = self.rng.pick(MEDICINES);
             self.medication_request(medicine, false);
         }
         for _ in 0..self.count(2, 5) {
             let day = self.day(8);
-            let (systolic, diastolic) = (self.rng.between(105, 165) as f64, self.rng.between(62, 98) as f64);
+            let (systolic, diastolic) = (
+                self.rng.between(105, 165) as f64,
+                self.rng.between(62, 98) as f64,
+            );
             let bp = json!({ "component": [
                 { "code": coded(LOINC, "8480-6", "Systolic blood pressure"), "valueQuantity": quantity(systolic, "mm[Hg]") },
                 { "code": coded(LOINC, "8462-4", "Diastolic blood pressure"), "valueQuantity": quantity(diastolic, "mm[Hg]") } ] });
@@ -196,7 +222,7 @@ impl Gen {
             self.observation(day, ("29463-7", "Body weight"), quantity(weight, "kg"));
         }
         for _ in 0..self.rng.between(1, 3) {
-            let (code, display) = *self.rng.pick(VACCINES);
+            let (code, display) = self.rng.pick(VACCINES);
             let day = self.day(6);
             let body = json!({ "status": "completed", "vaccineCode": coded(SNOMED, code, display),
                 "occurrenceDateTime": date(day), "recorded": date(day) });
@@ -207,33 +233,44 @@ impl Gen {
     fn acute(&mut self) {
         for _ in 0..self.count(1, 3) {
             let day = self.day(8);
-            self.encounter(day, ("EMER", "emergency"), "Emergency department attendance", None);
+            self.encounter(
+                day,
+                ("EMER", "emergency"),
+                "Emergency department attendance",
+                None,
+            );
         }
         for _ in 0..self.rng.between(0, 2) {
             let day = self.day(8);
             let stay = self.rng.between(1, 12);
-            self.encounter(day, ("IMP", "inpatient encounter"), "Emergency admission", Some((day + stay).min(ANCHOR_DAY)));
+            self.encounter(
+                day,
+                ("IMP", "inpatient encounter"),
+                "Emergency admission",
+                Some((day + stay).min(ANCHOR_DAY)),
+            );
         }
         for _ in 0..self.rng.between(1, 2) {
-            let (code, display) = *self.rng.pick(PROCEDURES);
+            let (code, display) = self.rng.pick(PROCEDURES);
             let day = self.day(12);
             let mut body = json!({ "status": "completed", "code": coded(SNOMED, code, display) });
             let minute = self.minute();
             if self.rng.chance(50) {
                 body["performedDateTime"] = json!(date_time(day, minute));
             } else {
-                body["performedPeriod"] = json!({ "start": date_time(day, minute), "end": date_time(day, minute + 90) });
+                body["performedPeriod"] =
+                    json!({ "start": date_time(day, minute), "end": date_time(day, minute + 90) });
             }
             self.push("Procedure", day, body);
         }
         for _ in 0..self.count(2, 6) {
-            let (code, display, unit, lo, hi) = *self.rng.pick(LAB_TESTS);
+            let (code, display, unit, lo, hi) = self.rng.pick(LAB_TESTS);
             let day = self.day(6);
             let value = self.rng.between(lo, hi) as f64;
             self.observation(day, (code, display), quantity(value, unit));
         }
         for _ in 0..self.rng.between(0, 2) {
-            let (code, display, conclusion) = *self.rng.pick(IMAGING);
+            let (code, display, conclusion) = self.rng.pick(IMAGING);
             let day = self.day(6);
             let minute = self.minute();
             let body = json!({ "status": "final", "code": coded(SNOMED, code, display),
@@ -241,10 +278,14 @@ impl Gen {
             self.push("DiagnosticReport", day, body);
         }
         for _ in 0..self.rng.between(0, 2) {
-            let (code, name, dose) = *self.rng.pick(MEDICINES);
+            let (code, name, dose) = self.rng.pick(MEDICINES);
             let day = self.day(4);
             let mut body = json!({ "status": "active", "medicationCodeableConcept": coded(SNOMED, code, name), "dosage": [{ "text": dose }] });
-            let key = if self.rng.chance(50) { "effectiveDateTime" } else { "dateAsserted" };
+            let key = if self.rng.chance(50) {
+                "effectiveDateTime"
+            } else {
+                "dateAsserted"
+            };
             body[key] = json!(date(day));
             self.push("MedicationStatement", day, body);
         }
@@ -253,10 +294,15 @@ impl Gen {
     fn mental_health(&mut self) {
         for _ in 0..self.count(2, 6) {
             let day = self.day(5);
-            self.encounter(day, ("AMB", "ambulatory"), "Community mental health team appointment", None);
+            self.encounter(
+                day,
+                ("AMB", "ambulatory"),
+                "Community mental health team appointment",
+                None,
+            );
         }
         for _ in 0..self.rng.between(1, 2) {
-            let problem = *self.rng.pick(MENTAL_HEALTH_PROBLEMS);
+            let problem = self.rng.pick(MENTAL_HEALTH_PROBLEMS);
             self.condition(problem);
         }
         let day = self.day(3);
@@ -265,7 +311,7 @@ impl Gen {
             "period": { "start": date(day) } });
         self.push("CarePlan", day, body);
         if self.rng.chance(70) {
-            let medicine = *self.rng.pick(MENTAL_HEALTH_MEDICINES);
+            let medicine = self.rng.pick(MENTAL_HEALTH_MEDICINES);
             self.medication_request(medicine, false);
         }
     }
@@ -275,7 +321,11 @@ impl Gen {
         self.push("EpisodeOfCare", start, json!({ "status": "active", "type": [{ "text": "Adult social care" }], "period": { "start": date(start) } }));
         for _ in 0..self.count(1, 4) {
             let day = self.day(4);
-            let text = if self.rng.chance(50) { "Social worker home visit" } else { "Care needs assessment" };
+            let text = if self.rng.chance(50) {
+                "Social worker home visit"
+            } else {
+                "Care needs assessment"
+            };
             self.encounter(day, ("HH", "home health"), text, None);
         }
         let day = self.day(2);

@@ -49,7 +49,8 @@ pub enum BundleError {
 impl Bundle {
     /// Parses a search reply; anything but a `Bundle` is an error.
     pub fn parse(body: &[u8]) -> Result<Self, BundleError> {
-        let bundle: Bundle = serde_json::from_slice(body).map_err(|e| BundleError::Json(e.to_string()))?;
+        let bundle: Bundle =
+            serde_json::from_slice(body).map_err(|e| BundleError::Json(e.to_string()))?;
         if bundle.resource_type != "Bundle" {
             return Err(BundleError::NotABundle(bundle.resource_type));
         }
@@ -58,14 +59,22 @@ impl Bundle {
 
     /// The `next` page link, if the server says there is more.
     pub fn next_link(&self) -> Option<&str> {
-        self.link.iter().find(|l| l.relation == "next").map(|l| l.url.as_str())
+        self.link
+            .iter()
+            .find(|l| l.relation == "next")
+            .map(|l| l.url.as_str())
     }
 
     /// Entries that matched the search (not `_include`d extras or outcome messages).
     pub fn matches(&self) -> impl Iterator<Item = &RawValue> {
         self.entry
             .iter()
-            .filter(|e| e.search.as_ref().and_then(|s| s.mode.as_deref()).is_none_or(|m| m == "match"))
+            .filter(|e| {
+                e.search
+                    .as_ref()
+                    .and_then(|s| s.mode.as_deref())
+                    .is_none_or(|m| m == "match")
+            })
             .filter_map(|e| e.resource.as_deref())
     }
 }
@@ -85,25 +94,40 @@ mod tests {
                      {"fullUrl":"urn:uuid:no-resource"}]}"#;
         let bundle = Bundle::parse(body).unwrap();
         assert_eq!(bundle.total, Some(3));
-        assert_eq!(bundle.next_link(), Some("http://x/fhir/Condition?patient=1&_offset=2"));
+        assert_eq!(
+            bundle.next_link(),
+            Some("http://x/fhir/Condition?patient=1&_offset=2")
+        );
         let ids: Vec<String> = bundle
             .matches()
-            .map(|r| serde_json::from_str::<serde_json::Value>(r.get()).unwrap()["id"].as_str().unwrap().to_owned())
+            .map(|r| {
+                serde_json::from_str::<serde_json::Value>(r.get()).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
             .collect();
         assert_eq!(ids, ["a", "b"]);
     }
 
     #[test]
     fn empty_bundle_has_no_entries_or_next() {
-        let bundle = Bundle::parse(br#"{"resourceType":"Bundle","type":"searchset","total":0}"#).unwrap();
+        let bundle =
+            Bundle::parse(br#"{"resourceType":"Bundle","type":"searchset","total":0}"#).unwrap();
         assert_eq!(bundle.matches().count(), 0);
         assert_eq!(bundle.next_link(), None);
     }
 
     #[test]
     fn refuses_what_is_not_a_bundle() {
-        assert!(matches!(Bundle::parse(b"<html>502 Bad Gateway</html>"), Err(BundleError::Json(_))));
-        assert!(matches!(Bundle::parse(br#"{"resourceType":"Bundle","entry":[{"resource":"#), Err(BundleError::Json(_))));
+        assert!(matches!(
+            Bundle::parse(b"<html>502 Bad Gateway</html>"),
+            Err(BundleError::Json(_))
+        ));
+        assert!(matches!(
+            Bundle::parse(br#"{"resourceType":"Bundle","entry":[{"resource":"#),
+            Err(BundleError::Json(_))
+        ));
         assert_eq!(
             Bundle::parse(br#"{"resourceType":"OperationOutcome","issue":[]}"#).unwrap_err(),
             BundleError::NotABundle("OperationOutcome".into())

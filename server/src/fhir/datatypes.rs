@@ -74,7 +74,11 @@ pub fn concept_text(concept: &CodeableConcept) -> Option<String> {
     if let Some(text) = non_empty(concept.text.as_deref()) {
         return Some(text.to_owned());
     }
-    if let Some(display) = concept.coding.iter().find_map(|c| non_empty(c.display.as_deref())) {
+    if let Some(display) = concept
+        .coding
+        .iter()
+        .find_map(|c| non_empty(c.display.as_deref()))
+    {
         return Some(display.to_owned());
     }
     concept.coding.iter().find_map(|c| {
@@ -100,7 +104,9 @@ fn system_name(system: &str) -> &str {
 pub fn quantity_text(q: &Quantity) -> Option<String> {
     let value = q.value.as_ref()?;
     let unit = non_empty(q.unit.as_deref()).or(non_empty(q.code.as_deref()));
-    let comparator = non_empty(q.comparator.as_deref()).map(|c| format!("{c} ")).unwrap_or_default();
+    let comparator = non_empty(q.comparator.as_deref())
+        .map(|c| format!("{c} "))
+        .unwrap_or_default();
     Some(match unit {
         Some(unit) => format!("{comparator}{value} {unit}"),
         None => format!("{comparator}{value}"),
@@ -118,10 +124,22 @@ mod tests {
     #[test]
     fn concept_text_prefers_text_then_display_then_code() {
         for (json, expected) in [
-            (r#"{"text":"Asthma","coding":[{"display":"Asthma (disorder)"}]}"#, Some("Asthma")),
-            (r#"{"text":"  ","coding":[{"code":"1"},{"display":"Asthma (disorder)"}]}"#, Some("Asthma (disorder)")),
-            (r#"{"coding":[{"system":"http://snomed.info/sct","code":"195967001"}]}"#, Some("195967001 (SNOMED CT)")),
-            (r#"{"coding":[{"system":"urn:oid:1.2.3","code":"X1"}]}"#, Some("X1 (urn:oid:1.2.3)")),
+            (
+                r#"{"text":"Asthma","coding":[{"display":"Asthma (disorder)"}]}"#,
+                Some("Asthma"),
+            ),
+            (
+                r#"{"text":"  ","coding":[{"code":"1"},{"display":"Asthma (disorder)"}]}"#,
+                Some("Asthma (disorder)"),
+            ),
+            (
+                r#"{"coding":[{"system":"http://snomed.info/sct","code":"195967001"}]}"#,
+                Some("195967001 (SNOMED CT)"),
+            ),
+            (
+                r#"{"coding":[{"system":"urn:oid:1.2.3","code":"X1"}]}"#,
+                Some("X1 (urn:oid:1.2.3)"),
+            ),
             (r#"{"coding":[{"code":"X1"}]}"#, Some("X1")),
             (r#"{"coding":[]}"#, None),
             (r#"{}"#, None),
@@ -134,7 +152,10 @@ mod tests {
     fn quantity_text_uses_unit_then_code() {
         for (json, expected) in [
             (r#"{"value":78.5,"unit":"kg","code":"kg"}"#, Some("78.5 kg")),
-            (r#"{"value":5,"comparator":"<","code":"mg/L"}"#, Some("< 5 mg/L")),
+            (
+                r#"{"value":5,"comparator":"<","code":"mg/L"}"#,
+                Some("< 5 mg/L"),
+            ),
             (r#"{"value":7}"#, Some("7")),
             (r#"{"unit":"kg"}"#, None),
         ] {
@@ -146,8 +167,15 @@ mod tests {
     #[test]
     fn one_or_many_reads_both_shapes() {
         let one: OneOrMany<CodeableConcept> = serde_json::from_str(r#"{"text":"a"}"#).unwrap();
-        let many: OneOrMany<CodeableConcept> = serde_json::from_str(r#"[{"text":"b"},{"text":"c"}]"#).unwrap();
-        assert_eq!(one.first().and_then(|c| c.text.clone()).as_deref(), Some("a"));
-        assert_eq!(many.first().and_then(|c| c.text.clone()).as_deref(), Some("b"));
+        let many: OneOrMany<CodeableConcept> =
+            serde_json::from_str(r#"[{"text":"b"},{"text":"c"}]"#).unwrap();
+        assert_eq!(
+            one.first().and_then(|c| c.text.clone()).as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            many.first().and_then(|c| c.text.clone()).as_deref(),
+            Some("b")
+        );
     }
 }

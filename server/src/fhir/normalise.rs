@@ -42,7 +42,10 @@ pub fn normalise(r: &Resource, source_id: &str) -> Result<Option<TimelineEntry>,
     let Some(category) = category(&r.resource_type) else {
         return Ok(None);
     };
-    let id = r.id.as_deref().filter(|id| !id.is_empty()).ok_or(SkipReason::NoId)?;
+    let id =
+        r.id.as_deref()
+            .filter(|id| !id.is_empty())
+            .ok_or(SkipReason::NoId)?;
     let date = match date_field(r) {
         Some(value) => Some(ClinicalDate::parse(value).map_err(|_| SkipReason::BadDate)?),
         None => None,
@@ -70,8 +73,12 @@ fn date_field(r: &Resource) -> Option<&str> {
     }
     match r.resource_type.as_str() {
         "Encounter" | "Flag" | "EpisodeOfCare" => start(&r.period),
-        "Condition" | "AllergyIntolerance" => s(&r.onset_date_time).or(start(&r.onset_period)).or(s(&r.recorded_date)),
-        "MedicationStatement" => s(&r.effective_date_time).or(start(&r.effective_period)).or(s(&r.date_asserted)),
+        "Condition" | "AllergyIntolerance" => s(&r.onset_date_time)
+            .or(start(&r.onset_period))
+            .or(s(&r.recorded_date)),
+        "MedicationStatement" => s(&r.effective_date_time)
+            .or(start(&r.effective_period))
+            .or(s(&r.date_asserted)),
         "MedicationRequest" => s(&r.authored_on),
         "Observation" | "DiagnosticReport" => s(&r.effective_date_time)
             .or(s(&r.effective_instant))
@@ -100,8 +107,16 @@ fn title(r: &Resource) -> Option<String> {
             .first()
             .and_then(concept_text)
             .or_else(|| text(&r.service_type))
-            .or_else(|| r.class.as_ref().and_then(|c| c.display.clone().or(c.code.clone()))),
-        "DocumentReference" => r.type_.first().and_then(concept_text).or(r.description.clone()),
+            .or_else(|| {
+                r.class
+                    .as_ref()
+                    .and_then(|c| c.display.clone().or(c.code.clone()))
+            }),
+        "DocumentReference" => r
+            .type_
+            .first()
+            .and_then(concept_text)
+            .or(r.description.clone()),
         "CarePlan" => r.title.clone().or(r.description.clone()),
         _ => text(&r.code),
     }
@@ -145,7 +160,11 @@ fn observation_value(r: &Resource) -> Option<String> {
         .component
         .iter()
         .filter_map(|c| {
-            let value = c.value_quantity.as_ref().and_then(quantity_text).or_else(|| c.value_string.clone())?;
+            let value = c
+                .value_quantity
+                .as_ref()
+                .and_then(quantity_text)
+                .or_else(|| c.value_string.clone())?;
             Some(match text(&c.code) {
                 Some(name) => format!("{name} {value}"),
                 None => value,
@@ -183,13 +202,25 @@ mod tests {
         assert_eq!(e.category, Category::Problem);
         assert_eq!(e.status.as_deref(), Some("active"));
         let date = e.date.unwrap();
-        assert_eq!((date.value.as_str(), date.precision), ("2016-05", DatePrecision::Month));
-        assert_eq!((e.source_id.as_str(), e.resource_type.as_str(), e.resource_id.as_str()), ("gp", "Condition", "c1"));
+        assert_eq!(
+            (date.value.as_str(), date.precision),
+            ("2016-05", DatePrecision::Month)
+        );
+        assert_eq!(
+            (
+                e.source_id.as_str(),
+                e.resource_type.as_str(),
+                e.resource_id.as_str()
+            ),
+            ("gp", "Condition", "c1")
+        );
     }
 
     #[test]
     fn allergy_falls_back_to_recorded_date() {
-        let e = entry(r#"{"resourceType":"AllergyIntolerance","id":"a1","code":{"text":"Penicillin"},"recordedDate":"2010-01-02"}"#);
+        let e = entry(
+            r#"{"resourceType":"AllergyIntolerance","id":"a1","code":{"text":"Penicillin"},"recordedDate":"2010-01-02"}"#,
+        );
         assert_eq!(e.date.unwrap().value, "2010-01-02");
         assert_eq!(e.category, Category::Allergy);
     }
@@ -203,7 +234,10 @@ mod tests {
                 "dosageInstruction":[{"text":"Two tablets up to four times a day"}]}"##,
         );
         assert_eq!(e.title, "Paracetamol 500mg tablets");
-        assert_eq!(e.detail.as_deref(), Some("Two tablets up to four times a day"));
+        assert_eq!(
+            e.detail.as_deref(),
+            Some("Two tablets up to four times a day")
+        );
         assert_eq!(e.date.unwrap().value, "2024-02-03");
     }
 
@@ -215,7 +249,10 @@ mod tests {
                 "component":[{"code":{"text":"Systolic"},"valueQuantity":{"value":128,"unit":"mmHg"}},
                              {"code":{"text":"Diastolic"},"valueQuantity":{"value":82,"unit":"mmHg"}}]}"#,
         );
-        assert_eq!(e.detail.as_deref(), Some("Systolic 128 mmHg; Diastolic 82 mmHg"));
+        assert_eq!(
+            e.detail.as_deref(),
+            Some("Systolic 128 mmHg; Diastolic 82 mmHg")
+        );
     }
 
     #[test]
@@ -234,8 +271,19 @@ mod tests {
     #[test]
     fn every_supported_type_gets_a_category() {
         for t in [
-            "Encounter", "Condition", "AllergyIntolerance", "MedicationRequest", "MedicationStatement", "Observation",
-            "Procedure", "Immunization", "DiagnosticReport", "DocumentReference", "CarePlan", "Flag", "EpisodeOfCare",
+            "Encounter",
+            "Condition",
+            "AllergyIntolerance",
+            "MedicationRequest",
+            "MedicationStatement",
+            "Observation",
+            "Procedure",
+            "Immunization",
+            "DiagnosticReport",
+            "DocumentReference",
+            "CarePlan",
+            "Flag",
+            "EpisodeOfCare",
         ] {
             let e = entry(&format!(r#"{{"resourceType":"{t}","id":"x"}}"#));
             assert_eq!(e.resource_type, t);
@@ -255,8 +303,13 @@ mod tests {
     fn refuses_what_cannot_be_placed() {
         let no_id = Resource::parse(r#"{"resourceType":"Condition","code":{"text":"x"}}"#).unwrap();
         assert_eq!(normalise(&no_id, "gp"), Err(SkipReason::NoId));
-        let bad_date = Resource::parse(r#"{"resourceType":"Condition","id":"c","onsetDateTime":"yesterday"}"#).unwrap();
+        let bad_date =
+            Resource::parse(r#"{"resourceType":"Condition","id":"c","onsetDateTime":"yesterday"}"#)
+                .unwrap();
         assert_eq!(normalise(&bad_date, "gp"), Err(SkipReason::BadDate));
-        assert!(Resource::parse(r#"{"resourceType":"Condition","id":"c","code":"not-an-object"}"#).is_err());
+        assert!(
+            Resource::parse(r#"{"resourceType":"Condition","id":"c","code":"not-an-object"}"#)
+                .is_err()
+        );
     }
 }

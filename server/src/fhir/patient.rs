@@ -41,7 +41,9 @@ impl Patient {
     pub fn has_nhs_number(&self, digits: &str) -> bool {
         self.identifier.iter().any(|i| {
             i.system.as_deref() == Some(app::nhs_number::NHS_NUMBER_SYSTEM)
-                && i.value.as_deref().is_some_and(|v| v.chars().filter(|c| !c.is_whitespace()).eq(digits.chars()))
+                && i.value
+                    .as_deref()
+                    .is_some_and(|v| v.chars().filter(|c| !c.is_whitespace()).eq(digits.chars()))
         })
     }
 
@@ -56,7 +58,10 @@ impl Patient {
             family: name.and_then(|n| n.family.clone()),
             given: name.map(|n| n.given.clone()).unwrap_or_default(),
             prefix: name.and_then(|n| n.prefix.first().cloned()),
-            birth_date: self.birth_date.as_deref().and_then(|d| ClinicalDate::parse(d).ok()),
+            birth_date: self
+                .birth_date
+                .as_deref()
+                .and_then(|d| ClinicalDate::parse(d).ok()),
             gender: self.gender.clone(),
             source_id: source_id.to_owned(),
         }
@@ -88,12 +93,17 @@ mod tests {
         )
         .unwrap();
         assert!(p.has_nhs_number("9990000026"));
-        assert!(!p.has_nhs_number("9990000018"), "a local identifier with the same digits is not an NHS number");
+        assert!(
+            !p.has_nhs_number("9990000018"),
+            "a local identifier with the same digits is not an NHS number"
+        );
     }
 
     #[test]
     fn missing_parts_stay_missing() {
-        let d = Patient::parse(r#"{"resourceType":"Patient","id":"p1","birthDate":"not a date"}"#).unwrap().demographics("gp");
+        let d = Patient::parse(r#"{"resourceType":"Patient","id":"p1","birthDate":"not a date"}"#)
+            .unwrap()
+            .demographics("gp");
         assert_eq!(d.display_name(), "Not Known");
         assert_eq!(d.birth_date, None);
     }

@@ -19,7 +19,10 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
-async fn patient_record(State(state): State<ApiState>, Path(nhs_number): Path<String>) -> Result<Response, ApiError> {
+async fn patient_record(
+    State(state): State<ApiState>,
+    Path(nhs_number): Path<String>,
+) -> Result<Response, ApiError> {
     let nhs = NhsNumber::parse(&nhs_number)?;
     let record = state.records.lookup(nhs).await;
     Ok(Json(record).into_response())

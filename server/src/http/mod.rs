@@ -48,24 +48,30 @@ pub fn router(config: &Config, records: Arc<Aggregator>) -> Router {
         .with_state(options);
 
     let assets = Router::new()
-        .nest_service("/pkg", ServeDir::new(site_root.join("pkg")).precompressed_gzip())
+        .nest_service(
+            "/pkg",
+            ServeDir::new(site_root.join("pkg")).precompressed_gzip(),
+        )
         .layer(headers::static_asset_layer());
 
     let portal = Router::new()
-        .route("/healthz", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
+        )
         .merge(api::router(ApiState { records }))
         .merge(pages)
         .layer(headers::no_store_layer())
         .merge(assets);
     headers::with_security_headers(portal).layer(
-            // Log the route template, never the URI: paths and queries carry NHS numbers.
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                let route = request
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map(|p| p.as_str().to_owned())
-                    .unwrap_or_else(|| "<unmatched>".to_owned());
-                tracing::info_span!("request", method = %request.method(), route)
-            }),
+        // Log the route template, never the URI: paths and queries carry NHS numbers.
+        TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let route = request
+                .extensions()
+                .get::<MatchedPath>()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "<unmatched>".to_owned());
+            tracing::info_span!("request", method = %request.method(), route)
+        }),
     )
 }

@@ -39,14 +39,21 @@ pub struct FhirClient {
 impl FhirClient {
     pub fn new(config: &SourceConfig) -> Result<Self, SourceError> {
         let http = reqwest::Client::builder()
-            .user_agent(concat!("shared-care-record-viewer/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!(
+                "shared-care-record-viewer/",
+                env!("CARGO_PKG_VERSION")
+            ))
             .redirect(reqwest::redirect::Policy::limited(3))
             .connect_timeout(Duration::from_millis(config.timeout_ms.min(3_000)))
             .timeout(config.timeout())
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| SourceError::Client(e.to_string()))?;
-        Ok(Self { http, origin: config.base_url.origin(), max_body_bytes: config.max_body_bytes })
+        Ok(Self {
+            http,
+            origin: config.base_url.origin(),
+            max_body_bytes: config.max_body_bytes,
+        })
     }
 
     /// GETs one search page and parses it as a Bundle.
@@ -73,11 +80,22 @@ impl FhirClient {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let essence = content_type.split(';').next().unwrap_or("").trim().to_owned();
-        if !matches!(essence.as_str(), "application/fhir+json" | "application/json") {
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_owned();
+        if !matches!(
+            essence.as_str(),
+            "application/fhir+json" | "application/json"
+        ) {
             return Err(SourceError::NotFhir(essence));
         }
-        if response.content_length().is_some_and(|n| n > self.max_body_bytes as u64) {
+        if response
+            .content_length()
+            .is_some_and(|n| n > self.max_body_bytes as u64)
+        {
             return Err(SourceError::TooLarge(self.max_body_bytes));
         }
         let mut body = Vec::new();
@@ -93,7 +111,9 @@ impl FhirClient {
     /// Resolves a `next` link (absolute or relative to the current page) and refuses one that
     /// points at another origin, which could leak credentials or send us anywhere.
     pub fn next_page_url(&self, current: &Url, next: &str) -> Result<Url, SourceError> {
-        let url = current.join(next).map_err(|_| SourceError::Unusable("a next-page link is not a URL"))?;
+        let url = current
+            .join(next)
+            .map_err(|_| SourceError::Unusable("a next-page link is not a URL"))?;
         if url.origin() != self.origin {
             return Err(SourceError::ForeignNextLink);
         }
@@ -131,11 +151,21 @@ mod tests {
     #[test]
     fn next_links_resolve_on_the_same_origin_only() {
         let c = client();
-        let current = Url::parse("https://fhir.example.org/R4/Condition?patient=1&_count=2").unwrap();
+        let current =
+            Url::parse("https://fhir.example.org/R4/Condition?patient=1&_count=2").unwrap();
         for (next, expected) in [
-            ("https://fhir.example.org/R4/Condition?page=2", Some("https://fhir.example.org/R4/Condition?page=2")),
-            ("Condition?page=3", Some("https://fhir.example.org/R4/Condition?page=3")),
-            ("/R4/Condition?page=4", Some("https://fhir.example.org/R4/Condition?page=4")),
+            (
+                "https://fhir.example.org/R4/Condition?page=2",
+                Some("https://fhir.example.org/R4/Condition?page=2"),
+            ),
+            (
+                "Condition?page=3",
+                Some("https://fhir.example.org/R4/Condition?page=3"),
+            ),
+            (
+                "/R4/Condition?page=4",
+                Some("https://fhir.example.org/R4/Condition?page=4"),
+            ),
             ("https://evil.example.com/R4/Condition?page=2", None),
             ("http://fhir.example.org/R4/Condition?page=2", None),
             ("https://fhir.example.org:8443/R4/Condition?page=2", None),

@@ -27,7 +27,7 @@ pub struct SourceRecord {
 /// A source's answer when it answered at all.
 #[derive(Debug)]
 pub enum SourceAnswer {
-    Found(SourceRecord),
+    Found(Box<SourceRecord>),
     NotFound,
 }
 
@@ -57,8 +57,14 @@ impl FhirSource {
         let Some(patient) = self.find_patient(nhs).await? else {
             return Ok(SourceAnswer::NotFound);
         };
-        let patient_id = patient.id.clone().ok_or(SourceError::Unusable("the matching Patient has no id"))?;
-        let mut record = SourceRecord { demographics: Some(patient.demographics(&self.config.id)), ..Default::default() };
+        let patient_id = patient
+            .id
+            .clone()
+            .ok_or(SourceError::Unusable("the matching Patient has no id"))?;
+        let mut record = SourceRecord {
+            demographics: Some(patient.demographics(&self.config.id)),
+            ..Default::default()
+        };
 
         let searches: Vec<_> = self
             .config
@@ -77,14 +83,15 @@ impl FhirSource {
                 record.truncated_types.push(results.resource_type);
             }
         }
-        Ok(SourceAnswer::Found(record))
+        Ok(SourceAnswer::Found(Box::new(record)))
     }
 
     /// `Patient?identifier=<system>|<nhs>`; only a Patient that really carries the number counts.
     async fn find_patient(&self, nhs: NhsNumber) -> Result<Option<Patient>, SourceError> {
         let digits = nhs.as_digits();
         let mut url = self.type_url("Patient");
-        url.query_pairs_mut().append_pair("identifier", &format!("{NHS_NUMBER_SYSTEM}|{digits}"));
+        url.query_pairs_mut()
+            .append_pair("identifier", &format!("{NHS_NUMBER_SYSTEM}|{digits}"));
         let bundle = self.client.get_bundle(&url).await?;
         let patient = bundle
             .matches()
@@ -94,12 +101,19 @@ impl FhirSource {
     }
 
     /// Every page of `<Type>?patient=<id>`, normalised.
-    async fn search_type(&self, resource_type: &str, patient_id: &str) -> Result<TypeResults, SourceError> {
+    async fn search_type(
+        &self,
+        resource_type: &str,
+        patient_id: &str,
+    ) -> Result<TypeResults, SourceError> {
         let mut url = self.type_url(resource_type);
         url.query_pairs_mut()
             .append_pair("patient", patient_id)
             .append_pair("_count", &self.config.page_size.to_string());
-        let mut results = TypeResults { resource_type: resource_type.to_owned(), ..Default::default() };
+        let mut results = TypeResults {
+            resource_type: resource_type.to_owned(),
+            ..Default::default()
+        };
         for page in 1.. {
             let bundle = self.client.get_bundle(&url).await?;
             for raw in bundle.matches() {
@@ -114,7 +128,9 @@ impl FhirSource {
                     Err(_) => results.skipped += 1,
                 }
             }
-            let Some(next) = bundle.next_link() else { break };
+            let Some(next) = bundle.next_link() else {
+                break;
+            };
             if page >= self.config.max_pages {
                 results.truncated = true;
                 break;

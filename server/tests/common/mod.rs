@@ -27,7 +27,10 @@ impl Drop for Portal {
 }
 
 pub fn population() -> Arc<Population> {
-    Arc::new(Population::new(Population::DEFAULT_PATIENTS, Population::DEFAULT_SEED))
+    Arc::new(Population::new(
+        Population::DEFAULT_PATIENTS,
+        Population::DEFAULT_SEED,
+    ))
 }
 
 /// Starts demo sources (with `faults`) and the portal; `tweak` may change the config first.
@@ -37,15 +40,24 @@ pub async fn start_with(
     tweak: impl FnOnce(&mut Config),
 ) -> Portal {
     let mut config = Config::demo().expect("demo config");
-    let demo = server::demo_mode::start(&mut config, population, faults).await.expect("demo sources start");
+    let demo = server::demo_mode::start(&mut config, population, faults)
+        .await
+        .expect("demo sources start");
     tweak(&mut config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind portal");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind portal");
     let url = format!("http://{}", listener.local_addr().expect("portal addr"));
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(server::run(config, listener, async move {
         let _ = rx.await;
     }));
-    Portal { url, demo, http: reqwest::Client::new(), shutdown: Some(tx) }
+    Portal {
+        url,
+        demo,
+        http: reqwest::Client::new(),
+        shutdown: Some(tx),
+    }
 }
 
 pub async fn start() -> Portal {
@@ -54,7 +66,11 @@ pub async fn start() -> Portal {
 
 impl Portal {
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(format!("{}{path}", self.url)).send().await.expect("portal answers")
+        self.http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("portal answers")
     }
 
     pub async fn record_json(&self, nhs: &str) -> (reqwest::StatusCode, serde_json::Value) {
