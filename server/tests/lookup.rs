@@ -319,3 +319,36 @@ async fn the_openapi_document_describes_real_responses() {
     let (_, error) = portal.record_json("123").await;
     assert_eq!(schema_keys("Error"), object_keys(&error));
 }
+
+/// With three resources a page, every search spans several pages; following each `next` link
+/// must give exactly the entries one large page gives.
+#[tokio::test]
+async fn paging_is_followed_to_the_end() {
+    let whole = start().await;
+    let paged = start_with(
+        population(),
+        |_| Faults::default(),
+        |config| config.sources.iter_mut().for_each(|s| s.page_size = 3),
+    )
+    .await;
+    let nhs = patient_known_at(&whole.demo.population, &SourceKind::ALL);
+    let ids = |record: &Value| -> Vec<String> {
+        let mut ids: Vec<String> = record["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| format!("{}/{}", e["source_id"], e["resource_id"]))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let before = paged.source_requests();
+    let (_, one_page) = whole.record_json(&nhs.as_digits()).await;
+    let (_, many_pages) = paged.record_json(&nhs.as_digits()).await;
+    assert_eq!(ids(&one_page), ids(&many_pages));
+    let entries = many_pages["entries"].as_array().unwrap().len() as u64;
+    assert!(
+        paged.source_requests() - before > entries / 3,
+        "several pages were fetched"
+    );
+}

@@ -339,3 +339,79 @@ impl Gen {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn records_are_deterministic_and_well_formed() {
+        let population = Population::new(40, 7);
+        for index in 0..40 {
+            for kind in SourceKind::ALL {
+                let a = serde_json::to_string(&clinical(&population, index, kind)).unwrap();
+                let b = serde_json::to_string(&clinical(&population, index, kind)).unwrap();
+                assert_eq!(a, b, "same seed, same JSON");
+                let resources = clinical(&population, index, kind);
+                assert!(!resources.is_empty());
+                let ids: HashSet<&str> = resources
+                    .iter()
+                    .map(|r| r["id"].as_str().unwrap())
+                    .collect();
+                assert_eq!(ids.len(), resources.len(), "ids unique within a source");
+                for r in &resources {
+                    assert!(r["resourceType"].is_string());
+                    let subject = r.get("subject").or(r.get("patient")).unwrap();
+                    assert_eq!(
+                        subject["reference"],
+                        format!("Patient/{}", patient_id(kind, index))
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_resource_normalises_into_a_timeline_entry() {
+        let population = Population::new(30, 3);
+        for index in 0..30 {
+            for kind in SourceKind::ALL {
+                for r in clinical(&population, index, kind) {
+                    let resource = crate::fhir::Resource::parse(&r.to_string()).unwrap();
+                    let entry = crate::fhir::normalise(&resource, "x").unwrap().unwrap();
+                    assert!(entry.date.is_some(), "{r}");
+                    assert!(!entry.title.contains("no description"), "{r}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gp_records_use_a_contained_medication_and_partial_dates_occur() {
+        let population = Population::new(30, 3);
+        let all: Vec<Value> = (0..30)
+            .flat_map(|i| clinical(&population, i, SourceKind::Gp))
+            .collect();
+        assert!(all
+            .iter()
+            .any(|r| r["medicationReference"]["reference"] == "#med1"));
+        assert!(all
+            .iter()
+            .any(|r| r["onsetDateTime"].as_str().is_some_and(|d| d.len() == 4)));
+        assert!(all
+            .iter()
+            .any(|r| r["onsetDateTime"].as_str().is_some_and(|d| d.len() == 7)));
+    }
+
+    #[test]
+    fn patient_ids_map_back_to_the_index() {
+        for kind in SourceKind::ALL {
+            assert_eq!(
+                index_from_patient_id(kind, &patient_id(kind, 1234)),
+                Some(1234)
+            );
+        }
+        assert_eq!(index_from_patient_id(SourceKind::Gp, "rx1-000001"), None);
+    }
+}
