@@ -52,11 +52,13 @@ ensure_chromium() {
 }
 
 # npm packages for a folder (style/ or e2e/), from its lockfile, when the lockfile changed.
+# `npm install` rather than `npm ci`: npm 11 writes lockfiles without other platforms' optional
+# packages (Tailwind's native binaries), which `npm ci` then refuses as out of sync.
 ensure_npm() {
   local dir=$1
   if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     log "Installing npm packages in $dir"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
   fi
 }
 
