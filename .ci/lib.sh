@@ -6,7 +6,8 @@ SITE=target/site
 PKG=$SITE/pkg
 WASM_PROFILE=wasm-release
 
-log() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+STARTED_AT=${STARTED_AT:-$(date +%s)}
+log() { printf '\n\033[1m==> [%4ss] %s\033[0m\n' "$(( $(date +%s) - STARTED_AT ))" "$*"; }
 
 # The wasm-bindgen version the app is built against (the CLI must match it exactly).
 wasm_bindgen_version() {
