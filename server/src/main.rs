@@ -78,8 +78,11 @@ async fn start(cli: Cli) -> Result<(), String> {
 
     let _demo_sources = match demo {
         Some((patients, seed)) => {
-            if patients == 0 {
-                return Err("--patients must be at least 1".into());
+            if patients == 0 || patients > Population::MAX_PATIENTS {
+                return Err(format!(
+                    "--patients must be between 1 and {}",
+                    Population::MAX_PATIENTS
+                ));
             }
             let population = Arc::new(Population::new(patients, seed));
             let started = server::demo_mode::start(&mut config, population, |_| Default::default())

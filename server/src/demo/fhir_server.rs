@@ -1,24 +1,26 @@
-//! The HTTP face of one synthetic source: a small FHIR R4 server with `metadata`, patient
-//! search by NHS number, per-type search by patient with paging, and reads by id.
+//! The HTTP face of one synthetic source: a small read-only FHIR R4 server with `metadata`,
+//! Patient search by NHS number, per-type search by patient with paging, and reads by id.
+//! Every answer, errors included, is FHIR JSON; nothing about patients is logged.
 
-use super::population::Population;
-use super::records::{self, index_from_patient_id};
+use super::data::ids::{index_from_patient_id, index_from_resource_id};
+use super::data::records;
+use super::data::Population;
 use super::Faults;
 use app::model::SourceKind;
 use app::nhs_number::{NhsNumber, NHS_NUMBER_SYSTEM};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Resource types the demo sources serve (beside Patient).
+/// Resource types searchable by patient (Patient itself is searched by identifier).
 pub const TYPES: [&str; 13] = [
     "AllergyIntolerance",
     "Condition",
@@ -36,224 +38,314 @@ pub const TYPES: [&str; 13] = [
 ];
 const DEFAULT_COUNT: usize = 50;
 const MAX_COUNT: usize = 200;
+const BAD_PATH: &str = "the path is not valid percent-encoded UTF-8";
+const RENDEZVOUS_TIMEOUT: Duration = Duration::from_secs(5);
 
-#[derive(Clone)]
-pub struct SourceState {
+/// What every request of one source shares.
+pub struct Source {
     pub kind: SourceKind,
     pub population: Arc<Population>,
     pub faults: Faults,
     pub requests: Arc<AtomicU64>,
+    /// Used for absolute links when a request carries no usable `Host` header.
+    pub base_url: String,
 }
 
-pub fn router(state: SourceState) -> Router {
+pub fn router(source: Arc<Source>) -> Router {
     Router::new()
         .route("/fhir/metadata", get(metadata))
         .route("/fhir/{resource_type}", get(search))
         .route("/fhir/{resource_type}/{id}", get(read))
-        .fallback(|| async { outcome(StatusCode::NOT_FOUND, "not-found", "No such FHIR endpoint") })
+        .fallback(|| async { FhirError::NoEndpoint })
+        .method_not_allowed_fallback(|| async { FhirError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            source.clone(),
             count_and_delay,
         ))
-        .with_state(state)
+        .with_state(source)
 }
 
-async fn count_and_delay(
-    State(state): State<SourceState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    state.requests.fetch_add(1, Ordering::SeqCst);
-    if !state.faults.latency.is_zero() {
-        tokio::time::sleep(state.faults.latency).await;
+/// Why a request got no resource. Each maps to one HTTP status and an OperationOutcome.
+#[derive(Debug, thiserror::Error)]
+enum FhirError {
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error("resource type not supported by this server")]
+    UnsupportedType,
+    #[error("no such resource")]
+    NotFound,
+    #[error("no such FHIR endpoint")]
+    NoEndpoint,
+    #[error("this server is read-only: only GET is supported")]
+    MethodNotAllowed,
+    #[error("internal error (synthetic fault injected by the demo source)")]
+    SyntheticFault,
+}
+
+impl IntoResponse for FhirError {
+    fn into_response(self) -> Response {
+        let (status, code) = match self {
+            Self::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
+            Self::UnsupportedType => (StatusCode::NOT_FOUND, "not-supported"),
+            Self::NotFound | Self::NoEndpoint => (StatusCode::NOT_FOUND, "not-found"),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "not-supported"),
+            Self::SyntheticFault => (StatusCode::INTERNAL_SERVER_ERROR, "exception"),
+        };
+        let outcome = json!({ "resourceType": "OperationOutcome",
+            "issue": [{ "severity": "error", "code": code, "diagnostics": self.to_string() }] });
+        fhir(status, &outcome)
     }
-    next.run(request).await
 }
 
 fn fhir(status: StatusCode, body: &Value) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/fhir+json; charset=utf-8")],
-        body.to_string(),
-    )
-        .into_response()
+    let content_type = [(header::CONTENT_TYPE, "application/fhir+json; charset=utf-8")];
+    (status, content_type, body.to_string()).into_response()
 }
 
-fn outcome(status: StatusCode, code: &str, text: &str) -> Response {
-    let body = json!({ "resourceType": "OperationOutcome",
-        "issue": [{ "severity": "error", "code": code, "diagnostics": text }] });
-    fhir(status, &body)
+/// Counts the request and applies the injected latency and failure; logs method and status only.
+async fn count_and_delay(
+    State(source): State<Arc<Source>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    source.requests.fetch_add(1, Ordering::SeqCst);
+    if !source.faults.latency.is_zero() {
+        tokio::time::sleep(source.faults.latency).await;
+    }
+    let method = request.method().clone();
+    let mut response = next.run(request).await;
+    if let Some(failure) = source.faults.failure {
+        response = failure.apply(response).await;
+    }
+    tracing::debug!(source = source.kind.as_str(), %method, status = response.status().as_u16(), "demo FHIR request");
+    response
 }
 
-async fn metadata(State(state): State<SourceState>) -> Response {
+async fn metadata(State(source): State<Arc<Source>>) -> Response {
+    let param = |name: &str, kind: &str| json!({ "name": name, "type": kind });
     let resources: Vec<Value> = std::iter::once("Patient")
         .chain(TYPES)
         .map(|t| {
-            let param = if t == "Patient" { "identifier" } else { "patient" };
-            json!({ "type": t, "interaction": [{ "code": "read" }, { "code": "search-type" }],
-                    "searchParam": [{ "name": param, "type": if t == "Patient" { "token" } else { "reference" } }] })
+            let params = if t == "Patient" {
+                vec![param("identifier", "token")]
+            } else {
+                vec![param("patient", "reference"), param("subject", "reference"), param("_count", "number")]
+            };
+            json!({ "type": t, "interaction": [{ "code": "read" }, { "code": "search-type" }], "searchParam": params })
         })
         .collect();
     let body = json!({ "resourceType": "CapabilityStatement", "status": "active", "kind": "instance",
         "date": "2026-06-30", "fhirVersion": "4.0.1", "format": ["application/fhir+json"],
-        "software": { "name": format!("Synthetic {} source (demo)", state.kind.label()) },
+        "software": { "name": format!("Synthetic {} source (demo)", source.kind.label()) },
         "rest": [{ "mode": "server", "resource": resources }] });
     fhir(StatusCode::OK, &body)
 }
 
+/// The query string's parameters, percent- and `+`-decoded; the first of a repeated name wins.
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn parse(query: Option<&str>) -> Self {
+        Self(
+            url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A non-negative number parameter, `default` when absent.
+    fn number(
+        &self,
+        name: &str,
+        default: usize,
+        invalid: &'static str,
+    ) -> Result<usize, FhirError> {
+        self.get(name).map_or(Ok(default), |v| {
+            v.parse().map_err(|_| FhirError::Invalid(invalid))
+        })
+    }
+}
+
+/// `GET /fhir/<Type>?...`: Patient by identifier, any other type by patient.
 async fn search(
-    State(state): State<SourceState>,
-    Path(resource_type): Path<String>,
-    Query(params): Query<HashMap<String, String>>,
+    State(source): State<Arc<Source>>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, FhirError> {
+    let Path(resource_type) = path.map_err(|_| FhirError::Invalid(BAD_PATH))?;
+    let params = Params::parse(query.as_deref());
+    let base = base_url(&source, &headers);
     if resource_type == "Patient" {
-        return search_patient(&state, &params).await;
+        return search_patient(&source, &params, &base).await;
     }
-    if !TYPES.contains(&resource_type.as_str()) {
-        return outcome(
-            StatusCode::NOT_FOUND,
-            "not-supported",
-            "Resource type not supported",
-        );
-    }
-    let reference = params.get("patient").map(String::as_str).or_else(|| {
-        params
-            .get("subject")
-            .and_then(|s| s.strip_prefix("Patient/"))
-    });
-    let Some(patient_id) = reference else {
-        return outcome(
-            StatusCode::BAD_REQUEST,
-            "required",
-            "Search by patient is required",
-        );
-    };
-    let index = index_from_patient_id(state.kind, patient_id).filter(|i| knows(&state, *i));
-    if let Some(failing) = index.and_then(|i| failing(&state, i)) {
-        return failing;
+    let resource_type = supported(&resource_type)?;
+    let patient_id = params
+        .get("patient")
+        .or_else(|| params.get("subject"))
+        .map(|r| r.rsplit_once("Patient/").map_or(r, |(_, id)| id))
+        .ok_or(FhirError::Invalid(
+            "search by patient=<id> (or subject=Patient/<id>) is required",
+        ))?;
+    let count = params
+        .number("_count", DEFAULT_COUNT, "_count must be a whole number")?
+        .min(MAX_COUNT);
+    let offset = params.number("_offset", 0, "_offset must be a whole number")?;
+
+    let index = index_from_patient_id(source.kind, patient_id)
+        .filter(|i| source.population.knows(*i, source.kind));
+    if let Some(index) = index {
+        refuse_if_failing(&source, index)?;
     }
     let matches: Vec<Value> = index
-        .map(|i| records::clinical(&state.population, i, state.kind))
+        .map(|i| records::clinical(&source.population, i, source.kind))
         .unwrap_or_default()
         .into_iter()
-        .filter(|r| r["resourceType"] == resource_type.as_str())
+        .filter(|r| r["resourceType"] == resource_type)
         .collect();
-    let count = params
-        .get("_count")
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(DEFAULT_COUNT)
-        .clamp(1, MAX_COUNT);
-    let offset: usize = params
-        .get("_offset")
-        .and_then(|o| o.parse().ok())
-        .unwrap_or(0);
+
     let page_url = |offset: usize| {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
-        format!("http://{host}/fhir/{resource_type}?patient={patient_id}&_count={count}&_offset={offset}")
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("patient", patient_id)
+            .append_pair("_count", &count.to_string())
+            .append_pair("_offset", &offset.to_string())
+            .finish();
+        format!("{base}/{resource_type}?{query}")
     };
     let mut links = vec![json!({ "relation": "self", "url": page_url(offset) })];
-    if offset + count < matches.len() {
+    if count > 0 && offset.saturating_add(count) < matches.len() {
         links.push(json!({ "relation": "next", "url": page_url(offset + count) }));
     }
     let total = matches.len();
     let page: Vec<Value> = matches.into_iter().skip(offset).take(count).collect();
-    fhir(StatusCode::OK, &searchset(total, links, page))
+    Ok(fhir(StatusCode::OK, &searchset(&base, total, links, page)))
 }
 
-/// `Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|<nhs>`.
-async fn search_patient(state: &SourceState, params: &HashMap<String, String>) -> Response {
-    let nhs = params
-        .get("identifier")
-        .and_then(|i| {
-            i.strip_prefix(NHS_NUMBER_SYSTEM)?
-                .strip_prefix('|')
-                .map(str::to_owned)
-        })
-        .and_then(|digits| NhsNumber::parse(&digits).ok());
-    let Some(nhs) = nhs else {
-        return outcome(
-            StatusCode::BAD_REQUEST,
-            "invalid",
-            "Search by identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>",
-        );
-    };
-    if let Some(barrier) = &state.faults.rendezvous {
-        let _ = tokio::time::timeout(Duration::from_secs(5), barrier.wait()).await;
+/// `Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|<nhs>` (or a bare NHS number).
+async fn search_patient(
+    source: &Source,
+    params: &Params,
+    base: &str,
+) -> Result<Response, FhirError> {
+    const USAGE: &str =
+        "search Patient by identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>";
+    let identifier = params.get("identifier").ok_or(FhirError::Invalid(USAGE))?;
+    let (system, value) = identifier
+        .split_once('|')
+        .map_or((None, identifier), |(s, v)| (Some(s), v));
+    let nhs = NhsNumber::parse(value).map_err(|_| FhirError::Invalid(USAGE))?;
+    if let Some(barrier) = &source.faults.rendezvous {
+        if tokio::time::timeout(RENDEZVOUS_TIMEOUT, barrier.wait())
+            .await
+            .is_err()
+        {
+            tracing::debug!(
+                source = source.kind.as_str(),
+                "rendezvous timed out; answering anyway"
+            );
+        }
     }
-    let index = state.population.index_of(nhs).filter(|i| knows(state, *i));
-    if let Some(failing) = index.and_then(|i| failing(state, i)) {
-        return failing;
+    let ours = system.is_none_or(|s| s == NHS_NUMBER_SYSTEM);
+    let index = source
+        .population
+        .index_of(nhs)
+        .filter(|i| ours && source.population.knows(*i, source.kind));
+    if let Some(index) = index {
+        refuse_if_failing(source, index)?;
     }
     let patients: Vec<Value> = index
-        .map(|i| records::patient(&state.population.person(i), state.kind))
+        .map(|i| records::patient(&source.population.person(i), source.kind))
         .into_iter()
         .collect();
-    fhir(
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("identifier", identifier)
+        .finish();
+    let links = vec![json!({ "relation": "self", "url": format!("{base}/Patient?{query}") })];
+    Ok(fhir(
         StatusCode::OK,
-        &searchset(patients.len(), Vec::new(), patients),
-    )
+        &searchset(base, patients.len(), links, patients),
+    ))
 }
 
+/// `GET /fhir/<Type>/<id>`.
 async fn read(
-    State(state): State<SourceState>,
-    Path((resource_type, id)): Path<(String, String)>,
-) -> Response {
-    let index = id
-        .rsplitn(3, '-')
-        .nth(2)
-        .and_then(|pid| index_from_patient_id(state.kind, pid));
-    let index = index
-        .or_else(|| index_from_patient_id(state.kind, &id))
-        .filter(|i| knows(&state, *i));
-    let found = index.and_then(|i| {
-        if let Some(failing) = failing(&state, i) {
-            return Some(Err(failing));
-        }
-        let resource = if resource_type == "Patient" {
-            Some(records::patient(&state.population.person(i), state.kind))
-        } else {
-            records::clinical(&state.population, i, state.kind)
-                .into_iter()
-                .find(|r| r["id"] == id.as_str())
-        };
-        resource
-            .filter(|r| r["resourceType"] == resource_type.as_str() && r["id"] == id.as_str())
-            .map(Ok)
-    });
-    match found {
-        Some(Ok(resource)) => fhir(StatusCode::OK, &resource),
-        Some(Err(failing)) => failing,
-        None => outcome(StatusCode::NOT_FOUND, "not-found", "No such resource"),
-    }
+    State(source): State<Arc<Source>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Response, FhirError> {
+    let Path((resource_type, id)) = path.map_err(|_| FhirError::Invalid(BAD_PATH))?;
+    let known = |index: &usize| source.population.knows(*index, source.kind);
+    let resource = if resource_type == "Patient" {
+        let index = index_from_patient_id(source.kind, &id)
+            .filter(known)
+            .ok_or(FhirError::NotFound)?;
+        refuse_if_failing(&source, index)?;
+        records::patient(&source.population.person(index), source.kind)
+    } else {
+        let resource_type = supported(&resource_type)?;
+        let index = index_from_resource_id(source.kind, &id)
+            .filter(known)
+            .ok_or(FhirError::NotFound)?;
+        refuse_if_failing(&source, index)?;
+        records::clinical(&source.population, index, source.kind)
+            .into_iter()
+            .find(|r| r["id"] == id.as_str() && r["resourceType"] == resource_type)
+            .ok_or(FhirError::NotFound)?
+    };
+    Ok(fhir(StatusCode::OK, &resource))
 }
 
-fn knows(state: &SourceState, index: usize) -> bool {
-    index < state.population.len() && state.population.kinds_knowing(index).contains(&state.kind)
+fn supported(resource_type: &str) -> Result<&'static str, FhirError> {
+    TYPES
+        .into_iter()
+        .find(|t| *t == resource_type)
+        .ok_or(FhirError::UnsupportedType)
 }
 
 /// The showcase fault: this source answers 500 for everything about this patient.
-fn failing(state: &SourceState, index: usize) -> Option<Response> {
-    let nhs = state.population.person(index).nhs;
-    (state.population.failing_source(nhs) == Some(state.kind)).then(|| {
-        outcome(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "exception",
-            "Internal error (synthetic fault)",
-        )
-    })
+fn refuse_if_failing(source: &Source, index: usize) -> Result<(), FhirError> {
+    match source.population.failing_at(index) {
+        Some(kind) if kind == source.kind => Err(FhirError::SyntheticFault),
+        _ => Ok(()),
+    }
 }
 
-fn searchset(total: usize, links: Vec<Value>, resources: Vec<Value>) -> Value {
+/// The base URL as the client addressed us (so links keep its origin), else the bound address.
+fn base_url(source: &Source, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        });
+    match host {
+        Some(host) => format!("http://{host}/fhir"),
+        None => source.base_url.clone(),
+    }
+}
+
+fn searchset(base: &str, total: usize, links: Vec<Value>, resources: Vec<Value>) -> Value {
     let entry: Vec<Value> = resources
         .into_iter()
         .map(|r| {
-            let full_url = format!("urn:uuid:{}", r["id"].as_str().unwrap_or_default());
+            let full_url = format!(
+                "{base}/{}/{}",
+                r["resourceType"].as_str().unwrap_or_default(),
+                r["id"].as_str().unwrap_or_default()
+            );
             json!({ "fullUrl": full_url, "resource": r, "search": { "mode": "match" } })
         })
         .collect();
     json!({ "resourceType": "Bundle", "type": "searchset", "total": total, "link": links, "entry": entry })
 }
+
+#[cfg(test)]
+mod tests;

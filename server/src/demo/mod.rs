@@ -1,14 +1,16 @@
-//! Demo mode's synthetic FHIR R4 sources: a deterministic synthetic population and a real HTTP
-//! FHIR server per source kind, on loopback. Tests use the same servers, with injected faults.
+//! Demo mode's synthetic FHIR R4 sources: a deterministic synthetic population (`data`) and a
+//! real HTTP FHIR server per source kind (`fhir_server`) on loopback, optionally with faults.
+//!
+//! The portal fetches from these servers exactly as from real ones, and integration tests start
+//! them on `127.0.0.1:0`. Records are generated on request from (seed, patient, source), so a
+//! large population costs no memory.
 
-mod calendar;
-mod catalogue;
+mod data;
+mod faults;
 mod fhir_server;
-mod population;
-mod records;
-mod rng;
 
-pub use population::Population;
+pub use data::Population;
+pub use faults::Failure;
 
 use app::model::SourceKind;
 use std::net::SocketAddr;
@@ -25,20 +27,24 @@ pub struct Faults {
     /// Awaited (at most 5 s) inside every `Patient?identifier=` search, so a test can prove that
     /// all sources are asked at the same time.
     pub rendezvous: Option<Arc<Barrier>>,
+    /// How every response fails, if it does.
+    pub failure: Option<Failure>,
 }
 
-/// A running synthetic source.
+/// A running synthetic source. It stops when [`DemoSource::stop`] is called or it is dropped.
 pub struct DemoSource {
     pub kind: SourceKind,
     /// FHIR base URL, e.g. `http://127.0.0.1:41234/fhir`.
     pub base_url: String,
     pub addr: SocketAddr,
     requests: Arc<AtomicU64>,
+    /// Set to true to stop; dropping it stops the server too.
     stop: watch::Sender<bool>,
 }
 
 impl DemoSource {
-    /// Serves `kind`'s part of `population` on `listener` in a background task.
+    /// Serves `kind`'s view of `population` on `listener` in a background task until stopped or
+    /// dropped. Must be called inside a tokio runtime.
     pub async fn start(
         kind: SourceKind,
         listener: tokio::net::TcpListener,
@@ -46,15 +52,18 @@ impl DemoSource {
         faults: Faults,
     ) -> std::io::Result<DemoSource> {
         let addr = listener.local_addr()?;
+        let base_url = format!("http://{addr}/fhir");
         let requests = Arc::new(AtomicU64::new(0));
         let (stop, mut stopped) = watch::channel(false);
-        let router = fhir_server::router(fhir_server::SourceState {
+        let router = fhir_server::router(Arc::new(fhir_server::Source {
             kind,
             population,
             faults,
             requests: requests.clone(),
-        });
+            base_url: base_url.clone(),
+        }));
         tokio::spawn(async move {
+            // Resolves on `stop()` (true) and when the sender is dropped (an error): both stop.
             let shutdown = async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             };
@@ -62,25 +71,26 @@ impl DemoSource {
                 .with_graceful_shutdown(shutdown)
                 .await
             {
-                tracing::warn!(%error, "demo source stopped with an error");
+                tracing::warn!(source = kind.as_str(), %error, "demo source stopped with an error");
             }
         });
         Ok(DemoSource {
             kind,
-            base_url: format!("http://{addr}/fhir"),
+            base_url,
             addr,
             requests,
             stop,
         })
     }
 
-    /// HTTP requests served so far.
+    /// HTTP requests received so far, whatever their outcome.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::SeqCst)
     }
 
-    /// Stops accepting connections; later requests to this source fail to connect.
+    /// Stops accepting connections (graceful shutdown: requests in flight finish); later
+    /// connections are refused. Idempotent.
     pub fn stop(&self) {
-        let _ = self.stop.send(true);
+        self.stop.send_replace(true);
     }
 }

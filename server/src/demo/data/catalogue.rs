@@ -49,6 +49,8 @@ pub const MALE_GIVEN: &[&str] = &[
     "Łukasz", "John", "Mohammed", "Oliver", "Arjun", "Seán", "David", "Chinedu", "Thomas", "Björn",
     "Rhys", "George",
 ];
+pub const FEMALE_PREFIXES: &[&str] = &["Mrs", "Ms", "Miss", "Dr"];
+pub const MALE_PREFIXES: &[&str] = &["Mr", "Mr", "Mr", "Dr"];
 pub const POSTCODES: &[&str] = &[
     "LS1 4AP", "BS8 1TH", "M13 9PL", "NE1 7RU", "EX2 5DW", "TA1 2PX", "SW1A 2AA",
 ];
@@ -148,13 +150,13 @@ pub const PROCEDURES: &[(&str, &str)] = &[
     ("73761001", "Colonoscopy"),
     ("232717009", "Coronary artery bypass graft"),
 ];
-/// (LOINC code, display, unit, low, high) for laboratory results.
-pub const LAB_TESTS: &[(&str, &str, &str, i64, i64)] = &[
-    ("718-7", "Haemoglobin", "g/L", 95, 165),
-    ("14682-9", "Creatinine", "umol/L", 55, 180),
-    ("1988-5", "C reactive protein", "mg/L", 1, 120),
-    ("2951-2", "Sodium", "mmol/L", 128, 146),
-    ("2823-3", "Potassium", "mmol/L", 3, 6),
+/// (LOINC code, display, UCUM unit, low, high, divisor): a value is `between(low, high) / divisor`.
+pub const LAB_TESTS: &[(&str, &str, &str, i64, i64, i64)] = &[
+    ("718-7", "Haemoglobin", "g/L", 95, 165, 1),
+    ("14682-9", "Creatinine", "umol/L", 55, 180, 1),
+    ("1988-5", "C reactive protein", "mg/L", 1, 120, 1),
+    ("2951-2", "Sodium", "mmol/L", 128, 146, 1),
+    ("2823-3", "Potassium", "mmol/L", 30, 60, 10),
 ];
 pub const VACCINES: &[(&str, &str)] = &[
     ("1181000221105", "Influenza vaccine"),
@@ -173,4 +175,11 @@ pub const IMAGING: &[(&str, &str, &str)] = &[
         "MRI of knee",
         "Degenerative change of the medial compartment.",
     ),
+];
+/// Alerts a social-care record raises.
+pub const SOCIAL_CARE_FLAGS: &[&str] = &[
+    "Lives alone; key safe in use",
+    "Risk of falls",
+    "Carer: daughter, lives nearby",
+    "Lasting power of attorney (health and welfare) registered",
 ];

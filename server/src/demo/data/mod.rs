@@ -1,0 +1,333 @@
+//! The synthetic population: who the patients are, which sources know them, and their NHS
+//! numbers. Nothing is stored per patient: everything derives from (seed, index), so a
+//! population of 900,000 costs no memory and an NHS number looks up in O(1).
+
+mod acute;
+mod calendar;
+mod catalogue;
+mod gp;
+pub(super) mod ids;
+mod mental_health;
+mod nhs;
+pub(super) mod records;
+mod rng;
+mod social_care;
+
+use app::model::{DemoPatient, SourceKind};
+use app::nhs_number::NhsNumber;
+use catalogue::{
+    FAMILY_NAMES, FEMALE_GIVEN, FEMALE_PREFIXES, MALE_GIVEN, MALE_PREFIXES, POSTCODES,
+};
+use rng::Rng;
+
+/// The showcase patients, by index (see [`Population::showcase`]).
+const ALL_FOUR: usize = 0;
+const LONG_HISTORY: usize = 1;
+const GP_AND_SOCIAL_CARE: usize = 2;
+const GP_AND_ACUTE: usize = 3;
+const FAILING_MENTAL_HEALTH: usize = 4;
+const GP_ONLY: usize = 5;
+const NOT_AT_GP: usize = 6;
+
+/// Deterministic synthetic patients: the same `(patients, seed)` always gives the same people and
+/// byte-identical FHIR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Population {
+    count: usize,
+    seed: u64,
+}
+
+/// One synthetic person's demographics (the same at every source that knows them).
+pub struct Person {
+    pub index: usize,
+    pub nhs: NhsNumber,
+    pub family: &'static str,
+    pub given: &'static str,
+    pub prefix: &'static str,
+    pub female: bool,
+    /// Days since 1970-01-01.
+    pub birth_day: i64,
+    pub postcode: &'static str,
+}
+
+impl Population {
+    pub const DEFAULT_PATIENTS: usize = 24;
+    pub const DEFAULT_SEED: u64 = 20_260_630;
+    /// The most patients a population holds: as many as the `999` test range numbers this way.
+    pub const MAX_PATIENTS: usize = nhs::CAPACITY;
+
+    /// `patients` is clamped to `1..=MAX_PATIENTS` (900,000).
+    pub fn new(patients: usize, seed: u64) -> Self {
+        Self {
+            count: patients.clamp(1, Self::MAX_PATIENTS),
+            seed,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Always false: a population has at least one patient.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Every patient's NHS number, in index order.
+    pub fn nhs_numbers(&self) -> impl Iterator<Item = NhsNumber> + '_ {
+        (0..self.count).map(nhs_number_of)
+    }
+
+    /// The patient holding this NHS number, if it is in the population.
+    pub fn index_of(&self, nhs: NhsNumber) -> Option<usize> {
+        nhs::index_of(nhs).filter(|i| *i < self.count)
+    }
+
+    /// The demographics of patient `index` (which must be below [`Population::len`]).
+    pub fn person(&self, index: usize) -> Person {
+        let mut rng = Rng::new(&[self.seed, index as u64, 0x5EED]);
+        let female = rng.chance(50);
+        let (given, prefix) = if female {
+            (rng.pick(FEMALE_GIVEN), rng.pick(FEMALE_PREFIXES))
+        } else {
+            (rng.pick(MALE_GIVEN), rng.pick(MALE_PREFIXES))
+        };
+        Person {
+            index,
+            nhs: nhs_number_of(index),
+            family: rng.pick(FAMILY_NAMES),
+            given,
+            prefix,
+            female,
+            birth_day: calendar::ANCHOR_DAY - rng.between(18 * 365, 95 * 365),
+            postcode: rng.pick(POSTCODES),
+        }
+    }
+
+    /// Which kinds of source know this patient (empty for anyone outside the population).
+    pub fn known_at(&self, nhs: NhsNumber) -> Vec<SourceKind> {
+        self.index_of(nhs)
+            .map(|i| self.kinds_knowing(i))
+            .unwrap_or_default()
+    }
+
+    /// Whether a `kind` source knows patient `index`.
+    pub fn knows(&self, index: usize, kind: SourceKind) -> bool {
+        index < self.count && self.kinds_knowing(index).contains(&kind)
+    }
+
+    /// The kinds of source that know patient `index`: fixed for the showcase patients, else
+    /// drawn (GP 95%, acute 70%, mental health 35%, social care 35%), never none.
+    fn kinds_knowing(&self, index: usize) -> Vec<SourceKind> {
+        use SourceKind::*;
+        match index {
+            ALL_FOUR | LONG_HISTORY | FAILING_MENTAL_HEALTH => return SourceKind::ALL.to_vec(),
+            GP_AND_SOCIAL_CARE => return vec![Gp, SocialCare],
+            GP_AND_ACUTE => return vec![Gp, Acute],
+            GP_ONLY => return vec![Gp],
+            NOT_AT_GP => return vec![Acute, MentalHealth],
+            _ => {}
+        }
+        let mut rng = Rng::new(&[self.seed, index as u64, 0xC0DE]);
+        let odds = [(Gp, 95), (Acute, 70), (MentalHealth, 35), (SocialCare, 35)];
+        let known: Vec<SourceKind> = odds
+            .into_iter()
+            .filter(|(_, percent)| rng.chance(*percent))
+            .map(|(kind, _)| kind)
+            .collect();
+        if known.is_empty() {
+            vec![Gp]
+        } else {
+            known
+        }
+    }
+
+    /// The source that answers HTTP 500 for this patient, if any (one showcase patient).
+    pub fn failing_source(&self, nhs: NhsNumber) -> Option<SourceKind> {
+        self.index_of(nhs).and_then(|i| self.failing_at(i))
+    }
+
+    /// The source that answers HTTP 500 for patient `index`, if any.
+    pub fn failing_at(&self, index: usize) -> Option<SourceKind> {
+        (index == FAILING_MENTAL_HEALTH && index < self.count).then_some(SourceKind::MentalHealth)
+    }
+
+    /// How much history a patient has: the long-history showcase patient has about twice as much.
+    fn history_scale(&self, index: usize) -> i64 {
+        if index == LONG_HISTORY {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Patients worth trying, for the demo search page and the start-up banner. Showcase
+    /// patients beyond a small population's size are left out.
+    pub fn showcase(&self) -> Vec<DemoPatient> {
+        let labelled = [
+            (ALL_FOUR, "known at all four sources"),
+            (LONG_HISTORY, "known at all four sources, long history"),
+            (GP_AND_SOCIAL_CARE, "GP and social care only"),
+            (GP_AND_ACUTE, "GP and acute hospital only"),
+            (
+                FAILING_MENTAL_HEALTH,
+                "mental-health source fails for this patient (HTTP 500)",
+            ),
+            (GP_ONLY, "GP only"),
+            (
+                NOT_AT_GP,
+                "acute hospital and mental health only (no GP record)",
+            ),
+        ];
+        labelled
+            .into_iter()
+            .filter(|(index, _)| *index < self.count)
+            .map(|(index, label)| (nhs_number_of(index), label))
+            .chain([(nhs::never_assigned(), "not known at any source")])
+            .map(|(nhs_number, label)| DemoPatient {
+                nhs_number,
+                label: label.to_owned(),
+            })
+            .collect()
+    }
+}
+
+/// The NHS number of a patient of some population.
+fn nhs_number_of(index: usize) -> NhsNumber {
+    nhs::number_of(index).expect("a population never holds more than nhs::CAPACITY patients")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nhs_numbers_are_valid_test_numbers_and_map_back() {
+        let population = Population::new(5_000, 1);
+        for (index, nhs) in population.nhs_numbers().enumerate() {
+            assert!(nhs.as_digits().starts_with("999"));
+            assert_eq!(NhsNumber::parse(&nhs.formatted()), Ok(nhs));
+            assert_eq!(population.index_of(nhs), Some(index));
+        }
+    }
+
+    #[test]
+    fn numbers_outside_the_population_are_unknown() {
+        let population = Population::new(10, 1);
+        for outside in [
+            nhs_number_of(10),
+            nhs::never_assigned(),
+            NhsNumber::parse("9434765919").unwrap(),
+        ] {
+            assert_eq!(population.index_of(outside), None);
+            assert!(population.known_at(outside).is_empty());
+            assert_eq!(population.failing_source(outside), None);
+        }
+    }
+
+    #[test]
+    fn a_million_patients_are_clamped_to_the_range_and_still_cheap() {
+        let population = Population::new(1_000_000, 3);
+        assert_eq!(population.len(), Population::MAX_PATIENTS);
+        assert_eq!(std::mem::size_of::<Population>(), 16);
+        let last = population.len() - 1;
+        let nhs = population.person(last).nhs;
+        assert_eq!(population.index_of(nhs), Some(last));
+        assert!(!population.known_at(nhs).is_empty());
+        assert_eq!(Population::new(0, 3).len(), 1);
+    }
+
+    #[test]
+    fn presence_varies_and_everyone_is_known_somewhere() {
+        let population = Population::new(1_000, Population::DEFAULT_SEED);
+        let presence: Vec<Vec<SourceKind>> =
+            (0..1_000).map(|i| population.kinds_knowing(i)).collect();
+        assert!(presence.iter().all(|k| !k.is_empty()));
+        for kind in SourceKind::ALL {
+            let share = presence.iter().filter(|k| k.contains(&kind)).count();
+            let expected = match kind {
+                SourceKind::Gp => 950,
+                SourceKind::Acute => 700,
+                SourceKind::MentalHealth | SourceKind::SocialCare => 350,
+            };
+            assert!(share.abs_diff(expected) < 60, "{kind:?}: {share}");
+        }
+        // The default population's showcase alone has patients missing from each source.
+        let default = Population::new(Population::DEFAULT_PATIENTS, Population::DEFAULT_SEED);
+        for kind in SourceKind::ALL {
+            assert!(default
+                .nhs_numbers()
+                .any(|n| !default.known_at(n).contains(&kind)));
+        }
+    }
+
+    #[test]
+    fn showcase_labels_match_the_data() {
+        let population = Population::new(Population::DEFAULT_PATIENTS, Population::DEFAULT_SEED);
+        let showcase = population.showcase();
+        assert_eq!(showcase.len(), 8);
+        for p in &showcase {
+            let known = population.known_at(p.nhs_number);
+            let failing = population.failing_source(p.nhs_number);
+            match p.label.as_str() {
+                l if l.starts_with("known at all four") => {
+                    assert_eq!(known, SourceKind::ALL.to_vec());
+                    assert_eq!(failing, None);
+                }
+                "GP and social care only" => {
+                    assert_eq!(known, [SourceKind::Gp, SourceKind::SocialCare])
+                }
+                "GP and acute hospital only" => {
+                    assert_eq!(known, [SourceKind::Gp, SourceKind::Acute])
+                }
+                "GP only" => assert_eq!(known, [SourceKind::Gp]),
+                l if l.starts_with("acute hospital and mental health only") => {
+                    assert_eq!(known, [SourceKind::Acute, SourceKind::MentalHealth])
+                }
+                l if l.starts_with("mental-health source fails") => {
+                    assert_eq!(known, SourceKind::ALL.to_vec());
+                    assert_eq!(failing, Some(SourceKind::MentalHealth));
+                }
+                "not known at any source" => {
+                    assert!(known.is_empty());
+                    assert!(p.nhs_number.as_digits().starts_with("999"));
+                }
+                other => panic!("unexpected label {other}"),
+            }
+        }
+        let failing: Vec<_> = population
+            .nhs_numbers()
+            .filter(|n| population.failing_source(*n).is_some())
+            .collect();
+        assert_eq!(failing.len(), 1, "exactly one patient has a failing source");
+    }
+
+    #[test]
+    fn a_tiny_population_lists_only_the_patients_it_has() {
+        let showcase = Population::new(2, 1).showcase();
+        let labels: Vec<&str> = showcase.iter().map(|p| p.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "known at all four sources",
+                "known at all four sources, long history",
+                "not known at any source"
+            ]
+        );
+    }
+
+    #[test]
+    fn people_are_deterministic_and_vary() {
+        let a = Population::new(50, 9).person(17);
+        let b = Population::new(50, 9).person(17);
+        let c = Population::new(50, 10).person(17);
+        let key = |p: &Person| (p.family, p.given, p.prefix, p.birth_day, p.postcode);
+        assert_eq!(key(&a), key(&b));
+        assert_ne!(key(&a), key(&c));
+        assert_eq!(a.nhs, c.nhs, "the seed does not change NHS numbers");
+    }
+}
