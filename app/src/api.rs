@@ -33,12 +33,12 @@ impl FromServerFnError for LookupError {
 }
 
 /// Looks a patient up at every configured source. `nhs_number` is what the user typed: it is
-/// validated on the server before any source is asked.
+/// validated on the server before any source is asked. `refresh` skips cached copies.
 #[server(prefix = "/sfn", endpoint = "record")]
-pub async fn get_record(nhs_number: String) -> Result<PatientRecord, LookupError> {
+pub async fn get_record(nhs_number: String, refresh: bool) -> Result<PatientRecord, LookupError> {
     let nhs =
         crate::nhs_number::NhsNumber::parse(&nhs_number).map_err(LookupError::InvalidNhsNumber)?;
-    record_service()?.lookup(nhs).await
+    record_service()?.lookup(nhs, refresh).await
 }
 
 /// Synthetic patients to try, listed on the search page in demo mode (empty otherwise).
@@ -57,8 +57,13 @@ mod service {
 
     /// What the server provides to the app: one lookup path shared by pages and the JSON API.
     pub trait RecordService: Send + Sync + 'static {
-        /// Asks every source about the patient and merges their answers.
-        fn lookup(&self, nhs: NhsNumber) -> BoxFuture<'_, Result<PatientRecord, LookupError>>;
+        /// Asks every source about the patient (or reuses a brief cached copy unless `refresh`)
+        /// and merges their answers.
+        fn lookup(
+            &self,
+            nhs: NhsNumber,
+            refresh: bool,
+        ) -> BoxFuture<'_, Result<PatientRecord, LookupError>>;
         /// Patients worth trying in demo mode; empty against real sources.
         fn demo_patients(&self) -> Vec<DemoPatient>;
     }

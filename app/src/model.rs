@@ -50,6 +50,8 @@ pub enum SourceStatus {
     TimedOut,
     /// The source failed: unreachable, an HTTP error, or a reply that is not FHIR.
     Error,
+    /// The source failed now; an earlier copy of its answer is shown, labelled with its age.
+    Stale,
 }
 
 impl SourceStatus {
@@ -59,11 +61,12 @@ impl SourceStatus {
             Self::NotFound => "Not known there",
             Self::TimedOut => "Failed: timed out",
             Self::Error => "Failed",
+            Self::Stale => "Failed: showing an earlier copy",
         }
     }
 
     pub fn is_failure(self) -> bool {
-        matches!(self, Self::TimedOut | Self::Error)
+        matches!(self, Self::TimedOut | Self::Error | Self::Stale)
     }
 }
 
@@ -80,6 +83,9 @@ pub struct SourceReport {
     pub skipped_count: usize,
     /// Why a source failed, in words safe to show staff (no patient data).
     pub message: Option<String>,
+    /// When the data shown for this source was fetched from it (RFC 3339, UTC); `None` when
+    /// nothing was fetched. Older than the lookup when it came from the cache.
+    pub fetched_at: Option<String>,
 }
 
 /// Broad clinical grouping of a timeline entry, used for filtering and labels.
@@ -178,9 +184,11 @@ pub struct PatientRecord {
 }
 
 impl PatientRecord {
-    /// True when at least one source answered and knows the patient.
+    /// True when at least one source's data about the patient is shown (fresh or stale).
     pub fn found(&self) -> bool {
-        self.sources.iter().any(|s| s.status == SourceStatus::Ok)
+        self.sources
+            .iter()
+            .any(|s| matches!(s.status, SourceStatus::Ok | SourceStatus::Stale))
     }
 
     pub fn source(&self, id: &str) -> Option<&SourceReport> {

@@ -56,6 +56,12 @@ test('a clinician sees one timeline from all four sources and filters it by sour
 
   await page.locator(`${tid(ids.sourceFilter)}[data-source-id="all"]`).click();
   await expect(rows).toHaveCount(total);
+
+  // Refresh asks the sources again and shows the same record.
+  await page.getByRole('link', { name: 'Refresh from the sources' }).click();
+  await expect(page).toHaveURL(/refresh=true/);
+  await expect(page.locator(`${tid(ids.sourceStatus)} li[data-status="ok"]`)).toHaveCount(4);
+  await expect(rows).toHaveCount(total);
 });
 
 test('an invalid NHS number gets a clear message and no record', async ({ page }) => {

@@ -16,6 +16,8 @@ pub const DEMO_TOML: &str = include_str!("../config/demo.toml");
 pub struct Config {
     #[serde(default)]
     pub portal: PortalConfig,
+    #[serde(default)]
+    pub cache: crate::cache::CacheConfig,
     pub sources: Vec<SourceConfig>,
     /// Patients listed on the search page; filled by demo mode, never read from a file.
     #[serde(skip)]

@@ -1,6 +1,7 @@
 //! The shared care record viewer's server: everything that does I/O lives here.
 //!
 //! - [`config`]: the one configuration struct, loaded from TOML and validated.
+//! - [`cache`]: the brief per-source, per-patient cache with shared fetches and stale fallback.
 //! - [`sources`]: talking to each organisation's FHIR R4 API over HTTP.
 //! - [`fhir`]: reading FHIR bundles leniently and normalising resources into timeline entries.
 //! - [`record`]: asking every source at once and merging their answers into one record.
@@ -10,6 +11,7 @@
 //! `main.rs` only parses arguments and calls [`run`], so tests start the real server on
 //! `127.0.0.1:0` the same way.
 
+pub mod cache;
 pub mod config;
 pub mod demo;
 pub mod demo_mode;

@@ -19,9 +19,12 @@ fn SourceCard(source: SourceReport) -> impl IntoView {
         SourceStatus::Ok => "border-green-700 bg-green-50",
         SourceStatus::NotFound => "border-slate-400 bg-white",
         SourceStatus::TimedOut | SourceStatus::Error => "border-red-700 bg-red-50",
+        SourceStatus::Stale => "border-amber-600 bg-amber-50",
     };
     let summary = match source.status {
-        SourceStatus::Ok => format!("{} entries · {} ms", source.entry_count, source.latency_ms),
+        SourceStatus::Ok | SourceStatus::Stale => {
+            format!("{} entries · {} ms", source.entry_count, source.latency_ms)
+        }
         _ => format!("{} ms", source.latency_ms),
     };
     view! {
@@ -38,6 +41,7 @@ fn SourceCard(source: SourceReport) -> impl IntoView {
                 {summary}
             </p>
             {source.message.clone().map(|m| view! { <p class="mt-1 text-sm text-red-800">{m}</p> })}
+            {retrieved(source.fetched_at.as_deref()).map(|r| view! { <p class="mt-1 text-xs text-slate-600">{r}</p> })}
             {(source.skipped_count > 0).then(|| view! {
                 <p class="mt-1 text-sm text-amber-800">{format!("{} unreadable items skipped", source.skipped_count)}</p>
             })}
@@ -51,5 +55,12 @@ fn status_wire_name(status: SourceStatus) -> &'static str {
         SourceStatus::NotFound => "not-found",
         SourceStatus::TimedOut => "timed-out",
         SourceStatus::Error => "error",
+        SourceStatus::Stale => "stale",
     }
+}
+
+/// "Retrieved 22-Nov-2026 10:19 (UTC)" for the data shown from this source.
+fn retrieved(fetched_at: Option<&str>) -> Option<String> {
+    let date = crate::clinical_date::ClinicalDate::parse(fetched_at?).ok()?;
+    Some(format!("Retrieved {} (UTC)", date.display()))
 }

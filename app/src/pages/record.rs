@@ -12,7 +12,11 @@ use leptos_router::hooks::use_query_map;
 pub fn RecordPage() -> impl IntoView {
     let query = use_query_map();
     let typed = move || query.read().get("nhs").unwrap_or_default();
-    let record = Resource::new(typed, get_record);
+    let refresh = move || query.read().get("refresh").is_some_and(|r| r == "true");
+    let record = Resource::new(
+        move || (typed(), refresh()),
+        |(nhs, refresh)| get_record(nhs, refresh),
+    );
 
     view! {
         <div class="rounded bg-white p-4 shadow"><LookupForm value=Signal::derive(typed) /></div>
@@ -36,7 +40,15 @@ fn Found(record: PatientRecord) -> impl IntoView {
             <div class="rounded-b bg-white p-4 shadow">
                 <h2 class="sr-only">"Sources"</h2>
                 <SourceStatusList sources=record.sources.clone() />
-                <p class="mt-2 text-xs text-slate-600">{retrieved_at(&record.retrieved_at)}</p>
+                <p class="mt-2 flex items-center gap-3 text-xs text-slate-600">
+                    {retrieved_at(&record.retrieved_at)}
+                    <a
+                        class="font-semibold text-[#005eb8] underline"
+                        href=format!("/record?nhs={}&refresh=true", record.nhs_number.as_digits())
+                    >
+                        "Refresh from the sources"
+                    </a>
+                </p>
             </div>
             <Timeline entries=record.entries sources=record.sources />
         </div>
@@ -89,10 +101,11 @@ fn LookupFailed(error: LookupError, typed: String) -> impl IntoView {
     }
 }
 
-/// "Retrieved 22-Nov-2026 10:19 (UTC)": when the sources were asked, so staff can judge staleness.
+/// "Looked up 22-Nov-2026 10:19 (UTC)": when this view was assembled (each source shows when
+/// its data was fetched).
 fn retrieved_at(rfc3339: &str) -> String {
     match crate::clinical_date::ClinicalDate::parse(rfc3339) {
-        Ok(date) => format!("Retrieved {} (UTC)", date.display()),
+        Ok(date) => format!("Looked up {} (UTC)", date.display()),
         Err(_) => format!("Retrieved {rfc3339}"),
     }
 }

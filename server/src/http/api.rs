@@ -3,7 +3,7 @@
 
 use super::ApiState;
 use app::nhs_number::{NhsNumber, NhsNumberError};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,12 +19,20 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
+/// `?refresh=true` skips the brief cache and asks every source again.
+#[derive(Debug, serde::Deserialize)]
+struct RecordQuery {
+    #[serde(default)]
+    refresh: bool,
+}
+
 async fn patient_record(
     State(state): State<ApiState>,
     Path(nhs_number): Path<String>,
+    Query(query): Query<RecordQuery>,
 ) -> Result<Response, ApiError> {
     let nhs = NhsNumber::parse(&nhs_number)?;
-    let record = state.records.lookup(nhs).await;
+    let record = state.records.lookup(nhs, query.refresh).await;
     Ok(Json(record).into_response())
 }
 

@@ -156,3 +156,27 @@ struct TypeResults {
     skipped: usize,
     truncated: bool,
 }
+
+impl SourceAnswer {
+    /// Rough heap size, for the cache's memory budget.
+    pub fn approx_bytes(&self) -> u32 {
+        let SourceAnswer::Found(record) = self else {
+            return 64;
+        };
+        let entries: usize = record
+            .entries
+            .iter()
+            .map(|e| {
+                std::mem::size_of::<TimelineEntry>()
+                    + e.title.len()
+                    + e.detail.as_ref().map_or(0, String::len)
+                    + e.status.as_ref().map_or(0, String::len)
+                    + e.source_id.len()
+                    + e.resource_type.len()
+                    + e.resource_id.len()
+                    + e.date.as_ref().map_or(0, |d| d.value.len())
+            })
+            .sum();
+        u32::try_from(entries + 512).unwrap_or(u32::MAX)
+    }
+}

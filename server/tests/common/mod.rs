@@ -74,7 +74,18 @@ impl Portal {
     }
 
     pub async fn record_json(&self, nhs: &str) -> (reqwest::StatusCode, serde_json::Value) {
-        let response = self.get(&format!("/api/v1/patients/{nhs}/record")).await;
+        self.record_json_query(nhs, "").await
+    }
+
+    /// The record with a query string, e.g. `?refresh=true`.
+    pub async fn record_json_query(
+        &self,
+        nhs: &str,
+        query: &str,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let response = self
+            .get(&format!("/api/v1/patients/{nhs}/record{query}"))
+            .await;
         let status = response.status();
         (status, response.json().await.expect("JSON body"))
     }

@@ -1,0 +1,138 @@
+//! A brief cache of what each source holds about each patient. Copies younger than the TTL are
+//! reused; concurrent lookups of one patient at one source share a single upstream fetch; when
+//! a source fails, its last good copy (up to `max_stale`) stands in, labelled with its age.
+//! It holds source data only: every permission check runs after it, on every view.
+
+use crate::sources::{SourceAnswer, SourceError};
+use app::nhs_number::NhsNumber;
+use moka::future::Cache;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A source's answer as fetched, shared by every view that uses it.
+#[derive(Debug)]
+pub struct Fetched {
+    pub answer: SourceAnswer,
+    pub at: Instant,
+    /// When it was fetched, RFC 3339 UTC, for "retrieved at" labels.
+    pub at_utc: String,
+    /// How long the upstream fetch took.
+    pub latency: Duration,
+}
+
+/// Where a view's copy of a source's answer came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Fetched for this view (or by a concurrent view it joined).
+    Fetched,
+    /// Reused from the cache; fetched this long ago.
+    Cached(Duration),
+}
+
+type Key = (Arc<str>, NhsNumber);
+
+pub struct SourceCache {
+    fresh: Cache<Key, Arc<Fetched>>,
+    last_good: Cache<Key, Arc<Fetched>>,
+    reuse: bool,
+    keep_stale: bool,
+}
+
+/// Cache sizes and ages (`[cache]` in the config).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// How long a source's answer is reused, in seconds (0 turns reuse off).
+    pub ttl_s: u64,
+    /// How old a copy may be and still stand in for a failed source, in seconds (0: never).
+    pub max_stale_s: u64,
+    /// Memory budget, in approximate bytes of cached records.
+    pub max_bytes: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            ttl_s: 120,
+            max_stale_s: 900,
+            max_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+impl SourceCache {
+    pub fn new(config: &CacheConfig) -> Self {
+        let build = |ttl_s: u64| {
+            Cache::builder()
+                .max_capacity(config.max_bytes)
+                .weigher(|_key: &Key, value: &Arc<Fetched>| value.answer.approx_bytes())
+                .time_to_live(Duration::from_secs(ttl_s.max(1)))
+                .support_invalidation_closures()
+                .build()
+        };
+        Self {
+            fresh: build(config.ttl_s),
+            last_good: build(config.max_stale_s),
+            reuse: config.ttl_s > 0,
+            keep_stale: config.max_stale_s > 0,
+        }
+    }
+
+    /// The source's answer for the patient: a fresh cached copy, or one fetched by `fetch`
+    /// (shared with any concurrent caller). `refresh` skips the cached copy.
+    pub async fn get_or_fetch<F>(
+        &self,
+        source_id: &str,
+        nhs: NhsNumber,
+        refresh: bool,
+        fetch: F,
+    ) -> (Result<Arc<Fetched>, Arc<SourceError>>, Freshness)
+    where
+        F: Future<Output = Result<SourceAnswer, SourceError>>,
+    {
+        let key: Key = (Arc::from(source_id), nhs);
+        if refresh || !self.reuse {
+            self.fresh.invalidate(&key).await;
+        }
+        let asked_at = Instant::now();
+        let result = self
+            .fresh
+            .try_get_with(key.clone(), async {
+                let answer = fetch.await?;
+                Ok(Arc::new(Fetched {
+                    answer,
+                    at: Instant::now(),
+                    at_utc: crate::record::now_rfc3339(),
+                    latency: asked_at.elapsed(),
+                }))
+            })
+            .await;
+        match result {
+            Ok(fetched) if fetched.at >= asked_at => {
+                if self.keep_stale {
+                    self.last_good.insert(key, fetched.clone()).await;
+                }
+                (Ok(fetched), Freshness::Fetched)
+            }
+            Ok(fetched) => {
+                let age = fetched.at.elapsed();
+                (Ok(fetched), Freshness::Cached(age))
+            }
+            Err(error) => (Err(error), Freshness::Fetched),
+        }
+    }
+
+    /// The last good copy, for a source that just failed.
+    pub async fn last_good(&self, source_id: &str, nhs: NhsNumber) -> Option<Arc<Fetched>> {
+        self.last_good.get(&(Arc::from(source_id), nhs)).await
+    }
+
+    /// Forgets everything held about a patient (e.g. when their consent changes).
+    pub fn purge_patient(&self, nhs: NhsNumber) {
+        for cache in [&self.fresh, &self.last_good] {
+            // Only fails if closures are unsupported, which `new` enables.
+            let _ = cache.invalidate_entries_if(move |(_, key_nhs), _| *key_nhs == nhs);
+        }
+    }
+}
