@@ -52,6 +52,8 @@ pub enum SourceStatus {
     Error,
     /// The source failed now; an earlier copy of its answer is shown, labelled with its age.
     Stale,
+    /// The source failed repeatedly and is not being asked for a short while.
+    CircuitOpen,
 }
 
 impl SourceStatus {
@@ -62,11 +64,15 @@ impl SourceStatus {
             Self::TimedOut => "Failed: timed out",
             Self::Error => "Failed",
             Self::Stale => "Failed: showing an earlier copy",
+            Self::CircuitOpen => "Failed: paused after repeated failures",
         }
     }
 
     pub fn is_failure(self) -> bool {
-        matches!(self, Self::TimedOut | Self::Error | Self::Stale)
+        matches!(
+            self,
+            Self::TimedOut | Self::Error | Self::Stale | Self::CircuitOpen
+        )
     }
 }
 

@@ -71,6 +71,15 @@ pub struct SourceConfig {
     /// Most requests in flight to this source at once, within one lookup.
     #[serde(default = "default_max_concurrent_requests")]
     pub max_concurrent_requests: usize,
+    /// Extra tries of a GET after a connection failure or HTTP 502/503/504 (jittered backoff).
+    #[serde(default = "default_max_retries")]
+    pub max_retries: u32,
+    /// Failed lookups in a row after which the source is not asked for `breaker_cooldown_s`
+    /// (0 disables the breaker).
+    #[serde(default = "default_breaker_threshold")]
+    pub breaker_threshold: u32,
+    #[serde(default = "default_breaker_cooldown_s")]
+    pub breaker_cooldown_s: u64,
     /// Largest response body accepted, in bytes.
     #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: usize,
@@ -87,6 +96,15 @@ fn default_max_pages() -> u32 {
 }
 fn default_max_concurrent_requests() -> usize {
     6
+}
+fn default_max_retries() -> u32 {
+    2
+}
+fn default_breaker_threshold() -> u32 {
+    5
+}
+fn default_breaker_cooldown_s() -> u64 {
+    30
 }
 fn default_max_body_bytes() -> usize {
     16 * 1024 * 1024
@@ -230,6 +248,9 @@ impl Config {
                 problems.push(format!(
                     "{at}: max_concurrent_requests must be between 1 and 64"
                 ));
+            }
+            if s.max_retries > 5 {
+                problems.push(format!("{at}: max_retries must be at most 5"));
             }
             if s.max_pages == 0 {
                 problems.push(format!("{at}: max_pages must be at least 1"));

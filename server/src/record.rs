@@ -116,6 +116,7 @@ impl Aggregator {
                 report.status = match (&stale, error.as_ref()) {
                     (Some(_), _) => SourceStatus::Stale,
                     (None, SourceError::Timeout) => SourceStatus::TimedOut,
+                    (None, SourceError::CircuitOpen) => SourceStatus::CircuitOpen,
                     (None, _) => SourceStatus::Error,
                 };
                 report.message = Some(match &stale {

@@ -103,3 +103,83 @@ async fn the_portal_keeps_answering_after_every_fault() {
     }
     assert_eq!(portal.get("/healthz").await.status(), 200);
 }
+
+/// The acute source answers 503 to the first try of every URL: retries make its data complete.
+#[tokio::test]
+async fn transient_503s_are_retried_to_a_complete_answer() {
+    let healthy = start().await;
+    let nhs = patient_known_at(&healthy.demo.population, &SourceKind::ALL);
+    let (_, expected) = healthy.record_json(&nhs.as_digits()).await;
+
+    let portal = start_with(
+        population(),
+        |source| Faults {
+            failure: (source.kind == SourceKind::Acute).then_some(Failure::FirstTry503),
+            ..Faults::default()
+        },
+        |_| {},
+    )
+    .await;
+    let (_, record) = portal.record_json(&nhs.as_digits()).await;
+    let acute = record["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "acute")
+        .unwrap();
+    assert_eq!(acute["status"], "ok", "{acute}");
+    assert_eq!(entry_ids(&record, "acute"), entry_ids(&expected, "acute"));
+    let healthy_requests = healthy.demo.get(SourceKind::Acute).unwrap().requests();
+    let requests = portal.demo.get(SourceKind::Acute).unwrap().requests();
+    assert_eq!(
+        requests,
+        2 * healthy_requests,
+        "each GET failed once and was retried once"
+    );
+}
+
+/// After `breaker_threshold` failed lookups the source is not asked at all.
+#[tokio::test]
+async fn a_source_failing_repeatedly_is_paused_by_its_circuit_breaker() {
+    let portal = start_with(
+        population(),
+        |source| Faults {
+            failure: (source.kind == SourceKind::Acute).then_some(Failure::Http500),
+            ..Faults::default()
+        },
+        |config| {
+            config.cache.max_stale_s = 0;
+            config
+                .sources
+                .iter_mut()
+                .for_each(|s| s.breaker_threshold = 3);
+        },
+    )
+    .await;
+    let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL).as_digits();
+    let acute = || portal.demo.get(SourceKind::Acute).unwrap().requests();
+    let status = |record: &Value| {
+        record["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "acute")
+            .unwrap()["status"]
+            .clone()
+    };
+    for _ in 0..3 {
+        let (_, record) = portal.record_json_query(&nhs, "?refresh=true").await;
+        assert_eq!(status(&record), "error");
+    }
+    let asked = acute();
+    let (_, record) = portal.record_json_query(&nhs, "?refresh=true").await;
+    assert_eq!(status(&record), "circuit-open");
+    assert_eq!(acute(), asked, "an open breaker asks nothing");
+    let gp = record["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "gp")
+        .unwrap();
+    assert_eq!(gp["status"], "ok");
+}

@@ -18,7 +18,9 @@ fn SourceCard(source: SourceReport) -> impl IntoView {
     let tone = match source.status {
         SourceStatus::Ok => "border-green-700 bg-green-50",
         SourceStatus::NotFound => "border-slate-400 bg-white",
-        SourceStatus::TimedOut | SourceStatus::Error => "border-red-700 bg-red-50",
+        SourceStatus::TimedOut | SourceStatus::Error | SourceStatus::CircuitOpen => {
+            "border-red-700 bg-red-50"
+        }
         SourceStatus::Stale => "border-amber-600 bg-amber-50",
     };
     let summary = match source.status {
@@ -56,6 +58,7 @@ fn status_wire_name(status: SourceStatus) -> &'static str {
         SourceStatus::TimedOut => "timed-out",
         SourceStatus::Error => "error",
         SourceStatus::Stale => "stale",
+        SourceStatus::CircuitOpen => "circuit-open",
     }
 }
 

@@ -21,21 +21,30 @@ pub enum Failure {
     ResetMidBody,
     /// Streams a body far larger than any sane reply (64 MiB, no Content-Length).
     OversizedBody,
+    /// The first request for each URL gets HTTP 503, as a briefly overloaded gateway answers;
+    /// asking the same URL again succeeds.
+    FirstTry503,
 }
 
 impl Failure {
-    pub const ALL: [Failure; 6] = [
+    pub const ALL: [Failure; 7] = [
         Self::Http500,
         Self::TruncatedJson,
         Self::HtmlErrorPage,
         Self::Hang,
         Self::ResetMidBody,
         Self::OversizedBody,
+        Self::FirstTry503,
     ];
 
-    /// Turns the reply the source would have sent into this failure.
-    pub async fn apply(self, reply: Response) -> Response {
+    /// Turns the reply the source would have sent into this failure. `first_try` says whether
+    /// this URL is asked for the first time.
+    pub async fn apply(self, reply: Response, first_try: bool) -> Response {
         match self {
+            Self::FirstTry503 if first_try => {
+                (StatusCode::SERVICE_UNAVAILABLE, fhir_json(), OUTCOME_503).into_response()
+            }
+            Self::FirstTry503 => reply,
             Self::Http500 => {
                 (StatusCode::INTERNAL_SERVER_ERROR, fhir_json(), OUTCOME_500).into_response()
             }
@@ -84,6 +93,8 @@ impl Failure {
         }
     }
 }
+
+const OUTCOME_503: &str = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"transient","diagnostics":"Service unavailable (injected fault)"}]}"#;
 
 const OUTCOME_500: &str = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","diagnostics":"Internal error (injected fault)"}]}"#;
 

@@ -49,6 +49,8 @@ pub struct Source {
     pub requests: Arc<AtomicU64>,
     /// Used for absolute links when a request carries no usable `Host` header.
     pub base_url: String,
+    /// URLs already asked, for the first-try fault only.
+    pub seen_urls: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 pub fn router(source: Arc<Source>) -> Router {
@@ -109,13 +111,19 @@ async fn count_and_delay(
     next: Next,
 ) -> Response {
     source.requests.fetch_add(1, Ordering::SeqCst);
+    let first_try = source.faults.failure == Some(super::Failure::FirstTry503)
+        && source
+            .seen_urls
+            .lock()
+            .map(|mut seen| seen.insert(request.uri().to_string()))
+            .unwrap_or(true);
     if !source.faults.latency.is_zero() {
         tokio::time::sleep(source.faults.latency).await;
     }
     let method = request.method().clone();
     let mut response = next.run(request).await;
     if let Some(failure) = source.faults.failure {
-        response = failure.apply(response).await;
+        response = failure.apply(response, first_try).await;
     }
     tracing::debug!(source = source.kind.as_str(), %method, status = response.status().as_u16(), "demo FHIR request");
     response

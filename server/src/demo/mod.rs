@@ -61,6 +61,7 @@ impl DemoSource {
             faults,
             requests: requests.clone(),
             base_url: base_url.clone(),
+            seen_urls: Default::default(),
         }));
         tokio::spawn(async move {
             // Resolves on `stop()` (true) and when the sender is dropped (an error): both stop.

@@ -28,12 +28,23 @@ pub enum SourceError {
     Unusable(&'static str),
     #[error("HTTP client could not be built: {0}")]
     Client(String),
+    #[error("is paused after repeated failures and will be asked again shortly")]
+    CircuitOpen,
+}
+
+impl SourceError {
+    /// Failures worth one more try of an idempotent GET: the connection failed or broke, or a
+    /// gateway said the server is briefly unavailable.
+    fn is_retryable(&self) -> bool {
+        matches!(self, Self::Transport(_) | Self::Http(502..=504))
+    }
 }
 
 pub struct FhirClient {
     http: reqwest::Client,
     origin: url::Origin,
     max_body_bytes: usize,
+    max_retries: u32,
 }
 
 impl FhirClient {
@@ -53,12 +64,23 @@ impl FhirClient {
             http,
             origin: config.base_url.origin(),
             max_body_bytes: config.max_body_bytes,
+            max_retries: config.max_retries,
         })
     }
 
-    /// GETs one search page and parses it as a Bundle.
+    /// GETs one search page and parses it as a Bundle, retrying transient failures with
+    /// jittered exponential backoff (the caller's deadline bounds the whole).
     pub async fn get_bundle(&self, url: &Url) -> Result<Bundle, SourceError> {
-        let body = self.get_fhir_json(url).await?;
+        let mut attempt = 0;
+        let body = loop {
+            match self.get_fhir_json(url).await {
+                Err(error) if attempt < self.max_retries && error.is_retryable() => {
+                    attempt += 1;
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                other => break other?,
+            }
+        };
         Ok(Bundle::parse(&body)?)
     }
 
@@ -121,6 +143,15 @@ impl FhirClient {
     }
 }
 
+/// Full jitter: uniform in `0..=50 ms · 2^(attempt-1)`, so retries from many views spread out.
+fn backoff(attempt: u32) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let ceiling_ms = 50u64 << (attempt.min(6) - 1);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(attempt);
+    Duration::from_millis(hasher.finish() % (ceiling_ms + 1))
+}
+
 fn transport_error(e: reqwest::Error) -> SourceError {
     if e.is_timeout() {
         SourceError::Timeout
@@ -146,6 +177,31 @@ mod tests {
         )
         .unwrap();
         FhirClient::new(&config.sources[0]).unwrap()
+    }
+
+    #[test]
+    fn only_transient_failures_are_retried() {
+        for (error, retry) in [
+            (SourceError::Transport("reset".into()), true),
+            (SourceError::Http(502), true),
+            (SourceError::Http(503), true),
+            (SourceError::Http(504), true),
+            (SourceError::Http(500), false),
+            (SourceError::Http(404), false),
+            (SourceError::Timeout, false),
+            (SourceError::NotFhir("text/html".into()), false),
+            (SourceError::TooLarge(1), false),
+        ] {
+            assert_eq!(error.is_retryable(), retry, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn backoff_stays_under_its_ceiling() {
+        for attempt in 1..=10 {
+            let ceiling = Duration::from_millis(50 << (attempt.min(6) - 1));
+            assert!((0..20).all(|_| backoff(attempt) <= ceiling));
+        }
     }
 
     #[test]

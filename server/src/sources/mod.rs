@@ -1,6 +1,7 @@
 //! One organisation's FHIR R4 API, asked about one patient: find them by NHS number, then search
 //! each configured resource type (following every `next` page) and normalise what comes back.
 
+mod breaker;
 mod client;
 
 use crate::config::SourceConfig;
@@ -8,9 +9,11 @@ use crate::fhir::patient::Patient;
 use crate::fhir::{normalise, Resource};
 use app::model::{Demographics, TimelineEntry};
 use app::nhs_number::{NhsNumber, NHS_NUMBER_SYSTEM};
+use breaker::{Breaker, Permit};
 use client::FhirClient;
 pub use client::SourceError;
 use futures::stream::{self, StreamExt, TryStreamExt};
+use std::time::{Duration, Instant};
 use url::Url;
 
 /// What a source holds about the patient.
@@ -34,12 +37,21 @@ pub enum SourceAnswer {
 pub struct FhirSource {
     config: SourceConfig,
     client: FhirClient,
+    breaker: Breaker,
 }
 
 impl FhirSource {
     pub fn new(config: SourceConfig) -> Result<Self, SourceError> {
         let client = FhirClient::new(&config)?;
-        Ok(Self { config, client })
+        let breaker = Breaker::new(
+            config.breaker_threshold,
+            Duration::from_secs(config.breaker_cooldown_s),
+        );
+        Ok(Self {
+            config,
+            client,
+            breaker,
+        })
     }
 
     pub fn config(&self) -> &SourceConfig {
@@ -47,10 +59,19 @@ impl FhirSource {
     }
 
     /// Everything this source holds about the patient, within the source's deadline.
+    /// Not asked at all while the source's circuit breaker is open.
     pub async fn fetch(&self, nhs: NhsNumber) -> Result<SourceAnswer, SourceError> {
-        tokio::time::timeout(self.config.timeout(), self.fetch_unbounded(nhs))
+        if self.breaker.permit(Instant::now()) == Permit::Refuse {
+            return Err(SourceError::CircuitOpen);
+        }
+        let result = tokio::time::timeout(self.config.timeout(), self.fetch_unbounded(nhs))
             .await
-            .unwrap_or(Err(SourceError::Timeout))
+            .unwrap_or(Err(SourceError::Timeout));
+        match &result {
+            Ok(_) => self.breaker.record_success(),
+            Err(_) => self.breaker.record_failure(Instant::now()),
+        }
+        result
     }
 
     async fn fetch_unbounded(&self, nhs: NhsNumber) -> Result<SourceAnswer, SourceError> {
