@@ -17,14 +17,7 @@ fn per_source_requests(portal: &Portal) -> Vec<u64> {
         .collect()
 }
 
-fn source<'a>(record: &'a Value, id: &str) -> &'a Value {
-    record["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == id)
-        .unwrap()
-}
+use common::source_report as source;
 
 #[tokio::test]
 async fn fifty_concurrent_views_cause_one_upstream_fetch_per_source() {

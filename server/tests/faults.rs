@@ -4,7 +4,7 @@
 mod common;
 
 use app::model::SourceKind;
-use common::{patient_known_at, population, start, start_with};
+use common::{patient_known_at, population, source_report, start, start_with};
 use serde_json::Value;
 use server::demo::{Failure, Faults};
 
@@ -121,12 +121,7 @@ async fn transient_503s_are_retried_to_a_complete_answer() {
     )
     .await;
     let (_, record) = portal.record_json(&nhs.as_digits()).await;
-    let acute = record["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "acute")
-        .unwrap();
+    let acute = source_report(&record, "acute");
     assert_eq!(acute["status"], "ok", "{acute}");
     assert_eq!(entry_ids(&record, "acute"), entry_ids(&expected, "acute"));
     let healthy_requests = healthy.demo.get(SourceKind::Acute).unwrap().requests();
@@ -158,15 +153,7 @@ async fn a_source_failing_repeatedly_is_paused_by_its_circuit_breaker() {
     .await;
     let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL).as_digits();
     let acute = || portal.demo.get(SourceKind::Acute).unwrap().requests();
-    let status = |record: &Value| {
-        record["sources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == "acute")
-            .unwrap()["status"]
-            .clone()
-    };
+    let status = |record: &Value| source_report(record, "acute")["status"].clone();
     for _ in 0..3 {
         let (_, record) = portal.record_json_query(&nhs, "?refresh=true").await;
         assert_eq!(status(&record), "error");
@@ -175,11 +162,5 @@ async fn a_source_failing_repeatedly_is_paused_by_its_circuit_breaker() {
     let (_, record) = portal.record_json_query(&nhs, "?refresh=true").await;
     assert_eq!(status(&record), "circuit-open");
     assert_eq!(acute(), asked, "an open breaker asks nothing");
-    let gp = record["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "gp")
-        .unwrap();
-    assert_eq!(gp["status"], "ok");
+    assert_eq!(source_report(&record, "gp")["status"], "ok");
 }

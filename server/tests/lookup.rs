@@ -199,13 +199,7 @@ async fn a_source_that_is_down_fails_alone() {
 
     let (status, record) = portal.record_json(&nhs.as_digits()).await;
     assert_eq!(status, 200);
-    let acute = record["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "acute")
-        .unwrap()
-        .clone();
+    let acute = common::source_report(&record, "acute").clone();
     assert_eq!(acute["status"], "error");
     assert!(
         acute["message"]

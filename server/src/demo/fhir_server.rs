@@ -20,22 +20,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Resource types searchable by patient (Patient itself is searched by identifier).
-pub const TYPES: [&str; 13] = [
-    "AllergyIntolerance",
-    "Condition",
-    "MedicationRequest",
-    "MedicationStatement",
-    "Immunization",
-    "Observation",
-    "DiagnosticReport",
-    "Procedure",
-    "Encounter",
-    "EpisodeOfCare",
-    "DocumentReference",
-    "CarePlan",
-    "Flag",
-];
+/// Resource types searchable by patient (Patient itself is searched by identifier): the
+/// clinical types the portal asks for by default.
+pub const TYPES: [&str; 13] = crate::config::DEFAULT_RESOURCE_TYPES;
 const DEFAULT_COUNT: usize = 50;
 const MAX_COUNT: usize = 200;
 const BAD_PATH: &str = "the path is not valid percent-encoded UTF-8";

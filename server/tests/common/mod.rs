@@ -109,3 +109,13 @@ pub fn patient_known_at(population: &Population, kinds: &[SourceKind]) -> NhsNum
         })
         .expect("the default population has such a patient")
 }
+
+/// One source's report in a record's JSON.
+pub fn source_report<'a>(record: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    record["sources"]
+        .as_array()
+        .expect("sources array")
+        .iter()
+        .find(|s| s["id"] == id)
+        .expect("the source is reported")
+}
