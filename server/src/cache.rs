@@ -17,17 +17,6 @@ pub struct Fetched {
     pub at: Instant,
     /// When it was fetched, RFC 3339 UTC, for "retrieved at" labels.
     pub at_utc: String,
-    /// How long the upstream fetch took.
-    pub latency: Duration,
-}
-
-/// Where a view's copy of a source's answer came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Freshness {
-    /// Fetched for this view (or by a concurrent view it joined).
-    Fetched,
-    /// Reused from the cache; fetched this long ago.
-    Cached(Duration),
 }
 
 type Key = (Arc<str>, NhsNumber);
@@ -87,7 +76,7 @@ impl SourceCache {
         nhs: NhsNumber,
         refresh: bool,
         fetch: F,
-    ) -> (Result<Arc<Fetched>, Arc<SourceError>>, Freshness)
+    ) -> Result<Arc<Fetched>, Arc<SourceError>>
     where
         F: Future<Output = Result<SourceAnswer, SourceError>>,
     {
@@ -95,32 +84,20 @@ impl SourceCache {
         if refresh || !self.reuse {
             self.fresh.invalidate(&key).await;
         }
-        let asked_at = Instant::now();
-        let result = self
-            .fresh
+        self.fresh
             .try_get_with(key.clone(), async {
-                let answer = fetch.await?;
-                Ok(Arc::new(Fetched {
-                    answer,
+                let fetched = Arc::new(Fetched {
+                    answer: fetch.await?,
                     at: Instant::now(),
                     at_utc: crate::record::now_rfc3339(),
-                    latency: asked_at.elapsed(),
-                }))
-            })
-            .await;
-        match result {
-            Ok(fetched) if fetched.at >= asked_at => {
+                });
+                // Only the view that fetched records the copy; views that joined it share it.
                 if self.keep_stale {
                     self.last_good.insert(key, fetched.clone()).await;
                 }
-                (Ok(fetched), Freshness::Fetched)
-            }
-            Ok(fetched) => {
-                let age = fetched.at.elapsed();
-                (Ok(fetched), Freshness::Cached(age))
-            }
-            Err(error) => (Err(error), Freshness::Fetched),
-        }
+                Ok(fetched)
+            })
+            .await
     }
 
     /// The last good copy, for a source that just failed.

@@ -16,7 +16,7 @@ impl DemoSources {
         self.sources.iter().for_each(DemoSource::stop);
     }
 
-    /// The demo source serving the configured source `id`.
+    /// The running demo source of this kind.
     pub fn get(&self, kind: app::model::SourceKind) -> Option<&DemoSource> {
         self.sources.iter().find(|s| s.kind == kind)
     }

@@ -94,7 +94,7 @@ impl Aggregator {
                 .await
                 .unwrap_or(Err(SourceError::Timeout))
         };
-        let (result, _freshness) = self
+        let result = self
             .cache
             .get_or_fetch(&config.id, nhs, refresh, fetch)
             .await;
