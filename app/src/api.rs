@@ -4,6 +4,7 @@
 
 use crate::model::{DemoPatient, PatientRecord};
 use crate::nhs_number::NhsNumberError;
+use crate::patient_search::{SearchError, SearchResults};
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -18,6 +19,8 @@ pub use service::*;
 pub enum LookupError {
     #[error("{0}")]
     InvalidNhsNumber(NhsNumberError),
+    #[error("{0}")]
+    InvalidSearch(SearchError),
     #[error("The record service is unavailable: {0}")]
     Unavailable(String),
     #[error("The portal could not be reached: {0}")]
@@ -41,6 +44,36 @@ pub async fn get_record(nhs_number: String, refresh: bool) -> Result<PatientReco
     record_service()?.lookup(nhs, refresh).await
 }
 
+/// What staff typed into the demographic search form, unchecked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchForm {
+    pub family: String,
+    pub birth_date: String,
+    pub given: String,
+    pub gender: String,
+    pub postcode: String,
+}
+
+/// Finds patients by family name and date of birth (optionally given name, gender, postcode)
+/// at every source; checked on the server before any source is asked.
+#[server(prefix = "/sfn", endpoint = "search")]
+pub async fn search_patients(
+    family: String,
+    birth_date: String,
+    given: String,
+    gender: String,
+    postcode: String,
+) -> Result<SearchResults, LookupError> {
+    let form = SearchForm {
+        family,
+        birth_date,
+        given,
+        gender,
+        postcode,
+    };
+    record_service()?.search(form).await
+}
+
 /// Synthetic patients to try, listed on the search page in demo mode (empty otherwise).
 #[server(prefix = "/sfn", endpoint = "demo-patients")]
 pub async fn demo_patients() -> Result<Vec<DemoPatient>, LookupError> {
@@ -49,9 +82,10 @@ pub async fn demo_patients() -> Result<Vec<DemoPatient>, LookupError> {
 
 #[cfg(feature = "ssr")]
 mod service {
-    use super::LookupError;
+    use super::{LookupError, SearchForm};
     use crate::model::{DemoPatient, PatientRecord};
     use crate::nhs_number::NhsNumber;
+    use crate::patient_search::SearchResults;
     use futures::future::BoxFuture;
     use std::sync::Arc;
 
@@ -64,6 +98,8 @@ mod service {
             nhs: NhsNumber,
             refresh: bool,
         ) -> BoxFuture<'_, Result<PatientRecord, LookupError>>;
+        /// Checks a demographic search and asks every source for matching patients.
+        fn search(&self, form: SearchForm) -> BoxFuture<'_, Result<SearchResults, LookupError>>;
         /// Patients worth trying in demo mode; empty against real sources.
         fn demo_patients(&self) -> Vec<DemoPatient>;
     }

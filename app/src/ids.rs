@@ -12,9 +12,15 @@ pub const TIMELINE: &str = "timeline";
 pub const TIMELINE_ROW: &str = "timeline-row";
 pub const SOURCE_FILTER: &str = "source-filter";
 pub const APP_ROOT: &str = "app-root";
+pub const RECORD_WARNINGS: &str = "record-warnings";
+pub const DISCREPANCY: &str = "discrepancy";
+pub const ALSO_RECORDED_AT: &str = "also-recorded-at";
+pub const SEARCH_FORM: &str = "search-form";
+pub const PATIENT_MATCHES: &str = "patient-matches";
+pub const PATIENT_MATCH: &str = "patient-match";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 11] = [
+pub const ALL: [&str; 17] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -26,6 +32,12 @@ pub const ALL: [&str; 11] = [
     TIMELINE_ROW,
     SOURCE_FILTER,
     APP_ROOT,
+    RECORD_WARNINGS,
+    DISCREPANCY,
+    ALSO_RECORDED_AT,
+    SEARCH_FORM,
+    PATIENT_MATCHES,
+    PATIENT_MATCH,
 ];
 
 #[cfg(test)]

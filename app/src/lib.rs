@@ -6,6 +6,7 @@
 //! - [`nhs_number`]: parsing and checking NHS numbers.
 //! - [`clinical_date`]: FHIR dates with their precision, ordered and displayed.
 //! - [`model`]: the record shared by pages and the JSON API.
+//! - [`patient_search`]: finding a patient by demographics when there is no NHS number.
 //! - [`api`]: server functions and the service trait the server implements.
 //! - [`shell`], [`pages`], [`components`]: what the browser shows.
 //! - [`ids`]: element hooks shared with the browser tests.
@@ -19,6 +20,7 @@ pub mod ids;
 pub mod model;
 pub mod nhs_number;
 pub mod pages;
+pub mod patient_search;
 pub mod shell;
 
 pub use shell::{shell, App};

@@ -54,6 +54,9 @@ pub enum SourceStatus {
     Stale,
     /// The source failed repeatedly and is not being asked for a short while.
     CircuitOpen,
+    /// The source answered, but not everything it holds is shown: a resource type failed, the
+    /// page limit was reached, or some resources could not be read. The message says which.
+    Partial,
 }
 
 impl SourceStatus {
@@ -65,7 +68,13 @@ impl SourceStatus {
             Self::Error => "Failed",
             Self::Stale => "Failed: showing an earlier copy",
             Self::CircuitOpen => "Failed: paused after repeated failures",
+            Self::Partial => "Answered in part",
         }
+    }
+
+    /// True when data from the source is shown (fresh, partial or stale).
+    pub fn has_data(self) -> bool {
+        matches!(self, Self::Ok | Self::Partial | Self::Stale)
     }
 
     pub fn is_failure(self) -> bool {
@@ -81,6 +90,8 @@ impl SourceStatus {
 pub struct SourceReport {
     pub id: String,
     pub name: String,
+    /// The organisation's ODS code (e.g. `A83008`).
+    pub organisation_code: String,
     pub kind: SourceKind,
     pub status: SourceStatus,
     pub latency_ms: u64,
@@ -131,6 +142,34 @@ impl Category {
     }
 }
 
+/// A code from a code system, as a FHIR `Coding` names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Code {
+    pub system: String,
+    pub code: String,
+}
+
+impl Code {
+    pub fn new(system: &str, code: &str) -> Self {
+        Self {
+            system: system.to_owned(),
+            code: code.to_owned(),
+        }
+    }
+}
+
+/// Where else an item is recorded: the same medicine, allergy or problem, coded identically,
+/// at another source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    pub source_id: String,
+    pub resource_type: String,
+    pub resource_id: String,
+    pub date: Option<ClinicalDate>,
+    pub status: Option<String>,
+    pub detail: Option<String>,
+}
+
 /// One row of the merged timeline, with its provenance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineEntry {
@@ -146,6 +185,42 @@ pub struct TimelineEntry {
     pub source_id: String,
     pub resource_type: String,
     pub resource_id: String,
+    /// Every coding of what the item is (for matching duplicates and sensitive-code lists).
+    #[serde(default)]
+    pub codes: Vec<Code>,
+    /// The resource's `meta.security` labels (e.g. v3 Confidentiality `R`).
+    #[serde(default)]
+    pub security: Vec<Code>,
+    /// The same item recorded at other sources; shown once, with every provenance.
+    #[serde(default)]
+    pub also_recorded_at: Vec<Provenance>,
+    /// A difference between those records that matters (e.g. stopped at one source, active at
+    /// another), in words for staff. Never resolved silently.
+    #[serde(default)]
+    pub discrepancy: Option<String>,
+}
+
+impl TimelineEntry {
+    /// True when this source recorded the item (itself or as a merged duplicate).
+    pub fn recorded_at(&self, source_id: &str) -> bool {
+        self.source_id == source_id
+            || self
+                .also_recorded_at
+                .iter()
+                .any(|p| p.source_id == source_id)
+    }
+
+    /// The item's provenance, for listing it beside the others.
+    pub fn provenance(&self) -> Provenance {
+        Provenance {
+            source_id: self.source_id.clone(),
+            resource_type: self.resource_type.clone(),
+            resource_id: self.resource_id.clone(),
+            date: self.date.clone(),
+            status: self.status.clone(),
+            detail: self.detail.clone(),
+        }
+    }
 }
 
 /// Who the sources say the patient is.
@@ -156,6 +231,9 @@ pub struct Demographics {
     pub prefix: Option<String>,
     pub birth_date: Option<ClinicalDate>,
     pub gender: Option<String>,
+    /// The home address's postcode, when the source gives one.
+    #[serde(default)]
+    pub postcode: Option<String>,
     /// The source these details were taken from.
     pub source_id: String,
 }
@@ -185,16 +263,36 @@ pub struct PatientRecord {
     pub demographics: Option<Demographics>,
     pub sources: Vec<SourceReport>,
     pub entries: Vec<TimelineEntry>,
+    /// Things staff must know before trusting the view: sources disagreeing about who the
+    /// patient is, two records for one NHS number at one source.
+    #[serde(default)]
+    pub warnings: Vec<RecordWarning>,
     /// When the portal finished asking the sources (RFC 3339, UTC).
     pub retrieved_at: String,
+}
+
+/// Why a warning was raised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WarningKind {
+    /// Sources give different names, birth dates or genders for the same NHS number.
+    DemographicsDiffer,
+    /// One source holds more than one patient record with this NHS number.
+    DuplicateRecords,
+}
+
+/// A warning shown above the record, naming the sources concerned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordWarning {
+    pub kind: WarningKind,
+    pub message: String,
+    pub source_ids: Vec<String>,
 }
 
 impl PatientRecord {
     /// True when at least one source's data about the patient is shown (fresh or stale).
     pub fn found(&self) -> bool {
-        self.sources
-            .iter()
-            .any(|s| matches!(s.status, SourceStatus::Ok | SourceStatus::Stale))
+        self.sources.iter().any(|s| s.status.has_data())
     }
 
     pub fn source(&self, id: &str) -> Option<&SourceReport> {

@@ -1,7 +1,7 @@
 //! The HTML document and the top-level app: header, routes and the hydration marker.
 
 use crate::ids;
-use crate::pages::{LookupPage, NotFound, RecordPage};
+use crate::pages::{LookupPage, NotFound, RecordPage, SearchPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
@@ -44,6 +44,7 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=LookupPage />
                         <Route path=path!("/record") view=RecordPage />
+                        <Route path=path!("/search") view=SearchPage />
                     </Routes>
                 </main>
             </div>

@@ -12,6 +12,12 @@ export const ids = {
   timelineRow: 'timeline-row',
   sourceFilter: 'source-filter',
   appRoot: 'app-root',
+  recordWarnings: 'record-warnings',
+  discrepancy: 'discrepancy',
+  alsoRecordedAt: 'also-recorded-at',
+  searchForm: 'search-form',
+  patientMatches: 'patient-matches',
+  patientMatch: 'patient-match',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;

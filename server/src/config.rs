@@ -53,15 +53,20 @@ pub struct SourceConfig {
     pub id: String,
     /// Organisation name shown to staff.
     pub name: String,
+    /// The organisation's ODS code (e.g. `A83008`), shown with its data and audited.
+    pub organisation_code: String,
     pub kind: SourceKind,
     /// FHIR base URL, e.g. `https://fhir.example.nhs.uk/R4`.
     pub base_url: Url,
     /// Deadline for everything asked of this source in one lookup.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
-    /// Resource types searched by `?patient=`; defaults to the clinical types the timeline shows.
+    /// Resource types read; defaults to the clinical types the timeline shows, plus Consent.
     #[serde(default = "default_resource_types")]
     pub resource_types: Vec<String>,
+    /// How the record is fetched: one search per resource type, or `Patient/{id}/$everything`.
+    #[serde(default)]
+    pub fetch_mode: FetchMode,
     /// `_count` asked for on each search page.
     #[serde(default = "default_page_size")]
     pub page_size: u32,
@@ -83,6 +88,17 @@ pub struct SourceConfig {
     /// Largest response body accepted, in bytes.
     #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: usize,
+}
+
+/// How a source's record is fetched once the patient is found there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FetchMode {
+    /// `<Type>?patient=<id>&_count=<page_size>` for each resource type, concurrently.
+    #[default]
+    Search,
+    /// `Patient/<id>/$everything?_count=<page_size>`, paged; only `resource_types` are kept.
+    Everything,
 }
 
 fn default_timeout_ms() -> u64 {
@@ -110,8 +126,8 @@ fn default_max_body_bytes() -> usize {
     16 * 1024 * 1024
 }
 
-/// Resource types searched when a source names none.
-pub const DEFAULT_RESOURCE_TYPES: [&str; 13] = [
+/// Resource types read when a source names none.
+pub const DEFAULT_RESOURCE_TYPES: [&str; 14] = [
     "AllergyIntolerance",
     "Condition",
     "MedicationRequest",
@@ -125,6 +141,7 @@ pub const DEFAULT_RESOURCE_TYPES: [&str; 13] = [
     "DocumentReference",
     "CarePlan",
     "Flag",
+    "Consent",
 ];
 
 fn default_resource_types() -> Vec<String> {
@@ -230,6 +247,17 @@ impl Config {
             if s.name.trim().is_empty() {
                 problems.push(format!("{at}: name must not be empty"));
             }
+            if s.organisation_code.is_empty()
+                || s.organisation_code.len() > 12
+                || !s
+                    .organisation_code
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric())
+            {
+                problems.push(format!(
+                    "{at}: organisation_code must be an ODS code (letters and digits, e.g. A83008)"
+                ));
+            }
             if !matches!(s.base_url.scheme(), "http" | "https") || s.base_url.host().is_none() {
                 problems.push(format!("{at}: base_url must be an http(s) URL with a host"));
             }
@@ -281,6 +309,7 @@ mod tests {
         [[sources]]
         id = "gp"
         name = "A practice"
+        organisation_code = "A83008"
         kind = "gp"
         base_url = "https://fhir.example.org/R4"
     "#;
@@ -305,7 +334,7 @@ mod tests {
 
     #[test]
     fn refuses_bad_configs_naming_the_key() {
-        let cases: [(&str, &str); 9] = [
+        let cases: [(&str, &str); 11] = [
             ("", "missing field `sources`"),
             ("[[sources]]\nid = \"gp\"", "missing field `name`"),
             (
@@ -335,6 +364,14 @@ mod tests {
             (
                 &format!("{ONE_SOURCE}\ncolour = \"blue\""),
                 "unknown field `colour`",
+            ),
+            (
+                &ONE_SOURCE.replace("A83008", "A83 008"),
+                "organisation_code must be an ODS code",
+            ),
+            (
+                &format!("{ONE_SOURCE}\nfetch_mode = \"bulk\""),
+                "unknown variant `bulk`",
             ),
         ];
         for (toml, expected) in cases {

@@ -5,6 +5,7 @@
 //! - [`sources`]: talking to each organisation's FHIR R4 API over HTTP.
 //! - [`fhir`]: reading FHIR bundles leniently and normalising resources into timeline entries.
 //! - [`record`]: asking every source at once and merging their answers into one record.
+//! - [`merge`]: cross-source duplicates and demographic disagreements (pure).
 //! - [`http`]: the axum router: Leptos pages, server functions, the JSON API, health.
 //! - [`demo`]: synthetic FHIR sources for demo mode and tests; [`demo_mode`] wires them in.
 //!
@@ -17,6 +18,7 @@ pub mod demo;
 pub mod demo_mode;
 pub mod fhir;
 pub mod http;
+pub mod merge;
 pub mod record;
 pub mod sources;
 

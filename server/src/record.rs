@@ -3,11 +3,15 @@
 //! its own part of the view.
 
 use crate::cache::{Fetched, SourceCache};
-use crate::config::Config;
-use crate::sources::{FhirSource, SourceAnswer, SourceError};
-use app::api::{LookupError, RecordService};
-use app::model::{DemoPatient, PatientRecord, SourceReport, SourceStatus, TimelineEntry};
+use crate::config::{Config, SourceConfig};
+use crate::merge;
+use crate::sources::{Candidate, FhirSource, SourceAnswer, SourceError, SourceRecord};
+use app::api::{LookupError, RecordService, SearchForm};
+use app::model::{
+    DemoPatient, Demographics, PatientRecord, SourceReport, SourceStatus, TimelineEntry,
+};
 use app::nhs_number::NhsNumber;
+use app::patient_search::{PatientMatch, PatientSearch, SearchResults};
 use futures::future::{join_all, BoxFuture};
 use std::cmp::Reverse;
 use std::sync::Arc;
@@ -48,7 +52,7 @@ impl Aggregator {
     }
 
     /// Asks all sources concurrently (or reuses their brief cached answers unless `refresh`)
-    /// and merges what they hold, newest first.
+    /// and merges what they hold, newest first, with duplicates across sources shown once.
     pub async fn lookup(&self, nhs: NhsNumber, refresh: bool) -> PatientRecord {
         let views = join_all(
             self.sources
@@ -57,12 +61,12 @@ impl Aggregator {
         )
         .await;
 
-        let mut demographics = None;
+        let mut patients = Vec::new();
         let mut entries = Vec::new();
         let mut sources = Vec::with_capacity(views.len());
         for SourceView { report, data } in views {
             if let Some(SourceAnswer::Found(record)) = data.as_deref().map(|f| &f.answer) {
-                demographics = demographics.or_else(|| record.demographics.clone());
+                patients.push((report.id.clone(), record.patients.clone()));
                 entries.extend(record.entries.iter().cloned());
             }
             tracing::info!(
@@ -75,14 +79,62 @@ impl Aggregator {
             );
             sources.push(report);
         }
+        let name_of = |id: &str| source_name(&sources, id);
+        let mut entries = merge::merge_duplicates(entries, &name_of);
         sort_newest_first(&mut entries);
+        let warnings = merge::demographic_warnings(&patients, &name_of);
         PatientRecord {
             nhs_number: nhs,
-            demographics,
+            demographics: patients.iter().find_map(|(_, p)| p.first().cloned()),
             sources,
             entries,
+            warnings,
             retrieved_at: now_rfc3339(),
         }
+    }
+
+    /// Checks a demographic search, asks every source at once (never cached: candidates are
+    /// not a record), and groups the candidates by NHS number.
+    pub async fn search(&self, form: SearchForm) -> Result<SearchResults, LookupError> {
+        let today = now_rfc3339().get(..10).unwrap_or_default().to_owned();
+        let query = PatientSearch::parse(
+            &form.family,
+            &form.birth_date,
+            &form.given,
+            &form.gender,
+            &form.postcode,
+            &today,
+        )
+        .map_err(LookupError::InvalidSearch)?;
+        let query = &query;
+        let answers = join_all(self.sources.iter().map(|source| async move {
+            let started = Instant::now();
+            let result = source.search(query).await;
+            (source, started.elapsed(), result)
+        }))
+        .await;
+        let mut candidates = Vec::new();
+        let mut sources = Vec::with_capacity(answers.len());
+        for (source, latency, result) in answers {
+            let mut report = blank_report(source.config(), latency);
+            match result {
+                Ok(found) => {
+                    report.entry_count = found.len();
+                    if found.is_empty() {
+                        report.status = SourceStatus::NotFound;
+                    }
+                    candidates.extend(found);
+                }
+                Err(error) => {
+                    report.status = failure_status(&error);
+                    report.message = Some(format!("{} {error}.", source.config().name));
+                }
+            }
+            sources.push(report);
+        }
+        let name_of = |id: &str| source_name(&sources, id);
+        let matches = group_candidates(candidates, &name_of);
+        Ok(SearchResults { matches, sources })
     }
 
     /// One source's answer for this view: fresh, cached, or (when it fails) its last good copy.
@@ -98,26 +150,14 @@ impl Aggregator {
             .cache
             .get_or_fetch(&config.id, nhs, refresh, fetch)
             .await;
-        let mut report = SourceReport {
-            id: config.id.clone(),
-            name: config.name.clone(),
-            kind: config.kind,
-            status: SourceStatus::Ok,
-            latency_ms: started.elapsed().as_millis() as u64,
-            entry_count: 0,
-            skipped_count: 0,
-            message: None,
-            fetched_at: None,
-        };
+        let mut report = blank_report(config, started.elapsed());
         let data = match result {
             Ok(fetched) => Some(fetched),
             Err(error) => {
                 let stale = self.cache.last_good(&config.id, nhs).await;
-                report.status = match (&stale, error.as_ref()) {
-                    (Some(_), _) => SourceStatus::Stale,
-                    (None, SourceError::Timeout) => SourceStatus::TimedOut,
-                    (None, SourceError::CircuitOpen) => SourceStatus::CircuitOpen,
-                    (None, _) => SourceStatus::Error,
+                report.status = match &stale {
+                    Some(_) => SourceStatus::Stale,
+                    None => failure_status(&error),
                 };
                 report.message = Some(match &stale {
                     Some(copy) => format!(
@@ -136,11 +176,9 @@ impl Aggregator {
                 SourceAnswer::Found(record) => {
                     report.entry_count = record.entries.len();
                     report.skipped_count = record.skipped;
-                    if !record.truncated_types.is_empty() && report.message.is_none() {
-                        report.message = Some(format!(
-                            "More {} records exist than were fetched (page limit reached).",
-                            record.truncated_types.join(", ")
-                        ));
+                    if record.is_partial() && report.status == SourceStatus::Ok {
+                        report.status = SourceStatus::Partial;
+                        report.message = Some(partial_message(&config.name, record));
                     }
                 }
                 SourceAnswer::NotFound if report.status == SourceStatus::Ok => {
@@ -151,6 +189,99 @@ impl Aggregator {
         }
         SourceView { report, data }
     }
+}
+
+/// A report with the source's identity and nothing else yet.
+fn blank_report(config: &SourceConfig, latency: Duration) -> SourceReport {
+    SourceReport {
+        id: config.id.clone(),
+        name: config.name.clone(),
+        organisation_code: config.organisation_code.clone(),
+        kind: config.kind,
+        status: SourceStatus::Ok,
+        latency_ms: latency.as_millis() as u64,
+        entry_count: 0,
+        skipped_count: 0,
+        message: None,
+        fetched_at: None,
+    }
+}
+
+fn failure_status(error: &SourceError) -> SourceStatus {
+    match error {
+        SourceError::Timeout => SourceStatus::TimedOut,
+        SourceError::CircuitOpen => SourceStatus::CircuitOpen,
+        _ => SourceStatus::Error,
+    }
+}
+
+/// What is missing from a partial answer, in words for staff.
+fn partial_message(name: &str, record: &SourceRecord) -> String {
+    let mut parts = Vec::new();
+    if !record.failed_types.is_empty() {
+        let failed: Vec<String> = record
+            .failed_types
+            .iter()
+            .map(|(t, why)| format!("{t} ({why})"))
+            .collect();
+        parts.push(format!("{name} could not supply: {}", failed.join(", ")));
+    }
+    if !record.truncated_types.is_empty() {
+        parts.push(format!(
+            "More {} records exist than were fetched (page limit reached)",
+            record.truncated_types.join(", ")
+        ));
+    }
+    if record.skipped > 0 {
+        parts.push(format!("{} unreadable items were skipped", record.skipped));
+    }
+    format!("{}.", parts.join(". "))
+}
+
+fn source_name(sources: &[SourceReport], id: &str) -> String {
+    sources
+        .iter()
+        .find(|s| s.id == id)
+        .map_or_else(|| id.to_owned(), |s| s.name.clone())
+}
+
+/// One match per NHS number (records at several sources carrying it are one person, with
+/// warnings where they disagree); candidates without an NHS number stay separate.
+fn group_candidates(
+    candidates: Vec<Candidate>,
+    name_of: &dyn Fn(&str) -> String,
+) -> Vec<PatientMatch> {
+    let mut groups: Vec<(Option<NhsNumber>, Vec<Demographics>)> = Vec::new();
+    for candidate in candidates {
+        match groups
+            .iter_mut()
+            .find(|(nhs, _)| nhs.is_some() && *nhs == candidate.nhs)
+        {
+            Some((_, found)) => found.push(candidate.demographics),
+            None => groups.push((candidate.nhs, vec![candidate.demographics])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(nhs_number, found)| {
+            let per_source: Vec<(String, Vec<Demographics>)> = found
+                .iter()
+                .map(|d| (d.source_id.clone(), vec![d.clone()]))
+                .collect();
+            let warnings = merge::demographic_warnings(&per_source, name_of)
+                .into_iter()
+                .map(|w| w.message)
+                .collect();
+            let mut found_at: Vec<String> = found.iter().map(|d| d.source_id.clone()).collect();
+            found_at.dedup();
+            PatientMatch {
+                nhs_number,
+                demographics: found[0].clone(),
+                found_at,
+                warnings,
+            }
+        })
+        .collect()
 }
 
 /// "45 s", "3 min", "2 h": how old a stale copy is, in words staff read at a glance.
@@ -202,6 +333,10 @@ impl RecordService for Aggregator {
         Box::pin(async move { Ok(Aggregator::lookup(self, nhs, refresh).await) })
     }
 
+    fn search(&self, form: SearchForm) -> BoxFuture<'_, Result<SearchResults, LookupError>> {
+        Box::pin(Aggregator::search(self, form))
+    }
+
     fn demo_patients(&self) -> Vec<DemoPatient> {
         self.demo_patients.clone()
     }
@@ -223,6 +358,10 @@ mod tests {
             source_id: "gp".into(),
             resource_type: "Condition".into(),
             resource_id: id.into(),
+            codes: vec![],
+            security: vec![],
+            also_recorded_at: vec![],
+            discrepancy: None,
         }
     }
 

@@ -2,10 +2,14 @@
 
 mod banner;
 mod lookup_form;
+mod search_form;
 mod source_status;
 mod timeline;
+mod warnings;
 
 pub use banner::PatientBanner;
 pub use lookup_form::LookupForm;
+pub use search_form::PatientSearchForm;
 pub use source_status::SourceStatusList;
 pub use timeline::Timeline;
+pub use warnings::RecordWarnings;

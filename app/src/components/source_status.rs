@@ -21,10 +21,10 @@ fn SourceCard(source: SourceReport) -> impl IntoView {
         SourceStatus::TimedOut | SourceStatus::Error | SourceStatus::CircuitOpen => {
             "border-red-700 bg-red-50"
         }
-        SourceStatus::Stale => "border-amber-600 bg-amber-50",
+        SourceStatus::Stale | SourceStatus::Partial => "border-amber-600 bg-amber-50",
     };
     let summary = match source.status {
-        SourceStatus::Ok | SourceStatus::Stale => {
+        status if status.has_data() => {
             format!("{} entries · {} ms", source.entry_count, source.latency_ms)
         }
         _ => format!("{} ms", source.latency_ms),
@@ -36,7 +36,9 @@ fn SourceCard(source: SourceReport) -> impl IntoView {
             data-status=status_wire_name(source.status)
         >
             <p class="font-semibold">{source.name.clone()}</p>
-            <p class="text-xs uppercase tracking-wide text-slate-600">{source.kind.label()}</p>
+            <p class="text-xs uppercase tracking-wide text-slate-600">
+                {format!("{} · {}", source.kind.label(), source.organisation_code)}
+            </p>
             <p class="mt-1 text-sm">
                 <span class="font-semibold">{source.status.label()}</span>
                 " · "
@@ -59,6 +61,7 @@ fn status_wire_name(status: SourceStatus) -> &'static str {
         SourceStatus::Error => "error",
         SourceStatus::Stale => "stale",
         SourceStatus::CircuitOpen => "circuit-open",
+        SourceStatus::Partial => "partial",
     }
 }
 

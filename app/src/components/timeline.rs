@@ -2,7 +2,7 @@
 //! the browser, so it only responds once the wasm bundle has hydrated the page.
 
 use crate::ids;
-use crate::model::{SourceReport, SourceStatus, TimelineEntry};
+use crate::model::{SourceReport, TimelineEntry};
 use leptos::prelude::*;
 use std::sync::Arc;
 
@@ -14,13 +14,10 @@ pub fn Timeline(entries: Vec<TimelineEntry>, sources: Vec<SourceReport>) -> impl
 
     let chips = {
         let entries = entries.clone();
-        let answered = sources
-            .iter()
-            .filter(|s| s.status == SourceStatus::Ok)
-            .cloned();
+        let answered = sources.iter().filter(|s| s.status.has_data()).cloned();
         let all = std::iter::once((None, "All sources".to_owned(), entries.len()));
         let each = answered.map(|s| {
-            let count = entries.iter().filter(|e| e.source_id == s.id).count();
+            let count = entries.iter().filter(|e| e.recorded_at(&s.id)).count();
             (Some(s.id), s.name, count)
         });
         all.chain(each)
@@ -32,8 +29,8 @@ pub fn Timeline(entries: Vec<TimelineEntry>, sources: Vec<SourceReport>) -> impl
         let choice = selected.get();
         entries
             .iter()
-            .filter(|e| choice.as_ref().is_none_or(|id| &e.source_id == id))
-            .map(|e| view! { <TimelineRow entry=e.clone() source_name=source_name(&sources, &e.source_id) /> })
+            .filter(|e| choice.as_ref().is_none_or(|id| e.recorded_at(id)))
+            .map(|e| view! { <TimelineRow entry=e.clone() sources=sources.clone() /> })
             .collect_view()
     };
 
@@ -94,12 +91,30 @@ fn FilterChip(
 }
 
 #[component]
-fn TimelineRow(entry: TimelineEntry, source_name: String) -> impl IntoView {
+fn TimelineRow(entry: TimelineEntry, sources: Arc<Vec<SourceReport>>) -> impl IntoView {
     let date = entry
         .date
         .as_ref()
         .map(|d| d.display())
         .unwrap_or_else(|| "Date not recorded".to_owned());
+    let also = entry
+        .also_recorded_at
+        .iter()
+        .map(|p| {
+            let when = p
+                .date
+                .as_ref()
+                .map(|d| format!(" ({})", d.display()))
+                .unwrap_or_default();
+            let status = p
+                .status
+                .as_ref()
+                .map(|s| format!(", {s}"))
+                .unwrap_or_default();
+            format!("{}{when}{status}", source_name(&sources, &p.source_id))
+        })
+        .collect::<Vec<_>>();
+    let source_name = source_name(&sources, &entry.source_id);
     view! {
         <tr data-testid=ids::TIMELINE_ROW data-source-id=entry.source_id.clone() data-category=format!("{:?}", entry.category)>
             <td class="whitespace-nowrap px-3 py-2 align-top font-mono">{date}</td>
@@ -110,8 +125,18 @@ fn TimelineRow(entry: TimelineEntry, source_name: String) -> impl IntoView {
                 {entry.status.clone().map(|s| view! {
                     <span class="ml-2 rounded bg-slate-100 px-1 text-xs text-slate-700">{s}</span>
                 })}
+                {entry.discrepancy.clone().map(|d| view! {
+                    <p data-testid=ids::DISCREPANCY class="mt-1 rounded border-l-4 border-amber-600 bg-amber-50 px-2 py-1 text-amber-900">
+                        <span class="font-semibold">"Sources differ: "</span>{d}
+                    </p>
+                })}
             </td>
-            <td class="px-3 py-2 align-top">{source_name}</td>
+            <td class="px-3 py-2 align-top">
+                {source_name}
+                {(!also.is_empty()).then(|| view! {
+                    <p data-testid=ids::ALSO_RECORDED_AT class="text-xs text-slate-600">"Also recorded at " {also.join("; ")}</p>
+                })}
+            </td>
         </tr>
     }
 }

@@ -1,7 +1,7 @@
 //! The search page: an NHS number box and, in demo mode, synthetic patients to try.
 
 use crate::api::demo_patients;
-use crate::components::LookupForm;
+use crate::components::{LookupForm, PatientSearchForm};
 use crate::ids;
 use crate::model::DemoPatient;
 use leptos::prelude::*;
@@ -15,6 +15,10 @@ pub fn LookupPage() -> impl IntoView {
             "Enter the patient's NHS number to see what their GP, hospital, mental health and social care records hold."
         </p>
         <div class="mt-4 rounded bg-white p-4 shadow"><LookupForm /></div>
+        <details class="mt-4 rounded bg-white p-4 shadow">
+            <summary class="cursor-pointer font-semibold text-[#005eb8]">"No NHS number? Search by name and date of birth"</summary>
+            <div class="mt-3"><PatientSearchForm /></div>
+        </details>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match demo.await {

@@ -3,7 +3,9 @@
 mod lookup;
 mod not_found;
 mod record;
+mod search;
 
 pub use lookup::LookupPage;
 pub use not_found::NotFound;
 pub use record::RecordPage;
+pub use search::SearchPage;

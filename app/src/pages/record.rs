@@ -2,7 +2,7 @@
 //! source's answer and the merged timeline, or a clear reason why there is nothing to show.
 
 use crate::api::{get_record, LookupError};
-use crate::components::{LookupForm, PatientBanner, SourceStatusList, Timeline};
+use crate::components::{LookupForm, PatientBanner, RecordWarnings, SourceStatusList, Timeline};
 use crate::ids;
 use crate::model::PatientRecord;
 use leptos::prelude::*;
@@ -37,6 +37,7 @@ fn Found(record: PatientRecord) -> impl IntoView {
     view! {
         <div class="mt-6">
             <PatientBanner record=record.clone() />
+            <RecordWarnings warnings=record.warnings.clone() />
             <div class="rounded-b bg-white p-4 shadow">
                 <h2 class="sr-only">"Sources"</h2>
                 <SourceStatusList sources=record.sources.clone() />

@@ -1,8 +1,9 @@
 //! The HTTP face of one synthetic source: a small read-only FHIR R4 server with `metadata`,
-//! Patient search by NHS number, per-type search by patient with paging, and reads by id.
+//! Patient search by NHS number or demographics, per-type search by patient with paging,
+//! `Patient/{id}/$everything`, and reads by id.
 //! Every answer, errors included, is FHIR JSON; nothing about patients is logged.
 
-use super::data::ids::{index_from_patient_id, index_from_resource_id};
+use super::data::ids::parse_patient_id;
 use super::data::records;
 use super::data::Population;
 use super::Faults;
@@ -22,7 +23,7 @@ use std::time::Duration;
 
 /// Resource types searchable by patient (Patient itself is searched by identifier): the
 /// clinical types the portal asks for by default.
-pub const TYPES: [&str; 13] = crate::config::DEFAULT_RESOURCE_TYPES;
+pub const TYPES: [&str; 14] = crate::config::DEFAULT_RESOURCE_TYPES;
 const DEFAULT_COUNT: usize = 50;
 const MAX_COUNT: usize = 200;
 const BAD_PATH: &str = "the path is not valid percent-encoded UTF-8";
@@ -45,6 +46,7 @@ pub fn router(source: Arc<Source>) -> Router {
         .route("/fhir/metadata", get(metadata))
         .route("/fhir/{resource_type}", get(search))
         .route("/fhir/{resource_type}/{id}", get(read))
+        .route("/fhir/Patient/{id}/{operation}", get(everything))
         .fallback(|| async { FhirError::NoEndpoint })
         .method_not_allowed_fallback(|| async { FhirError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(
@@ -108,6 +110,10 @@ async fn count_and_delay(
         tokio::time::sleep(source.faults.latency).await;
     }
     let method = request.method().clone();
+    let failing_type = source.faults.failing_type.map(|t| format!("/fhir/{t}"));
+    if failing_type.is_some_and(|t| request.uri().path() == t) {
+        return FhirError::SyntheticFault.into_response();
+    }
     let mut response = next.run(request).await;
     if let Some(failure) = source.faults.failure {
         response = failure.apply(response, first_try).await;
@@ -122,11 +128,17 @@ async fn metadata(State(source): State<Arc<Source>>) -> Response {
         .chain(TYPES)
         .map(|t| {
             let params = if t == "Patient" {
-                vec![param("identifier", "token")]
+                vec![param("identifier", "token"), param("family", "string"), param("given", "string"),
+                     param("birthdate", "date"), param("gender", "token"), param("address-postalcode", "string")]
             } else {
                 vec![param("patient", "reference"), param("subject", "reference"), param("_count", "number")]
             };
-            json!({ "type": t, "interaction": [{ "code": "read" }, { "code": "search-type" }], "searchParam": params })
+            let mut resource = json!({ "type": t, "interaction": [{ "code": "read" }, { "code": "search-type" }], "searchParam": params });
+            if t == "Patient" {
+                resource["operation"] = json!([{ "name": "everything",
+                    "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything" }]);
+            }
+            resource
         })
         .collect();
     let body = json!({ "resourceType": "CapabilityStatement", "status": "active", "kind": "instance",
@@ -182,60 +194,131 @@ async fn search(
         return search_patient(&source, &params, &base).await;
     }
     let resource_type = supported(&resource_type)?;
-    let patient_id = params
+    let patient_ids = params
         .get("patient")
         .or_else(|| params.get("subject"))
-        .map(|r| r.rsplit_once("Patient/").map_or(r, |(_, id)| id))
         .ok_or(FhirError::Invalid(
-            "search by patient=<id> (or subject=Patient/<id>) is required",
+            "search by patient=<id>[,<id>...] (or subject=Patient/<id>) is required",
         ))?;
-    let count = params
-        .number("_count", DEFAULT_COUNT, "_count must be a whole number")?
-        .min(MAX_COUNT);
-    let offset = params.number("_offset", 0, "_offset must be a whole number")?;
-
-    let index = index_from_patient_id(source.kind, patient_id)
-        .filter(|i| source.population.knows(*i, source.kind));
-    if let Some(index) = index {
-        refuse_if_failing(&source, index)?;
+    let mut matches = Vec::new();
+    for reference in patient_ids.split(',') {
+        let id = reference
+            .rsplit_once("Patient/")
+            .map_or(reference, |(_, id)| id);
+        matches.extend(
+            record_of(&source, id)?
+                .into_iter()
+                .filter(|r| r["resourceType"] == resource_type),
+        );
     }
-    let matches: Vec<Value> = index
-        .map(|i| records::clinical(&source.population, i, source.kind))
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r["resourceType"] == resource_type)
-        .collect();
-
+    let (count, offset) = paging(&params)?;
     let page_url = |offset: usize| {
         let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("patient", patient_id)
+            .append_pair("patient", patient_ids)
             .append_pair("_count", &count.to_string())
             .append_pair("_offset", &offset.to_string())
             .finish();
         format!("{base}/{resource_type}?{query}")
     };
+    Ok(fhir(
+        StatusCode::OK,
+        &page(matches, count, offset, page_url, &base),
+    ))
+}
+
+/// `GET /fhir/Patient/<id>/$everything`: the Patient and everything about them, paged.
+async fn everything(
+    State(source): State<Arc<Source>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, FhirError> {
+    let Path((id, operation)) = path.map_err(|_| FhirError::Invalid(BAD_PATH))?;
+    if operation != "$everything" {
+        return Err(FhirError::NoEndpoint);
+    }
+    let params = Params::parse(query.as_deref());
+    let base = base_url(&source, &headers);
+    let (index, second) = parse_patient_id(source.kind, &id)
+        .filter(|(i, second)| holds(&source, *i, *second))
+        .ok_or(FhirError::NotFound)?;
+    refuse_if_failing(&source, index)?;
+    let patient = records::patients(&source.population, index, source.kind)
+        .into_iter()
+        .find(|p| p["id"] == id.as_str())
+        .ok_or(FhirError::NotFound)?;
+    let mut resources = vec![patient];
+    resources.extend(if second {
+        records::second_record(&source.population, index, source.kind)
+    } else {
+        records::clinical(&source.population, index, source.kind)
+    });
+    let (count, offset) = paging(&params)?;
+    let page_url =
+        |offset: usize| format!("{base}/Patient/{id}/$everything?_count={count}&_offset={offset}");
+    Ok(fhir(
+        StatusCode::OK,
+        &page(resources, count, offset, page_url, &base),
+    ))
+}
+
+/// Whether this source holds patient `index`'s first (or second) record.
+fn holds(source: &Source, index: usize, second: bool) -> bool {
+    source.population.knows(index, source.kind)
+        && (!second || source.population.has_second_record(index, source.kind))
+}
+
+/// Every clinical resource filed under one of this source's patient ids (none for an unknown
+/// id); the showcase fault if this patient's source is failing.
+fn record_of(source: &Source, patient_id: &str) -> Result<Vec<Value>, FhirError> {
+    let Some((index, second)) =
+        parse_patient_id(source.kind, patient_id).filter(|(i, second)| holds(source, *i, *second))
+    else {
+        return Ok(Vec::new());
+    };
+    refuse_if_failing(source, index)?;
+    Ok(if second {
+        records::second_record(&source.population, index, source.kind)
+    } else {
+        records::clinical(&source.population, index, source.kind)
+    })
+}
+
+/// `_count` (capped) and `_offset`.
+fn paging(params: &Params) -> Result<(usize, usize), FhirError> {
+    let count = params
+        .number("_count", DEFAULT_COUNT, "_count must be a whole number")?
+        .min(MAX_COUNT);
+    let offset = params.number("_offset", 0, "_offset must be a whole number")?;
+    Ok((count, offset))
+}
+
+/// One page of `matches` as a searchset, with `self` and (when there is more) `next` links.
+fn page(
+    matches: Vec<Value>,
+    count: usize,
+    offset: usize,
+    page_url: impl Fn(usize) -> String,
+    base: &str,
+) -> Value {
     let mut links = vec![json!({ "relation": "self", "url": page_url(offset) })];
     if count > 0 && offset.saturating_add(count) < matches.len() {
         links.push(json!({ "relation": "next", "url": page_url(offset + count) }));
     }
     let total = matches.len();
     let page: Vec<Value> = matches.into_iter().skip(offset).take(count).collect();
-    Ok(fhir(StatusCode::OK, &searchset(&base, total, links, page)))
+    searchset(base, total, links, page)
 }
 
-/// `Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|<nhs>` (or a bare NHS number).
+/// `Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|<nhs>` (or a bare NHS number), or
+/// by demographics: `family` and `birthdate`, optionally `given`, `gender`,
+/// `address-postalcode`.
 async fn search_patient(
     source: &Source,
     params: &Params,
     base: &str,
 ) -> Result<Response, FhirError> {
-    const USAGE: &str =
-        "search Patient by identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>";
-    let identifier = params.get("identifier").ok_or(FhirError::Invalid(USAGE))?;
-    let (system, value) = identifier
-        .split_once('|')
-        .map_or((None, identifier), |(s, v)| (Some(s), v));
-    let nhs = NhsNumber::parse(value).map_err(|_| FhirError::Invalid(USAGE))?;
+    const USAGE: &str = "search Patient by identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>, or by family and birthdate";
     if let Some(barrier) = &source.faults.rendezvous {
         if tokio::time::timeout(RENDEZVOUS_TIMEOUT, barrier.wait())
             .await
@@ -247,26 +330,72 @@ async fn search_patient(
             );
         }
     }
-    let ours = system.is_none_or(|s| s == NHS_NUMBER_SYSTEM);
-    let index = source
-        .population
-        .index_of(nhs)
-        .filter(|i| ours && source.population.knows(*i, source.kind));
-    if let Some(index) = index {
-        refuse_if_failing(source, index)?;
-    }
-    let patients: Vec<Value> = index
-        .map(|i| records::patient(&source.population.person(i), source.kind))
-        .into_iter()
-        .collect();
+    let patients = match params.get("identifier") {
+        Some(identifier) => {
+            let (system, value) = identifier
+                .split_once('|')
+                .map_or((None, identifier), |(s, v)| (Some(s), v));
+            let nhs = NhsNumber::parse(value).map_err(|_| FhirError::Invalid(USAGE))?;
+            let ours = system.is_none_or(|s| s == NHS_NUMBER_SYSTEM);
+            let index = source
+                .population
+                .index_of(nhs)
+                .filter(|i| ours && source.population.knows(*i, source.kind));
+            if let Some(index) = index {
+                refuse_if_failing(source, index)?;
+            }
+            index
+                .map(|i| records::patients(&source.population, i, source.kind))
+                .unwrap_or_default()
+        }
+        None => by_demographics(source, params).ok_or(FhirError::Invalid(USAGE))?,
+    };
+    let query = params.0.iter().filter(|(n, _)| n != "_count");
     let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("identifier", identifier)
+        .extend_pairs(query)
         .finish();
-    let links = vec![json!({ "relation": "self", "url": format!("{base}/Patient?{query}") })];
-    Ok(fhir(
-        StatusCode::OK,
-        &searchset(base, patients.len(), links, patients),
-    ))
+    let (count, _) = paging(params)?;
+    let page_url = |_| format!("{base}/Patient?{query}");
+    let mut bundle = page(patients, count, 0, page_url, base);
+    if bundle["link"].as_array().is_some_and(|l| l.len() > 1) {
+        // More matches than one page: say so with a next link (not followed by the demo).
+        bundle["link"][1]["url"] = json!(format!("{base}/Patient?{query}&_offset={count}"));
+    }
+    Ok(fhir(StatusCode::OK, &bundle))
+}
+
+/// Patients this source holds matching a demographic search, by scanning the population
+/// (FHIR string search: case-insensitive "starts with"); `None` without family and birthdate.
+fn by_demographics(source: &Source, params: &Params) -> Option<Vec<Value>> {
+    let family = params.get("family")?.to_lowercase();
+    let birth_date = params.get("birthdate")?;
+    let given = params.get("given").map(str::to_lowercase);
+    let gender = params.get("gender");
+    let postcode = params
+        .get("address-postalcode")
+        .map(|p| p.replace(' ', "").to_uppercase());
+    let matches = (0..source.population.len())
+        .filter(|i| source.population.knows(*i, source.kind))
+        .filter(|i| source.population.failing_at(*i).is_none())
+        .flat_map(|i| records::patients(&source.population, i, source.kind))
+        .filter(|p| {
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_lowercase();
+            let name = &p["name"][0];
+            text(&name["family"]).starts_with(&family)
+                && p["birthDate"] == birth_date
+                && given
+                    .as_ref()
+                    .is_none_or(|g| text(&name["given"][0]).starts_with(g))
+                && gender.is_none_or(|g| p["gender"] == g)
+                && postcode.as_ref().is_none_or(|pc| {
+                    text(&p["address"][0]["postalCode"])
+                        .replace(' ', "")
+                        .to_uppercase()
+                        .starts_with(pc)
+                })
+        })
+        .collect();
+    Some(matches)
 }
 
 /// `GET /fhir/<Type>/<id>`.
@@ -275,20 +404,19 @@ async fn read(
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, FhirError> {
     let Path((resource_type, id)) = path.map_err(|_| FhirError::Invalid(BAD_PATH))?;
-    let known = |index: &usize| source.population.knows(*index, source.kind);
     let resource = if resource_type == "Patient" {
-        let index = index_from_patient_id(source.kind, &id)
-            .filter(known)
+        let (index, second) = parse_patient_id(source.kind, &id)
+            .filter(|(i, second)| holds(&source, *i, *second))
             .ok_or(FhirError::NotFound)?;
         refuse_if_failing(&source, index)?;
-        records::patient(&source.population.person(index), source.kind)
+        records::patients(&source.population, index, source.kind)
+            .into_iter()
+            .nth(usize::from(second))
+            .ok_or(FhirError::NotFound)?
     } else {
         let resource_type = supported(&resource_type)?;
-        let index = index_from_resource_id(source.kind, &id)
-            .filter(known)
-            .ok_or(FhirError::NotFound)?;
-        refuse_if_failing(&source, index)?;
-        records::clinical(&source.population, index, source.kind)
+        let patient_id = id.rsplitn(3, '-').nth(2).ok_or(FhirError::NotFound)?;
+        record_of(&source, patient_id)?
             .into_iter()
             .find(|r| r["id"] == id.as_str() && r["resourceType"] == resource_type)
             .ok_or(FhirError::NotFound)?

@@ -29,6 +29,8 @@ pub struct Faults {
     pub rendezvous: Option<Arc<Barrier>>,
     /// How every response fails, if it does.
     pub failure: Option<Failure>,
+    /// A resource type whose searches answer HTTP 500 while every other request works.
+    pub failing_type: Option<&'static str>,
 }
 
 /// A running synthetic source. It stops when [`DemoSource::stop`] is called or it is dropped.

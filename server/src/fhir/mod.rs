@@ -3,6 +3,7 @@
 //! it never loses the rest of the bundle.
 
 pub mod bundle;
+pub mod consent;
 pub mod datatypes;
 pub mod normalise;
 pub mod patient;

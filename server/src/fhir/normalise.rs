@@ -1,10 +1,10 @@
 //! Turns one FHIR resource into one timeline entry: its clinical date (by the rules in
 //! `../shared/domain.md` §3), category, title, detail and provenance.
 
-use super::datatypes::{concept_text, quantity_text, CodeableConcept, Period};
+use super::datatypes::{concept_text, quantity_text, CodeableConcept, Coding, Period};
 use super::resource::Resource;
 use app::clinical_date::ClinicalDate;
-use app::model::{Category, TimelineEntry};
+use app::model::{Category, Code, TimelineEntry};
 
 /// Why a resource was skipped. Counted per source and reported, never silently dropped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,7 +59,37 @@ pub fn normalise(r: &Resource, source_id: &str) -> Result<Option<TimelineEntry>,
         source_id: source_id.to_owned(),
         resource_type: r.resource_type.clone(),
         resource_id: id.to_owned(),
+        codes: what(r).map(|c| codes(&c.coding)).unwrap_or_default(),
+        security: r
+            .meta
+            .as_ref()
+            .map(|m| codes(&m.security))
+            .unwrap_or_default(),
+        also_recorded_at: Vec::new(),
+        discrepancy: None,
     }))
+}
+
+/// Codings that name both their system and code.
+fn codes(codings: &[Coding]) -> Vec<Code> {
+    codings
+        .iter()
+        .filter_map(|c| Some(Code::new(c.system.as_deref()?, c.code.as_deref()?)))
+        .collect()
+}
+
+/// The concept that says what the item is.
+fn what(r: &Resource) -> Option<&CodeableConcept> {
+    match r.resource_type.as_str() {
+        "MedicationRequest" | "MedicationStatement" => r
+            .medication_codeable_concept
+            .as_ref()
+            .or_else(|| contained_medication(r)),
+        "Immunization" => r.vaccine_code.as_ref(),
+        "Encounter" | "EpisodeOfCare" | "DocumentReference" => r.type_.first(),
+        "CarePlan" => None,
+        _ => r.code.as_ref(),
+    }
 }
 
 fn start(p: &Option<Period>) -> Option<&str> {
@@ -97,40 +127,36 @@ fn text(c: &Option<CodeableConcept>) -> Option<String> {
 }
 
 fn title(r: &Resource) -> Option<String> {
+    let named = what(r).and_then(concept_text);
     match r.resource_type.as_str() {
-        "MedicationRequest" | "MedicationStatement" => {
-            text(&r.medication_codeable_concept).or_else(|| contained_medication(r))
-        }
-        "Immunization" => text(&r.vaccine_code),
-        "Encounter" | "EpisodeOfCare" => r
-            .type_
-            .first()
-            .and_then(concept_text)
-            .or_else(|| text(&r.service_type))
-            .or_else(|| {
-                r.class
-                    .as_ref()
-                    .and_then(|c| c.display.clone().or(c.code.clone()))
-            }),
-        "DocumentReference" => r
-            .type_
-            .first()
-            .and_then(concept_text)
-            .or(r.description.clone()),
+        "MedicationRequest" | "MedicationStatement" => named.or_else(|| {
+            r.medication_reference
+                .as_ref()
+                .and_then(|m| m.display.clone())
+        }),
+        "Encounter" | "EpisodeOfCare" => named.or_else(|| text(&r.service_type)).or_else(|| {
+            r.class
+                .as_ref()
+                .and_then(|c| c.display.clone().or(c.code.clone()))
+        }),
+        "DocumentReference" => named.or(r.description.clone()),
         "CarePlan" => r.title.clone().or(r.description.clone()),
-        _ => text(&r.code),
+        _ => named,
     }
 }
 
-/// The medicine named by `medicationReference: "#id"` in the resource's contained Medication.
-fn contained_medication(r: &Resource) -> Option<String> {
-    let reference = r.medication_reference.as_ref()?;
-    let local_id = reference.reference.as_deref()?.strip_prefix('#')?;
+/// The code of the contained Medication that `medicationReference: "#id"` points at.
+fn contained_medication(r: &Resource) -> Option<&CodeableConcept> {
+    let local_id = r
+        .medication_reference
+        .as_ref()?
+        .reference
+        .as_deref()?
+        .strip_prefix('#')?;
     r.contained
         .iter()
         .find(|c| c.resource_type == "Medication" && c.id.as_deref() == Some(local_id))
-        .and_then(|m| text(&m.code))
-        .or_else(|| reference.display.clone())
+        .and_then(|m| m.code.as_ref())
 }
 
 fn detail(r: &Resource) -> Option<String> {
@@ -239,6 +265,32 @@ mod tests {
             Some("Two tablets up to four times a day")
         );
         assert_eq!(e.date.unwrap().value, "2024-02-03");
+    }
+
+    #[test]
+    fn codes_and_security_labels_are_kept() {
+        let e = entry(
+            r##"{"resourceType":"MedicationRequest","id":"m1","authoredOn":"2024-02-03",
+                "meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R"},{"code":"no-system"}]},
+                "contained":[{"resourceType":"Medication","id":"med1","code":{"coding":[{"system":"http://snomed.info/sct","code":"39720311000001101"},{"display":"no code"}]}}],
+                "medicationReference":{"reference":"#med1"}}"##,
+        );
+        assert_eq!(
+            e.codes,
+            [Code::new("http://snomed.info/sct", "39720311000001101")]
+        );
+        assert_eq!(
+            e.security,
+            [Code::new(
+                "http://terminology.hl7.org/CodeSystem/v3-Confidentiality",
+                "R"
+            )]
+        );
+        let by_display = entry(
+            r##"{"resourceType":"MedicationStatement","id":"m2","medicationReference":{"reference":"Medication/9","display":"Aspirin 75mg"}}"##,
+        );
+        assert_eq!(by_display.title, "Aspirin 75mg");
+        assert!(by_display.codes.is_empty());
     }
 
     #[test]

@@ -13,6 +13,15 @@ pub struct Patient {
     pub name: Vec<HumanName>,
     pub gender: Option<String>,
     pub birth_date: Option<String>,
+    pub address: Vec<Address>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Address {
+    #[serde(rename = "use")]
+    pub use_: Option<String>,
+    pub postal_code: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -47,6 +56,14 @@ impl Patient {
         })
     }
 
+    /// The valid NHS number the resource carries, if any.
+    pub fn nhs_number(&self) -> Option<app::nhs_number::NhsNumber> {
+        self.identifier
+            .iter()
+            .filter(|i| i.system.as_deref() == Some(app::nhs_number::NHS_NUMBER_SYSTEM))
+            .find_map(|i| app::nhs_number::NhsNumber::parse(i.value.as_deref()?).ok())
+    }
+
     /// The official name if there is one, else the first; an unreadable birth date is left out.
     pub fn demographics(&self, source_id: &str) -> Demographics {
         let name = self
@@ -63,6 +80,12 @@ impl Patient {
                 .as_deref()
                 .and_then(|d| ClinicalDate::parse(d).ok()),
             gender: self.gender.clone(),
+            postcode: self
+                .address
+                .iter()
+                .find(|a| a.use_.as_deref() == Some("home"))
+                .or_else(|| self.address.first())
+                .and_then(|a| a.postal_code.clone()),
             source_id: source_id.to_owned(),
         }
     }
@@ -83,6 +106,23 @@ mod tests {
         assert_eq!(d.display_name(), "O'BRIEN, Siobhán (Mrs)");
         assert_eq!(d.birth_date.unwrap().display(), "14-Jul-1945");
         assert_eq!(d.gender.as_deref(), Some("female"));
+        assert_eq!(d.postcode, None);
+    }
+
+    #[test]
+    fn reads_the_nhs_number_and_home_postcode() {
+        let p = Patient::parse(
+            r#"{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"999 000 0019"},
+                {"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9434765919"}],
+                "address":[{"use":"work","postalCode":"EX2 5DW"},{"use":"home","postalCode":"LS1 4AP"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            p.nhs_number().map(|n| n.as_digits()).as_deref(),
+            Some("9434765919"),
+            "invalid numbers are passed over"
+        );
+        assert_eq!(p.demographics("gp").postcode.as_deref(), Some("LS1 4AP"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde::Deserialize;
 pub struct Resource {
     pub resource_type: String,
     pub id: Option<String>,
+    pub meta: Option<Meta>,
     pub status: Option<String>,
     pub clinical_status: Option<CodeableConcept>,
 
@@ -54,6 +55,12 @@ pub struct Resource {
     pub component: Vec<ObservationComponent>,
     pub dosage_instruction: Vec<Dosage>,
     pub dosage: Vec<Dosage>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Meta {
+    pub security: Vec<Coding>,
 }
 
 /// A contained resource; only contained `Medication` is read (its code names the medicine).

@@ -1,7 +1,9 @@
-//! The read-only JSON API for other systems: `GET /api/v1/patients/{nhs_number}/record`, and
-//! its OpenAPI description at `/api/openapi.json`. It calls the same lookup as the pages.
+//! The read-only JSON API for other systems: `GET /api/v1/patients/{nhs_number}/record`,
+//! `GET /api/v1/patients?family=&birthdate=...` (demographic search), and the OpenAPI
+//! description at `/api/openapi.json`. It calls the same service as the pages.
 
 use super::ApiState;
+use app::api::{LookupError, SearchForm};
 use app::nhs_number::{NhsNumber, NhsNumberError};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -15,6 +17,7 @@ pub const OPENAPI_JSON: &str = include_str!("openapi.json");
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/patients/{nhs_number}/record", get(patient_record))
+        .route("/api/v1/patients", get(search_patients))
         .route("/api/openapi.json", get(openapi))
         .with_state(state)
 }
@@ -36,6 +39,32 @@ async fn patient_record(
     Ok(Json(record).into_response())
 }
 
+/// The demographic search's query string (`birthdate` as in FHIR).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct SearchQuery {
+    family: String,
+    birthdate: String,
+    given: String,
+    gender: String,
+    postcode: String,
+}
+
+async fn search_patients(
+    State(state): State<ApiState>,
+    Query(query): Query<SearchQuery>,
+) -> Result<Response, ApiError> {
+    let form = SearchForm {
+        family: query.family,
+        birth_date: query.birthdate,
+        given: query.given,
+        gender: query.gender,
+        postcode: query.postcode,
+    };
+    let results = state.records.search(form).await?;
+    Ok(Json(results).into_response())
+}
+
 async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
 }
@@ -45,12 +74,22 @@ async fn openapi() -> impl IntoResponse {
 pub enum ApiError {
     #[error("{0}")]
     InvalidNhsNumber(#[from] NhsNumberError),
+    #[error("{0}")]
+    Lookup(#[from] LookupError),
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = match &self {
-            ApiError::InvalidNhsNumber(_) => (StatusCode::BAD_REQUEST, "invalid-nhs-number"),
+            ApiError::InvalidNhsNumber(_) | ApiError::Lookup(LookupError::InvalidNhsNumber(_)) => {
+                (StatusCode::BAD_REQUEST, "invalid-nhs-number")
+            }
+            ApiError::Lookup(LookupError::InvalidSearch(_)) => {
+                (StatusCode::BAD_REQUEST, "invalid-search")
+            }
+            ApiError::Lookup(LookupError::Unavailable(_) | LookupError::Transport(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
         };
         let body = serde_json::json!({ "error": code, "message": self.to_string() });
         (status, Json(body)).into_response()

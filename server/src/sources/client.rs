@@ -30,6 +30,8 @@ pub enum SourceError {
     Client(String),
     #[error("is paused after repeated failures and will be asked again shortly")]
     CircuitOpen,
+    #[error("holds more than {0} patients matching these details: add more details")]
+    TooManyMatches(u32),
 }
 
 impl SourceError {
@@ -171,7 +173,7 @@ mod tests {
 
     fn client() -> FhirClient {
         let config = Config::from_toml(
-            "[[sources]]\nid = \"gp\"\nname = \"GP\"\nkind = \"gp\"\nbase_url = \"https://fhir.example.org/R4\"",
+            "[[sources]]\nid = \"gp\"\nname = \"GP\"\norganisation_code = \"A1\"\nkind = \"gp\"\nbase_url = \"https://fhir.example.org/R4\"",
             "t",
             Mode::Live,
         )

@@ -1,30 +1,50 @@
-//! One organisation's FHIR R4 API, asked about one patient: find them by NHS number, then search
-//! each configured resource type (following every `next` page) and normalise what comes back.
+//! One organisation's FHIR R4 API, asked about one patient: find them by NHS number (or
+//! candidates by demographics), then read their record by a search per resource type or by
+//! `Patient/$everything`, following every `next` page, and normalise what comes back.
 
 mod breaker;
 mod client;
+mod collect;
 
-use crate::config::SourceConfig;
+use crate::config::{FetchMode, SourceConfig};
+use crate::fhir::consent::ConsentDirective;
 use crate::fhir::patient::Patient;
-use crate::fhir::{normalise, Resource};
 use app::model::{Demographics, TimelineEntry};
 use app::nhs_number::{NhsNumber, NHS_NUMBER_SYSTEM};
+use app::patient_search::PatientSearch;
 use breaker::{Breaker, Permit};
 use client::FhirClient;
 pub use client::SourceError;
-use futures::stream::{self, StreamExt, TryStreamExt};
+use collect::{read_all_pages, Collected};
+use futures::stream::{self, StreamExt};
+use std::future::Future;
 use std::time::{Duration, Instant};
 use url::Url;
+
+/// How many candidates a demographic search asks each source for.
+const SEARCH_LIMIT: u32 = 20;
 
 /// What a source holds about the patient.
 #[derive(Debug, Default)]
 pub struct SourceRecord {
-    pub demographics: Option<Demographics>,
+    /// Every Patient at this source carrying the NHS number: normally one. More than one is a
+    /// duplicate registration at the source, shown as a warning and read in full.
+    pub patients: Vec<Demographics>,
     pub entries: Vec<TimelineEntry>,
+    pub consents: Vec<ConsentDirective>,
     /// Resources that could not be read (malformed, no id, unreadable date).
     pub skipped: usize,
     /// Resource types whose results went past `max_pages` and were cut short.
     pub truncated_types: Vec<String>,
+    /// Resource types whose search failed while others succeeded, with the reason.
+    pub failed_types: Vec<(String, String)>,
+}
+
+impl SourceRecord {
+    /// True when some of what the source holds is not shown.
+    pub fn is_partial(&self) -> bool {
+        self.skipped > 0 || !self.truncated_types.is_empty() || !self.failed_types.is_empty()
+    }
 }
 
 /// A source's answer when it answered at all.
@@ -32,6 +52,13 @@ pub struct SourceRecord {
 pub enum SourceAnswer {
     Found(Box<SourceRecord>),
     NotFound,
+}
+
+/// A patient a source returned for a demographic search.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub nhs: Option<NhsNumber>,
+    pub demographics: Demographics,
 }
 
 pub struct FhirSource {
@@ -59,12 +86,26 @@ impl FhirSource {
     }
 
     /// Everything this source holds about the patient, within the source's deadline.
-    /// Not asked at all while the source's circuit breaker is open.
     pub async fn fetch(&self, nhs: NhsNumber) -> Result<SourceAnswer, SourceError> {
+        self.guarded(self.fetch_unbounded(nhs)).await
+    }
+
+    /// Patients matching a demographic search (at most [`SEARCH_LIMIT`]; more is an error asking
+    /// for a narrower search, never a silent cut).
+    pub async fn search(&self, query: &PatientSearch) -> Result<Vec<Candidate>, SourceError> {
+        self.guarded(self.search_unbounded(query)).await
+    }
+
+    /// Runs `work` within the source's deadline, unless its circuit breaker is open, and tells
+    /// the breaker how it went.
+    async fn guarded<T>(
+        &self,
+        work: impl Future<Output = Result<T, SourceError>>,
+    ) -> Result<T, SourceError> {
         if self.breaker.permit(Instant::now()) == Permit::Refuse {
             return Err(SourceError::CircuitOpen);
         }
-        let result = tokio::time::timeout(self.config.timeout(), self.fetch_unbounded(nhs))
+        let result = tokio::time::timeout(self.config.timeout(), work)
             .await
             .unwrap_or(Err(SourceError::Timeout));
         match &result {
@@ -75,90 +116,157 @@ impl FhirSource {
     }
 
     async fn fetch_unbounded(&self, nhs: NhsNumber) -> Result<SourceAnswer, SourceError> {
-        let Some(patient) = self.find_patient(nhs).await? else {
+        let patients = self.find_patients(nhs).await?;
+        if patients.is_empty() {
             return Ok(SourceAnswer::NotFound);
-        };
-        let patient_id = patient
-            .id
-            .clone()
-            .ok_or(SourceError::Unusable("the matching Patient has no id"))?;
+        }
+        let ids = patients
+            .iter()
+            .map(|p| p.id.clone())
+            .collect::<Option<Vec<String>>>()
+            .ok_or(SourceError::Unusable("a matching Patient has no id"))?;
         let mut record = SourceRecord {
-            demographics: Some(patient.demographics(&self.config.id)),
+            patients: patients
+                .iter()
+                .map(|p| p.demographics(&self.config.id))
+                .collect(),
             ..Default::default()
         };
-
-        let searches: Vec<_> = self
-            .config
-            .resource_types
-            .iter()
-            .map(|resource_type| self.search_type(resource_type, &patient_id))
-            .collect();
-        let per_type: Vec<TypeResults> = stream::iter(searches)
-            .buffer_unordered(self.config.max_concurrent_requests)
-            .try_collect()
-            .await?;
-        for results in per_type {
-            record.entries.extend(results.entries);
-            record.skipped += results.skipped;
-            if results.truncated {
-                record.truncated_types.push(results.resource_type);
+        let reads = match self.config.fetch_mode {
+            FetchMode::Search => self.search_each_type(&ids.join(",")).await,
+            FetchMode::Everything => self.everything(&ids).await,
+        };
+        let mut first_error = None;
+        let mut any_succeeded = false;
+        for (label, read) in reads {
+            match read {
+                Ok((collected, truncated)) => {
+                    any_succeeded = true;
+                    record.entries.extend(collected.entries);
+                    record.consents.extend(collected.consents);
+                    record.skipped += collected.skipped;
+                    if truncated {
+                        record.truncated_types.push(label);
+                    }
+                }
+                Err(error) => {
+                    record.failed_types.push((label, error.to_string()));
+                    first_error.get_or_insert(error);
+                }
             }
         }
-        Ok(SourceAnswer::Found(Box::new(record)))
+        match first_error {
+            Some(error) if !any_succeeded => Err(error),
+            _ => Ok(SourceAnswer::Found(Box::new(record))),
+        }
     }
 
-    /// `Patient?identifier=<system>|<nhs>`; only a Patient that really carries the number counts.
-    async fn find_patient(&self, nhs: NhsNumber) -> Result<Option<Patient>, SourceError> {
+    /// `Patient?identifier=<system>|<nhs>`; only Patients that really carry the number count.
+    async fn find_patients(&self, nhs: NhsNumber) -> Result<Vec<Patient>, SourceError> {
         let digits = nhs.as_digits();
         let mut url = self.type_url("Patient");
         url.query_pairs_mut()
             .append_pair("identifier", &format!("{NHS_NUMBER_SYSTEM}|{digits}"));
         let bundle = self.client.get_bundle(&url).await?;
-        let patient = bundle
+        Ok(bundle
             .matches()
             .filter_map(|raw| Patient::parse(raw.get()).ok())
-            .find(|p| p.resource_type == "Patient" && p.has_nhs_number(&digits));
-        Ok(patient)
+            .filter(|p| p.resource_type == "Patient" && p.has_nhs_number(&digits))
+            .collect())
     }
 
-    /// Every page of `<Type>?patient=<id>`, normalised.
-    async fn search_type(
-        &self,
-        resource_type: &str,
-        patient_id: &str,
-    ) -> Result<TypeResults, SourceError> {
+    /// `<Type>?patient=<ids>&_count=<n>` for each configured type, bounded per source.
+    async fn search_each_type(&self, patient_ids: &str) -> Vec<(String, TypeRead)> {
+        let searches: Vec<_> = self
+            .config
+            .resource_types
+            .iter()
+            .map(|resource_type| self.search_type(resource_type, patient_ids))
+            .collect();
+        stream::iter(searches)
+            .buffer_unordered(self.config.max_concurrent_requests)
+            .collect()
+            .await
+    }
+
+    async fn search_type(&self, resource_type: &str, patient_ids: &str) -> (String, TypeRead) {
         let mut url = self.type_url(resource_type);
         url.query_pairs_mut()
-            .append_pair("patient", patient_id)
+            .append_pair("patient", patient_ids)
             .append_pair("_count", &self.config.page_size.to_string());
-        let mut results = TypeResults {
-            resource_type: resource_type.to_owned(),
-            ..Default::default()
-        };
-        for page in 1.. {
-            let bundle = self.client.get_bundle(&url).await?;
-            for raw in bundle.matches() {
-                // Only the searched type counts; anything else on the page is not a match.
-                match Resource::parse(raw.get()) {
-                    Ok(resource) if resource.resource_type != resource_type => {}
-                    Ok(resource) => match normalise(&resource, &self.config.id) {
-                        Ok(Some(entry)) => results.entries.push(entry),
-                        Ok(None) => {}
-                        Err(_) => results.skipped += 1,
-                    },
-                    Err(_) => results.skipped += 1,
-                }
-            }
-            let Some(next) = bundle.next_link() else {
-                break;
-            };
-            if page >= self.config.max_pages {
-                results.truncated = true;
-                break;
-            }
-            url = self.client.next_page_url(&url, next)?;
+        let wanted = |t: &str| t == resource_type;
+        let read = self.read_all_pages(url, &wanted).await;
+        (resource_type.to_owned(), read)
+    }
+
+    /// `Patient/<id>/$everything?_count=<n>` for each matching Patient, keeping only the
+    /// configured types.
+    async fn everything(&self, patient_ids: &[String]) -> Vec<(String, TypeRead)> {
+        let reads: Vec<_> = patient_ids
+            .iter()
+            .map(|id| self.everything_for(id))
+            .collect();
+        stream::iter(reads)
+            .buffer_unordered(self.config.max_concurrent_requests)
+            .collect()
+            .await
+    }
+
+    async fn everything_for(&self, patient_id: &str) -> (String, TypeRead) {
+        let mut url = self.type_url("Patient");
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.push(patient_id).push("$everything");
         }
-        Ok(results)
+        url.query_pairs_mut()
+            .append_pair("_count", &self.config.page_size.to_string());
+        let types = &self.config.resource_types;
+        let wanted = |t: &str| types.iter().any(|w| w == t);
+        let read = self.read_all_pages(url, &wanted).await;
+        ("Patient/$everything".to_owned(), read)
+    }
+
+    async fn read_all_pages(&self, url: Url, wanted: &(dyn Fn(&str) -> bool + Sync)) -> TypeRead {
+        read_all_pages(
+            &self.client,
+            url,
+            self.config.max_pages,
+            &self.config.id,
+            wanted,
+        )
+        .await
+    }
+
+    async fn search_unbounded(&self, query: &PatientSearch) -> Result<Vec<Candidate>, SourceError> {
+        let mut url = self.type_url("Patient");
+        {
+            let mut pairs = url.query_pairs_mut();
+            pairs
+                .append_pair("family", &query.family)
+                .append_pair("birthdate", &query.birth_date);
+            if let Some(given) = &query.given {
+                pairs.append_pair("given", given);
+            }
+            if let Some(gender) = &query.gender {
+                pairs.append_pair("gender", gender);
+            }
+            if let Some(postcode) = &query.postcode {
+                pairs.append_pair("address-postalcode", postcode);
+            }
+            pairs.append_pair("_count", &SEARCH_LIMIT.to_string());
+        }
+        let bundle = self.client.get_bundle(&url).await?;
+        if bundle.next_link().is_some() {
+            return Err(SourceError::TooManyMatches(SEARCH_LIMIT));
+        }
+        Ok(bundle
+            .matches()
+            .filter_map(|raw| Patient::parse(raw.get()).ok())
+            .filter(|p| p.resource_type == "Patient")
+            .map(|p| Candidate {
+                nhs: p.nhs_number(),
+                demographics: p.demographics(&self.config.id),
+            })
+            .collect())
     }
 
     fn type_url(&self, resource_type: &str) -> Url {
@@ -170,19 +278,20 @@ impl FhirSource {
     }
 }
 
-#[derive(Debug, Default)]
-struct TypeResults {
-    resource_type: String,
-    entries: Vec<TimelineEntry>,
-    skipped: usize,
-    truncated: bool,
-}
+/// One search's (or one `$everything`'s) outcome: what it read and whether the page cap cut it.
+type TypeRead = Result<(Collected, bool), SourceError>;
 
 impl SourceAnswer {
     /// Rough heap size, for the cache's memory budget.
     pub fn approx_bytes(&self) -> u32 {
         let SourceAnswer::Found(record) = self else {
             return 64;
+        };
+        let codes = |codes: &[app::model::Code]| -> usize {
+            codes
+                .iter()
+                .map(|c| std::mem::size_of_val(c) + c.system.len() + c.code.len())
+                .sum()
         };
         let entries: usize = record
             .entries
@@ -196,8 +305,11 @@ impl SourceAnswer {
                     + e.resource_type.len()
                     + e.resource_id.len()
                     + e.date.as_ref().map_or(0, |d| d.value.len())
+                    + codes(&e.codes)
+                    + codes(&e.security)
             })
             .sum();
-        u32::try_from(entries + 512).unwrap_or(u32::MAX)
+        let consents = record.consents.len() * 512;
+        u32::try_from(entries + consents + 512).unwrap_or(u32::MAX)
     }
 }

@@ -119,3 +119,18 @@ pub fn source_report<'a>(record: &'a serde_json::Value, id: &str) -> &'a serde_j
         .find(|s| s["id"] == id)
         .expect("the source is reported")
 }
+
+/// The showcase patient whose demo label starts with `label_start`.
+pub fn showcase(population: &Population, label_start: &str) -> NhsNumber {
+    population
+        .showcase()
+        .into_iter()
+        .find(|p| p.label.starts_with(label_start))
+        .map(|p| p.nhs_number)
+        .expect("a showcase patient with that label")
+}
+
+/// The record's entries as an array.
+pub fn entries(record: &serde_json::Value) -> &Vec<serde_json::Value> {
+    record["entries"].as_array().expect("entries array")
+}

@@ -30,11 +30,27 @@ pub fn index_from_patient_id(kind: SourceKind, id: &str) -> Option<usize> {
     (patient_id(kind, index) == id).then_some(index)
 }
 
+/// The id of a second patient record a source holds for the same person (see
+/// `Population::has_second_record`): the usual id with an `X` suffix.
+pub fn second_record_id(kind: SourceKind, index: usize) -> String {
+    format!("{}X", patient_id(kind, index))
+}
+
+/// Which patient, and which of their records, a source-local patient id names: `(index,
+/// second_record)`.
+pub fn parse_patient_id(kind: SourceKind, id: &str) -> Option<(usize, bool)> {
+    match id.strip_suffix('X') {
+        Some(first) => index_from_patient_id(kind, first).map(|i| (i, true)),
+        None => index_from_patient_id(kind, id).map(|i| (i, false)),
+    }
+}
+
+#[cfg(test)]
 /// The patient index behind a resource id (`<patient id>-<type>-<n>`).
 pub fn index_from_resource_id(kind: SourceKind, id: &str) -> Option<usize> {
     let mut parts = id.rsplitn(3, '-');
     let (_n, _type, patient) = (parts.next()?, parts.next()?, parts.next()?);
-    index_from_patient_id(kind, patient)
+    parse_patient_id(kind, patient).map(|(index, _)| index)
 }
 
 /// Multiplication by an odd constant is a bijection on u32, so acute ids look random yet map
@@ -90,5 +106,17 @@ mod tests {
             Some(7)
         );
         assert_eq!(index_from_resource_id(SourceKind::Gp, "gp-000007"), None);
+        assert_eq!(
+            parse_patient_id(SourceKind::Gp, &second_record_id(SourceKind::Gp, 7)),
+            Some((7, true))
+        );
+        assert_eq!(
+            parse_patient_id(SourceKind::Gp, "gp-000007"),
+            Some((7, false))
+        );
+        assert_eq!(
+            index_from_resource_id(SourceKind::Gp, "gp-000007X-encounter-0"),
+            Some(7)
+        );
     }
 }

@@ -11,6 +11,7 @@ mod mental_health;
 mod nhs;
 pub(super) mod records;
 mod rng;
+mod showcase;
 mod social_care;
 
 use app::model::{DemoPatient, SourceKind};
@@ -28,6 +29,22 @@ const GP_AND_ACUTE: usize = 3;
 const FAILING_MENTAL_HEALTH: usize = 4;
 const GP_ONLY: usize = 5;
 const NOT_AT_GP: usize = 6;
+const RECORDED_TWICE: usize = 7;
+const MANY_OBSERVATIONS: usize = 8;
+const RESTRICTED: usize = 9;
+const BIRTH_DATE_DIFFERS: usize = 10;
+const TWO_RECORDS_AT_HOSPITAL: usize = 11;
+
+/// Showcase patients whose records carry a tricky case of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Showcase {
+    /// The same allergy, problem and medicine at the GP and the hospital.
+    RecordedTwice,
+    /// Thousands of observations at the GP.
+    ManyObservations,
+    /// Items labelled restricted and very restricted.
+    Restricted,
+}
 
 /// Deterministic synthetic patients: the same `(patients, seed)` always gives the same people and
 /// byte-identical FHIR.
@@ -108,6 +125,32 @@ impl Population {
         }
     }
 
+    /// The patient as a `kind` source records them: the same everywhere, except that the
+    /// hospital has one showcase patient's birth date a day out.
+    pub fn person_at(&self, index: usize, kind: SourceKind) -> Person {
+        let mut person = self.person(index);
+        if index == BIRTH_DATE_DIFFERS && kind == SourceKind::Acute {
+            person.birth_day += 1;
+        }
+        person
+    }
+
+    /// Whether a `kind` source holds a second patient record for patient `index` (one
+    /// showcase patient, at the hospital).
+    pub fn has_second_record(&self, index: usize, kind: SourceKind) -> bool {
+        index == TWO_RECORDS_AT_HOSPITAL && kind == SourceKind::Acute && index < self.count
+    }
+
+    /// The tricky case patient `index`'s records carry, if any.
+    pub fn showcase_case(&self, index: usize) -> Option<Showcase> {
+        match index {
+            RECORDED_TWICE => Some(Showcase::RecordedTwice),
+            MANY_OBSERVATIONS => Some(Showcase::ManyObservations),
+            RESTRICTED => Some(Showcase::Restricted),
+            _ => None,
+        }
+    }
+
     /// Which kinds of source know this patient (empty for anyone outside the population).
     pub fn known_at(&self, nhs: NhsNumber) -> Vec<SourceKind> {
         self.index_of(nhs)
@@ -128,8 +171,10 @@ impl Population {
             ALL_FOUR | LONG_HISTORY | FAILING_MENTAL_HEALTH => return SourceKind::ALL.to_vec(),
             GP_AND_SOCIAL_CARE => return vec![Gp, SocialCare],
             GP_AND_ACUTE => return vec![Gp, Acute],
-            GP_ONLY => return vec![Gp],
+            GP_ONLY | MANY_OBSERVATIONS => return vec![Gp],
             NOT_AT_GP => return vec![Acute, MentalHealth],
+            RECORDED_TWICE | RESTRICTED | TWO_RECORDS_AT_HOSPITAL => return vec![Gp, Acute],
+            BIRTH_DATE_DIFFERS => return vec![Gp, Acute, MentalHealth],
             _ => {}
         }
         let mut rng = Rng::new(&[self.seed, index as u64, 0xC0DE]);
@@ -181,6 +226,23 @@ impl Population {
             (
                 NOT_AT_GP,
                 "acute hospital and mental health only (no GP record)",
+            ),
+            (
+                RECORDED_TWICE,
+                "same allergy, problem and medicine at GP and hospital; medicine stopped at discharge",
+            ),
+            (
+                MANY_OBSERVATIONS,
+                "3,000 glucose readings at the GP (many pages)",
+            ),
+            (RESTRICTED, "items labelled restricted and very restricted"),
+            (
+                BIRTH_DATE_DIFFERS,
+                "hospital records a different date of birth",
+            ),
+            (
+                TWO_RECORDS_AT_HOSPITAL,
+                "two patient records with one NHS number at the hospital",
             ),
         ];
         labelled
@@ -269,7 +331,7 @@ mod tests {
     fn showcase_labels_match_the_data() {
         let population = Population::new(Population::DEFAULT_PATIENTS, Population::DEFAULT_SEED);
         let showcase = population.showcase();
-        assert_eq!(showcase.len(), 8);
+        assert_eq!(showcase.len(), 13);
         for p in &showcase {
             let known = population.known_at(p.nhs_number);
             let failing = population.failing_source(p.nhs_number);
@@ -291,6 +353,27 @@ mod tests {
                 l if l.starts_with("mental-health source fails") => {
                     assert_eq!(known, SourceKind::ALL.to_vec());
                     assert_eq!(failing, Some(SourceKind::MentalHealth));
+                }
+                l if l.starts_with("same allergy") => {
+                    assert_eq!(known, [SourceKind::Gp, SourceKind::Acute])
+                }
+                l if l.starts_with("3,000 glucose") => assert_eq!(known, [SourceKind::Gp]),
+                l if l.starts_with("items labelled") => {
+                    assert_eq!(known, [SourceKind::Gp, SourceKind::Acute])
+                }
+                l if l.starts_with("hospital records a different") => {
+                    let index = population.index_of(p.nhs_number).unwrap();
+                    let gp = population.person_at(index, SourceKind::Gp).birth_day;
+                    assert_eq!(
+                        population.person_at(index, SourceKind::Acute).birth_day,
+                        gp + 1
+                    );
+                    assert!(known.contains(&SourceKind::Acute));
+                }
+                l if l.starts_with("two patient records") => {
+                    let index = population.index_of(p.nhs_number).unwrap();
+                    assert!(population.has_second_record(index, SourceKind::Acute));
+                    assert!(!population.has_second_record(index, SourceKind::Gp));
                 }
                 "not known at any source" => {
                     assert!(known.is_empty());

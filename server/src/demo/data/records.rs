@@ -4,18 +4,29 @@
 
 use super::calendar::{date, date_time, year, year_month, ANCHOR_DAY};
 use super::catalogue::{LOINC, SNOMED, UCUM};
-use super::ids::patient_id;
+use super::ids::{patient_id, second_record_id};
 use super::rng::Rng;
-use super::{Person, Population};
+use super::{Person, Population, Showcase};
 use app::model::SourceKind;
 use app::nhs_number::NHS_NUMBER_SYSTEM;
 use serde_json::{json, Value};
 
-/// The Patient resource a source holds, with its own id and the shared demographics.
-pub fn patient(person: &Person, kind: SourceKind) -> Value {
+/// The Patient resources a source holds for patient `index`: normally one, with the source's
+/// own id; two for the showcase patient registered twice.
+pub fn patients(population: &Population, index: usize, kind: SourceKind) -> Vec<Value> {
+    let person = population.person_at(index, kind);
+    let mut found = vec![patient(&person, patient_id(kind, index))];
+    if population.has_second_record(index, kind) {
+        found.push(patient(&person, second_record_id(kind, index)));
+    }
+    found
+}
+
+/// A Patient resource with the given id and the person's demographics.
+fn patient(person: &Person, id: String) -> Value {
     json!({
         "resourceType": "Patient",
-        "id": patient_id(kind, person.index),
+        "id": id,
         "meta": { "lastUpdated": date_time(ANCHOR_DAY - 30, 540) },
         "identifier": [{
             "extension": [{
@@ -51,6 +62,34 @@ pub fn clinical(population: &Population, index: usize, kind: SourceKind) -> Vec<
         SourceKind::MentalHealth => g.mental_health(),
         SourceKind::SocialCare => g.social_care(),
     }
+    match (population.showcase_case(index), kind) {
+        (Some(Showcase::RecordedTwice), SourceKind::Gp) => g.recorded_at_gp_and_hospital(false),
+        (Some(Showcase::RecordedTwice), SourceKind::Acute) => g.recorded_at_gp_and_hospital(true),
+        (Some(Showcase::ManyObservations), SourceKind::Gp) => g.many_observations(),
+        (Some(Showcase::Restricted), SourceKind::Gp) => g.restricted_items(),
+        _ => {}
+    }
+    g.out
+}
+
+/// What a source's second patient record for the person holds: one old A&E attendance,
+/// registered under a temporary record.
+pub fn second_record(population: &Population, index: usize, kind: SourceKind) -> Vec<Value> {
+    let patient = second_record_id(kind, index);
+    let mut g = Gen {
+        rng: Rng::new(&[population.seed(), index as u64, 0xD0B1E]),
+        subject: format!("Patient/{patient}"),
+        id_prefix: patient,
+        out: Vec::new(),
+        scale: 1,
+    };
+    let day = ANCHOR_DAY - 2_000;
+    g.encounter(
+        day,
+        ("EMER", "emergency"),
+        "Emergency department attendance (temporary registration)",
+        Some(day),
+    );
     g.out
 }
 
@@ -102,6 +141,11 @@ impl Gen {
         body["meta"] = json!({ "lastUpdated": date_time((day + 1).min(ANCHOR_DAY), 600) });
         body[key] = json!({ "reference": self.subject });
         self.out.push(body);
+    }
+
+    /// The resource added last, to adjust.
+    pub(super) fn last_mut(&mut self) -> Option<&mut Value> {
+        self.out.last_mut()
     }
 
     /// A day within the last `max_years_back` years (at most 15) before the anchor date.
@@ -253,8 +297,13 @@ mod tests {
                     serde_json::to_string(&again).unwrap(),
                     "same seed, same JSON"
                 );
+                let expected = if population.showcase_case(index).is_some() {
+                    5..=3_100
+                } else {
+                    5..=40
+                };
                 assert!(
-                    (5..=40).contains(&resources.len()),
+                    expected.contains(&resources.len()),
                     "{kind:?} {index}: {}",
                     resources.len()
                 );
@@ -357,7 +406,7 @@ mod tests {
         let ids: HashSet<String> = SourceKind::ALL.map(|kind| patient_id(kind, 7)).into();
         assert_eq!(ids.len(), 4, "each source has its own id");
         for kind in SourceKind::ALL {
-            let p = patient(&person, kind);
+            let p = patients(&population, 7, kind).remove(0);
             assert_eq!(p["id"], patient_id(kind, 7));
             assert_eq!(p["identifier"][0]["system"], NHS_NUMBER_SYSTEM);
             assert_eq!(p["identifier"][0]["value"], person.nhs.as_digits());

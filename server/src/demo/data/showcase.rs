@@ -1,0 +1,91 @@
+//! The tricky cases a real shared record meets, each given to one showcase patient: the same
+//! items recorded at two sources (one medicine stopped at discharge but still on GP repeats), a
+//! patient with thousands of observations (paging), restricted confidentiality labels, sources
+//! disagreeing about a birth date, and two patient records for one NHS number at one source.
+
+use super::calendar::{date, date_time, ANCHOR_DAY};
+use super::catalogue::{ALLERGIES, LOINC, MEDICINES, SNOMED};
+use super::records::{coded, quantity, Gen};
+use serde_json::json;
+
+/// How many glucose readings the many-observations patient's GP holds.
+pub const MANY_OBSERVATIONS: i64 = 3_000;
+
+const CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+
+impl Gen {
+    /// The allergy, problem and medicine both the GP and the hospital record for one patient.
+    /// The hospital stopped the medicine at discharge; the GP still issues it.
+    pub(super) fn recorded_at_gp_and_hospital(&mut self, at_hospital: bool) {
+        let (allergy_code, allergy) = ALLERGIES[0];
+        let allergy_day = ANCHOR_DAY - if at_hospital { 200 } else { 3_000 };
+        let body = json!({
+            "clinicalStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active" }] },
+            "code": coded(SNOMED, allergy_code, allergy), "recordedDate": date(allergy_day) });
+        self.push("AllergyIntolerance", allergy_day, body);
+
+        let problem_day = ANCHOR_DAY - if at_hospital { 200 } else { 2_500 };
+        let body = json!({
+            "clinicalStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active" }] },
+            "code": coded(SNOMED, "49436004", "Atrial fibrillation"), "onsetDateTime": date(problem_day) });
+        self.push("Condition", problem_day, body);
+
+        let (code, name, dose) = MEDICINES[6];
+        if at_hospital {
+            let discharged = ANCHOR_DAY - 40;
+            let body = json!({ "status": "stopped", "medicationCodeableConcept": coded(SNOMED, code, name),
+                "effectiveDateTime": date(discharged), "dosage": [{ "text": "Stopped on admission: gastrointestinal bleed" }] });
+            self.push("MedicationStatement", discharged, body);
+        } else {
+            let issued = ANCHOR_DAY - 12;
+            let body = json!({ "status": "active", "intent": "order", "authoredOn": date(issued),
+                "medicationCodeableConcept": coded(SNOMED, code, name), "dosageInstruction": [{ "text": dose }],
+                "courseOfTherapyType": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy", "code": "continuous" }] } });
+            self.push("MedicationRequest", issued, body);
+        }
+    }
+
+    /// Home capillary glucose readings, several a day for years: far more than one page.
+    pub(super) fn many_observations(&mut self) {
+        for n in 0..MANY_OBSERVATIONS {
+            let day = ANCHOR_DAY - 1 - n / 3;
+            let value = self.rng.between(40, 140) as f64 / 10.0;
+            let minute = 7 * 60 + (n % 3) * 300;
+            let body = json!({ "status": "final",
+                "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs" }] }],
+                "code": coded(LOINC, "14743-9", "Glucose [Moles/volume] in Capillary blood by Glucometer"),
+                "effectiveDateTime": date_time(day, minute), "valueQuantity": quantity(value, "mmol/L") });
+            self.push("Observation", day, body);
+        }
+    }
+
+    /// Items labelled restricted (`R`) and very restricted (`V`) in `meta.security`, with an
+    /// unknown extension on one of them, as real records carry.
+    pub(super) fn restricted_items(&mut self) {
+        let day = ANCHOR_DAY - 400;
+        let mut body = json!({
+            "clinicalStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "resolved" }] },
+            "code": coded(SNOMED, "105629000", "Chlamydial infection"), "onsetDateTime": date(day),
+            "extension": [{ "url": "https://example.org/fhir/StructureDefinition/local-clinic-flag", "valueString": "GUM clinic" }] });
+        self.push("Condition", day, body.take());
+        self.label_last("R", "restricted");
+
+        let day = ANCHOR_DAY - 900;
+        let body = json!({ "status": "current",
+            "type": coded(SNOMED, "371531000", "Report of clinical encounter"),
+            "description": "Fertility clinic letter", "date": date_time(day, 600),
+            "content": [{ "attachment": { "contentType": "application/pdf", "title": "Clinic letter" } }] });
+        self.push("DocumentReference", day, body);
+        self.label_last("V", "very restricted");
+    }
+}
+
+impl Gen {
+    /// Adds a v3 Confidentiality label to the resource pushed last.
+    fn label_last(&mut self, code: &str, display: &str) {
+        if let Some(resource) = self.last_mut() {
+            resource["meta"]["security"] =
+                json!([{ "system": CONFIDENTIALITY, "code": code, "display": display }]);
+        }
+    }
+}
