@@ -105,6 +105,14 @@ impl SourceCache {
         self.last_good.get(&(Arc::from(source_id), nhs)).await
     }
 
+    /// Forgets every cached copy, and waits until they are released.
+    pub async fn clear(&self) {
+        for cache in [&self.fresh, &self.last_good] {
+            cache.invalidate_all();
+            cache.run_pending_tasks().await;
+        }
+    }
+
     /// Forgets everything held about a patient (e.g. when their consent changes).
     pub fn purge_patient(&self, nhs: NhsNumber) {
         for cache in [&self.fresh, &self.last_good] {

@@ -8,6 +8,7 @@
 mod data;
 mod faults;
 mod fhir_server;
+pub mod sample;
 
 pub use data::Population;
 pub use faults::Failure;

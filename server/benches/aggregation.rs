@@ -1,0 +1,274 @@
+//! Aggregation benchmarks (a bench binary, not timed tests; results in docs/BENCHMARKS.md):
+//!
+//! 1. Cold view time against sources injecting 80, 150, 220 and 300 ms per request, relative to
+//!    the slowest source asked alone, at p50 and p95 with 50 concurrent views.
+//! 2. Cache-hit view cost (server time, p50/p99) and views per second.
+//! 3. Parse-and-normalise throughput for a 10,000-resource Bundle.
+//! 4. Memory held per cached patient relative to the FHIR JSON the sources sent.
+//!
+//! Run: `cargo bench -p server --bench aggregation`.
+
+use app::model::SourceKind;
+use app::nhs_number::NhsNumber;
+use server::config::Config;
+use server::demo::{sample, Faults, Population};
+use server::fhir::{normalise, Bundle, Resource};
+use server::record::Aggregator;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Counts live heap bytes, for the memory measurement.
+struct Counting;
+
+static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE_BYTES.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_BYTES.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE_BYTES.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const SEED: u64 = Population::DEFAULT_SEED;
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    println!(
+        "# Aggregation benchmarks ({} cores)\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    view_latency_against_the_slowest_source().await;
+    cache_hits().await;
+    parse_and_normalise();
+    memory_per_cached_patient().await;
+}
+
+/// Demo sources (with per-kind latency) and an aggregator over the sources `keep` selects.
+async fn portal(
+    population: &Arc<Population>,
+    latency: impl Fn(SourceKind) -> u64,
+    keep: impl Fn(SourceKind) -> bool,
+) -> (Aggregator, server::demo_mode::DemoSources) {
+    let mut config = Config::demo().expect("demo config");
+    config.sources.retain(|s| keep(s.kind));
+    let demo = server::demo_mode::start(&mut config, population.clone(), |s| Faults {
+        latency: Duration::from_millis(latency(s.kind)),
+        ..Faults::default()
+    })
+    .await
+    .expect("demo sources");
+    (Aggregator::new(&config).expect("aggregator"), demo)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Each view's time for `patients`, all asked at once, cache bypassed.
+async fn concurrent_cold_views(aggregator: &Aggregator, patients: &[NhsNumber]) -> Vec<Duration> {
+    let views = patients.iter().map(|nhs| async move {
+        let started = Instant::now();
+        let record = aggregator.lookup(*nhs, true).await;
+        assert!(record.found());
+        started.elapsed()
+    });
+    let mut times = futures::future::join_all(views).await;
+    times.sort();
+    times
+}
+
+async fn view_latency_against_the_slowest_source() {
+    let population = Arc::new(Population::new(5_000, SEED));
+    let latency = |kind| match kind {
+        SourceKind::Gp => 80,
+        SourceKind::Acute => 150,
+        SourceKind::MentalHealth => 220,
+        SourceKind::SocialCare => 300,
+    };
+    let everywhere: Vec<NhsNumber> = population
+        .nhs_numbers()
+        .filter(|n| population.known_at(*n).len() == 4 && population.failing_source(*n).is_none())
+        .skip(12)
+        .take(150)
+        .collect();
+    let (all, _demo_all) = portal(&population, latency, |_| true).await;
+    let (slowest, _demo_slowest) =
+        portal(&population, latency, |k| k == SourceKind::SocialCare).await;
+    let (mut full, mut alone) = (Vec::new(), Vec::new());
+    for round in everywhere.chunks(50) {
+        full.extend(concurrent_cold_views(&all, round).await);
+        alone.extend(concurrent_cold_views(&slowest, round).await);
+    }
+    full.sort();
+    alone.sort();
+    println!("## 1. Cold views: four sources (80/150/220/300 ms a request) vs the slowest alone\n");
+    println!("{} views, 50 at a time, cache bypassed. The 300 ms source takes one request to find the patient and then 14 type searches, 6 at a time.\n", full.len());
+    println!("| | p50 | p95 |\n|---|---|---|");
+    println!(
+        "| all four sources (ms) | {:.0} | {:.0} |",
+        ms(percentile(&full, 50.0)),
+        ms(percentile(&full, 95.0))
+    );
+    println!(
+        "| slowest source alone (ms) | {:.0} | {:.0} |",
+        ms(percentile(&alone, 50.0)),
+        ms(percentile(&alone, 95.0))
+    );
+    println!(
+        "| **ratio** (goal ≤ 1.05 / ≤ 1.15) | **{:.3}** | **{:.3}** |\n",
+        ms(percentile(&full, 50.0)) / ms(percentile(&alone, 50.0)),
+        ms(percentile(&full, 95.0)) / ms(percentile(&alone, 95.0))
+    );
+}
+
+async fn cache_hits() {
+    let population = Arc::new(Population::new(Population::DEFAULT_PATIENTS, SEED));
+    let (aggregator, _demo) = portal(&population, |_| 0, |_| true).await;
+    let aggregator = Arc::new(aggregator);
+    let nhs = population.showcase()[0].nhs_number;
+    let warm = aggregator.lookup(nhs, false).await;
+    let mut times = Vec::with_capacity(20_000);
+    for _ in 0..20_000 {
+        let started = Instant::now();
+        let record = aggregator.lookup(nhs, false).await;
+        times.push(started.elapsed());
+        debug_assert_eq!(record.entries.len(), warm.entries.len());
+    }
+    times.sort();
+    let window = Duration::from_secs(3);
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let aggregator = aggregator.clone();
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let mut views = 0u64;
+                while started.elapsed() < window {
+                    aggregator.lookup(nhs, false).await;
+                    views += 1;
+                }
+                views
+            })
+        })
+        .collect();
+    let mut views = 0;
+    for worker in workers {
+        views += worker.await.expect("worker");
+    }
+    println!("## 2. Cache hits\n");
+    println!(
+        "One patient known at all four sources ({} timeline entries), served from the cache.\n",
+        warm.entries.len()
+    );
+    println!(
+        "| p50 (µs) | p99 (µs) | views/s (8 concurrent callers, 2 worker threads) |\n|---|---|---|"
+    );
+    println!(
+        "| {:.1} | {:.1} | {:.0} |\n",
+        percentile(&times, 50.0).as_secs_f64() * 1e6,
+        percentile(&times, 99.0).as_secs_f64() * 1e6,
+        views as f64 / window.as_secs_f64()
+    );
+}
+
+fn parse_and_normalise() {
+    let population = Population::new(5_000, SEED);
+    let (bytes, count) = sample::bundle(&population, 10_000);
+    let mut best = Duration::MAX;
+    let mut entries = 0;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let bundle = Bundle::parse(&bytes).expect("bundle");
+        entries = bundle
+            .matches()
+            .filter_map(|raw| Resource::parse(raw.get()).ok())
+            .filter_map(|r| normalise(&r, "bench").ok().flatten())
+            .count();
+        best = best.min(started.elapsed());
+    }
+    let mut baseline = Duration::MAX;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let value: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+        std::hint::black_box(value);
+        baseline = baseline.min(started.elapsed());
+    }
+    let mb = bytes.len() as f64 / 1e6;
+    println!("## 3. Parse and normalise\n");
+    println!("A {count}-resource searchset Bundle ({mb:.1} MB) of the demo population's records; best of 5.\n");
+    println!("| | time (ms) | MB/s | resources/s |\n|---|---|---|---|");
+    println!(
+        "| Bundle + per-resource parse + normalise ({entries} entries) | {:.1} | {:.0} | {:.0} |",
+        ms(best),
+        mb / best.as_secs_f64(),
+        count as f64 / best.as_secs_f64()
+    );
+    println!(
+        "| serde_json::Value of the same bytes (baseline) | {:.1} | {:.0} | {:.0} |",
+        ms(baseline),
+        mb / baseline.as_secs_f64(),
+        count as f64 / baseline.as_secs_f64()
+    );
+    println!(
+        "| **ratio** ours / baseline time | **{:.2}** | | |\n",
+        best.as_secs_f64() / baseline.as_secs_f64()
+    );
+}
+
+async fn memory_per_cached_patient() {
+    let population = Arc::new(Population::new(2_000, SEED));
+    let (aggregator, _demo) = portal(&population, |_| 0, |_| true).await;
+    let patients: Vec<NhsNumber> = population
+        .nhs_numbers()
+        .skip(12)
+        .filter(|n| population.failing_source(*n).is_none())
+        .take(400)
+        .collect();
+    // Warm up connection pools and lazies so they are not counted.
+    aggregator.lookup(patients[0], false).await;
+    let before = LIVE_BYTES.load(Ordering::SeqCst);
+    for chunk in patients[1..].chunks(20) {
+        futures::future::join_all(chunk.iter().map(|n| aggregator.lookup(*n, false))).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let grown = LIVE_BYTES.load(Ordering::SeqCst) - before;
+    // What the cache itself held: the heap released when it is cleared (the rest of the growth
+    // is connection pools and buffers, in this process also the demo sources').
+    aggregator.cache().clear().await;
+    let held = (grown - (LIVE_BYTES.load(Ordering::SeqCst) - before)) as f64;
+    let json: usize = patients[1..]
+        .iter()
+        .map(|n| sample::json_bytes(&population, *n))
+        .sum();
+    let cached = (patients.len() - 1) as f64;
+    println!("## 4. Memory per cached patient\n");
+    println!("{cached} patients looked up and held in the cache; the heap the cache releases when cleared, counted by a global allocator (all heap growth during the lookups, incl. connection pools and the in-process demo sources: {:.0} bytes a patient).\n", grown as f64 / cached);
+    println!("| heap per patient (bytes) | FHIR JSON per patient (bytes) | **ratio** (goal < 2) |\n|---|---|---|");
+    println!(
+        "| {:.0} | {:.0} | **{:.2}** |",
+        held / cached,
+        json as f64 / cached,
+        held / json as f64
+    );
+    drop(aggregator);
+}
