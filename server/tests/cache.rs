@@ -95,7 +95,12 @@ async fn a_failed_source_shows_its_earlier_copy_labelled_stale() {
     let portal = start().await;
     let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL).as_digits();
     let (_, first) = portal.record_json(&nhs).await;
-    portal.demo.get(SourceKind::Acute).unwrap().stop();
+    portal
+        .demo
+        .get(SourceKind::Acute)
+        .unwrap()
+        .stop_and_wait()
+        .await;
 
     let (_, record) = portal.record_json_query(&nhs, "?refresh=true").await;
     let acute = source(&record, "acute");
@@ -131,7 +136,12 @@ async fn with_no_stale_allowance_a_failed_source_is_just_failed() {
     .await;
     let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL).as_digits();
     portal.record_json(&nhs).await;
-    portal.demo.get(SourceKind::Acute).unwrap().stop();
+    portal
+        .demo
+        .get(SourceKind::Acute)
+        .unwrap()
+        .stop_and_wait()
+        .await;
     let (_, record) = portal.record_json_query(&nhs, "?refresh=true").await;
     assert_eq!(source(&record, "acute")["status"], "error");
 }

@@ -195,7 +195,12 @@ async fn a_patient_known_at_some_sources_is_not_found_at_the_others() {
 async fn a_source_that_is_down_fails_alone() {
     let portal = start().await;
     let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL);
-    portal.demo.get(SourceKind::Acute).unwrap().stop();
+    portal
+        .demo
+        .get(SourceKind::Acute)
+        .unwrap()
+        .stop_and_wait()
+        .await;
 
     let (status, record) = portal.record_json(&nhs.as_digits()).await;
     assert_eq!(status, 200);

@@ -87,6 +87,18 @@ impl DemoSource {
         })
     }
 
+    /// Stops the source and waits (at most 5 s) until it refuses new connections, so a test
+    /// that stops a source knows the next request finds it down.
+    pub async fn stop_and_wait(&self) {
+        self.stop();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while tokio::net::TcpStream::connect(self.addr).await.is_ok()
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// HTTP requests received so far, whatever their outcome.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::SeqCst)
