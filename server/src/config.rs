@@ -88,6 +88,9 @@ pub struct SourceConfig {
     /// Largest response body accepted, in bytes.
     #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: usize,
+    /// How the portal authenticates to this source (`[sources.auth]`; default: none).
+    #[serde(default)]
+    pub auth: crate::sources::auth::AuthConfig,
 }
 
 /// How a source's record is fetched once the patient is found there.
@@ -285,6 +288,9 @@ impl Config {
             }
             if s.max_body_bytes < 1024 {
                 problems.push(format!("{at}: max_body_bytes must be at least 1024"));
+            }
+            for problem in s.auth.problems() {
+                problems.push(format!("{at}: {problem}"));
             }
             for t in &s.resource_types {
                 if t.is_empty()

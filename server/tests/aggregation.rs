@@ -287,3 +287,40 @@ async fn an_incomplete_search_is_refused_before_any_source_is_asked() {
 fn urlencode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
+
+#[tokio::test]
+async fn a_source_requiring_a_token_is_read_with_one_and_refuses_without() {
+    use server::sources::auth::{AuthConfig, Secret};
+    let faults = |s: &server::config::SourceConfig| Faults {
+        required_bearer: (s.kind == SourceKind::Acute).then(|| "demo-token".to_owned()),
+        ..Faults::default()
+    };
+    let nhs = common::patient_known_at(&population(), &SourceKind::ALL);
+    let with_token = start_with(population(), faults, |config| {
+        for s in config
+            .sources
+            .iter_mut()
+            .filter(|s| s.kind == SourceKind::Acute)
+        {
+            s.auth = AuthConfig::Bearer {
+                token: Secret::new("demo-token"),
+            };
+        }
+    })
+    .await;
+    let (_, record) = with_token.record_json(&nhs.as_digits()).await;
+    assert_eq!(source_report(&record, "acute")["status"], "ok");
+
+    let without = start_with(population(), faults, |_| {}).await;
+    let (_, record) = without.record_json(&nhs.as_digits()).await;
+    let acute = source_report(&record, "acute");
+    assert_eq!(acute["status"], "error");
+    assert!(
+        acute["message"]
+            .as_str()
+            .unwrap()
+            .contains("answered HTTP 401"),
+        "{acute}"
+    );
+    assert_eq!(source_report(&record, "gp")["status"], "ok");
+}

@@ -71,6 +71,8 @@ enum FhirError {
     MethodNotAllowed,
     #[error("internal error (synthetic fault injected by the demo source)")]
     SyntheticFault,
+    #[error("a valid bearer token is required")]
+    Unauthorised,
 }
 
 impl IntoResponse for FhirError {
@@ -81,6 +83,7 @@ impl IntoResponse for FhirError {
             Self::NotFound | Self::NoEndpoint => (StatusCode::NOT_FOUND, "not-found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "not-supported"),
             Self::SyntheticFault => (StatusCode::INTERNAL_SERVER_ERROR, "exception"),
+            Self::Unauthorised => (StatusCode::UNAUTHORIZED, "login"),
         };
         let outcome = json!({ "resourceType": "OperationOutcome",
             "issue": [{ "severity": "error", "code": code, "diagnostics": self.to_string() }] });
@@ -100,6 +103,13 @@ async fn count_and_delay(
     next: Next,
 ) -> Response {
     source.requests.fetch_add(1, Ordering::SeqCst);
+    if let Some(token) = &source.faults.required_bearer {
+        let expected = format!("Bearer {token}");
+        let sent = request.headers().get(header::AUTHORIZATION);
+        if sent.is_none_or(|v| v.as_bytes() != expected.as_bytes()) {
+            return FhirError::Unauthorised.into_response();
+        }
+    }
     let first_try = source.faults.failure == Some(super::Failure::FirstTry503)
         && source
             .seen_urls

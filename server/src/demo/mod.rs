@@ -32,6 +32,8 @@ pub struct Faults {
     pub failure: Option<Failure>,
     /// A resource type whose searches answer HTTP 500 while every other request works.
     pub failing_type: Option<&'static str>,
+    /// When set, every request must carry `Authorization: Bearer <this>` or gets HTTP 401.
+    pub required_bearer: Option<String>,
 }
 
 /// A running synthetic source. It stops when [`DemoSource::stop`] is called or it is dropped.

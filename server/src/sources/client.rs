@@ -1,9 +1,10 @@
 //! The HTTP client for one source: GETs FHIR JSON with a deadline, a body-size cap, a
 //! content-type check and few redirects, and resolves `next` links only on the source's origin.
 
+use super::auth::{AuthError, SourceAuth};
 use crate::config::SourceConfig;
 use crate::fhir::{Bundle, BundleError};
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use std::time::Duration;
 use url::Url;
 
@@ -32,6 +33,8 @@ pub enum SourceError {
     CircuitOpen,
     #[error("holds more than {0} patients matching these details: add more details")]
     TooManyMatches(u32),
+    #[error("could not be signed in to: {0}")]
+    Auth(#[from] AuthError),
 }
 
 impl SourceError {
@@ -44,6 +47,7 @@ impl SourceError {
 
 pub struct FhirClient {
     http: reqwest::Client,
+    auth: SourceAuth,
     origin: url::Origin,
     max_body_bytes: usize,
     max_retries: u32,
@@ -62,8 +66,10 @@ impl FhirClient {
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| SourceError::Client(e.to_string()))?;
+        let auth = SourceAuth::new(&config.auth, http.clone())?;
         Ok(Self {
             http,
+            auth,
             origin: config.base_url.origin(),
             max_body_bytes: config.max_body_bytes,
             max_retries: config.max_retries,
@@ -87,13 +93,12 @@ impl FhirClient {
     }
 
     async fn get_fhir_json(&self, url: &Url) -> Result<Vec<u8>, SourceError> {
-        let mut response = self
-            .http
-            .get(url.clone())
-            .header(ACCEPT, "application/fhir+json")
-            .send()
-            .await
-            .map_err(transport_error)?;
+        let mut response = self.send(url).await?;
+        if response.status() == reqwest::StatusCode::UNAUTHORIZED && self.auth.is_token_based() {
+            // The token may have been revoked early: one more try with a new one.
+            self.auth.invalidate();
+            response = self.send(url).await?;
+        }
         let status = response.status();
         if !status.is_success() {
             return Err(SourceError::Http(status.as_u16()));
@@ -130,6 +135,17 @@ impl FhirClient {
             body.extend_from_slice(&chunk);
         }
         Ok(body)
+    }
+
+    async fn send(&self, url: &Url) -> Result<reqwest::Response, SourceError> {
+        let mut request = self
+            .http
+            .get(url.clone())
+            .header(ACCEPT, "application/fhir+json");
+        if let Some(authorization) = self.auth.authorization().await? {
+            request = request.header(AUTHORIZATION, authorization);
+        }
+        request.send().await.map_err(transport_error)
     }
 
     /// Resolves a `next` link (absolute or relative to the current page) and refuses one that

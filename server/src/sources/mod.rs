@@ -2,6 +2,7 @@
 //! candidates by demographics), then read their record by a search per resource type or by
 //! `Patient/$everything`, following every `next` page, and normalise what comes back.
 
+pub mod auth;
 mod breaker;
 mod client;
 mod collect;
