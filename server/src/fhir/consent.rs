@@ -1,7 +1,7 @@
 //! Reads a FHIR `Consent` into the few facts the consent policy needs: is it in force, what
 //! does it cover, and does it permit or deny. Interpreting them is the policy's job.
 
-use super::datatypes::{CodeableConcept, Coding, Period};
+use super::datatypes::{codes, CodeableConcept, Period};
 use app::model::Code;
 use serde::Deserialize;
 
@@ -59,13 +59,6 @@ pub enum ConsentError {
     Incomplete,
     #[error("Consent provision type {0:?} is neither permit nor deny")]
     UnknownProvision(String),
-}
-
-fn codes(codings: &[Coding]) -> Vec<Code> {
-    codings
-        .iter()
-        .filter_map(|c| Some(Code::new(c.system.as_deref()?, c.code.as_deref()?)))
-        .collect()
 }
 
 impl ConsentDirective {

@@ -1,6 +1,7 @@
 //! FHIR datatypes the timeline reads, each with one small pure function that turns it into
 //! display text (empty input gives `None`, never a placeholder).
 
+use app::model::Code;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -9,6 +10,14 @@ pub struct Coding {
     pub system: Option<String>,
     pub code: Option<String>,
     pub display: Option<String>,
+}
+
+/// Codings that name both their system and code, as the portal's own [`Code`]s.
+pub fn codes(codings: &[Coding]) -> Vec<Code> {
+    codings
+        .iter()
+        .filter_map(|c| Some(Code::new(c.system.as_deref()?, c.code.as_deref()?)))
+        .collect()
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -1,10 +1,10 @@
 //! Turns one FHIR resource into one timeline entry: its clinical date (by the rules in
 //! `../shared/domain.md` §3), category, title, detail and provenance.
 
-use super::datatypes::{concept_text, quantity_text, CodeableConcept, Coding, Period};
+use super::datatypes::{codes, concept_text, quantity_text, CodeableConcept, Period};
 use super::resource::Resource;
 use app::clinical_date::ClinicalDate;
-use app::model::{Category, Code, TimelineEntry};
+use app::model::{Category, TimelineEntry};
 
 /// Why a resource was skipped. Counted per source and reported, never silently dropped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -68,14 +68,6 @@ pub fn normalise(r: &Resource, source_id: &str) -> Result<Option<TimelineEntry>,
         also_recorded_at: Vec::new(),
         discrepancy: None,
     }))
-}
-
-/// Codings that name both their system and code.
-fn codes(codings: &[Coding]) -> Vec<Code> {
-    codings
-        .iter()
-        .filter_map(|c| Some(Code::new(c.system.as_deref()?, c.code.as_deref()?)))
-        .collect()
 }
 
 /// The concept that says what the item is.
@@ -211,6 +203,7 @@ fn status(r: &Resource) -> Option<String> {
 mod tests {
     use super::*;
     use app::clinical_date::DatePrecision;
+    use app::model::Code;
 
     fn entry(json: &str) -> TimelineEntry {
         let r = Resource::parse(json).unwrap();
