@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 
 type End2End = {
   portal: { command: string; url: string; ready_path: string; start_timeout_ms: number };
+  short_session_portal: { command: string; url: string };
   browser: { executable: string; args: string[] };
   run: { test_timeout_ms: number; workers: number; retries: number };
 };
@@ -25,13 +26,16 @@ export default defineConfig({
     trace: 'off',
     launchOptions: { executablePath: e2e.browser.executable, args: e2e.browser.args },
   },
-  webServer: {
-    command: e2e.portal.command,
+  webServer: [e2e.portal, e2e.short_session_portal].map((portal) => ({
+    command: portal.command,
     cwd: root,
-    url: e2e.portal.url + e2e.portal.ready_path,
+    url: portal.url + e2e.portal.ready_path,
     timeout: e2e.portal.start_timeout_ms,
     reuseExistingServer: false,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+    stdout: 'ignore' as const,
+    stderr: 'pipe' as const,
+  })),
 });
+
+/// The portal whose sessions end after a few idle seconds.
+export const shortSessionUrl = e2e.short_session_portal.url;

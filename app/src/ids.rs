@@ -18,9 +18,17 @@ pub const ALSO_RECORDED_AT: &str = "also-recorded-at";
 pub const SEARCH_FORM: &str = "search-form";
 pub const PATIENT_MATCHES: &str = "patient-matches";
 pub const PATIENT_MATCH: &str = "patient-match";
+pub const SIGN_IN_OPTIONS: &str = "sign-in-options";
+pub const SIGNED_OUT: &str = "signed-out";
+pub const ROLE_CHOICES: &str = "role-choices";
+pub const CURRENT_USER: &str = "current-user";
+pub const SIGN_OUT: &str = "sign-out";
+pub const NO_ACCESS: &str = "no-access";
+pub const LIMITED_VIEW: &str = "limited-view";
+pub const ACTIVE_ROLE: &str = "active-role";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 17] = [
+pub const ALL: [&str; 25] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -38,6 +46,14 @@ pub const ALL: [&str; 17] = [
     SEARCH_FORM,
     PATIENT_MATCHES,
     PATIENT_MATCH,
+    SIGN_IN_OPTIONS,
+    SIGNED_OUT,
+    ROLE_CHOICES,
+    CURRENT_USER,
+    SIGN_OUT,
+    NO_ACCESS,
+    LIMITED_VIEW,
+    ACTIVE_ROLE,
 ];
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! with `hydrate` to WebAssembly for the browser. Nothing here does I/O of its own.
 //!
 //! - [`nhs_number`]: parsing and checking NHS numbers.
+//! - [`auth`]: portal roles, permissions and the signed-in viewer.
 //! - [`clinical_date`]: FHIR dates with their precision, ordered and displayed.
 //! - [`model`]: the record shared by pages and the JSON API.
 //! - [`patient_search`]: finding a patient by demographics when there is no NHS number.
@@ -14,6 +15,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod auth;
 pub mod clinical_date;
 pub mod components;
 pub mod ids;

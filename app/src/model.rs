@@ -269,6 +269,10 @@ pub struct PatientRecord {
     pub warnings: Vec<RecordWarning>,
     /// When the portal finished asking the sources (RFC 3339, UTC).
     pub retrieved_at: String,
+    /// True when the viewer's role sees only the limited summary (allergies, current
+    /// medications, alerts, care plans); everything else was left out on the server.
+    #[serde(default)]
+    pub summary_only: bool,
 }
 
 /// Why a warning was raised.

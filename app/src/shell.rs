@@ -1,7 +1,9 @@
 //! The HTML document and the top-level app: header, routes and the hydration marker.
 
+use crate::api::whoami;
+use crate::auth::SignedIn;
 use crate::ids;
-use crate::pages::{LookupPage, NotFound, RecordPage, SearchPage};
+use crate::pages::{ChooseRolePage, LookupPage, NotFound, RecordPage, SearchPage, SignInPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
@@ -45,6 +47,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=LookupPage />
                         <Route path=path!("/record") view=RecordPage />
                         <Route path=path!("/search") view=SearchPage />
+                        <Route path=path!("/signin") view=SignInPage />
+                        <Route path=path!("/choose-role") view=ChooseRolePage />
                     </Routes>
                 </main>
             </div>
@@ -54,14 +58,59 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn Header() -> impl IntoView {
+    let who = Resource::new(|| (), |_| whoami());
     view! {
         <header class="bg-[#005eb8] text-white">
-            <div class="mx-auto flex max-w-6xl items-center justify-between px-4 py-3">
+            <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-2 px-4 py-3">
                 <A href="/" attr:class="text-lg font-semibold hover:underline">
                     "Shared care record"
                 </A>
-                <span class="text-sm opacity-90">"Read-only view for urgent and emergency care"</span>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match who.await {
+                            Ok(Some(signed_in)) => view! { <CurrentUser signed_in /> }.into_any(),
+                            _ => view! {
+                                <span class="text-sm opacity-90">"Read-only view for urgent and emergency care"</span>
+                            }.into_any(),
+                        }
+                    })}
+                </Suspense>
             </div>
         </header>
+    }
+}
+
+/// Who is signed in, in which role and where; change role; sign out.
+#[component]
+fn CurrentUser(signed_in: SignedIn) -> impl IntoView {
+    let acting = match &signed_in.viewer {
+        Some(v) => {
+            let at = v
+                .organisation
+                .as_ref()
+                .map(|o| format!(" at {o}"))
+                .unwrap_or_default();
+            format!("{}{at}", v.role.label())
+        }
+        None => "No role chosen".to_owned(),
+    };
+    let several = signed_in.choices.len() > 1;
+    view! {
+        <div data-testid=ids::CURRENT_USER class="flex flex-wrap items-center gap-3 text-sm">
+            <span>
+                <span class="font-semibold">{signed_in.name.clone()}</span>
+                " · "
+                <span data-testid=ids::ACTIVE_ROLE>{acting}</span>
+            </span>
+            <Show when=move || several>
+                <a class="underline" href="/choose-role">"Change role"</a>
+            </Show>
+            <form method="post" action="/auth/signout" data-testid=ids::SIGN_OUT>
+                <input type="hidden" name="csrf" value=signed_in.csrf_token.clone() />
+                <button type="submit" class="rounded border border-white px-2 py-1 hover:bg-white hover:text-[#005eb8]">
+                    "Sign out"
+                </button>
+            </form>
+        </div>
     }
 }

@@ -2,6 +2,11 @@
 // patient without their NHS number.
 import { expect, test, type Page } from '@playwright/test';
 import { ids, tid } from './ids';
+import { signInAsClinician } from './session';
+
+test.beforeEach(async ({ page }) => {
+  await signInAsClinician(page);
+});
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 

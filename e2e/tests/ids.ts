@@ -18,6 +18,14 @@ export const ids = {
   searchForm: 'search-form',
   patientMatches: 'patient-matches',
   patientMatch: 'patient-match',
+  signInOptions: 'sign-in-options',
+  signedOut: 'signed-out',
+  roleChoices: 'role-choices',
+  currentUser: 'current-user',
+  signOut: 'sign-out',
+  noAccess: 'no-access',
+  limitedView: 'limited-view',
+  activeRole: 'active-role',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;

@@ -1,6 +1,11 @@
 // Browser tests: a clinician looks patients up in demo mode and reads the merged record.
 import { expect, test, type Page } from '@playwright/test';
 import { ids, tid } from './ids';
+import { signInAsClinician } from './session';
+
+test.beforeEach(async ({ page }) => {
+  await signInAsClinician(page);
+});
 
 const SOURCES = ['gp', 'acute', 'mental-health', 'social-care'];
 

@@ -3,6 +3,7 @@
 
 use app::model::{DemoPatient, SourceKind};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,6 +19,12 @@ pub struct Config {
     pub portal: PortalConfig,
     #[serde(default)]
     pub cache: crate::cache::CacheConfig,
+    /// Who may sign in and how (`[identity]`, `[[identity.issuers]]`).
+    #[serde(default)]
+    pub identity: crate::auth::IdentityConfig,
+    /// Overrides of the permission matrix: role name → permission names (README "Roles").
+    #[serde(default)]
+    pub permissions: BTreeMap<String, Vec<String>>,
     pub sources: Vec<SourceConfig>,
     /// Patients listed on the search page; filled by demo mode, never read from a file.
     #[serde(skip)]
@@ -33,6 +40,13 @@ pub struct PortalConfig {
     pub site_root: PathBuf,
     /// Ceiling for one lookup across all sources, in milliseconds.
     pub lookup_timeout_ms: u64,
+    /// The portal's address as browsers reach it (`https://...` in production); the sign-in
+    /// redirect URI and cookie security follow from it. Defaults to `http://<addr>`.
+    pub public_url: Option<Url>,
+    /// Serve HTTPS directly (PEM certificate chain and key); otherwise put a TLS proxy in front.
+    pub tls: Option<crate::tls::TlsConfig>,
+    /// Largest request body accepted (server function calls and forms are small).
+    pub max_request_bytes: usize,
 }
 
 impl Default for PortalConfig {
@@ -41,6 +55,9 @@ impl Default for PortalConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             site_root: PathBuf::from("target/site"),
             lookup_timeout_ms: 10_000,
+            public_url: None,
+            tls: None,
+            max_request_bytes: 64 * 1024,
         }
     }
 }
@@ -171,6 +188,16 @@ impl PortalConfig {
     }
 }
 
+/// True for URLs on this machine only.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    }
+}
+
 /// Why a configuration cannot be used. Each message names the file and key to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -231,6 +258,37 @@ impl Config {
         }
         if self.portal.lookup_timeout_ms == 0 {
             problems.push("portal.lookup_timeout_ms must be more than 0".to_owned());
+        }
+        if !(1024..=10 * 1024 * 1024).contains(&self.portal.max_request_bytes) {
+            problems.push("portal.max_request_bytes must be between 1024 and 10485760".to_owned());
+        }
+        if let Some(url) = &self.portal.public_url {
+            if !matches!(url.scheme(), "http" | "https")
+                || url.host().is_none()
+                || url.path() != "/"
+            {
+                problems.push(
+                    "portal.public_url must be an http(s) URL with a host and no path".to_owned(),
+                );
+            }
+            if mode == Mode::Live && url.scheme() != "https" && !is_loopback(url) {
+                problems.push(
+                    "portal.public_url must be https outside loopback (session cookies)".to_owned(),
+                );
+            }
+        }
+        problems.extend(self.identity.problems(mode == Mode::Demo));
+        if let Err(more) = crate::policy::PermissionMatrix::with_overrides(&self.permissions) {
+            problems.extend(more);
+        }
+        let demo_idp = self.identity.issuers.iter().any(|i| i.wants_demo_idp());
+        if demo_idp {
+            for s in self.sources.iter().filter(|s| !is_loopback(&s.base_url)) {
+                problems.push(format!(
+                    "sources (id {:?}): the demo identity provider lets anyone sign in, so every source must be on loopback; this one is {} (a production config?)",
+                    s.id, s.base_url
+                ));
+            }
         }
         for (i, s) in self.sources.iter().enumerate() {
             let at = format!("sources[{i}] (id {:?})", s.id);
@@ -312,6 +370,12 @@ mod tests {
     use super::*;
 
     const ONE_SOURCE: &str = r#"
+        [[identity.issuers]]
+        id = "cis2"
+        name = "NHS CIS2"
+        issuer = "https://idp.example/realms/Healthcare"
+        client_id = "portal"
+
         [[sources]]
         id = "gp"
         name = "A practice"
@@ -340,7 +404,7 @@ mod tests {
 
     #[test]
     fn refuses_bad_configs_naming_the_key() {
-        let cases: [(&str, &str); 11] = [
+        let cases: [(&str, &str); 15] = [
             ("", "missing field `sources`"),
             ("[[sources]]\nid = \"gp\"", "missing field `name`"),
             (
@@ -378,6 +442,25 @@ mod tests {
             (
                 &format!("{ONE_SOURCE}\nfetch_mode = \"bulk\""),
                 "unknown variant `bulk`",
+            ),
+            (
+                &format!("[portal]\npublic_url = \"http://portal.example/\"\n{ONE_SOURCE}"),
+                "public_url must be https outside loopback",
+            ),
+            (
+                &format!("[permissions]\nadmin = [\"everything\"]\n{ONE_SOURCE}"),
+                "unknown permission \"everything\"",
+            ),
+            (
+                &ONE_SOURCE.replace(
+                    "https://idp.example/realms/Healthcare",
+                    "http://127.0.0.1:0/demo-idp",
+                ),
+                "demo identity provider lets anyone sign in",
+            ),
+            (
+                &ONE_SOURCE.replace("[[identity.issuers]]", "[[identity.nope]]"),
+                "unknown field `nope`",
             ),
         ];
         for (toml, expected) in cases {

@@ -52,3 +52,29 @@ pub async fn start(
         population,
     })
 }
+
+/// Starts the demo identity provider for the issuer configured with port 0, pointing it at
+/// `<public_url>/demo-idp`. `None` when no issuer asks for it. Config validation has already
+/// refused it outside demo mode and in front of sources off loopback.
+pub fn start_idp(
+    config: &mut Config,
+    public_url: &url::Url,
+) -> Result<Option<Arc<crate::demo::idp::DemoIdp>>, crate::demo::idp::DemoIdpError> {
+    let Some(issuer) = config
+        .identity
+        .issuers
+        .iter_mut()
+        .find(|i| i.wants_demo_idp())
+    else {
+        return Ok(None);
+    };
+    let base = public_url.as_str().trim_end_matches('/');
+    issuer.issuer = format!("{base}{}", crate::demo::idp::PATH);
+    let idp = crate::demo::idp::DemoIdp::new(
+        issuer.issuer.clone(),
+        issuer.client_id.clone(),
+        format!("{base}/auth/callback"),
+    )?;
+    tracing::warn!("DEMO IDENTITY PROVIDER ENABLED: anyone can sign in as any synthetic user");
+    Ok(Some(Arc::new(idp)))
+}

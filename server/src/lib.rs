@@ -1,17 +1,24 @@
 //! The shared care record viewer's server: everything that does I/O lives here.
 //!
 //! - [`config`]: the one configuration struct, loaded from TOML and validated.
+//! - [`auth`]: staff identity: token verification, sessions, sign-in, roles.
+//! - [`body`]: reading response bodies with a size ceiling.
 //! - [`cache`]: the brief per-source, per-patient cache with shared fetches and stale fallback.
 //! - [`sources`]: talking to each organisation's FHIR R4 API over HTTP.
 //! - [`fhir`]: reading FHIR bundles leniently and normalising resources into timeline entries.
 //! - [`record`]: asking every source at once and merging their answers into one record.
 //! - [`merge`]: cross-source duplicates and demographic disagreements (pure).
+//! - [`policy`]: what each role may do and see (permission matrix), decided on the server.
+//! - [`ratelimit`]: per-user and per-address request limits.
+//! - [`tls`]: the optional HTTPS listener.
 //! - [`http`]: the axum router: Leptos pages, server functions, the JSON API, health.
 //! - [`demo`]: synthetic FHIR sources for demo mode and tests; [`demo_mode`] wires them in.
 //!
 //! `main.rs` only parses arguments and calls [`run`], so tests start the real server on
 //! `127.0.0.1:0` the same way.
 
+pub mod auth;
+pub mod body;
 pub mod cache;
 pub mod config;
 pub mod demo;
@@ -19,8 +26,11 @@ pub mod demo_mode;
 pub mod fhir;
 pub mod http;
 pub mod merge;
+pub mod policy;
+pub mod ratelimit;
 pub mod record;
 pub mod sources;
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -29,13 +39,56 @@ pub use config::Config;
 
 /// Serves the portal on `listener` until `shutdown` completes.
 pub async fn run(
-    config: Config,
+    mut config: Config,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let local = listener.local_addr()?;
+    let public_url = match &config.portal.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let scheme = if config.portal.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            url::Url::parse(&format!("{scheme}://{local}/")).map_err(std::io::Error::other)?
+        }
+    };
+    let demo_idp = demo_mode::start_idp(&mut config, &public_url).map_err(std::io::Error::other)?;
+    let permissions = policy::PermissionMatrix::with_overrides(&config.permissions)
+        .map_err(|problems| std::io::Error::other(problems.join("; ")))?;
+    let identity = Arc::new(auth::Identity::new(
+        config.identity.clone(),
+        permissions,
+        public_url,
+        identity_http_client()?,
+    ));
     let service = record::Aggregator::new(&config).map_err(std::io::Error::other)?;
-    let router = http::router(&config, Arc::new(service));
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let router = http::router(&config, Arc::new(service), identity, demo_idp);
+    let app = router.into_make_service_with_connect_info::<http::ClientAddr>();
+    match &config.portal.tls {
+        Some(tls_config) => {
+            let server_config =
+                tls::load_server_config(tls_config).map_err(std::io::Error::other)?;
+            let listener = tls::TlsListener::new(listener, server_config)?;
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    }
+}
+
+/// The client for identity providers (discovery, keys, token exchange): no redirects followed.
+fn identity_http_client() -> std::io::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .build()
+        .map_err(std::io::Error::other)
 }

@@ -19,6 +19,9 @@ struct Cli {
     /// Where the portal listens, HOST:PORT (overrides `portal.addr` in the config).
     #[arg(long, global = true)]
     addr: Option<SocketAddr>,
+    /// Seconds without a request after which a session ends (overrides `identity.session_idle_s`).
+    #[arg(long, global = true)]
+    session_idle_s: Option<u64>,
     /// Configuration file (TOML). Required unless running `demo`, which defaults to the built-in demo config.
     #[arg(long, global = true)]
     config: Option<PathBuf>,
@@ -36,6 +39,21 @@ enum Command {
         /// Seed of the synthetic data (same seed, same patients).
         #[arg(long, default_value_t = Population::DEFAULT_SEED)]
         seed: u64,
+    },
+    /// Prints a bearer token for a demo user from a running demo portal's identity provider,
+    /// for the JSON API: `curl -H "Authorization: Bearer $(server demo-token ae.clinician)" ...`
+    DemoToken {
+        /// The demo user's login (listed when the demo starts).
+        user: String,
+        /// The running demo portal.
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        portal: url::Url,
+        /// For users with several roles: the `person_roleid` to select.
+        #[arg(long)]
+        role: Option<String>,
+        /// Sign with the ES256 key instead of the RS256 one.
+        #[arg(long)]
+        es256: bool,
     },
 }
 
@@ -57,10 +75,21 @@ async fn main() -> ExitCode {
 }
 
 async fn start(cli: Cli) -> Result<(), String> {
-    let demo = cli
-        .command
-        .as_ref()
-        .map(|Command::Demo { patients, seed }| (*patients, *seed));
+    if let Some(Command::DemoToken {
+        user,
+        portal,
+        role,
+        es256,
+    }) = &cli.command
+    {
+        let token = demo_token(portal, user, role.as_deref(), *es256).await?;
+        println!("{token}");
+        return Ok(());
+    }
+    let demo = match &cli.command {
+        Some(Command::Demo { patients, seed }) => Some((*patients, *seed)),
+        _ => None,
+    };
     let mut config = match (&cli.config, demo) {
         (Some(path), Some(_)) => Config::load(path, Mode::Demo),
         (Some(path), None) => Config::load(path, Mode::Live),
@@ -74,6 +103,15 @@ async fn start(cli: Cli) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     if let Some(addr) = cli.addr {
         config.portal.addr = addr;
+    }
+    if let Some(idle) = cli.session_idle_s {
+        if !(1..=config.identity.session_max_s).contains(&idle) {
+            return Err(format!(
+                "--session-idle-s must be between 1 and identity.session_max_s ({})",
+                config.identity.session_max_s
+            ));
+        }
+        config.identity.session_idle_s = idle;
     }
 
     let _demo_sources = match demo {
@@ -118,11 +156,60 @@ fn print_banner(config: &Config, url: &str, demo: bool) {
         for p in &config.demo_patients {
             println!("    {}  {}", p.nhs_number.formatted(), p.label);
         }
+        println!();
+        println!("  !! DEMO IDENTITY PROVIDER: anyone can sign in as any synthetic user below.");
+        println!("  !! Never run it with real sources or real patient data (it refuses non-loopback sources).");
+        println!("  Sign in at {url}/signin as (login - who):");
+        for u in server::demo::idp::DEMO_USERS {
+            println!("    {:<16} {} - {}", u.login, u.name, u.description);
+        }
+        println!("  Bearer token for the JSON API:  server demo-token <login> --portal {url}");
     }
     println!(
         "  JSON API: {url}/api/v1/patients/<nhs_number>/record   (OpenAPI: {url}/api/openapi.json)"
     );
     println!();
+}
+
+/// Asks a running demo portal's identity provider for a token for `user`.
+async fn demo_token(
+    portal: &url::Url,
+    user: &str,
+    role: Option<&str>,
+    es256: bool,
+) -> Result<String, String> {
+    let url = portal
+        .join(&format!("{}/demo-token", server::demo::idp::PATH))
+        .map_err(|e| e.to_string())?;
+    let mut form = vec![("user", user.to_owned())];
+    if let Some(role) = role {
+        form.push(("role", role.to_owned()));
+    }
+    if es256 {
+        form.push(("alg", "ES256".to_owned()));
+    }
+    let response = reqwest::Client::new()
+        .post(url.clone())
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| {
+            format!("cannot reach the demo portal at {portal} (is `server demo` running?): {e}")
+        })?;
+    let status = response.status();
+    let body: serde_json::Value = response
+        .json()
+        .await
+        .map_err(|e| format!("{url} did not answer with JSON (is it a demo portal?): {e}"))?;
+    match body.get("access_token").and_then(|t| t.as_str()) {
+        Some(token) if status.is_success() => Ok(token.to_owned()),
+        _ => Err(format!(
+            "{url} refused: {}",
+            body.get("message")
+                .and_then(|m| m.as_str())
+                .unwrap_or("no token")
+        )),
+    }
 }
 
 async fn shutdown_signal() {

@@ -5,8 +5,10 @@
 use crate::cache::{Fetched, SourceCache};
 use crate::config::{Config, SourceConfig};
 use crate::merge;
+use crate::policy;
 use crate::sources::{Candidate, FhirSource, SourceAnswer, SourceError, SourceRecord};
 use app::api::{LookupError, RecordService, SearchForm};
+use app::auth::{Permission, Viewer};
 use app::model::{
     DemoPatient, Demographics, PatientRecord, SourceReport, SourceStatus, TimelineEntry,
 };
@@ -53,7 +55,14 @@ impl Aggregator {
 
     /// Asks all sources concurrently (or reuses their brief cached answers unless `refresh`)
     /// and merges what they hold, newest first, with duplicates across sources shown once.
-    pub async fn lookup(&self, nhs: NhsNumber, refresh: bool) -> PatientRecord {
+    /// Only entries a role holding `permissions` may see are kept (before merging, so nothing
+    /// hidden shows through a merged duplicate).
+    pub async fn lookup(
+        &self,
+        nhs: NhsNumber,
+        refresh: bool,
+        permissions: &[Permission],
+    ) -> PatientRecord {
         let views = join_all(
             self.sources
                 .iter()
@@ -64,10 +73,18 @@ impl Aggregator {
         let mut patients = Vec::new();
         let mut entries = Vec::new();
         let mut sources = Vec::with_capacity(views.len());
-        for SourceView { report, data } in views {
+        for SourceView { mut report, data } in views {
             if let Some(SourceAnswer::Found(record)) = data.as_deref().map(|f| &f.answer) {
                 patients.push((report.id.clone(), record.patients.clone()));
-                entries.extend(record.entries.iter().cloned());
+                let before = entries.len();
+                entries.extend(
+                    record
+                        .entries
+                        .iter()
+                        .filter(|e| policy::shows(permissions, report.kind, e))
+                        .cloned(),
+                );
+                report.entry_count = entries.len() - before;
             }
             tracing::info!(
                 source = %report.id,
@@ -90,6 +107,7 @@ impl Aggregator {
             entries,
             warnings,
             retrieved_at: now_rfc3339(),
+            summary_only: false,
         }
     }
 
@@ -325,20 +343,45 @@ pub(crate) fn now_rfc3339() -> String {
 }
 
 impl RecordService for Aggregator {
-    fn lookup(
-        &self,
+    fn lookup<'a>(
+        &'a self,
+        viewer: &'a Viewer,
         nhs: NhsNumber,
         refresh: bool,
-    ) -> BoxFuture<'_, Result<PatientRecord, LookupError>> {
-        Box::pin(async move { Ok(Aggregator::lookup(self, nhs, refresh).await) })
+    ) -> BoxFuture<'a, Result<PatientRecord, LookupError>> {
+        Box::pin(async move {
+            may_find_patients(viewer)?;
+            let mut record = Aggregator::lookup(self, nhs, refresh, &viewer.permissions).await;
+            record.summary_only = viewer.summary_only();
+            Ok(record)
+        })
     }
 
-    fn search(&self, form: SearchForm) -> BoxFuture<'_, Result<SearchResults, LookupError>> {
-        Box::pin(Aggregator::search(self, form))
+    fn search<'a>(
+        &'a self,
+        viewer: &'a Viewer,
+        form: SearchForm,
+    ) -> BoxFuture<'a, Result<SearchResults, LookupError>> {
+        Box::pin(async move {
+            may_find_patients(viewer)?;
+            Aggregator::search(self, form).await
+        })
     }
 
     fn demo_patients(&self) -> Vec<DemoPatient> {
         self.demo_patients.clone()
+    }
+}
+
+/// Looking patients up needs `find-patient`, whatever page or route asked.
+fn may_find_patients(viewer: &Viewer) -> Result<(), LookupError> {
+    if viewer.may(Permission::FindPatient) {
+        Ok(())
+    } else {
+        Err(LookupError::Forbidden(format!(
+            "your role ({}) cannot look patients up",
+            viewer.role.label()
+        )))
     }
 }
 

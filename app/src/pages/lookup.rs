@@ -1,6 +1,7 @@
 //! The search page: an NHS number box and, in demo mode, synthetic patients to try.
 
-use crate::api::demo_patients;
+use crate::api::{demo_patients, whoami};
+use crate::auth::{Permission, Viewer};
 use crate::components::{LookupForm, PatientSearchForm};
 use crate::ids;
 use crate::model::DemoPatient;
@@ -8,6 +9,35 @@ use leptos::prelude::*;
 
 #[component]
 pub fn LookupPage() -> impl IntoView {
+    let who = Resource::new(|| (), |_| whoami());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let viewer = who.await.ok().flatten().and_then(|s| s.viewer);
+                match viewer {
+                    Some(v) if !v.may(Permission::FindPatient) => view! { <NoAccess viewer=v /> }.into_any(),
+                    _ => view! { <Lookup /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// What a role without access to records sees instead of the lookup form.
+#[component]
+fn NoAccess(viewer: Viewer) -> impl IntoView {
+    view! {
+        <section data-testid=ids::NO_ACCESS class="rounded bg-white p-4 shadow">
+            <h1 class="text-2xl font-semibold">{format!("Signed in as {}", viewer.role.label())}</h1>
+            <p class="mt-2 text-slate-700">
+                "Your role does not give access to patient records, so there is nothing to look up here."
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn Lookup() -> impl IntoView {
     let demo = Resource::new(|| (), |_| demo_patients());
     view! {
         <h1 class="text-2xl font-semibold">"Look up a patient"</h1>

@@ -1,11 +1,15 @@
 //! Routed pages: each reads its parameters, asks a server function, and hands data to components.
 
+mod choose_role;
 mod lookup;
 mod not_found;
 mod record;
 mod search;
+mod sign_in;
 
+pub use choose_role::ChooseRolePage;
 pub use lookup::LookupPage;
 pub use not_found::NotFound;
 pub use record::RecordPage;
 pub use search::SearchPage;
+pub use sign_in::SignInPage;

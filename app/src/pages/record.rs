@@ -37,6 +37,11 @@ fn Found(record: PatientRecord) -> impl IntoView {
     view! {
         <div class="mt-6">
             <PatientBanner record=record.clone() />
+            <Show when=move || record.summary_only>
+                <p data-testid=ids::LIMITED_VIEW class="border-l-4 border-[#005eb8] bg-blue-50 px-4 py-2 text-sm">
+                    "Limited summary for your role: allergies, current medications, alerts and care plans. Other parts of the record are not shown."
+                </p>
+            </Show>
             <RecordWarnings warnings=record.warnings.clone() />
             <div class="rounded-b bg-white p-4 shadow">
                 <h2 class="sr-only">"Sources"</h2>

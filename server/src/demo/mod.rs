@@ -1,4 +1,4 @@
-//! Demo mode's synthetic FHIR R4 sources: a deterministic synthetic population (`data`) and a
+//! Demo mode's synthetic FHIR R4 sources and identity provider ([`idp`]): a deterministic synthetic population (`data`) and a
 //! real HTTP FHIR server per source kind (`fhir_server`) on loopback, optionally with faults.
 //!
 //! The portal fetches from these servers exactly as from real ones, and integration tests start
@@ -8,6 +8,7 @@
 mod data;
 mod faults;
 mod fhir_server;
+pub mod idp;
 pub mod sample;
 
 pub use data::Population;

@@ -3,9 +3,10 @@
 //! description at `/api/openapi.json`. It calls the same service as the pages.
 
 use super::ApiState;
-use app::api::{LookupError, SearchForm};
+use app::api::{LookupError, RecordService, SearchForm};
+use app::auth::Viewer;
 use app::nhs_number::{NhsNumber, NhsNumberError};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -31,11 +32,12 @@ struct RecordQuery {
 
 async fn patient_record(
     State(state): State<ApiState>,
+    Extension(viewer): Extension<Viewer>,
     Path(nhs_number): Path<String>,
     Query(query): Query<RecordQuery>,
 ) -> Result<Response, ApiError> {
     let nhs = NhsNumber::parse(&nhs_number)?;
-    let record = state.records.lookup(nhs, query.refresh).await;
+    let record = RecordService::lookup(&*state.records, &viewer, nhs, query.refresh).await?;
     Ok(Json(record).into_response())
 }
 
@@ -52,6 +54,7 @@ struct SearchQuery {
 
 async fn search_patients(
     State(state): State<ApiState>,
+    Extension(viewer): Extension<Viewer>,
     Query(query): Query<SearchQuery>,
 ) -> Result<Response, ApiError> {
     let form = SearchForm {
@@ -61,7 +64,7 @@ async fn search_patients(
         gender: query.gender,
         postcode: query.postcode,
     };
-    let results = state.records.search(form).await?;
+    let results = RecordService::search(&*state.records, &viewer, form).await?;
     Ok(Json(results).into_response())
 }
 
@@ -89,6 +92,13 @@ impl IntoResponse for ApiError {
             }
             ApiError::Lookup(LookupError::Unavailable(_) | LookupError::Transport(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
+            ApiError::Lookup(LookupError::NotSignedIn) => {
+                (StatusCode::UNAUTHORIZED, "unauthenticated")
+            }
+            ApiError::Lookup(LookupError::Forbidden(_)) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Lookup(LookupError::TooManyRequests(_)) => {
+                (StatusCode::TOO_MANY_REQUESTS, "too-many-requests")
             }
         };
         let body = serde_json::json!({ "error": code, "message": self.to_string() });

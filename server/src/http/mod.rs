@@ -1,19 +1,27 @@
-//! The axum router: Leptos pages and server functions, the JSON API, health, static assets, and
-//! the headers every response carries.
+//! The axum router: Leptos pages and server functions, the JSON API, sign-in, health, static
+//! assets; the access layer in front of all of them; the headers every response carries.
 
+pub mod access;
 mod api;
 mod headers;
 
+use crate::auth::Identity;
 use crate::config::Config;
+use crate::demo::idp::DemoIdp;
 use crate::record::Aggregator;
-use app::api::SharedRecordService;
+use app::api::{IdentityProviders, SharedRecordService};
+use app::auth::SignInOption;
+use axum::extract::connect_info::Connected;
 use axum::extract::MatchedPath;
 use axum::http::Request;
 use axum::routing::get;
+use axum::serve::IncomingStream;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
 use std::sync::Arc;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
@@ -23,8 +31,29 @@ pub struct ApiState {
     pub records: Arc<Aggregator>,
 }
 
+/// The connection's remote address (plain TCP or TLS), for per-address limits.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub SocketAddr);
+
+impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for ClientAddr {
+    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        Self(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, crate::tls::TlsListener>> for ClientAddr {
+    fn connect_info(stream: IncomingStream<'_, crate::tls::TlsListener>) -> Self {
+        Self(*stream.remote_addr())
+    }
+}
+
 /// Builds the whole portal.
-pub fn router(config: &Config, records: Arc<Aggregator>) -> Router {
+pub fn router(
+    config: &Config,
+    records: Arc<Aggregator>,
+    identity: Arc<Identity>,
+    demo_idp: Option<Arc<DemoIdp>>,
+) -> Router {
     let site_root = config.portal.site_root.clone();
     let options = LeptosOptions::builder()
         .output_name("app")
@@ -33,12 +62,28 @@ pub fn router(config: &Config, records: Arc<Aggregator>) -> Router {
         .site_addr(config.portal.addr)
         .build();
     let service: SharedRecordService = records.clone();
+    let sign_in = IdentityProviders(
+        config
+            .identity
+            .issuers
+            .iter()
+            .map(|i| SignInOption {
+                id: i.id.clone(),
+                name: i.name.clone(),
+            })
+            .collect(),
+    );
+    let tls = config.portal.tls.is_some() || identity.secure_cookies();
 
     let pages = Router::new()
         .leptos_routes_with_context(
             &options,
             generate_route_list(app::App),
-            move || provide_context(service.clone()),
+            move || {
+                provide_context(service.clone());
+                provide_context(sign_in.clone());
+                headers::page_content_security_policy();
+            },
             {
                 let options = options.clone();
                 move || app::shell(options.clone())
@@ -54,16 +99,26 @@ pub fn router(config: &Config, records: Arc<Aggregator>) -> Router {
         )
         .layer(headers::static_asset_layer());
 
-    let portal = Router::new()
+    let mut portal = Router::new()
         .route(
             "/healthz",
             get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
         )
         .merge(api::router(ApiState { records }))
+        .merge(crate::auth::oidc::routes(identity.clone()));
+    if let Some(idp) = demo_idp {
+        portal = portal.merge(idp.router());
+    }
+    let portal = portal
         .merge(pages)
         .layer(headers::no_store_layer())
-        .merge(assets);
-    headers::with_security_headers(portal).layer(
+        .merge(assets)
+        .layer(axum::middleware::from_fn_with_state(
+            identity,
+            access::guard,
+        ))
+        .layer(RequestBodyLimitLayer::new(config.portal.max_request_bytes));
+    headers::with_security_headers(portal, tls).layer(
         // Log the route template, never the URI: paths and queries carry NHS numbers.
         TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let route = request

@@ -37,7 +37,7 @@ impl Secret {
     }
 
     /// The value, read from the environment for `env:NAME`.
-    fn reveal(&self) -> Result<String, AuthError> {
+    pub(crate) fn reveal(&self) -> Result<String, AuthError> {
         let Some(name) = self.0.strip_prefix("env:") else {
             return Ok(self.0.clone());
         };

@@ -185,16 +185,14 @@ fn transport_error(e: reqwest::Error) -> SourceError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Config, Mode};
+    use crate::config::SourceConfig;
 
     fn client() -> FhirClient {
-        let config = Config::from_toml(
-            "[[sources]]\nid = \"gp\"\nname = \"GP\"\norganisation_code = \"A1\"\nkind = \"gp\"\nbase_url = \"https://fhir.example.org/R4\"",
-            "t",
-            Mode::Live,
+        let source: SourceConfig = toml::from_str(
+            "id = \"gp\"\nname = \"GP\"\norganisation_code = \"A1\"\nkind = \"gp\"\nbase_url = \"https://fhir.example.org/R4\"",
         )
         .unwrap();
-        FhirClient::new(&config.sources[0]).unwrap()
+        FhirClient::new(&source).unwrap()
     }
 
     #[test]

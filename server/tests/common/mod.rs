@@ -43,6 +43,11 @@ pub async fn start_with(
     let demo = server::demo_mode::start(&mut config, population, faults)
         .await
         .expect("demo sources start");
+    // Tests fire many lookups as one user; the limits have their own test.
+    config.identity.lookup_rate = server::ratelimit::RateLimit {
+        per_minute: 100_000,
+        burst: 10_000,
+    };
     tweak(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -52,12 +57,15 @@ pub async fn start_with(
     tokio::spawn(server::run(config, listener, async move {
         let _ = rx.await;
     }));
-    Portal {
+    let mut portal = Portal {
         url,
         demo,
         http: reqwest::Client::new(),
         shutdown: Some(tx),
-    }
+    };
+    // Tests act as an A&E clinician unless they say otherwise.
+    portal.http = portal.client_for("ae.clinician").await;
+    portal
 }
 
 pub async fn start() -> Portal {
@@ -65,6 +73,43 @@ pub async fn start() -> Portal {
 }
 
 impl Portal {
+    /// A bearer token for a demo user from the demo identity provider.
+    pub async fn token_for(&self, login: &str) -> String {
+        self.token_with(&[("user", login)]).await
+    }
+
+    /// A token from the demo identity provider's `demo-token` endpoint with these fields.
+    pub async fn token_with(&self, form: &[(&str, &str)]) -> String {
+        let reply: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/demo-idp/demo-token", self.url))
+            .form(form)
+            .send()
+            .await
+            .expect("demo identity provider answers")
+            .json()
+            .await
+            .expect("token JSON");
+        reply["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
+    }
+
+    /// An HTTP client sending a demo user's bearer token on every request.
+    pub async fn client_for(&self, login: &str) -> reqwest::Client {
+        let token = self.token_for(login).await;
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().expect("header value"),
+        );
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.url))
@@ -133,4 +178,119 @@ pub fn showcase(population: &Population, label_start: &str) -> NhsNumber {
 /// The record's entries as an array.
 pub fn entries(record: &serde_json::Value) -> &Vec<serde_json::Value> {
     record["entries"].as_array().expect("entries array")
+}
+
+/// A browser session over real HTTP: the cookie the portal set after signing in.
+pub struct Browser {
+    pub base: String,
+    pub http: reqwest::Client,
+    /// `name=value` of the session cookie, when signed in.
+    pub session: Option<String>,
+}
+
+/// `name=value` of the cookie `name` a response sets.
+pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .find(|pair| pair.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+impl Portal {
+    /// A browser that has not signed in.
+    pub fn browser(&self) -> Browser {
+        Browser {
+            base: self.url.clone(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            session: None,
+        }
+    }
+
+    /// Signs `login` in through the demo identity provider, as a browser would (authorization
+    /// code with PKCE), and returns the browser holding the session cookie.
+    pub async fn sign_in(&self, login: &str) -> Browser {
+        let mut browser = self.browser();
+        let response = browser.get("/auth/login?issuer=demo&next=/").await;
+        assert_eq!(response.status(), 303, "sign-in starts with a redirect");
+        let login_cookie = set_cookie(&response, "scr_login").expect("login cookie");
+        let authorize = url::Url::parse(response.headers()["location"].to_str().unwrap())
+            .expect("authorization URL");
+        let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
+        form.push(("login".into(), login.into()));
+        let response = browser
+            .http
+            .post(format!("{}/demo-idp/authorize", self.url))
+            .form(&form)
+            .send()
+            .await
+            .expect("provider answers");
+        assert_eq!(response.status(), 303, "the provider redirects back");
+        let callback = response.headers()["location"].to_str().unwrap().to_owned();
+        let response = browser
+            .http
+            .get(&callback)
+            .header("cookie", login_cookie)
+            .send()
+            .await
+            .expect("callback answers");
+        browser.session = set_cookie(&response, "scr_session");
+        assert!(
+            browser.session.is_some(),
+            "{login} signed in: {}",
+            response.status()
+        );
+        browser
+    }
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(cookie) = &self.session {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.expect("portal answers")
+    }
+
+    /// A POST as the portal's own pages make it (same Origin), form-encoded.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.post_from(path, form, Some(&self.base.clone())).await
+    }
+
+    /// A POST with the given `Origin` header (none when `None`).
+    pub async fn post_from(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("accept", "application/json")
+            .form(form);
+        if let Some(cookie) = &self.session {
+            request = request.header("cookie", cookie);
+        }
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send().await.expect("portal answers")
+    }
+
+    /// The session as the header sees it (`null` when signed out).
+    pub async fn whoami(&self) -> serde_json::Value {
+        self.post("/sfn/whoami", &[])
+            .await
+            .json()
+            .await
+            .expect("JSON")
+    }
 }

@@ -1,0 +1,20 @@
+// Signing in through the demo identity provider, as staff do: the portal's sign-in page, the
+// provider's list of demo users, then (for staff with several roles) the role choice.
+import { expect, type Page } from '@playwright/test';
+import { ids, tid } from './ids';
+
+/// Signs `login` in from a page that is not signed in; leaves the browser on the page after
+/// sign-in (the role choice when the user holds several roles).
+export async function signIn(page: Page, login: string, start = '/') {
+  await page.goto(start);
+  await expect(page).toHaveURL(/\/signin/);
+  await page.locator(`${tid(ids.signInOptions)} a`).first().click();
+  await page.locator(`[data-testid="demo-user-${login}"]`).click();
+  await expect(page).not.toHaveURL(/demo-idp|auth\/callback/);
+}
+
+/// Signs in as an A&E clinician (one role), landing on the lookup page.
+export async function signInAsClinician(page: Page) {
+  await signIn(page, 'ae.clinician');
+  await expect(page.locator(tid(ids.activeRole))).toContainText('A&E clinician');
+}

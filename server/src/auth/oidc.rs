@@ -1,0 +1,487 @@
+//! The browser sign-in flow: OpenID Connect authorization code with PKCE against a configured
+//! issuer, then a server-side session in an HttpOnly, SameSite=Strict cookie; choosing the
+//! active role; signing out.
+//!
+//! `GET /auth/login?issuer=&next=` → provider → `GET /auth/callback?code=&state=` → session.
+//! `POST /auth/role` (role index + CSRF token) and `POST /auth/signout` (CSRF token).
+
+use super::session::random_token;
+use super::verify::TokenError;
+use super::{Identity, Principal};
+use crate::demo::idp::{escape, pkce_challenge};
+use axum::extract::{Form, Query, State};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const LOGIN_LIFETIME: Duration = Duration::from_secs(10 * 60);
+const MAX_PENDING_LOGINS: usize = 10_000;
+const LOGIN_COOKIE: &str = "scr_login";
+const MAX_TOKEN_REPLY_BYTES: usize = 64 * 1024;
+
+/// Sign-ins started and not yet finished, by `state`.
+#[derive(Default)]
+pub struct PendingLogins {
+    map: Mutex<HashMap<String, PendingLogin>>,
+}
+
+struct PendingLogin {
+    issuer_id: String,
+    nonce: String,
+    verifier: String,
+    next: String,
+    created: Instant,
+}
+
+impl PendingLogins {
+    fn insert(&self, state: String, login: PendingLogin) -> bool {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, l| l.created.elapsed() < LOGIN_LIFETIME);
+        if map.len() >= MAX_PENDING_LOGINS {
+            return false;
+        }
+        map.insert(state, login);
+        true
+    }
+
+    fn take(&self, state: &str) -> Option<PendingLogin> {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(state)
+            .filter(|l| l.created.elapsed() < LOGIN_LIFETIME)
+    }
+}
+
+pub fn routes(identity: Arc<Identity>) -> Router {
+    Router::new()
+        .route("/auth/login", get(login))
+        .route("/auth/callback", get(callback))
+        .route("/auth/role", post(choose_role))
+        .route("/auth/signout", post(sign_out))
+        .with_state(identity)
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginQuery {
+    issuer: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn login(
+    State(identity): State<Arc<Identity>>,
+    parts: Parts,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    if let Err(retry) = identity.sign_in_limiter.check(&client_ip(&parts)) {
+        return page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many sign-in attempts",
+            &format!("<p>{}</p>", escape(&retry.to_string())),
+        );
+    }
+    let Some(issuer) = identity.verifier.issuer(&query.issuer) else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Unknown identity provider",
+            "<p>Choose one of the providers on the <a class=\"underline\" href=\"/signin\">sign-in page</a>.</p>",
+        );
+    };
+    let metadata = match issuer.metadata().await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(issuer = %issuer.config().id, error = %e, "sign-in provider unavailable");
+            return page(
+                StatusCode::BAD_GATEWAY,
+                "The identity provider cannot be reached",
+                "<p>Try again in a moment. If it keeps happening, tell the service desk.</p>",
+            );
+        }
+    };
+    let state = random_token();
+    let nonce = random_token();
+    let verifier = random_token();
+    let pending = PendingLogin {
+        issuer_id: issuer.config().id.clone(),
+        nonce: nonce.clone(),
+        verifier: verifier.clone(),
+        next: local_path(&query.next),
+        created: Instant::now(),
+    };
+    if !identity.logins.insert(state.clone(), pending) {
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Too many sign-ins in progress",
+            "<p>Try again in a minute.</p>",
+        );
+    }
+    let mut target = metadata.authorization_endpoint.clone();
+    target
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &issuer.config().client_id)
+        .append_pair("redirect_uri", &redirect_uri(&identity))
+        .append_pair("scope", &issuer.config().scopes.join(" "))
+        .append_pair("state", &state)
+        .append_pair("nonce", &nonce)
+        .append_pair("code_challenge", &pkce_challenge(&verifier))
+        .append_pair("code_challenge_method", "S256");
+    let cookie = format!(
+        "{LOGIN_COOKIE}={state}; Path=/auth/callback; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        LOGIN_LIFETIME.as_secs(),
+        secure(&identity)
+    );
+    with_cookie(Redirect::to(target.as_str()).into_response(), &cookie)
+}
+
+/// The portal's callback URL, registered at each provider.
+pub fn redirect_uri(identity: &Identity) -> String {
+    format!(
+        "{}/auth/callback",
+        identity.public_url.as_str().trim_end_matches('/')
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct CallbackQuery {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// Why a sign-in could not be finished; shown to the person, logged without tokens.
+#[derive(Debug, thiserror::Error)]
+enum SignInError {
+    #[error("the identity provider refused the sign-in ({0})")]
+    Refused(String),
+    #[error("this sign-in was not started here, or took longer than 10 minutes")]
+    UnknownState,
+    #[error("the identity provider did not answer properly: {0}")]
+    Provider(String),
+    #[error("the identity token was refused: {0}")]
+    Token(#[from] TokenError),
+    #[error("the identity token does not belong to this sign-in")]
+    Mismatch,
+    #[error("your account has no role in this portal; ask your registration authority")]
+    NoRole,
+}
+
+async fn callback(
+    State(identity): State<Arc<Identity>>,
+    headers: HeaderMap,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    match finish_sign_in(&identity, &headers, query).await {
+        Ok((session_id, next)) => {
+            let cookie = format!(
+                "{}={session_id}; Path=/; HttpOnly; SameSite=Strict{}",
+                identity.session_cookie(),
+                secure(&identity)
+            );
+            let clear_login = format!(
+                "{LOGIN_COOKIE}=; Path=/auth/callback; HttpOnly; SameSite=Lax; Max-Age=0{}",
+                secure(&identity)
+            );
+            // A page, not a redirect: the SameSite=Strict cookie is then sent on the next
+            // navigation even though this one came from another site.
+            let next = escape(&next);
+            let response = page(
+                StatusCode::OK,
+                "Signed in",
+                &format!(
+                    "<meta http-equiv=\"refresh\" content=\"0;url={next}\"><p><a class=\"underline\" href=\"{next}\" data-testid=\"continue\">Continue</a></p>"
+                ),
+            );
+            with_cookie(with_cookie(response, &cookie), &clear_login)
+        }
+        Err(e) => {
+            tracing::info!(error = %e, "sign-in refused");
+            let status = match e {
+                SignInError::NoRole => StatusCode::FORBIDDEN,
+                SignInError::Provider(_) => StatusCode::BAD_GATEWAY,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            page(
+                status,
+                "Sign-in did not complete",
+                &format!(
+                    "<p>{}.</p><p><a class=\"underline\" href=\"/signin\">Sign in again</a></p>",
+                    escape(&e.to_string())
+                ),
+            )
+        }
+    }
+}
+
+async fn finish_sign_in(
+    identity: &Identity,
+    headers: &HeaderMap,
+    query: CallbackQuery,
+) -> Result<(String, String), SignInError> {
+    if let Some(error) = query.error {
+        let code: String = error
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(40)
+            .collect();
+        return Err(SignInError::Refused(code));
+    }
+    if cookie(headers, LOGIN_COOKIE) != Some(query.state.as_str()) || query.state.is_empty() {
+        return Err(SignInError::UnknownState);
+    }
+    let pending = identity
+        .logins
+        .take(&query.state)
+        .ok_or(SignInError::UnknownState)?;
+    let issuer = identity
+        .verifier
+        .issuer(&pending.issuer_id)
+        .ok_or(SignInError::UnknownState)?;
+    let metadata = issuer
+        .metadata()
+        .await
+        .map_err(|e| SignInError::Provider(e.to_string()))?;
+    let config = issuer.config();
+    let form = vec![
+        ("grant_type", "authorization_code".to_owned()),
+        ("code", query.code),
+        ("redirect_uri", redirect_uri(identity)),
+        ("client_id", config.client_id.clone()),
+        ("code_verifier", pending.verifier),
+    ];
+    let mut request = identity.http().post(metadata.token_endpoint.clone());
+    if let Some(secret) = &config.client_secret {
+        let secret = secret
+            .reveal()
+            .map_err(|e| SignInError::Provider(e.to_string()))?;
+        request = request.basic_auth(&config.client_id, Some(secret));
+    }
+    let response = request
+        .form(&form)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| SignInError::Provider(format!("token request failed: {e}")))?;
+    let status = response.status();
+    let body = crate::body::read_limited(response, MAX_TOKEN_REPLY_BYTES)
+        .await
+        .map_err(|e| SignInError::Provider(e.to_string()))?;
+    if !status.is_success() {
+        return Err(SignInError::Provider(format!(
+            "token endpoint answered HTTP {status}"
+        )));
+    }
+    #[derive(Deserialize)]
+    struct TokenReply {
+        id_token: String,
+    }
+    let reply: TokenReply = serde_json::from_slice(&body)
+        .map_err(|_| SignInError::Provider("no id_token in the token reply".into()))?;
+    let verified = identity.verifier.verify(&reply.id_token).await?;
+    if verified.issuer_id != pending.issuer_id
+        || verified.claims.nonce.as_deref() != Some(pending.nonce.as_str())
+    {
+        return Err(SignInError::Mismatch);
+    }
+    let grants = super::roles::grants(&verified.claims, &identity.config);
+    if grants.is_empty() {
+        return Err(SignInError::NoRole);
+    }
+    let user = super::session::StaffUser {
+        user_id: verified.claims.user_id().to_owned(),
+        name: verified.claims.name.clone().unwrap_or_default(),
+        issuer_id: verified.issuer_id,
+        grants,
+    };
+    let (id, session) = identity.sessions.start(user);
+    let next = if session.active.is_some() {
+        pending.next
+    } else {
+        format!(
+            "/choose-role?next={}",
+            url::form_urlencoded::byte_serialize(pending.next.as_bytes()).collect::<String>()
+        )
+    };
+    Ok((id, next))
+}
+
+#[derive(Debug, Deserialize)]
+struct RoleForm {
+    role: usize,
+    csrf: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn choose_role(
+    State(identity): State<Arc<Identity>>,
+    parts: Parts,
+    Form(form): Form<RoleForm>,
+) -> Response {
+    let Some(Principal::Session { id, session, .. }) = parts.extensions.get::<Principal>() else {
+        return Redirect::to("/signin").into_response();
+    };
+    if !tokens_match(&session.csrf_token, &form.csrf) {
+        return page(
+            StatusCode::FORBIDDEN,
+            "Form expired",
+            "<p>Reload the page and try again.</p>",
+        );
+    }
+    match identity.sessions.choose_role(id, form.role) {
+        Ok(_) => Redirect::to(&local_path(&form.next)).into_response(),
+        Err(e) => page(
+            StatusCode::BAD_REQUEST,
+            "Role not changed",
+            &format!("<p>{}.</p>", escape(&e.to_string())),
+        ),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct SignOutForm {
+    csrf: String,
+}
+
+async fn sign_out(
+    State(identity): State<Arc<Identity>>,
+    parts: Parts,
+    Form(form): Form<SignOutForm>,
+) -> Response {
+    if let Some(Principal::Session { id, session, .. }) = parts.extensions.get::<Principal>() {
+        if !tokens_match(&session.csrf_token, &form.csrf) {
+            return page(
+                StatusCode::FORBIDDEN,
+                "Form expired",
+                "<p>Reload the page and try again.</p>",
+            );
+        }
+        identity.sessions.end(id);
+    }
+    let clear = format!(
+        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        identity.session_cookie(),
+        secure(&identity)
+    );
+    with_cookie(Redirect::to("/signin?signed_out=1").into_response(), &clear)
+}
+
+/// Compares secrets without an early exit.
+fn tokens_match(expected: &str, given: &str) -> bool {
+    expected.len() == given.len()
+        && expected
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+        && !expected.is_empty()
+}
+
+/// A same-site path to go to after signing in; anything else becomes `/`.
+pub fn local_path(next: &str) -> String {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    if ok {
+        next.to_owned()
+    } else {
+        "/".to_owned()
+    }
+}
+
+/// The value of cookie `name` in the request.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The client's address, for per-address limits.
+pub fn client_ip(parts: &Parts) -> IpAddr {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<crate::http::ClientAddr>>()
+        .map(|c| c.0 .0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+fn secure(identity: &Identity) -> &'static str {
+    if identity.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+fn with_cookie(mut response: Response, cookie: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// A plain server-rendered page for the sign-in steps (no patient data).
+pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        r#"<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} - Shared care record</title><link rel="stylesheet" href="/pkg/app.css"></head><body class="bg-slate-100 text-slate-900"><header class="bg-[#005eb8] text-white"><div class="mx-auto max-w-6xl px-4 py-3 text-lg font-semibold">Shared care record</div></header><main class="mx-auto max-w-6xl px-4 py-6"><h1 class="mb-4 text-2xl font-bold" data-testid="auth-page-title">{title}</h1>{body}</main></body></html>"#,
+        title = escape(title),
+    );
+    (status, Html(html)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_must_be_a_local_path() {
+        let table = [
+            ("/record?nhs=9434765919", "/record?nhs=9434765919"),
+            ("/", "/"),
+            ("", "/"),
+            ("https://evil.example/", "/"),
+            ("//evil.example/", "/"),
+            ("/\\evil.example", "/"),
+            ("javascript:alert(1)", "/"),
+            ("/ok\r\nSet-Cookie: x=y", "/"),
+        ];
+        for (next, expected) in table {
+            assert_eq!(local_path(next), expected, "{next:?}");
+        }
+    }
+
+    #[test]
+    fn cookies_are_found_by_exact_name() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; scr_login=abc; scr_login2=x"),
+        );
+        headers.append(header::COOKIE, HeaderValue::from_static("b=2"));
+        assert_eq!(cookie(&headers, "scr_login"), Some("abc"));
+        assert_eq!(cookie(&headers, "b"), Some("2"));
+        assert_eq!(cookie(&headers, "scr"), None);
+    }
+
+    #[test]
+    fn csrf_tokens_compare_exactly() {
+        assert!(tokens_match("abc", "abc"));
+        assert!(!tokens_match("abc", "abd"));
+        assert!(!tokens_match("abc", "ab"));
+        assert!(!tokens_match("", ""));
+    }
+}

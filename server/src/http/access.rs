@@ -1,0 +1,308 @@
+//! Access control for every request, before any handler runs: who is asking (session cookie or
+//! bearer token), whether a cookie-authenticated state change really comes from the portal's
+//! own pages (CSRF), and whether their active role may open the route at all ([`requirement`],
+//! the one table of routes and permissions). Handlers and the record service check again.
+
+use crate::auth::oidc::{cookie, page};
+use crate::auth::{BearerError, Identity, Principal};
+use app::api::LookupError;
+use app::auth::{Permission, SignedIn};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use std::sync::Arc;
+
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// A signed-in session, even before a role is chosen.
+    SignedIn,
+    /// An active role; with a permission when `Some`.
+    Role(Option<Permission>),
+}
+
+/// The route table: what each path needs. Unknown paths need an active role (then 404).
+pub fn requirement(path: &str) -> Access {
+    use Access::*;
+    match path {
+        "/healthz"
+        | "/api/openapi.json"
+        | "/signin"
+        | "/favicon.svg"
+        | "/sfn/whoami"
+        | "/sfn/sign-in-options" => Public,
+        p if p.starts_with("/pkg/") || p.starts_with("/auth/") || p.starts_with("/demo-idp/") => {
+            Public
+        }
+        "/choose-role" | "/sfn/role-choices" => SignedIn,
+        "/record" | "/search" | "/sfn/record" | "/sfn/search" | "/sfn/demo-patients"
+        | "/api/v1/patients" => Role(Some(Permission::FindPatient)),
+        p if p.starts_with("/api/v1/patients/") => Role(Some(Permission::FindPatient)),
+        _ => Role(None),
+    }
+}
+
+/// How refusals are written for this path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    Api,
+    ServerFunction,
+    Page,
+}
+
+fn audience(path: &str) -> Audience {
+    if path.starts_with("/api/") {
+        Audience::Api
+    } else if path.starts_with("/sfn/") {
+        Audience::ServerFunction
+    } else {
+        Audience::Page
+    }
+}
+
+/// Resolves the principal, checks CSRF and the route table, then runs the handler.
+pub async fn guard(
+    State(identity): State<Arc<Identity>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    let audience = audience(&path);
+    let headers = request.headers().clone();
+    let principal = match identify(&identity, &headers).await {
+        Ok(p) => p,
+        Err(e @ BearerError::Token(_)) => {
+            return refuse(audience, StatusCode::UNAUTHORIZED, &e.to_string(), None)
+        }
+        Err(e) => return refuse(audience, StatusCode::FORBIDDEN, &e.to_string(), None),
+    };
+    if let Principal::Session { .. } = principal {
+        if is_state_changing(request.method()) && !same_origin(&request, &identity) {
+            return refuse(
+                audience,
+                StatusCode::FORBIDDEN,
+                "this request did not come from the portal's own pages",
+                None,
+            );
+        }
+    }
+    let requirement = requirement(&path);
+    if let Some(refusal) = check(requirement, &principal, audience, &request) {
+        return refusal;
+    }
+    if requirement == Access::Role(Some(Permission::FindPatient)) {
+        if let Some(viewer) = principal.viewer() {
+            if let Err(retry) = identity.lookup_limiter.check(&viewer.user_id) {
+                return refuse(
+                    audience,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &retry.to_string(),
+                    Some(retry.seconds()),
+                );
+            }
+        }
+    }
+    if let Some(signed_in) = signed_in(&principal) {
+        request.extensions_mut().insert(signed_in);
+    }
+    if let Some(viewer) = principal.viewer().cloned() {
+        request.extensions_mut().insert(viewer);
+    }
+    request.extensions_mut().insert(principal);
+    next.run(request).await
+}
+
+async fn identify(identity: &Identity, headers: &HeaderMap) -> Result<Principal, BearerError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(BearerError::Token(
+                crate::auth::verify::TokenError::Malformed,
+            ))?;
+        return identity.bearer_principal(token.trim()).await;
+    }
+    Ok(cookie(headers, identity.session_cookie())
+        .and_then(|id| identity.session_principal(id))
+        .unwrap_or(Principal::Anonymous))
+}
+
+fn is_state_changing(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// True when the browser says the request comes from the portal's own origin (`Origin`, or
+/// `Sec-Fetch-Site: same-origin` when a browser sends no usable Origin). Neither: refused.
+fn same_origin(request: &Request, identity: &Identity) -> bool {
+    let headers = request.headers();
+    // `Origin: null` (privacy-sensitive contexts) says nothing; fall back to Sec-Fetch-Site.
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .filter(|o| *o != "null");
+    if let Some(origin) = origin {
+        let own = identity.public_url.origin().ascii_serialization();
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        return origin == own
+            || host.is_some_and(|h| {
+                origin == format!("http://{h}") || origin == format!("https://{h}")
+            });
+    }
+    headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"same-origin")
+}
+
+/// The refusal for a principal that does not meet `requirement`, if any.
+fn check(
+    requirement: Access,
+    principal: &Principal,
+    audience: Audience,
+    request: &Request,
+) -> Option<Response> {
+    let here = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "/".to_owned());
+    let encoded = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    match (requirement, principal) {
+        (Access::Public, _) => None,
+        (_, Principal::Anonymous) => Some(match audience {
+            Audience::Page => {
+                Redirect::to(&format!("/signin?next={}", encoded(&here))).into_response()
+            }
+            _ => refuse(audience, StatusCode::UNAUTHORIZED, "sign in first", None),
+        }),
+        (Access::SignedIn, _) => None,
+        (Access::Role(_), Principal::Session { viewer: None, .. }) => Some(match audience {
+            Audience::Page => {
+                Redirect::to(&format!("/choose-role?next={}", encoded(&here))).into_response()
+            }
+            _ => refuse(audience, StatusCode::FORBIDDEN, "choose a role first", None),
+        }),
+        (Access::Role(None), _) => None,
+        (Access::Role(Some(permission)), principal) => {
+            let viewer = principal.viewer()?;
+            if viewer.may(permission) {
+                None
+            } else {
+                let message = format!(
+                    "your role ({}) does not allow this ({})",
+                    viewer.role.label(),
+                    permission.as_str()
+                );
+                Some(refuse(audience, StatusCode::FORBIDDEN, &message, None))
+            }
+        }
+    }
+}
+
+/// What pages see of a browser session.
+fn signed_in(principal: &Principal) -> Option<SignedIn> {
+    match principal {
+        Principal::Session {
+            session, viewer, ..
+        } => Some(SignedIn {
+            name: session.user.name.clone(),
+            viewer: viewer.clone(),
+            choices: Identity::role_choices(session),
+            csrf_token: session.csrf_token.clone(),
+        }),
+        _ => None,
+    }
+}
+
+/// A refusal in the form its caller reads: JSON for the API, the server functions' error type
+/// for them, a page for browsers.
+fn refuse(
+    audience: Audience,
+    status: StatusCode,
+    message: &str,
+    retry_after: Option<u64>,
+) -> Response {
+    let mut response = match audience {
+        Audience::Api => {
+            let error = match status {
+                StatusCode::UNAUTHORIZED => "unauthenticated",
+                StatusCode::TOO_MANY_REQUESTS => "too-many-requests",
+                _ => "forbidden",
+            };
+            (
+                status,
+                Json(serde_json::json!({ "error": error, "message": message })),
+            )
+                .into_response()
+        }
+        Audience::ServerFunction => {
+            let error = match status {
+                StatusCode::UNAUTHORIZED => LookupError::NotSignedIn,
+                StatusCode::TOO_MANY_REQUESTS => LookupError::TooManyRequests(message.to_owned()),
+                _ => LookupError::Forbidden(message.to_owned()),
+            };
+            (status, Json(error)).into_response()
+        }
+        Audience::Page => {
+            let title = match status {
+                StatusCode::UNAUTHORIZED => "Sign in again",
+                StatusCode::TOO_MANY_REQUESTS => "Too many requests",
+                _ => "Not available to your role",
+            };
+            let body = format!(
+                "<p data-testid=\"refusal\">{}.</p><p><a class=\"underline\" href=\"/\">Back to the start</a></p>",
+                crate::demo::idp::escape(message)
+            );
+            page(status, title, &body)
+        }
+    };
+    if status == StatusCode::UNAUTHORIZED && audience == Audience::Api {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+    }
+    if let Some(seconds) = retry_after {
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_table() {
+        use Access::*;
+        let table = [
+            ("/healthz", Public),
+            ("/signin", Public),
+            ("/auth/callback", Public),
+            ("/pkg/app.wasm", Public),
+            ("/demo-idp/jwks", Public),
+            ("/sfn/whoami", Public),
+            ("/choose-role", SignedIn),
+            ("/", Role(None)),
+            ("/record", Role(Some(Permission::FindPatient))),
+            ("/search", Role(Some(Permission::FindPatient))),
+            ("/sfn/record", Role(Some(Permission::FindPatient))),
+            (
+                "/api/v1/patients/9434765919/record",
+                Role(Some(Permission::FindPatient)),
+            ),
+            ("/api/v1/patients", Role(Some(Permission::FindPatient))),
+            ("/somewhere-else", Role(None)),
+            ("/api/v2/anything", Role(None)),
+        ];
+        for (path, expected) in table {
+            assert_eq!(requirement(path), expected, "{path}");
+        }
+    }
+}

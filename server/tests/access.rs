@@ -1,0 +1,493 @@
+//! Every role against every page, server function and API route, over real HTTP with sessions
+//! made by the real sign-in flow (demo identity provider, authorization code + PKCE); plus
+//! sign-out, role choice, CSRF and what a call handler's record leaves out.
+
+mod common;
+
+use app::model::SourceKind;
+use common::Browser;
+use serde_json::Value;
+
+/// What a request must get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Ok,
+    /// 303 to the sign-in page.
+    SignIn,
+    /// 303 to the role choice.
+    ChooseRole,
+    Unauthorised,
+    Forbidden,
+    NotFound,
+}
+
+async fn outcome(response: reqwest::Response) -> Expect {
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    match status {
+        200 => Expect::Ok,
+        303 if location.starts_with("/signin") => Expect::SignIn,
+        303 if location.starts_with("/choose-role") => Expect::ChooseRole,
+        401 => Expect::Unauthorised,
+        403 => Expect::Forbidden,
+        404 => Expect::NotFound,
+        other => panic!("unexpected {other} (location {location:?})"),
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Route {
+    Page(&'static str),
+    ServerFn(&'static str),
+    Api(&'static str),
+}
+
+const NHS: &str = "{nhs}";
+
+async fn request(browser: &Browser, route: Route, nhs: &str) -> Expect {
+    match route {
+        Route::Page(path) | Route::Api(path) => {
+            outcome(browser.get(&path.replace(NHS, nhs)).await).await
+        }
+        Route::ServerFn(path) => {
+            let form: Vec<(&str, &str)> = match path {
+                "/sfn/record" => vec![("nhs_number", nhs), ("refresh", "false")],
+                "/sfn/search" => vec![
+                    ("family", "Smith"),
+                    ("birth_date", "1970-01-01"),
+                    ("given", ""),
+                    ("gender", ""),
+                    ("postcode", ""),
+                ],
+                _ => vec![],
+            };
+            outcome(browser.post(path, &form).await).await
+        }
+    }
+}
+
+const ROUTES: [Route; 14] = [
+    Route::Page("/"),
+    Route::Page("/record?nhs={nhs}"),
+    Route::Page("/search"),
+    Route::Page("/choose-role"),
+    Route::Page("/signin"),
+    Route::Page("/healthz"),
+    Route::Page("/no-such-page"),
+    Route::ServerFn("/sfn/record"),
+    Route::ServerFn("/sfn/search"),
+    Route::ServerFn("/sfn/demo-patients"),
+    Route::ServerFn("/sfn/whoami"),
+    Route::Api("/api/v1/patients/{nhs}/record"),
+    Route::Api("/api/v1/patients?family=Smith&birthdate=1970-01-01"),
+    Route::Api("/api/openapi.json"),
+];
+
+#[tokio::test]
+async fn every_role_against_every_route() {
+    use Expect::*;
+    let portal = common::start().await;
+    let nhs = common::patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
+    // Columns follow ROUTES: /, /record, /search, /choose-role, /signin, /healthz, unknown page,
+    // sfn record, sfn search, sfn demo-patients, sfn whoami, API record, API search, OpenAPI.
+    let finds = [Ok, Ok, Ok, Ok, Ok, Ok, NotFound, Ok, Ok, Ok, Ok, Ok, Ok, Ok];
+    let no_records = [
+        Ok, Forbidden, Forbidden, Ok, Ok, Ok, NotFound, Forbidden, Forbidden, Forbidden, Ok,
+        Forbidden, Forbidden, Ok,
+    ];
+    let table: [(Option<&str>, [Expect; 14]); 7] = [
+        (
+            None,
+            [
+                SignIn,
+                SignIn,
+                SignIn,
+                SignIn,
+                Ok,
+                Ok,
+                SignIn,
+                Unauthorised,
+                Unauthorised,
+                Unauthorised,
+                Ok,
+                Unauthorised,
+                Unauthorised,
+                Ok,
+            ],
+        ),
+        (Some("ae.clinician"), finds),
+        (Some("ooh.clinician"), finds),
+        (Some("call.handler"), finds),
+        (Some("privacy.officer"), no_records),
+        (Some("ops.admin"), no_records),
+        (
+            // Two roles and none chosen yet.
+            Some("locum.doctor"),
+            [
+                ChooseRole, ChooseRole, ChooseRole, Ok, Ok, Ok, ChooseRole, Forbidden, Forbidden,
+                Forbidden, Ok, Forbidden, Forbidden, Ok,
+            ],
+        ),
+    ];
+    for (login, expected) in table {
+        let browser = match login {
+            Some(login) => portal.sign_in(login).await,
+            None => portal.browser(),
+        };
+        for (route, expect) in ROUTES.iter().zip(expected) {
+            let got = request(&browser, *route, &nhs).await;
+            assert_eq!(got, expect, "{login:?} at {route:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_role_against_the_api_with_bearer_tokens() {
+    let portal = common::start().await;
+    let nhs = common::patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
+    // (user, record and search allowed)
+    let table = [
+        ("ae.clinician", true),
+        ("ooh.clinician", true),
+        ("call.handler", true),
+        ("privacy.officer", false),
+        ("ops.admin", false),
+    ];
+    for (login, allowed) in table {
+        let client = portal.client_for(login).await;
+        for path in [
+            format!("/api/v1/patients/{nhs}/record"),
+            "/api/v1/patients?family=Smith&birthdate=1970-01-01".to_owned(),
+        ] {
+            let status = client
+                .get(format!("{}{path}", portal.url))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, if allowed { 200 } else { 403 }, "{login} {path}");
+        }
+    }
+    // A locum's token carries two roles: refused until one is selected.
+    let two_roles = portal.token_for("locum.doctor").await;
+    let selected = portal
+        .token_with(&[("user", "locum.doctor"), ("role", "555000000107")])
+        .await;
+    for (token, status) in [(two_roles, 403), (selected, 200)] {
+        let response = reqwest::Client::new()
+            .get(format!("{}/api/v1/patients/{nhs}/record", portal.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status);
+    }
+}
+
+#[tokio::test]
+async fn choosing_a_role_then_signing_out() {
+    let portal = common::start().await;
+    let mut browser = portal.sign_in("locum.doctor").await;
+    let who = browser.whoami().await;
+    assert_eq!(who["viewer"], Value::Null, "no role yet");
+    assert_eq!(who["choices"].as_array().unwrap().len(), 2);
+    let csrf = who["csrf_token"].as_str().unwrap().to_owned();
+
+    // A forged form (wrong token) and a cross-site post are both refused.
+    let response = browser
+        .post(
+            "/auth/role",
+            &[("role", "1"), ("csrf", "forged"), ("next", "/")],
+        )
+        .await;
+    assert_eq!(response.status(), 403);
+    let response = browser
+        .post_from(
+            "/auth/role",
+            &[("role", "1"), ("csrf", &csrf)],
+            Some("https://evil.example"),
+        )
+        .await;
+    assert_eq!(response.status(), 403);
+    let response = browser
+        .post_from("/auth/role", &[("role", "1"), ("csrf", &csrf)], None)
+        .await;
+    assert_eq!(
+        response.status(),
+        403,
+        "no Origin and no Sec-Fetch-Site: refused"
+    );
+    let response = browser
+        .post("/auth/role", &[("role", "7"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(response.status(), 400, "not one of the session's roles");
+    assert_eq!(browser.whoami().await["viewer"], Value::Null);
+
+    let response = browser
+        .post(
+            "/auth/role",
+            &[("role", "1"), ("csrf", &csrf), ("next", "/search")],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/search");
+    let who = browser.whoami().await;
+    assert_eq!(who["viewer"]["role"], "urgent-care-clinician");
+    assert_eq!(who["viewer"]["organisation"], "Y0111");
+    assert_eq!(browser.get("/search").await.status(), 200);
+
+    // Signing out ends the session on the server: the old cookie is worthless.
+    let old = browser.session.clone();
+    let response = browser.post("/auth/signout", &[("csrf", &csrf)]).await;
+    assert_eq!(response.status(), 303);
+    assert!(common::set_cookie(&response, "scr_session").is_some_and(|c| c == "scr_session="));
+    browser.session = old;
+    assert_eq!(outcome(browser.get("/search").await).await, Expect::SignIn);
+    assert_eq!(browser.whoami().await, Value::Null);
+}
+
+#[tokio::test]
+async fn sign_in_refusals() {
+    let portal = common::start().await;
+    let browser = portal.browser();
+
+    // A user with no portal role gets no session.
+    let response = browser.get("/auth/login?issuer=demo&next=/").await;
+    let login_cookie = common::set_cookie(&response, "scr_login").unwrap();
+    let authorize = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
+    form.push(("login".into(), "no.role".into()));
+    let response = browser
+        .http
+        .post(format!("{}/demo-idp/authorize", portal.url))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let callback = response.headers()["location"].to_str().unwrap().to_owned();
+    let response = browser
+        .http
+        .get(&callback)
+        .header("cookie", &login_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(common::set_cookie(&response, "scr_session").is_none());
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("no role in this portal"));
+
+    // The same code again, a callback from another browser (no login cookie), a made-up state.
+    let replay = browser
+        .http
+        .get(&callback)
+        .header("cookie", &login_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 401, "a sign-in is finished once");
+    let response = browser.get("/auth/login?issuer=demo&next=/").await;
+    let authorize = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
+    form.push(("login".into(), "ae.clinician".into()));
+    let response = browser
+        .http
+        .post(format!("{}/demo-idp/authorize", portal.url))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let callback = response.headers()["location"].to_str().unwrap().to_owned();
+    let no_cookie = browser.http.get(&callback).send().await.unwrap();
+    assert_eq!(
+        no_cookie.status(),
+        401,
+        "login CSRF: the callback must come to the browser that started it"
+    );
+    let made_up = browser.get("/auth/callback?code=abc&state=def").await;
+    assert_eq!(made_up.status(), 401);
+    let unknown_issuer = browser.get("/auth/login?issuer=elsewhere").await;
+    assert_eq!(unknown_issuer.status(), 400);
+    let open_redirect = browser
+        .get("/auth/login?issuer=demo&next=https://evil.example/")
+        .await;
+    assert_eq!(open_redirect.status(), 303);
+    assert!(
+        portal.source_requests() == 0,
+        "no source asked during sign-in"
+    );
+}
+
+#[tokio::test]
+async fn a_call_handler_sees_only_the_limited_summary() {
+    let portal = common::start().await;
+    let nhs = common::showcase(
+        &portal.demo.population,
+        "known at all four sources, long history",
+    )
+    .as_digits();
+    let clinician: Value = portal
+        .client_for("ae.clinician")
+        .await
+        .get(format!("{}/api/v1/patients/{nhs}/record", portal.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let handler: Value = portal
+        .client_for("call.handler")
+        .await
+        .get(format!("{}/api/v1/patients/{nhs}/record", portal.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(clinician["summary_only"], false);
+    assert_eq!(handler["summary_only"], true);
+    let categories = |record: &Value| -> Vec<(String, Option<String>)> {
+        common::entries(record)
+            .iter()
+            .map(|e| {
+                (
+                    e["category"].as_str().unwrap().to_owned(),
+                    e["status"].as_str().map(str::to_owned),
+                )
+            })
+            .collect()
+    };
+    let shown = categories(&handler);
+    assert!(!shown.is_empty(), "the summary is not empty");
+    for (category, status) in &shown {
+        let summary = matches!(category.as_str(), "allergy" | "alert" | "care-plan")
+            || (category == "medication"
+                && matches!(status.as_deref(), Some("active" | "on-hold" | "intended")));
+        assert!(summary, "a call handler was shown {category} ({status:?})");
+    }
+    assert!(
+        categories(&clinician).len() > shown.len(),
+        "the clinician sees more than the summary"
+    );
+    assert_eq!(handler["demographics"], clinician["demographics"]);
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers() {
+    let portal = common::start().await;
+    let browser = portal.sign_in("ae.clinician").await;
+    let page = browser.get("/").await;
+    assert_eq!(page.status(), 200);
+    let headers = page.headers().clone();
+    let csp = headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script carries the nonce"
+    );
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["referrer-policy"], "same-origin");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(
+        headers.get("strict-transport-security").is_none(),
+        "no HSTS without TLS"
+    );
+
+    let api = portal.get("/api/openapi.json").await;
+    let csp = api.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+
+    let too_big = "x".repeat(100 * 1024);
+    let response = browser.post("/sfn/whoami", &[("padding", &too_big)]).await;
+    assert_eq!(response.status(), 413, "request bodies are limited");
+}
+
+#[tokio::test]
+async fn lookups_and_sign_ins_are_rate_limited() {
+    let portal = common::start_with(
+        common::population(),
+        |_| Default::default(),
+        |c| {
+            c.identity.lookup_rate = server::ratelimit::RateLimit {
+                per_minute: 1,
+                burst: 2,
+            };
+            c.identity.sign_in_rate = server::ratelimit::RateLimit {
+                per_minute: 1,
+                burst: 2,
+            };
+        },
+    )
+    .await;
+    let nhs = common::patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
+    let path = format!("/api/v1/patients/{nhs}/record");
+    let clinician = portal.client_for("ae.clinician").await;
+    let statuses = {
+        let mut statuses = Vec::new();
+        for _ in 0..3 {
+            let response = clinician
+                .get(format!("{}{path}", portal.url))
+                .send()
+                .await
+                .unwrap();
+            if response.status() == 429 {
+                let retry: u64 = response.headers()["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert!((1..=60).contains(&retry), "{retry}");
+            }
+            statuses.push(response.status().as_u16());
+        }
+        statuses
+    };
+    assert_eq!(statuses, [200, 200, 429]);
+    let other = portal.client_for("ooh.clinician").await;
+    let response = other
+        .get(format!("{}{path}", portal.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "another user has their own allowance"
+    );
+
+    // The fixture's own sign-ins do not go through /auth/login, so the address has 2 left.
+    let browser = portal.browser();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(
+            browser
+                .get("/auth/login?issuer=demo")
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(statuses, [303, 303, 429]);
+}
