@@ -408,3 +408,59 @@ async fn tokens_that_grant_no_single_role_are_refused_with_403() {
         assert_eq!(response.status(), status, "{name}");
     }
 }
+
+#[tokio::test]
+async fn over_tls_the_portal_sends_hsts_and_secure_cookies() {
+    let issuer = Issuer::start().await;
+    let generated = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let dir = std::env::temp_dir().join(format!("scr-tls-it-{:032x}", rand::random::<u128>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("cert.pem"), generated.cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), generated.key_pair.serialize_pem()).unwrap();
+
+    let mut config = server::Config::demo().unwrap();
+    let population = common::population();
+    let _sources =
+        server::demo_mode::start(&mut config, population.clone(), |_| Default::default())
+            .await
+            .unwrap();
+    config.identity.issuers = vec![issuer.config()];
+    config.portal.tls = Some(server::tls::TlsConfig {
+        cert_path: dir.join("cert.pem"),
+        key_path: dir.join("key.pem"),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    tokio::spawn(server::run(config, listener, std::future::pending()));
+
+    let client = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(generated.cert.pem().as_bytes()).unwrap(),
+        )
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let nhs = common::patient_known_at(&population, &[app::model::SourceKind::Gp]);
+    let response = client
+        .get(format!("{url}/api/v1/patients/{}/record", nhs.as_digits()))
+        .bearer_auth(issuer.rs256(json!({})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .starts_with("max-age="));
+
+    let response = client
+        .get(format!("{url}/auth/login?issuer=test"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    let _ = std::fs::remove_dir_all(dir);
+}

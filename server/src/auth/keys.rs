@@ -31,7 +31,7 @@ pub struct ProviderMetadata {
     pub token_endpoint: Url,
     pub jwks_uri: Url,
     #[serde(default)]
-    pub end_session_endpoint: Option<Url>,
+    pub userinfo_endpoint: Option<Url>,
 }
 
 /// A verification key and the algorithms it may verify.

@@ -282,6 +282,8 @@ async fn finish_sign_in(
     #[derive(Deserialize)]
     struct TokenReply {
         id_token: String,
+        #[serde(default)]
+        access_token: Option<String>,
     }
     let reply: TokenReply = serde_json::from_slice(&body)
         .map_err(|_| SignInError::Provider("no id_token in the token reply".into()))?;
@@ -291,13 +293,14 @@ async fn finish_sign_in(
     {
         return Err(SignInError::Mismatch);
     }
-    let grants = super::roles::grants(&verified.claims, &identity.config);
+    let claims = with_userinfo(identity, &metadata, reply.access_token, verified.claims).await?;
+    let grants = super::roles::grants(&claims, &identity.config);
     if grants.is_empty() {
         return Err(SignInError::NoRole);
     }
     let user = super::session::StaffUser {
-        user_id: verified.claims.user_id().to_owned(),
-        name: verified.claims.name.clone().unwrap_or_default(),
+        user_id: claims.user_id().to_owned(),
+        name: claims.name.clone().unwrap_or_default(),
         issuer_id: verified.issuer_id,
         grants,
     };
@@ -311,6 +314,64 @@ async fn finish_sign_in(
         )
     };
     Ok((id, next))
+}
+
+/// Adds what the provider's UserInfo endpoint says when the ID token carries no national RBAC
+/// roles (CIS2 gives them there, for the `nationalrbacaccess` scope). UserInfo must be about
+/// the same `sub`; what the ID token already says wins.
+async fn with_userinfo(
+    identity: &Identity,
+    metadata: &super::keys::ProviderMetadata,
+    access_token: Option<String>,
+    mut claims: super::verify::Claims,
+) -> Result<super::verify::Claims, SignInError> {
+    let (Some(endpoint), Some(token)) = (&metadata.userinfo_endpoint, access_token) else {
+        return Ok(claims);
+    };
+    if !claims.nhsid_nrbac_roles.is_empty() {
+        return Ok(claims);
+    }
+    let provider = |e: &dyn std::fmt::Display| SignInError::Provider(format!("userinfo: {e}"));
+    let response = identity
+        .http()
+        .get(endpoint.clone())
+        .bearer_auth(token)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| provider(&e))?;
+    if !response.status().is_success() {
+        return Err(provider(&format!("HTTP {}", response.status())));
+    }
+    let body = crate::body::read_limited(response, MAX_TOKEN_REPLY_BYTES)
+        .await
+        .map_err(|e| provider(&e))?;
+    #[derive(Deserialize)]
+    struct UserInfo {
+        sub: String,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        nhsid_useruid: Option<String>,
+        #[serde(default)]
+        selected_roleid: Option<String>,
+        #[serde(default)]
+        nhsid_nrbac_roles: Vec<super::verify::NrbacRole>,
+        #[serde(flatten)]
+        other: serde_json::Map<String, serde_json::Value>,
+    }
+    let info: UserInfo = serde_json::from_slice(&body).map_err(|e| provider(&e))?;
+    if info.sub != claims.sub {
+        return Err(SignInError::Mismatch);
+    }
+    claims.nhsid_nrbac_roles = info.nhsid_nrbac_roles;
+    claims.selected_roleid = claims.selected_roleid.or(info.selected_roleid);
+    claims.name = claims.name.or(info.name);
+    claims.nhsid_useruid = claims.nhsid_useruid.or(info.nhsid_useruid);
+    for (key, value) in info.other {
+        claims.other.entry(key).or_insert(value);
+    }
+    Ok(claims)
 }
 
 #[derive(Debug, Deserialize)]

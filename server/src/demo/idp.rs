@@ -117,6 +117,8 @@ pub struct DemoIdp {
     ec: EncodingKey,
     jwks: JwkSet,
     codes: Mutex<HashMap<String, PendingCode>>,
+    /// Opaque access tokens from the code flow, for UserInfo.
+    access_tokens: Mutex<HashMap<String, (&'static DemoUser, Instant)>>,
 }
 
 struct PendingCode {
@@ -157,6 +159,7 @@ impl DemoIdp {
             ec,
             jwks,
             codes: Mutex::new(HashMap::new()),
+            access_tokens: Mutex::new(HashMap::new()),
         })
     }
 
@@ -178,10 +181,13 @@ impl DemoIdp {
             )
             .route(&format!("{PATH}/token"), post(token))
             .route(&format!("{PATH}/demo-token"), post(demo_token))
+            .route(&format!("{PATH}/userinfo"), get(userinfo))
             .with_state(self)
     }
 
-    /// A signed token for `user` (ID token when `nonce` is given), by key `alg`.
+    /// A signed token for `user` by key `alg`: an ID token when `nonce` is given, which (as in
+    /// CIS2) names the person only, their roles coming from UserInfo; otherwise a bearer
+    /// token for the JSON API carrying the roles.
     pub fn sign(
         &self,
         user: &DemoUser,
@@ -190,6 +196,7 @@ impl DemoIdp {
         alg: Algorithm,
     ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = unix_now();
+        let with_roles = nonce.is_none();
         let claims = DemoClaims {
             iss: self.issuer.clone(),
             sub: format!("demo-{}", user.login),
@@ -201,16 +208,16 @@ impl DemoIdp {
             name: user.name.to_owned(),
             nhsid_useruid: format!("demo-{}", user.login),
             selected_roleid,
-            nhsid_nrbac_roles: user
-                .rbac
-                .iter()
-                .map(|(id, org, code)| NrbacClaim {
-                    person_roleid: (*id).to_owned(),
-                    org_code: (*org).to_owned(),
-                    role_code: (*code).to_owned(),
-                })
-                .collect(),
-            portal_roles: user.portal_roles.iter().map(|r| (*r).to_owned()).collect(),
+            nhsid_nrbac_roles: if with_roles {
+                rbac_claims(user)
+            } else {
+                Vec::new()
+            },
+            portal_roles: if with_roles {
+                portal_roles(user)
+            } else {
+                Vec::new()
+            },
         };
         let (key, kid) = match alg {
             Algorithm::ES256 => (&self.ec, EC_KID),
@@ -230,6 +237,21 @@ impl DemoIdp {
         codes.retain(|_, c| c.created.elapsed() < CODE_LIFETIME);
         codes.remove(code)
     }
+}
+
+fn rbac_claims(user: &DemoUser) -> Vec<NrbacClaim> {
+    user.rbac
+        .iter()
+        .map(|(id, org, code)| NrbacClaim {
+            person_roleid: (*id).to_owned(),
+            org_code: (*org).to_owned(),
+            role_code: (*code).to_owned(),
+        })
+        .collect()
+}
+
+fn portal_roles(user: &DemoUser) -> Vec<String> {
+    user.portal_roles.iter().map(|r| (*r).to_owned()).collect()
 }
 
 fn generate_keys() -> Result<(EncodingKey, EncodingKey), DemoIdpError> {
@@ -263,7 +285,9 @@ struct DemoClaims {
     nhsid_useruid: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     selected_roleid: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     nhsid_nrbac_roles: Vec<NrbacClaim>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     portal_roles: Vec<String>,
 }
 
@@ -288,6 +312,7 @@ async fn discovery(State(idp): State<Arc<DemoIdp>>) -> Json<serde_json::Value> {
         "authorization_endpoint": at("/authorize"),
         "token_endpoint": at("/token"),
         "jwks_uri": at("/jwks"),
+        "userinfo_endpoint": at("/userinfo"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
@@ -466,16 +491,13 @@ async fn token(State(idp): State<Arc<DemoIdp>>, Form(request): Form<TokenRequest
     if pkce_challenge(&request.code_verifier) != pending.challenge {
         return refuse("invalid_grant");
     }
-    let signed = idp
-        .sign(pending.user, pending.nonce, None, Algorithm::RS256)
-        .and_then(|id_token| {
-            Ok((
-                id_token,
-                idp.sign(pending.user, None, None, Algorithm::RS256)?,
-            ))
-        });
-    match signed {
-        Ok((id_token, access_token)) => (
+    let access_token = crate::auth::session::random_token();
+    idp.access_tokens
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(access_token.clone(), (pending.user, Instant::now()));
+    match idp.sign(pending.user, pending.nonce, None, Algorithm::RS256) {
+        Ok(id_token) => (
             [(header::CACHE_CONTROL, "no-store")],
             Json(serde_json::json!({
                 "id_token": id_token,
@@ -487,6 +509,38 @@ async fn token(State(idp): State<Arc<DemoIdp>>, Form(request): Form<TokenRequest
             .into_response(),
         Err(_) => refuse("server_error"),
     }
+}
+
+/// UserInfo for a code-flow access token: the person's national RBAC roles (as CIS2 gives them
+/// with the `nationalrbacaccess` scope) and portal role names.
+async fn userinfo(State(idp): State<Arc<DemoIdp>>, headers: axum::http::HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let user = token.and_then(|t| {
+        let mut tokens = idp.access_tokens.lock().unwrap_or_else(|e| e.into_inner());
+        tokens.retain(|_, (_, issued)| issued.elapsed() < TOKEN_LIFETIME);
+        tokens.get(t).map(|(user, _)| *user)
+    });
+    let Some(user) = user else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")],
+        )
+            .into_response();
+    };
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(serde_json::json!({
+            "sub": format!("demo-{}", user.login),
+            "name": user.name,
+            "nhsid_useruid": format!("demo-{}", user.login),
+            "nhsid_nrbac_roles": rbac_claims(user),
+            "portal_roles": portal_roles(user),
+        })),
+    )
+        .into_response()
 }
 
 /// `user=<login>` and optionally `role=<person_roleid>` (a selected role) and `alg=ES256`.
