@@ -3,6 +3,7 @@
 //! context, so every rule lives on the server side of this trait.
 
 use crate::auth::{SignInOption, SignedIn};
+use crate::consent::{BasisPrompt, DissentNotice};
 use crate::model::{DemoPatient, PatientRecord};
 use crate::nhs_number::NhsNumberError;
 use crate::patient_search::{SearchError, SearchResults};
@@ -26,6 +27,16 @@ pub enum LookupError {
     NotSignedIn,
     #[error("Not available: {0}.")]
     Forbidden(String),
+    #[error("Record why you are opening this patient's record.")]
+    BasisRequired(BasisPrompt),
+    #[error("That reason cannot be used: {0}.")]
+    BasisRefused(String),
+    #[error("The patient has asked for their record not to be shared.")]
+    Dissent(Box<DissentNotice>),
+    #[error("Withheld: {0}.")]
+    Withheld(String),
+    #[error("Not found: {0}.")]
+    NotFound(String),
     #[error("Too many requests: {0}.")]
     TooManyRequests(String),
     #[error("The record service is unavailable: {0}")]
@@ -46,10 +57,33 @@ impl FromServerFnError for LookupError {
 /// validated on the server before any source is asked. `refresh` skips cached copies.
 #[server(prefix = "/sfn", endpoint = "record")]
 pub async fn get_record(nhs_number: String, refresh: bool) -> Result<PatientRecord, LookupError> {
-    let nhs =
-        crate::nhs_number::NhsNumber::parse(&nhs_number).map_err(LookupError::InvalidNhsNumber)?;
-    let viewer = current_viewer()?;
-    record_service()?.lookup(&viewer, nhs, refresh).await
+    let lookup = async {
+        let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number)
+            .map_err(LookupError::InvalidNhsNumber)?;
+        let viewer = current_viewer()?;
+        record_service()?
+            .lookup(&viewer, &basis_source()?, nhs, refresh)
+            .await
+    };
+    with_status(lookup.await)
+}
+
+/// Records why the signed-in user is opening this patient's record (`code` is a basis code,
+/// `reason` free text). It lasts for that patient, in this session, for a configured time.
+#[server(prefix = "/sfn", endpoint = "basis")]
+pub async fn record_basis(
+    nhs_number: String,
+    code: String,
+    reason: String,
+) -> Result<(), LookupError> {
+    let record = || {
+        let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number)
+            .map_err(LookupError::InvalidNhsNumber)?;
+        let viewer = current_viewer()?;
+        let basis = crate::consent::Basis::new(&code, &reason);
+        record_service()?.record_basis(&viewer, &basis_source()?, nhs, basis)
+    };
+    with_status(record())
 }
 
 /// What staff typed into the demographic search form, unchecked.
@@ -80,7 +114,7 @@ pub async fn search_patients(
         postcode,
     };
     let viewer = current_viewer()?;
-    record_service()?.search(&viewer, form).await
+    with_status(record_service()?.search(&viewer, form).await)
 }
 
 /// Synthetic patients to try, listed on the search page in demo mode (empty otherwise).
@@ -115,6 +149,7 @@ pub struct IdentityProviders(pub Vec<SignInOption>);
 mod service {
     use super::{LookupError, SearchForm};
     use crate::auth::Viewer;
+    use crate::consent::{Basis, BasisSource};
     use crate::model::{DemoPatient, PatientRecord};
     use crate::nhs_number::NhsNumber;
     use crate::patient_search::SearchResults;
@@ -123,15 +158,26 @@ mod service {
 
     /// What the server provides to the app: one lookup path shared by pages and the JSON API.
     pub trait RecordService: Send + Sync + 'static {
-        /// Asks every source about the patient (or reuses a brief cached copy unless `refresh`)
-        /// and merges their answers.
-        /// Only what `viewer`'s role may see is returned; refused without `find-patient`.
+        /// Opens the patient's record: refused without `find-patient` or a legitimate basis
+        /// (from `basis`), and for a patient who has dissented unless the basis overrides it.
+        /// Asks every source (or reuses a brief cached copy unless `refresh`) and merges their
+        /// answers; items the viewer may not see are withheld and counted.
         fn lookup<'a>(
             &'a self,
             viewer: &'a Viewer,
+            basis: &'a BasisSource,
             nhs: NhsNumber,
             refresh: bool,
         ) -> BoxFuture<'a, Result<PatientRecord, LookupError>>;
+        /// Records the viewer's basis for opening this patient's record in this session, if
+        /// their role may give it (with a long enough reason).
+        fn record_basis(
+            &self,
+            viewer: &Viewer,
+            source: &BasisSource,
+            nhs: NhsNumber,
+            basis: Basis,
+        ) -> Result<(), LookupError>;
         /// Checks a demographic search and asks every source for matching patients.
         fn search<'a>(
             &'a self,
@@ -154,6 +200,44 @@ mod service {
     pub(super) fn request_extension<T: Clone + Send + Sync + 'static>() -> Option<T> {
         leptos::prelude::use_context::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<T>().cloned())
+    }
+
+    /// Sends a server function's error with the HTTP status that fits it (403 for refusals,
+    /// 400 for bad input...), so callers and proxies see a refusal as one. A page rendering
+    /// the same call on the server keeps its own status: it shows the error as content.
+    pub(super) fn with_status<T>(result: Result<T, LookupError>) -> Result<T, LookupError> {
+        let called_directly = leptos::prelude::use_context::<http::request::Parts>()
+            .is_some_and(|parts| parts.uri.path().starts_with("/sfn/"));
+        if let (Err(error), true) = (&result, called_directly) {
+            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(error.status());
+            }
+        }
+        result
+    }
+
+    impl LookupError {
+        /// The HTTP status this error is sent with.
+        pub fn status(&self) -> http::StatusCode {
+            use http::StatusCode;
+            match self {
+                Self::InvalidNhsNumber(_) | Self::InvalidSearch(_) => StatusCode::BAD_REQUEST,
+                Self::NotSignedIn => StatusCode::UNAUTHORIZED,
+                Self::Forbidden(_)
+                | Self::BasisRequired(_)
+                | Self::BasisRefused(_)
+                | Self::Dissent(_)
+                | Self::Withheld(_) => StatusCode::FORBIDDEN,
+                Self::NotFound(_) => StatusCode::NOT_FOUND,
+                Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+                Self::Unavailable(_) | Self::Transport(_) => StatusCode::SERVICE_UNAVAILABLE,
+            }
+        }
+    }
+
+    /// Where this request's legitimate basis comes from (session or stated in headers).
+    pub(super) fn basis_source() -> Result<BasisSource, LookupError> {
+        request_extension::<BasisSource>().ok_or(LookupError::NotSignedIn)
     }
 
     /// The signed-in viewer with an active role, as the server's access layer resolved it.

@@ -26,9 +26,15 @@ pub const SIGN_OUT: &str = "sign-out";
 pub const NO_ACCESS: &str = "no-access";
 pub const LIMITED_VIEW: &str = "limited-view";
 pub const ACTIVE_ROLE: &str = "active-role";
+pub const BASIS_PROMPT: &str = "basis-prompt";
+pub const BASIS_REFUSED: &str = "basis-refused";
+pub const BASIS_BANNER: &str = "basis-banner";
+pub const DISSENT: &str = "dissent";
+pub const WITHHELD: &str = "withheld";
+pub const WITHHELD_ROW: &str = "withheld-row";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 25] = [
+pub const ALL: [&str; 31] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -54,6 +60,12 @@ pub const ALL: [&str; 25] = [
     NO_ACCESS,
     LIMITED_VIEW,
     ACTIVE_ROLE,
+    BASIS_PROMPT,
+    BASIS_REFUSED,
+    BASIS_BANNER,
+    DISSENT,
+    WITHHELD,
+    WITHHELD_ROW,
 ];
 
 #[cfg(test)]

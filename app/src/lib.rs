@@ -5,6 +5,7 @@
 //!
 //! - [`nhs_number`]: parsing and checking NHS numbers.
 //! - [`auth`]: portal roles, permissions and the signed-in viewer.
+//! - [`consent`]: the legitimate basis staff give for opening a record.
 //! - [`clinical_date`]: FHIR dates with their precision, ordered and displayed.
 //! - [`model`]: the record shared by pages and the JSON API.
 //! - [`patient_search`]: finding a patient by demographics when there is no NHS number.
@@ -18,6 +19,7 @@ pub mod api;
 pub mod auth;
 pub mod clinical_date;
 pub mod components;
+pub mod consent;
 pub mod ids;
 pub mod model;
 pub mod nhs_number;

@@ -2,6 +2,7 @@
 //! patient lookup. Plain data, no I/O; the server builds it, components and API clients read it.
 
 use crate::clinical_date::ClinicalDate;
+use crate::consent::{Basis, WithheldItems};
 use crate::nhs_number::NhsNumber;
 use serde::{Deserialize, Serialize};
 
@@ -273,6 +274,13 @@ pub struct PatientRecord {
     /// medications, alerts, care plans); everything else was left out on the server.
     #[serde(default)]
     pub summary_only: bool,
+    /// Items the viewer may not see, counted by source, category and reason: never dropped
+    /// silently.
+    #[serde(default)]
+    pub withheld: Vec<WithheldItems>,
+    /// The legitimate basis this record was opened on.
+    #[serde(default)]
+    pub basis: Option<Basis>,
 }
 
 /// Why a warning was raised.

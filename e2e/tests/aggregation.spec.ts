@@ -2,7 +2,7 @@
 // patient without their NHS number.
 import { expect, test, type Page } from '@playwright/test';
 import { ids, tid } from './ids';
-import { signInAsClinician } from './session';
+import { giveBasis, signInAsClinician } from './session';
 
 test.beforeEach(async ({ page }) => {
   await signInAsClinician(page);
@@ -15,6 +15,7 @@ async function openDemoPatient(page: Page, label: string) {
   await page.goto('/');
   const item = page.locator(`${tid(ids.demoPatients)} li`, { hasText: label }).first();
   await item.locator('a').click();
+  await giveBasis(page);
   await expect(page.locator(tid(ids.patientBanner))).toBeVisible();
 }
 

@@ -2,7 +2,7 @@
 // role may open, the idle timeout and signing out.
 import { expect, test } from '@playwright/test';
 import { ids, tid } from './ids';
-import { signIn } from './session';
+import { giveBasis, signIn } from './session';
 import { shortSessionUrl } from '../playwright.config';
 
 test('sign in, choose one of two roles, change it, sign out', async ({ page }) => {
@@ -33,8 +33,12 @@ test('a call handler sees the limited summary only', async ({ page }) => {
   await expect(page.locator(tid(ids.activeRole))).toHaveText('Call handler at Y0111');
   const item = page.locator(`${tid(ids.demoPatients)} li`, { hasText: 'long history' }).first();
   await item.locator('a').click();
+  // A call handler may only give the patient's permission.
+  await expect(page.locator('[data-testid="basis-emergency"]')).toHaveCount(0);
+  await giveBasis(page);
   await expect(page.locator(tid(ids.patientBanner))).toBeVisible();
   await expect(page.locator(tid(ids.limitedView))).toBeVisible();
+  await expect(page.locator(tid(ids.withheld))).toContainText('not shown to your role');
   const categories = await page
     .locator(tid(ids.timelineRow))
     .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-category')));

@@ -26,6 +26,12 @@ export const ids = {
   noAccess: 'no-access',
   limitedView: 'limited-view',
   activeRole: 'active-role',
+  basisPrompt: 'basis-prompt',
+  basisRefused: 'basis-refused',
+  basisBanner: 'basis-banner',
+  dissent: 'dissent',
+  withheld: 'withheld',
+  withheldRow: 'withheld-row',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;

@@ -1,7 +1,7 @@
 // Browser tests: a clinician looks patients up in demo mode and reads the merged record.
 import { expect, test, type Page } from '@playwright/test';
 import { ids, tid } from './ids';
-import { signInAsClinician } from './session';
+import { giveBasis, signInAsClinician } from './session';
 
 test.beforeEach(async ({ page }) => {
   await signInAsClinician(page);
@@ -33,6 +33,7 @@ test('a clinician sees one timeline from all four sources and filters it by sour
   const nhs = await demoPatient(page, 'all four sources');
   expect(nhs).toMatch(/^\d{3} \d{3} \d{4}$/);
   await lookUp(page, nhs);
+  await giveBasis(page);
 
   await expect(page.locator(tid(ids.patientBanner))).toContainText(nhs);
   const cards = page.locator(`${tid(ids.sourceStatus)} li`);
@@ -80,6 +81,7 @@ test('an invalid NHS number gets a clear message and no record', async ({ page }
 test('an unknown patient shows no record found with each source answer', async ({ page }) => {
   const nhs = await demoPatient(page, 'not known at any source');
   await lookUp(page, nhs);
+  await giveBasis(page);
   const panel = page.locator(tid(ids.noRecord));
   await expect(panel).toContainText('No record found');
   await expect(panel.locator('li[data-status="not-found"]')).toHaveCount(4);
@@ -88,6 +90,7 @@ test('an unknown patient shows no record found with each source answer', async (
 test('a failing source shows as failed while the others still show', async ({ page }) => {
   const nhs = await demoPatient(page, 'HTTP 500');
   await lookUp(page, nhs);
+  await giveBasis(page);
   await expect(page.locator(tid(ids.patientBanner))).toBeVisible();
   const failed = page.locator(`${tid(ids.sourceStatus)} li[data-status="error"]`);
   await expect(failed).toHaveCount(1);

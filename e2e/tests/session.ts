@@ -18,3 +18,16 @@ export async function signInAsClinician(page: Page) {
   await signIn(page, 'ae.clinician');
   await expect(page.locator(tid(ids.activeRole))).toContainText('A&E clinician');
 }
+
+/// Answers the legitimate-basis prompt on a record page (after hydration, as staff would use
+/// it) and waits until the prompt has gone.
+export async function giveBasis(page: Page, code = 'permission-given', reason = '') {
+  const form = page.locator(`[data-testid="basis-${code}"]`);
+  await expect(form).toBeVisible();
+  await expect(page.locator(tid(ids.appRoot))).toHaveAttribute('data-hydrated', 'true');
+  if (reason) {
+    await form.locator('textarea').fill(reason);
+  }
+  await form.getByRole('button').click();
+  await expect(page.locator(tid(ids.basisPrompt))).toHaveCount(0);
+}

@@ -8,19 +8,43 @@
 //!
 //! Run: `cargo bench -p server --bench aggregation`.
 
-use app::model::SourceKind;
+use app::auth::{Role, Viewer};
+use app::consent::{Basis, BasisSource};
+use app::model::{PatientRecord, SourceKind};
 use app::nhs_number::NhsNumber;
 use server::config::Config;
 use server::demo::{sample, Faults, Population};
 use server::fhir::{normalise, Bundle, Resource};
-use server::record::Aggregator;
+use server::policy::PermissionMatrix;
+use server::viewing::RecordDesk;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The bench views the whole record, as a clinician does.
-const ALL: &[app::auth::Permission] = &app::auth::Permission::ALL;
+/// The bench views the whole record, as an A&E clinician with the patient's permission does:
+/// every view passes the basis, consent and per-item policy checks.
+fn clinician() -> (Viewer, BasisSource) {
+    let role = Role::AeClinician;
+    let viewer = Viewer {
+        user_id: "bench".into(),
+        name: "Bench".into(),
+        role,
+        organisation: None,
+        other_roles: 0,
+        permissions: PermissionMatrix::defaults().permissions(role),
+        csrf_token: String::new(),
+    };
+    let basis = Basis::new(app::consent::PERMISSION_GIVEN, "");
+    (viewer, BasisSource::Stated(Ok(Some(basis))))
+}
+
+async fn view(desk: &RecordDesk, nhs: NhsNumber, refresh: bool) -> PatientRecord {
+    let (viewer, basis) = clinician();
+    desk.open(&viewer, &basis, nhs, refresh)
+        .await
+        .expect("the clinician may open the record")
+}
 
 /// Counts live heap bytes, for the memory measurement.
 struct Counting;
@@ -67,7 +91,7 @@ async fn portal(
     population: &Arc<Population>,
     latency: impl Fn(SourceKind) -> u64,
     keep: impl Fn(SourceKind) -> bool,
-) -> (Aggregator, server::demo_mode::DemoSources) {
+) -> (RecordDesk, server::demo_mode::DemoSources) {
     let mut config = Config::demo().expect("demo config");
     config.sources.retain(|s| keep(s.kind));
     let demo = server::demo_mode::start(&mut config, population.clone(), |s| Faults {
@@ -76,7 +100,7 @@ async fn portal(
     })
     .await
     .expect("demo sources");
-    (Aggregator::new(&config).expect("aggregator"), demo)
+    (RecordDesk::new(&config).expect("record desk"), demo)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -89,10 +113,10 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Each view's time for `patients`, all asked at once, cache bypassed.
-async fn concurrent_cold_views(aggregator: &Aggregator, patients: &[NhsNumber]) -> Vec<Duration> {
+async fn concurrent_cold_views(aggregator: &RecordDesk, patients: &[NhsNumber]) -> Vec<Duration> {
     let views = patients.iter().map(|nhs| async move {
         let started = Instant::now();
-        let record = aggregator.lookup(*nhs, true, ALL).await;
+        let record = view(aggregator, *nhs, true).await;
         assert!(record.found());
         started.elapsed()
     });
@@ -112,7 +136,7 @@ async fn view_latency_against_the_slowest_source() {
     let everywhere: Vec<NhsNumber> = population
         .nhs_numbers()
         .filter(|n| population.known_at(*n).len() == 4 && population.failing_source(*n).is_none())
-        .skip(12)
+        .skip(13)
         .take(150)
         .collect();
     let (all, _demo_all) = portal(&population, latency, |_| true).await;
@@ -150,11 +174,11 @@ async fn cache_hits() {
     let (aggregator, _demo) = portal(&population, |_| 0, |_| true).await;
     let aggregator = Arc::new(aggregator);
     let nhs = population.showcase()[0].nhs_number;
-    let warm = aggregator.lookup(nhs, false, ALL).await;
+    let warm = view(&aggregator, nhs, false).await;
     let mut times = Vec::with_capacity(20_000);
     for _ in 0..20_000 {
         let started = Instant::now();
-        let record = aggregator.lookup(nhs, false, ALL).await;
+        let record = view(&aggregator, nhs, false).await;
         times.push(started.elapsed());
         debug_assert_eq!(record.entries.len(), warm.entries.len());
     }
@@ -167,7 +191,7 @@ async fn cache_hits() {
                 let started = Instant::now();
                 let mut views = 0u64;
                 while started.elapsed() < window {
-                    aggregator.lookup(nhs, false, ALL).await;
+                    view(&aggregator, nhs, false).await;
                     views += 1;
                 }
                 views
@@ -243,21 +267,21 @@ async fn memory_per_cached_patient() {
     let (aggregator, _demo) = portal(&population, |_| 0, |_| true).await;
     let patients: Vec<NhsNumber> = population
         .nhs_numbers()
-        .skip(12)
+        .skip(13)
         .filter(|n| population.failing_source(*n).is_none())
         .take(400)
         .collect();
     // Warm up connection pools and lazies so they are not counted.
-    aggregator.lookup(patients[0], false, ALL).await;
+    view(&aggregator, patients[0], false).await;
     let before = LIVE_BYTES.load(Ordering::SeqCst);
     for chunk in patients[1..].chunks(20) {
-        futures::future::join_all(chunk.iter().map(|n| aggregator.lookup(*n, false, ALL))).await;
+        futures::future::join_all(chunk.iter().map(|n| view(&aggregator, *n, false))).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let grown = LIVE_BYTES.load(Ordering::SeqCst) - before;
     // What the cache itself held: the heap released when it is cleared (the rest of the growth
     // is connection pools and buffers, in this process also the demo sources').
-    aggregator.cache().clear().await;
+    aggregator.aggregator().cache().clear().await;
     let held = (grown - (LIVE_BYTES.load(Ordering::SeqCst) - before)) as f64;
     let json: usize = patients[1..]
         .iter()

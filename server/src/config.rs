@@ -25,6 +25,9 @@ pub struct Config {
     /// Overrides of the permission matrix: role name → permission names (README "Roles").
     #[serde(default)]
     pub permissions: BTreeMap<String, Vec<String>>,
+    /// Legitimate bases, dissent and sensitive information (`[consent]`, README "Consent").
+    #[serde(default)]
+    pub consent: crate::policy::ConsentPolicy,
     pub sources: Vec<SourceConfig>,
     /// Patients listed on the search page; filled by demo mode, never read from a file.
     #[serde(skip)]
@@ -278,6 +281,7 @@ impl Config {
             }
         }
         problems.extend(self.identity.problems(mode == Mode::Demo));
+        problems.extend(self.consent.problems());
         if let Err(more) = crate::policy::PermissionMatrix::with_overrides(&self.permissions) {
             problems.extend(more);
         }

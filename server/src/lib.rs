@@ -8,7 +8,9 @@
 //! - [`fhir`]: reading FHIR bundles leniently and normalising resources into timeline entries.
 //! - [`record`]: asking every source at once and merging their answers into one record.
 //! - [`merge`]: cross-source duplicates and demographic disagreements (pure).
-//! - [`policy`]: what each role may do and see (permission matrix), decided on the server.
+//! - [`policy`]: what each role may do and see (permission matrix), and the one decision
+//!   function for legitimate basis, dissent and sensitive items; pure.
+//! - [`viewing`]: opening a record for one member of staff: basis, consent, each item judged.
 //! - [`ratelimit`]: per-user and per-address request limits.
 //! - [`tls`]: the optional HTTPS listener.
 //! - [`http`]: the axum router: Leptos pages, server functions, the JSON API, health.
@@ -31,6 +33,7 @@ pub mod ratelimit;
 pub mod record;
 pub mod sources;
 pub mod tls;
+pub mod viewing;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -64,7 +67,7 @@ pub async fn run(
         public_url,
         identity_http_client()?,
     ));
-    let service = record::Aggregator::new(&config).map_err(std::io::Error::other)?;
+    let service = viewing::RecordDesk::new(&config).map_err(std::io::Error::other)?;
     let router = http::router(&config, Arc::new(service), identity, demo_idp);
     let app = router.into_make_service_with_connect_info::<http::ClientAddr>();
     match &config.portal.tls {

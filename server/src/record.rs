@@ -4,17 +4,17 @@
 
 use crate::cache::{Fetched, SourceCache};
 use crate::config::{Config, SourceConfig};
+use crate::fhir::consent::ConsentDirective;
 use crate::merge;
-use crate::policy;
 use crate::sources::{Candidate, FhirSource, SourceAnswer, SourceError, SourceRecord};
-use app::api::{LookupError, RecordService, SearchForm};
-use app::auth::{Permission, Viewer};
+use app::api::{LookupError, SearchForm};
+use app::consent::WithheldItems;
 use app::model::{
-    DemoPatient, Demographics, PatientRecord, SourceReport, SourceStatus, TimelineEntry,
+    DemoPatient, Demographics, PatientRecord, SourceKind, SourceReport, SourceStatus, TimelineEntry,
 };
 use app::nhs_number::NhsNumber;
 use app::patient_search::{PatientMatch, PatientSearch, SearchResults};
-use futures::future::{join_all, BoxFuture};
+use futures::future::join_all;
 use std::cmp::Reverse;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -53,39 +53,21 @@ impl Aggregator {
         &self.cache
     }
 
-    /// Asks all sources concurrently (or reuses their brief cached answers unless `refresh`)
-    /// and merges what they hold, newest first, with duplicates across sources shown once.
-    /// Only entries a role holding `permissions` may see are kept (before merging, so nothing
-    /// hidden shows through a merged duplicate).
-    pub async fn lookup(
-        &self,
-        nhs: NhsNumber,
-        refresh: bool,
-        permissions: &[Permission],
-    ) -> PatientRecord {
+    /// Patients worth trying in demo mode; empty against real sources.
+    pub fn demo_patients(&self) -> &[DemoPatient] {
+        &self.demo_patients
+    }
+
+    /// Asks all sources concurrently (or reuses their brief cached answers unless `refresh`).
+    /// Nothing is filtered yet: the caller decides what may be shown ([`Gathered::into_record`]).
+    pub async fn gather(&self, nhs: NhsNumber, refresh: bool) -> Gathered {
         let views = join_all(
             self.sources
                 .iter()
                 .map(|source| self.view(source, nhs, refresh)),
         )
         .await;
-
-        let mut patients = Vec::new();
-        let mut entries = Vec::new();
-        let mut sources = Vec::with_capacity(views.len());
-        for SourceView { mut report, data } in views {
-            if let Some(SourceAnswer::Found(record)) = data.as_deref().map(|f| &f.answer) {
-                patients.push((report.id.clone(), record.patients.clone()));
-                let before = entries.len();
-                entries.extend(
-                    record
-                        .entries
-                        .iter()
-                        .filter(|e| policy::shows(permissions, report.kind, e))
-                        .cloned(),
-                );
-                report.entry_count = entries.len() - before;
-            }
+        for SourceView { report, .. } in &views {
             tracing::info!(
                 source = %report.id,
                 status = ?report.status,
@@ -94,21 +76,8 @@ impl Aggregator {
                 skipped = report.skipped_count,
                 "source answered"
             );
-            sources.push(report);
         }
-        let name_of = |id: &str| source_name(&sources, id);
-        let mut entries = merge::merge_duplicates(entries, &name_of);
-        sort_newest_first(&mut entries);
-        let warnings = merge::demographic_warnings(&patients, &name_of);
-        PatientRecord {
-            nhs_number: nhs,
-            demographics: patients.iter().find_map(|(_, p)| p.first().cloned()),
-            sources,
-            entries,
-            warnings,
-            retrieved_at: now_rfc3339(),
-            summary_only: false,
-        }
+        Gathered { nhs, views }
     }
 
     /// Checks a demographic search, asks every source at once (never cached: candidates are
@@ -206,6 +175,118 @@ impl Aggregator {
             }
         }
         SourceView { report, data }
+    }
+}
+
+/// What every source answered about one patient, before any policy is applied.
+pub struct Gathered {
+    nhs: NhsNumber,
+    views: Vec<SourceView>,
+}
+
+impl Gathered {
+    /// Every source's report, in configured order.
+    pub fn reports(&self) -> impl Iterator<Item = &SourceReport> {
+        self.views.iter().map(|v| &v.report)
+    }
+
+    /// The consent directives each source holds for the patient (fresh, cached or stale).
+    pub fn directives(&self) -> impl Iterator<Item = (&SourceReport, &ConsentDirective)> {
+        self.views.iter().flat_map(|v| {
+            v.record()
+                .into_iter()
+                .flat_map(|r| r.consents.iter())
+                .map(move |c| (&v.report, c))
+        })
+    }
+
+    /// The entry a source recorded under `resource_type/id`, with the kind of its source.
+    pub fn entry(
+        &self,
+        source_id: &str,
+        resource_type: &str,
+        id: &str,
+    ) -> Option<(SourceKind, &TimelineEntry)> {
+        let view = self.views.iter().find(|v| v.report.id == source_id)?;
+        view.record()?
+            .entries
+            .iter()
+            .find(|e| e.resource_type == resource_type && e.resource_id == id)
+            .map(|e| (view.report.kind, e))
+    }
+
+    /// Merges what `judge` lets through into one record, newest first, with duplicates across
+    /// sources shown once. Each entry is judged before merging (so nothing withheld shows
+    /// through a merged duplicate); what is withheld is counted by source, category and the
+    /// reason `judge` gives, never dropped silently.
+    pub fn into_record(
+        self,
+        judge: impl Fn(SourceKind, &TimelineEntry) -> Result<(), String>,
+    ) -> PatientRecord {
+        let mut patients = Vec::new();
+        let mut entries = Vec::new();
+        let mut withheld: Vec<WithheldItems> = Vec::new();
+        let mut sources = Vec::with_capacity(self.views.len());
+        for view in &self.views {
+            let mut report = view.report.clone();
+            if let Some(record) = view.record() {
+                patients.push((report.id.clone(), record.patients.clone()));
+                let before = entries.len();
+                for entry in &record.entries {
+                    match judge(report.kind, entry) {
+                        Ok(()) => entries.push(entry.clone()),
+                        Err(reason) => count_withheld(&mut withheld, &report.id, entry, reason),
+                    }
+                }
+                report.entry_count = entries.len() - before;
+            }
+            sources.push(report);
+        }
+        let name_of = |id: &str| source_name(&sources, id);
+        let mut entries = merge::merge_duplicates(entries, &name_of);
+        sort_newest_first(&mut entries);
+        let warnings = merge::demographic_warnings(&patients, &name_of);
+        PatientRecord {
+            nhs_number: self.nhs,
+            demographics: patients.iter().find_map(|(_, p)| p.first().cloned()),
+            sources,
+            entries,
+            warnings,
+            retrieved_at: now_rfc3339(),
+            summary_only: false,
+            withheld,
+            basis: None,
+        }
+    }
+}
+
+impl SourceView {
+    /// The source's record, when it found the patient (fresh, cached or stale).
+    fn record(&self) -> Option<&SourceRecord> {
+        match self.data.as_deref().map(|f| &f.answer) {
+            Some(SourceAnswer::Found(record)) => Some(record),
+            _ => None,
+        }
+    }
+}
+
+fn count_withheld(
+    withheld: &mut Vec<WithheldItems>,
+    source_id: &str,
+    entry: &TimelineEntry,
+    reason: String,
+) {
+    match withheld
+        .iter_mut()
+        .find(|w| w.source_id == source_id && w.category == entry.category && w.reason == reason)
+    {
+        Some(group) => group.count += 1,
+        None => withheld.push(WithheldItems {
+            category: entry.category,
+            source_id: source_id.to_owned(),
+            reason,
+            count: 1,
+        }),
     }
 }
 
@@ -340,49 +421,6 @@ pub(crate) fn now_rfc3339() -> String {
                 .ok()
         })
         .unwrap_or_default()
-}
-
-impl RecordService for Aggregator {
-    fn lookup<'a>(
-        &'a self,
-        viewer: &'a Viewer,
-        nhs: NhsNumber,
-        refresh: bool,
-    ) -> BoxFuture<'a, Result<PatientRecord, LookupError>> {
-        Box::pin(async move {
-            may_find_patients(viewer)?;
-            let mut record = Aggregator::lookup(self, nhs, refresh, &viewer.permissions).await;
-            record.summary_only = viewer.summary_only();
-            Ok(record)
-        })
-    }
-
-    fn search<'a>(
-        &'a self,
-        viewer: &'a Viewer,
-        form: SearchForm,
-    ) -> BoxFuture<'a, Result<SearchResults, LookupError>> {
-        Box::pin(async move {
-            may_find_patients(viewer)?;
-            Aggregator::search(self, form).await
-        })
-    }
-
-    fn demo_patients(&self) -> Vec<DemoPatient> {
-        self.demo_patients.clone()
-    }
-}
-
-/// Looking patients up needs `find-patient`, whatever page or route asked.
-fn may_find_patients(viewer: &Viewer) -> Result<(), LookupError> {
-    if viewer.may(Permission::FindPatient) {
-        Ok(())
-    } else {
-        Err(LookupError::Forbidden(format!(
-            "your role ({}) cannot look patients up",
-            viewer.role.label()
-        )))
-    }
 }
 
 #[cfg(test)]

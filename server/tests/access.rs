@@ -56,6 +56,11 @@ async fn request(browser: &Browser, route: Route, nhs: &str) -> Expect {
         }
         Route::ServerFn(path) => {
             let form: Vec<(&str, &str)> = match path {
+                "/sfn/basis" => vec![
+                    ("nhs_number", nhs),
+                    ("code", "permission-given"),
+                    ("reason", ""),
+                ],
                 "/sfn/record" => vec![("nhs_number", nhs), ("refresh", "false")],
                 "/sfn/search" => vec![
                     ("family", "Smith"),
@@ -71,7 +76,8 @@ async fn request(browser: &Browser, route: Route, nhs: &str) -> Expect {
     }
 }
 
-const ROUTES: [Route; 14] = [
+/// In order: the basis is recorded before the record is asked for.
+const ROUTES: [Route; 15] = [
     Route::Page("/"),
     Route::Page("/record?nhs={nhs}"),
     Route::Page("/search"),
@@ -79,6 +85,7 @@ const ROUTES: [Route; 14] = [
     Route::Page("/signin"),
     Route::Page("/healthz"),
     Route::Page("/no-such-page"),
+    Route::ServerFn("/sfn/basis"),
     Route::ServerFn("/sfn/record"),
     Route::ServerFn("/sfn/search"),
     Route::ServerFn("/sfn/demo-patients"),
@@ -94,13 +101,16 @@ async fn every_role_against_every_route() {
     let portal = common::start().await;
     let nhs = common::patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
     // Columns follow ROUTES: /, /record, /search, /choose-role, /signin, /healthz, unknown page,
-    // sfn record, sfn search, sfn demo-patients, sfn whoami, API record, API search, OpenAPI.
-    let finds = [Ok, Ok, Ok, Ok, Ok, Ok, NotFound, Ok, Ok, Ok, Ok, Ok, Ok, Ok];
-    let no_records = [
-        Ok, Forbidden, Forbidden, Ok, Ok, Ok, NotFound, Forbidden, Forbidden, Forbidden, Ok,
-        Forbidden, Forbidden, Ok,
+    // sfn basis, sfn record, sfn search, sfn demo-patients, sfn whoami, API record, API search,
+    // OpenAPI. (The record routes find the basis the session recorded first.)
+    let finds = [
+        Ok, Ok, Ok, Ok, Ok, Ok, NotFound, Ok, Ok, Ok, Ok, Ok, Ok, Ok, Ok,
     ];
-    let table: [(Option<&str>, [Expect; 14]); 7] = [
+    let no_records = [
+        Ok, Forbidden, Forbidden, Ok, Ok, Ok, NotFound, Forbidden, Forbidden, Forbidden, Forbidden,
+        Ok, Forbidden, Forbidden, Ok,
+    ];
+    let table: [(Option<&str>, [Expect; 15]); 7] = [
         (
             None,
             [
@@ -111,6 +121,7 @@ async fn every_role_against_every_route() {
                 Ok,
                 Ok,
                 SignIn,
+                Unauthorised,
                 Unauthorised,
                 Unauthorised,
                 Unauthorised,
@@ -130,7 +141,7 @@ async fn every_role_against_every_route() {
             Some("locum.doctor"),
             [
                 ChooseRole, ChooseRole, ChooseRole, Ok, Ok, Ok, ChooseRole, Forbidden, Forbidden,
-                Forbidden, Ok, Forbidden, Forbidden, Ok,
+                Forbidden, Forbidden, Ok, Forbidden, Forbidden, Ok,
             ],
         ),
     ];
@@ -182,6 +193,7 @@ async fn every_role_against_the_api_with_bearer_tokens() {
         let response = reqwest::Client::new()
             .get(format!("{}/api/v1/patients/{nhs}/record", portal.url))
             .bearer_auth(token)
+            .header("legitimate-basis", "permission-given")
             .send()
             .await
             .unwrap();

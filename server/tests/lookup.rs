@@ -315,8 +315,47 @@ async fn the_openapi_document_describes_real_responses() {
         .unwrap();
     assert_eq!(schema_keys("TimelineEntry"), object_keys(dated));
     assert_eq!(schema_keys("ClinicalDate"), object_keys(&dated["date"]));
-    let (_, error) = portal.record_json("123").await;
-    assert_eq!(schema_keys("Error"), object_keys(&error));
+    assert!(record["withheld"].is_array() && record["basis"].is_object());
+    let restricted = common::showcase(&portal.demo.population, "items labelled");
+    let (_, restricted) = portal.record_json(&restricted.as_digits()).await;
+    assert_eq!(
+        schema_keys("WithheldItems"),
+        object_keys(&restricted["withheld"][0])
+    );
+    assert_eq!(schema_keys("Basis"), object_keys(&restricted["basis"]));
+
+    // Errors carry `error` and `message`, and what the caller needs to act on some of them.
+    let (_, invalid) = portal.record_json("123").await;
+    assert_eq!(object_keys(&invalid), ["error", "message"]);
+    let no_basis = portal.client_with_basis("ae.clinician", None).await;
+    let needs_basis: Value = no_basis
+        .get(format!(
+            "{}/api/v1/patients/{}/record",
+            portal.url,
+            nhs.as_digits()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(object_keys(&needs_basis), ["bases", "error", "message"]);
+    assert_eq!(
+        schema_keys("BasisOption"),
+        object_keys(&needs_basis["bases"][0])
+    );
+    let dissenting = common::showcase(&portal.demo.population, "has objected");
+    let (_, dissent) = portal.record_json(&dissenting.as_digits()).await;
+    assert_eq!(object_keys(&dissent), ["dissent", "error", "message"]);
+    assert_eq!(
+        schema_keys("DissentNotice"),
+        object_keys(&dissent["dissent"])
+    );
+    assert_eq!(
+        schema_keys("Error"),
+        ["bases", "dissent", "error", "message"]
+    );
 }
 
 /// With three resources a page, every search spans several pages; following each `next` link

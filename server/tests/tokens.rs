@@ -61,6 +61,7 @@ impl Issuer {
             keys: vec![
                 jwk(&rsa, Algorithm::RS256, "rsa-1"),
                 jwk(&ec, Algorithm::ES256, "ec-2"),
+                jwk(&rsa, Algorithm::PS256, "rsa-pss-3"),
             ],
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -176,6 +177,7 @@ async fn call(portal: &common::Portal, authorization: &str) -> reqwest::Response
             nhs.as_digits()
         ))
         .header("authorization", authorization)
+        .header("legitimate-basis", "permission-given")
         .send()
         .await
         .unwrap()
@@ -271,6 +273,15 @@ async fn bad_tokens_are_refused_with_401_and_nothing_else_happens() {
             ),
         ),
         (
+            "PS256 with a key whose JWK says RS256",
+            issuer.sign(
+                Algorithm::PS256,
+                Some("rsa-1"),
+                &issuer.rsa,
+                &issuer.claims(json!({})),
+            ),
+        ),
+        (
             "malformed base64",
             format!("{header}.%%%not-base64%%%.{signature}"),
         ),
@@ -317,6 +328,14 @@ async fn bad_tokens_are_refused_with_401_and_nothing_else_happens() {
         200,
         "a valid ES256 token from the second JWKS key works"
     );
+    let ps256 = issuer.sign(
+        Algorithm::PS256,
+        Some("rsa-pss-3"),
+        &issuer.rsa,
+        &issuer.claims(json!({})),
+    );
+    let response = call(&portal, &format!("Bearer {ps256}")).await;
+    assert_eq!(response.status(), 200, "PS256 works too");
     assert!(portal.source_requests() > 0);
 }
 
@@ -444,6 +463,7 @@ async fn over_tls_the_portal_sends_hsts_and_secure_cookies() {
     let response = client
         .get(format!("{url}/api/v1/patients/{}/record", nhs.as_digits()))
         .bearer_auth(issuer.rs256(json!({})))
+        .header("legitimate-basis", "permission-given")
         .send()
         .await
         .unwrap();

@@ -1,14 +1,21 @@
-//! The merged timeline, newest first, with a filter by source organisation. The filter runs in
-//! the browser, so it only responds once the wasm bundle has hydrated the page.
+//! The merged timeline, newest first, with a filter by source organisation, and a marker row
+//! for each group of withheld items (undated: a withheld item's date is not shown either). The
+//! filter runs in the browser, so it only responds once the wasm bundle has hydrated the page.
 
+use crate::consent::WithheldItems;
 use crate::ids;
 use crate::model::{SourceReport, TimelineEntry};
 use leptos::prelude::*;
 use std::sync::Arc;
 
 #[component]
-pub fn Timeline(entries: Vec<TimelineEntry>, sources: Vec<SourceReport>) -> impl IntoView {
+pub fn Timeline(
+    entries: Vec<TimelineEntry>,
+    sources: Vec<SourceReport>,
+    #[prop(optional)] withheld: Vec<WithheldItems>,
+) -> impl IntoView {
     let entries = Arc::new(entries);
+    let withheld = Arc::new(withheld);
     let sources = Arc::new(sources);
     let selected = RwSignal::new(None::<String>);
 
@@ -27,11 +34,17 @@ pub fn Timeline(entries: Vec<TimelineEntry>, sources: Vec<SourceReport>) -> impl
 
     let rows = move || {
         let choice = selected.get();
-        entries
+        let markers = withheld
+            .iter()
+            .filter(|w| choice.as_ref().is_none_or(|id| *id == w.source_id))
+            .map(|w| view! { <WithheldRow items=w.clone() sources=sources.clone() /> })
+            .collect_view();
+        let rows = entries
             .iter()
             .filter(|e| choice.as_ref().is_none_or(|id| e.recorded_at(id)))
             .map(|e| view! { <TimelineRow entry=e.clone() sources=sources.clone() /> })
-            .collect_view()
+            .collect_view();
+        (markers, rows)
     };
 
     view! {
@@ -137,6 +150,18 @@ fn TimelineRow(entry: TimelineEntry, sources: Arc<Vec<SourceReport>>) -> impl In
                     <p data-testid=ids::ALSO_RECORDED_AT class="text-xs text-slate-600">"Also recorded at " {also.join("; ")}</p>
                 })}
             </td>
+        </tr>
+    }
+}
+
+#[component]
+fn WithheldRow(items: WithheldItems, sources: Arc<Vec<SourceReport>>) -> impl IntoView {
+    view! {
+        <tr data-testid=ids::WITHHELD_ROW data-source-id=items.source_id.clone() class="bg-amber-50">
+            <td class="whitespace-nowrap px-3 py-2 align-top text-slate-700">"Not shown"</td>
+            <td class="px-3 py-2 align-top">{items.category.label()}</td>
+            <td class="px-3 py-2 align-top font-medium">{items.describe()}</td>
+            <td class="px-3 py-2 align-top">{source_name(&sources, &items.source_id)}</td>
         </tr>
     }
 }

@@ -1,8 +1,12 @@
 //! The record page: looks up the NHS number in the query string and shows the banner, each
-//! source's answer and the merged timeline, or a clear reason why there is nothing to show.
+//! source's answer and the merged timeline, or what must happen first (a legitimate basis),
+//! or a clear reason why there is nothing to show (dissent, an invalid number, a refusal).
 
-use crate::api::{get_record, LookupError};
-use crate::components::{LookupForm, PatientBanner, RecordWarnings, SourceStatusList, Timeline};
+use crate::api::{get_record, LookupError, RecordBasis};
+use crate::components::{
+    BasisBanner, BasisForm, DissentPage, LookupForm, PatientBanner, RecordWarnings,
+    SourceStatusList, Timeline, WithheldList,
+};
 use crate::ids;
 use crate::model::PatientRecord;
 use leptos::prelude::*;
@@ -13,9 +17,11 @@ pub fn RecordPage() -> impl IntoView {
     let query = use_query_map();
     let typed = move || query.read().get("nhs").unwrap_or_default();
     let refresh = move || query.read().get("refresh").is_some_and(|r| r == "true");
+    // Recording a basis re-runs the lookup (the server now finds the basis in the session).
+    let basis = ServerAction::<RecordBasis>::new();
     let record = Resource::new(
-        move || (typed(), refresh()),
-        |(nhs, refresh)| get_record(nhs, refresh),
+        move || (typed(), refresh(), basis.version().get()),
+        |(nhs, refresh, _)| get_record(nhs, refresh),
     );
 
     view! {
@@ -25,6 +31,12 @@ pub fn RecordPage() -> impl IntoView {
                 match record.await {
                     Ok(record) if record.found() => view! { <Found record /> }.into_any(),
                     Ok(record) => view! { <NotFound record /> }.into_any(),
+                    Err(LookupError::BasisRequired(prompt)) => {
+                        view! { <BasisForm nhs_number=typed() prompt action=basis /> }.into_any()
+                    }
+                    Err(LookupError::Dissent(notice)) => {
+                        view! { <DissentPage nhs_number=typed() notice=*notice action=basis /> }.into_any()
+                    }
                     Err(error) => view! { <LookupFailed error typed=typed() /> }.into_any(),
                 }
             })}
@@ -37,6 +49,7 @@ fn Found(record: PatientRecord) -> impl IntoView {
     view! {
         <div class="mt-6">
             <PatientBanner record=record.clone() />
+            {record.basis.clone().map(|basis| view! { <BasisBanner basis /> })}
             <Show when=move || record.summary_only>
                 <p data-testid=ids::LIMITED_VIEW class="border-l-4 border-[#005eb8] bg-blue-50 px-4 py-2 text-sm">
                     "Limited summary for your role: allergies, current medications, alerts and care plans. Other parts of the record are not shown."
@@ -56,7 +69,8 @@ fn Found(record: PatientRecord) -> impl IntoView {
                     </a>
                 </p>
             </div>
-            <Timeline entries=record.entries sources=record.sources />
+            <WithheldList withheld=record.withheld.clone() sources=record.sources.clone() />
+            <Timeline entries=record.entries sources=record.sources withheld=record.withheld />
         </div>
     }
 }

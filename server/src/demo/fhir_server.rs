@@ -39,6 +39,8 @@ pub struct Source {
     pub base_url: String,
     /// URLs already asked, for the first-try fault only.
     pub seen_urls: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Patients (by index) who have objected to sharing here since the source started.
+    pub dissenting: Arc<std::sync::RwLock<std::collections::HashSet<usize>>>,
 }
 
 pub fn router(source: Arc<Source>) -> Router {
@@ -287,11 +289,22 @@ fn record_of(source: &Source, patient_id: &str) -> Result<Vec<Value>, FhirError>
         return Ok(Vec::new());
     };
     refuse_if_failing(source, index)?;
-    Ok(if second {
-        records::second_record(&source.population, index, source.kind)
-    } else {
-        records::clinical(&source.population, index, source.kind)
-    })
+    if second {
+        return Ok(records::second_record(
+            &source.population,
+            index,
+            source.kind,
+        ));
+    }
+    let mut resources = records::clinical(&source.population, index, source.kind);
+    let objected = source
+        .dissenting
+        .read()
+        .is_ok_and(|set| set.contains(&index));
+    if objected {
+        resources.push(records::objection(&source.population, index, source.kind));
+    }
+    Ok(resources)
 }
 
 /// `_count` (capped) and `_offset`.

@@ -44,6 +44,8 @@ pub struct DemoSource {
     pub base_url: String,
     pub addr: SocketAddr,
     requests: Arc<AtomicU64>,
+    population: Arc<Population>,
+    dissenting: Arc<std::sync::RwLock<std::collections::HashSet<usize>>>,
     /// Set to true to stop; dropping it stops the server too.
     stop: watch::Sender<bool>,
 }
@@ -61,9 +63,11 @@ impl DemoSource {
         let base_url = format!("http://{addr}/fhir");
         let requests = Arc::new(AtomicU64::new(0));
         let (stop, mut stopped) = watch::channel(false);
+        let dissenting = Arc::new(std::sync::RwLock::new(Default::default()));
         let router = fhir_server::router(Arc::new(fhir_server::Source {
             kind,
-            population,
+            population: population.clone(),
+            dissenting: dissenting.clone(),
             faults,
             requests: requests.clone(),
             base_url: base_url.clone(),
@@ -86,8 +90,25 @@ impl DemoSource {
             base_url,
             addr,
             requests,
+            population,
+            dissenting,
             stop,
         })
+    }
+
+    /// Records (or withdraws) the patient's objection to sharing at this source, as a
+    /// patient telling their GP would: tests use it to change consent while the portal runs.
+    pub fn set_dissent(&self, nhs: app::nhs_number::NhsNumber, objects: bool) {
+        let Some(index) = self.population.index_of(nhs) else {
+            return;
+        };
+        if let Ok(mut set) = self.dissenting.write() {
+            if objects {
+                set.insert(index);
+            } else {
+                set.remove(&index);
+            }
+        }
     }
 
     /// Stops the source and waits (at most 5 s) until it refuses new connections, so a test

@@ -7,6 +7,7 @@ use crate::auth::oidc::{cookie, page};
 use crate::auth::{BearerError, Identity, Principal};
 use app::api::LookupError;
 use app::auth::{Permission, SignedIn};
+use app::consent::{BasisSource, SessionKey};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -39,8 +40,8 @@ pub fn requirement(path: &str) -> Access {
             Public
         }
         "/choose-role" | "/sfn/role-choices" => SignedIn,
-        "/record" | "/search" | "/sfn/record" | "/sfn/search" | "/sfn/demo-patients"
-        | "/api/v1/patients" => Role(Some(Permission::FindPatient)),
+        "/record" | "/search" | "/sfn/record" | "/sfn/basis" | "/sfn/search"
+        | "/sfn/demo-patients" | "/api/v1/patients" => Role(Some(Permission::FindPatient)),
         p if p.starts_with("/api/v1/patients/") => Role(Some(Permission::FindPatient)),
         _ => Role(None),
     }
@@ -118,6 +119,9 @@ pub async fn guard(
     }
     if let Some(viewer) = principal.viewer().cloned() {
         request.extensions_mut().insert(viewer);
+    }
+    if let Some(basis) = basis_source(&principal, &headers) {
+        request.extensions_mut().insert(basis);
     }
     request.extensions_mut().insert(principal);
     next.run(request).await
@@ -206,6 +210,24 @@ fn check(
                 );
                 Some(refuse(audience, StatusCode::FORBIDDEN, &message, None))
             }
+        }
+    }
+}
+
+/// Where the request's legitimate basis comes from: a browser session's recorded bases (named
+/// by a digest of the session id, so the id itself is held in one place only), or the headers
+/// of a machine client's request.
+fn basis_source(principal: &Principal, headers: &HeaderMap) -> Option<BasisSource> {
+    match principal {
+        Principal::Anonymous => None,
+        Principal::Session { id, .. } => {
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(id.as_bytes());
+            let key = digest.iter().map(|b| format!("{b:02x}")).collect();
+            Some(BasisSource::Session(SessionKey(key)))
+        }
+        Principal::Bearer { .. } => {
+            Some(BasisSource::Stated(crate::viewing::stated_basis(headers)))
         }
     }
 }
@@ -300,6 +322,7 @@ mod tests {
             ("/record", Role(Some(Permission::FindPatient))),
             ("/search", Role(Some(Permission::FindPatient))),
             ("/sfn/record", Role(Some(Permission::FindPatient))),
+            ("/sfn/basis", Role(Some(Permission::FindPatient))),
             (
                 "/api/v1/patients/9434765919/record",
                 Role(Some(Permission::FindPatient)),

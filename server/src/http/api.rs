@@ -1,10 +1,13 @@
 //! The read-only JSON API for other systems: `GET /api/v1/patients/{nhs_number}/record`,
-//! `GET /api/v1/patients?family=&birthdate=...` (demographic search), and the OpenAPI
-//! description at `/api/openapi.json`. It calls the same service as the pages.
+//! one item of it at `.../entries/{source}/{type}/{id}`, `GET /api/v1/patients?family=&
+//! birthdate=...` (demographic search), and the OpenAPI description at `/api/openapi.json`.
+//! It calls the same service as the pages; callers state their legitimate basis in the
+//! `Legitimate-Basis` (and `Legitimate-Basis-Reason`) headers.
 
 use super::ApiState;
 use app::api::{LookupError, RecordService, SearchForm};
 use app::auth::Viewer;
+use app::consent::BasisSource;
 use app::nhs_number::{NhsNumber, NhsNumberError};
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -18,6 +21,10 @@ pub const OPENAPI_JSON: &str = include_str!("openapi.json");
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/patients/{nhs_number}/record", get(patient_record))
+        .route(
+            "/api/v1/patients/{nhs_number}/entries/{source}/{resource_type}/{id}",
+            get(patient_entry),
+        )
         .route("/api/v1/patients", get(search_patients))
         .route("/api/openapi.json", get(openapi))
         .with_state(state)
@@ -33,12 +40,31 @@ struct RecordQuery {
 async fn patient_record(
     State(state): State<ApiState>,
     Extension(viewer): Extension<Viewer>,
+    Extension(basis): Extension<BasisSource>,
     Path(nhs_number): Path<String>,
     Query(query): Query<RecordQuery>,
 ) -> Result<Response, ApiError> {
     let nhs = NhsNumber::parse(&nhs_number)?;
-    let record = RecordService::lookup(&*state.records, &viewer, nhs, query.refresh).await?;
+    let record = state
+        .records
+        .open(&viewer, &basis, nhs, query.refresh)
+        .await?;
     Ok(Json(record).into_response())
+}
+
+/// One item by its provenance; refused (403 `withheld`) when the record view would withhold it.
+async fn patient_entry(
+    State(state): State<ApiState>,
+    Extension(viewer): Extension<Viewer>,
+    Extension(basis): Extension<BasisSource>,
+    Path((nhs_number, source, resource_type, id)): Path<(String, String, String, String)>,
+) -> Result<Response, ApiError> {
+    let nhs = NhsNumber::parse(&nhs_number)?;
+    let entry = state
+        .records
+        .entry(&viewer, &basis, nhs, (&source, &resource_type, &id))
+        .await?;
+    Ok(Json(entry).into_response())
 }
 
 /// The demographic search's query string (`birthdate` as in FHIR).
@@ -97,11 +123,30 @@ impl IntoResponse for ApiError {
                 (StatusCode::UNAUTHORIZED, "unauthenticated")
             }
             ApiError::Lookup(LookupError::Forbidden(_)) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Lookup(LookupError::BasisRequired(_)) => {
+                (StatusCode::FORBIDDEN, "basis-required")
+            }
+            ApiError::Lookup(LookupError::BasisRefused(_)) => {
+                (StatusCode::FORBIDDEN, "basis-refused")
+            }
+            ApiError::Lookup(LookupError::Dissent(_)) => (StatusCode::FORBIDDEN, "dissent"),
+            ApiError::Lookup(LookupError::Withheld(_)) => (StatusCode::FORBIDDEN, "withheld"),
+            ApiError::Lookup(LookupError::NotFound(_)) => (StatusCode::NOT_FOUND, "not-found"),
             ApiError::Lookup(LookupError::TooManyRequests(_)) => {
                 (StatusCode::TOO_MANY_REQUESTS, "too-many-requests")
             }
         };
-        let body = serde_json::json!({ "error": code, "message": self.to_string() });
+        let mut body = serde_json::json!({ "error": code, "message": self.to_string() });
+        // What the caller needs to act: the bases it may state, or whom to contact.
+        match &self {
+            ApiError::Lookup(LookupError::BasisRequired(prompt)) => {
+                body["bases"] = serde_json::json!(prompt.options);
+            }
+            ApiError::Lookup(LookupError::Dissent(notice)) => {
+                body["dissent"] = serde_json::json!(notice);
+            }
+            _ => {}
+        }
         (status, Json(body)).into_response()
     }
 }

@@ -8,7 +8,7 @@ mod headers;
 use crate::auth::Identity;
 use crate::config::Config;
 use crate::demo::idp::DemoIdp;
-use crate::record::Aggregator;
+use crate::viewing::RecordDesk;
 use app::api::{IdentityProviders, SharedRecordService};
 use app::auth::SignInOption;
 use axum::extract::connect_info::Connected;
@@ -28,7 +28,7 @@ use tower_http::trace::TraceLayer;
 /// State shared by the JSON API handlers.
 #[derive(Clone)]
 pub struct ApiState {
-    pub records: Arc<Aggregator>,
+    pub records: Arc<RecordDesk>,
 }
 
 /// The connection's remote address (plain TCP or TLS), for per-address limits.
@@ -50,7 +50,7 @@ impl Connected<IncomingStream<'_, crate::tls::TlsListener>> for ClientAddr {
 /// Builds the whole portal.
 pub fn router(
     config: &Config,
-    records: Arc<Aggregator>,
+    records: Arc<RecordDesk>,
     identity: Arc<Identity>,
     demo_idp: Option<Arc<DemoIdp>>,
 ) -> Router {

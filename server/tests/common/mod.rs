@@ -95,10 +95,30 @@ impl Portal {
             .to_owned()
     }
 
-    /// An HTTP client sending a demo user's bearer token on every request.
+    /// An HTTP client sending a demo user's bearer token, and the legitimate basis
+    /// `permission-given`, on every request.
     pub async fn client_for(&self, login: &str) -> reqwest::Client {
+        self.client_with_basis(login, Some(("permission-given", "")))
+            .await
+    }
+
+    /// An HTTP client sending a demo user's bearer token and, when given, a legitimate basis
+    /// (code, reason) on every request.
+    pub async fn client_with_basis(
+        &self,
+        login: &str,
+        basis: Option<(&str, &str)>,
+    ) -> reqwest::Client {
         let token = self.token_for(login).await;
         let mut headers = reqwest::header::HeaderMap::new();
+        if let Some((code, reason)) = basis {
+            headers.insert("legitimate-basis", code.parse().expect("header value"));
+            let reason: String = url::form_urlencoded::byte_serialize(reason.as_bytes()).collect();
+            headers.insert(
+                "legitimate-basis-reason",
+                reason.replace('+', "%20").parse().expect("header value"),
+            );
+        }
         headers.insert(
             reqwest::header::AUTHORIZATION,
             format!("Bearer {token}").parse().expect("header value"),
@@ -181,6 +201,7 @@ pub fn entries(record: &serde_json::Value) -> &Vec<serde_json::Value> {
 }
 
 /// A browser session over real HTTP: the cookie the portal set after signing in.
+#[derive(Clone)]
 pub struct Browser {
     pub base: String,
     pub http: reqwest::Client,

@@ -34,6 +34,7 @@ const MANY_OBSERVATIONS: usize = 8;
 const RESTRICTED: usize = 9;
 const BIRTH_DATE_DIFFERS: usize = 10;
 const TWO_RECORDS_AT_HOSPITAL: usize = 11;
+const DISSENTED: usize = 12;
 
 /// Showcase patients whose records carry a tricky case of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +43,10 @@ pub enum Showcase {
     RecordedTwice,
     /// Thousands of observations at the GP.
     ManyObservations,
-    /// Items labelled restricted and very restricted.
+    /// Items labelled restricted and very restricted, and a sensitive one unlabelled.
     Restricted,
+    /// An active objection to sharing, recorded at the GP.
+    Dissented,
 }
 
 /// Deterministic synthetic patients: the same `(patients, seed)` always gives the same people and
@@ -147,6 +150,7 @@ impl Population {
             RECORDED_TWICE => Some(Showcase::RecordedTwice),
             MANY_OBSERVATIONS => Some(Showcase::ManyObservations),
             RESTRICTED => Some(Showcase::Restricted),
+            DISSENTED => Some(Showcase::Dissented),
             _ => None,
         }
     }
@@ -173,7 +177,9 @@ impl Population {
             GP_AND_ACUTE => return vec![Gp, Acute],
             GP_ONLY | MANY_OBSERVATIONS => return vec![Gp],
             NOT_AT_GP => return vec![Acute, MentalHealth],
-            RECORDED_TWICE | RESTRICTED | TWO_RECORDS_AT_HOSPITAL => return vec![Gp, Acute],
+            RECORDED_TWICE | RESTRICTED | TWO_RECORDS_AT_HOSPITAL | DISSENTED => {
+                return vec![Gp, Acute]
+            }
             BIRTH_DATE_DIFFERS => return vec![Gp, Acute, MentalHealth],
             _ => {}
         }
@@ -235,7 +241,10 @@ impl Population {
                 MANY_OBSERVATIONS,
                 "3,000 glucose readings at the GP (many pages)",
             ),
-            (RESTRICTED, "items labelled restricted and very restricted"),
+            (
+                RESTRICTED,
+                "items labelled restricted and very restricted, and an unlabelled sensitive diagnosis",
+            ),
             (
                 BIRTH_DATE_DIFFERS,
                 "hospital records a different date of birth",
@@ -243,6 +252,10 @@ impl Population {
             (
                 TWO_RECORDS_AT_HOSPITAL,
                 "two patient records with one NHS number at the hospital",
+            ),
+            (
+                DISSENTED,
+                "has objected to sharing their record (recorded at the GP)",
             ),
         ];
         labelled
@@ -331,7 +344,7 @@ mod tests {
     fn showcase_labels_match_the_data() {
         let population = Population::new(Population::DEFAULT_PATIENTS, Population::DEFAULT_SEED);
         let showcase = population.showcase();
-        assert_eq!(showcase.len(), 13);
+        assert_eq!(showcase.len(), 14);
         for p in &showcase {
             let known = population.known_at(p.nhs_number);
             let failing = population.failing_source(p.nhs_number);
@@ -369,6 +382,16 @@ mod tests {
                         gp + 1
                     );
                     assert!(known.contains(&SourceKind::Acute));
+                }
+                l if l.starts_with("has objected to sharing") => {
+                    assert_eq!(known, [SourceKind::Gp, SourceKind::Acute]);
+                    let index = population.index_of(p.nhs_number).unwrap();
+                    let consents: Vec<_> = records::clinical(&population, index, SourceKind::Gp)
+                        .into_iter()
+                        .filter(|r| r["resourceType"] == "Consent")
+                        .collect();
+                    assert_eq!(consents.len(), 1);
+                    assert_eq!(consents[0]["provision"]["type"], "deny");
                 }
                 l if l.starts_with("two patient records") => {
                     let index = population.index_of(p.nhs_number).unwrap();

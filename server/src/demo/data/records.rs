@@ -67,9 +67,25 @@ pub fn clinical(population: &Population, index: usize, kind: SourceKind) -> Vec<
         (Some(Showcase::RecordedTwice), SourceKind::Acute) => g.recorded_at_gp_and_hospital(true),
         (Some(Showcase::ManyObservations), SourceKind::Gp) => g.many_observations(),
         (Some(Showcase::Restricted), SourceKind::Gp) => g.restricted_items(),
+        (Some(Showcase::Restricted), SourceKind::Acute) => g.sensitive_unlabelled(),
+        (Some(Showcase::Dissented), SourceKind::Gp) => g.dissent(),
         _ => {}
     }
     g.out
+}
+
+/// The patient's objection to sharing, as a source records it (an active `deny` Consent).
+pub fn objection(population: &Population, index: usize, kind: SourceKind) -> Value {
+    let patient = patient_id(kind, index);
+    let mut g = Gen {
+        rng: Rng::new(&[population.seed(), index as u64, 0x0B1EC7]),
+        subject: format!("Patient/{patient}"),
+        id_prefix: format!("{patient}-objection"),
+        out: Vec::new(),
+        scale: 1,
+    };
+    g.dissent();
+    g.out.remove(0)
 }
 
 /// What a source's second patient record for the person holds: one old A&E attendance,
@@ -129,7 +145,7 @@ impl Gen {
     pub(super) fn push(&mut self, resource_type: &str, day: i64, mut body: Value) {
         let n = self.out.len();
         let key = match resource_type {
-            "AllergyIntolerance" | "Immunization" | "EpisodeOfCare" => "patient",
+            "AllergyIntolerance" | "Immunization" | "EpisodeOfCare" | "Consent" => "patient",
             _ => "subject",
         };
         body["resourceType"] = json!(resource_type);
@@ -356,7 +372,11 @@ mod tests {
         let population = Population::new(60, 3);
         for index in 0..60 {
             for kind in SourceKind::ALL {
-                for r in clinical(&population, index, kind) {
+                // Consent directives are read by the consent policy, not shown as entries.
+                let shown = clinical(&population, index, kind)
+                    .into_iter()
+                    .filter(|r| r["resourceType"] != "Consent");
+                for r in shown {
                     let resource = crate::fhir::Resource::parse(&r.to_string()).unwrap();
                     let entry = crate::fhir::normalise(&resource, "x").unwrap().unwrap();
                     let date = entry.date.expect("dated");

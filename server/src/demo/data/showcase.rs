@@ -1,7 +1,8 @@
 //! The tricky cases a real shared record meets, each given to one showcase patient: the same
 //! items recorded at two sources (one medicine stopped at discharge but still on GP repeats), a
-//! patient with thousands of observations (paging), restricted confidentiality labels, sources
-//! disagreeing about a birth date, and two patient records for one NHS number at one source.
+//! patient with thousands of observations (paging), restricted confidentiality labels and an
+//! unlabelled sensitive diagnosis, an objection to sharing, sources disagreeing about a birth
+//! date, and two patient records for one NHS number at one source.
 
 use super::calendar::{date, date_time, ANCHOR_DAY};
 use super::catalogue::{ALLERGIES, LOINC, MEDICINES, SNOMED};
@@ -77,6 +78,31 @@ impl Gen {
             "content": [{ "attachment": { "contentType": "application/pdf", "title": "Clinic letter" } }] });
         self.push("DocumentReference", day, body);
         self.label_last("V", "very restricted");
+    }
+}
+
+impl Gen {
+    /// A sexual-health diagnosis the hospital holds with no security label (sources drop
+    /// them): only a sensitive code list catches it.
+    pub(super) fn sensitive_unlabelled(&mut self) {
+        let day = ANCHOR_DAY - 700;
+        let body = json!({
+            "clinicalStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "resolved" }] },
+            "code": coded(SNOMED, "15628003", "Gonorrhoea"), "onsetDateTime": date(day) });
+        self.push("Condition", day, body);
+    }
+
+    /// The patient's objection to sharing their record, as their GP records it: an active
+    /// Consent with a `deny` provision for the privacy scope.
+    pub(super) fn dissent(&mut self) {
+        let day = ANCHOR_DAY - 60;
+        let body = json!({ "status": "active",
+            "scope": coded("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy", "Privacy Consent"),
+            "category": [coded(LOINC, "59284-0", "Patient Consent")],
+            "policyRule": coded("http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTOUT", "opt-out"),
+            "dateTime": date_time(day, 600),
+            "provision": { "type": "deny" } });
+        self.push("Consent", day, body);
     }
 }
 

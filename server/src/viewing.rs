@@ -1,0 +1,357 @@
+//! Opening a patient's record for one member of staff: their legitimate basis (recorded in the
+//! session or stated by an API caller), the patient's consent, and every item judged by the one
+//! decision function ([`policy::decide`]) after the cache, on every view. What is withheld is
+//! counted, what is refused says why; a change in the patient's dissent purges their cache.
+
+use crate::config::Config;
+use crate::policy::{decide, ConsentPolicy, ConsentState, Decision, Refusal};
+use crate::record::{now_rfc3339, Aggregator, Gathered};
+use crate::sources::SourceError;
+use app::api::{LookupError, RecordService, SearchForm};
+use app::auth::{Permission, Viewer};
+use app::consent::{Basis, BasisPrompt, BasisSource, DissentNotice, SessionKey};
+use app::model::{DemoPatient, PatientRecord, TimelineEntry};
+use app::nhs_number::NhsNumber;
+use app::patient_search::SearchResults;
+use futures::future::BoxFuture;
+use moka::sync::Cache;
+
+/// The record service the pages and the JSON API share.
+pub struct RecordDesk {
+    aggregator: Aggregator,
+    policy: ConsentPolicy,
+    /// Bases recorded in browser sessions, per patient; each lasts `basis_lifetime`.
+    bases: Cache<(SessionKey, NhsNumber), Basis>,
+    /// Whether each recently viewed patient had dissented, to notice a change.
+    dissent_seen: Cache<NhsNumber, bool>,
+}
+
+impl RecordDesk {
+    pub fn new(config: &Config) -> Result<Self, SourceError> {
+        let policy = config.consent.clone();
+        Ok(Self {
+            aggregator: Aggregator::new(config)?,
+            bases: Cache::builder()
+                .max_capacity(1_000_000)
+                .time_to_live(policy.basis_lifetime())
+                .build(),
+            dissent_seen: Cache::builder()
+                .max_capacity(1_000_000)
+                .time_to_live(std::time::Duration::from_secs(
+                    config.cache.ttl_s.max(config.cache.max_stale_s).max(1),
+                ))
+                .build(),
+            policy,
+        })
+    }
+
+    pub fn aggregator(&self) -> &Aggregator {
+        &self.aggregator
+    }
+
+    /// Opens the record: the basis, then the sources (through the cache), then consent, then
+    /// each item.
+    pub async fn open(
+        &self,
+        viewer: &Viewer,
+        source: &BasisSource,
+        nhs: NhsNumber,
+        refresh: bool,
+    ) -> Result<PatientRecord, LookupError> {
+        let (basis, consent, gathered) = self.gather(viewer, source, nhs, refresh).await?;
+        let record = gathered.into_record(|kind, entry| {
+            match decide(
+                &self.policy,
+                viewer,
+                Some(&basis),
+                &consent,
+                Some((kind, entry)),
+            ) {
+                Decision::Allow => Ok(()),
+                Decision::Withhold(why) => Err(why.to_string()),
+                Decision::Deny(why) => Err(why.to_string()),
+            }
+        });
+        Ok(PatientRecord {
+            summary_only: viewer.summary_only(),
+            basis: Some(basis),
+            ..record
+        })
+    }
+
+    /// One item of the record by its provenance, if the viewer may see it: refused as
+    /// withheld otherwise, exactly as the record view would have withheld it.
+    pub async fn entry(
+        &self,
+        viewer: &Viewer,
+        source: &BasisSource,
+        nhs: NhsNumber,
+        at: (&str, &str, &str),
+    ) -> Result<TimelineEntry, LookupError> {
+        let (basis, consent, gathered) = self.gather(viewer, source, nhs, false).await?;
+        let (source_id, resource_type, id) = at;
+        let (kind, entry) = gathered
+            .entry(source_id, resource_type, id)
+            .ok_or_else(|| {
+                LookupError::NotFound(format!("no item {resource_type}/{id} at {source_id}"))
+            })?;
+        match decide(
+            &self.policy,
+            viewer,
+            Some(&basis),
+            &consent,
+            Some((kind, entry)),
+        ) {
+            Decision::Allow => Ok(entry.clone()),
+            Decision::Withhold(why) => Err(LookupError::Withheld(why.to_string())),
+            Decision::Deny(why) => Err(LookupError::Withheld(why.to_string())),
+        }
+    }
+
+    /// The checks every view of a patient passes before any item is judged: permission to
+    /// look patients up, a basis the role may give, then (after asking the sources) the
+    /// patient's consent.
+    async fn gather(
+        &self,
+        viewer: &Viewer,
+        source: &BasisSource,
+        nhs: NhsNumber,
+        refresh: bool,
+    ) -> Result<(Basis, ConsentState, Gathered), LookupError> {
+        may_find_patients(viewer)?;
+        let basis = self.basis_for(viewer, source, nhs)?;
+        let gathered = self.aggregator.gather(nhs, refresh).await;
+        let consent = self.consent_state(nhs, &gathered);
+        match decide(&self.policy, viewer, Some(&basis), &consent, None) {
+            Decision::Allow => Ok((basis, consent, gathered)),
+            Decision::Deny(Refusal::Dissent) => Err(self.dissent(viewer, &consent, &gathered)),
+            Decision::Deny(other) => Err(LookupError::Forbidden(other.to_string())),
+            Decision::Withhold(why) => Err(LookupError::Withheld(why.to_string())),
+        }
+    }
+
+    /// The basis this request carries for the patient, checked against the policy for the
+    /// viewer's role. A session's recorded basis that no longer fits (the role changed) is
+    /// forgotten and asked for again.
+    fn basis_for(
+        &self,
+        viewer: &Viewer,
+        source: &BasisSource,
+        nhs: NhsNumber,
+    ) -> Result<Basis, LookupError> {
+        let stated = match source {
+            BasisSource::Session(key) => {
+                let key = (key.clone(), nhs);
+                let Some(basis) = self.bases.get(&key) else {
+                    return Err(self.prompt(viewer));
+                };
+                if self.refusal(viewer, &basis).is_some() {
+                    self.bases.invalidate(&key);
+                    return Err(self.prompt(viewer));
+                }
+                return Ok(basis);
+            }
+            BasisSource::Stated(stated) => stated,
+        };
+        let basis = match stated {
+            Ok(Some(basis)) => basis.clone(),
+            Ok(None) => return Err(self.prompt(viewer)),
+            Err(problem) => return Err(LookupError::BasisRefused(problem.clone())),
+        };
+        match self.refusal(viewer, &basis) {
+            Some(refusal) => Err(LookupError::BasisRefused(refusal.to_string())),
+            None => Ok(basis),
+        }
+    }
+
+    /// Why the policy refuses this basis for the viewer, whatever the patient's wishes.
+    fn refusal(&self, viewer: &Viewer, basis: &Basis) -> Option<Refusal> {
+        match decide(
+            &self.policy,
+            viewer,
+            Some(basis),
+            &ConsentState::NoObjection,
+            None,
+        ) {
+            Decision::Deny(refusal) => Some(refusal),
+            _ => None,
+        }
+    }
+
+    fn prompt(&self, viewer: &Viewer) -> LookupError {
+        LookupError::BasisRequired(BasisPrompt {
+            options: self.policy.options_for(viewer.role),
+            lasts_minutes: self.policy.basis_lifetime_s.div_ceil(60),
+        })
+    }
+
+    /// The patient's consent as the sources record it today; a change since the last view
+    /// purges everything cached about the patient, so no copy outlives it.
+    fn consent_state(&self, nhs: NhsNumber, gathered: &Gathered) -> ConsentState {
+        let today = now_rfc3339().get(..10).unwrap_or_default().to_owned();
+        let state = ConsentState::from_directives(
+            gathered.directives().map(|(r, d)| (r.id.as_str(), d)),
+            &today,
+        );
+        let dissent = matches!(state, ConsentState::Dissent { .. });
+        if self
+            .dissent_seen
+            .get(&nhs)
+            .is_some_and(|seen| seen != dissent)
+        {
+            tracing::info!("a patient's dissent changed; their cached records are purged");
+            self.aggregator.cache().purge_patient(nhs);
+        }
+        self.dissent_seen.insert(nhs, dissent);
+        state
+    }
+
+    fn dissent(&self, viewer: &Viewer, consent: &ConsentState, gathered: &Gathered) -> LookupError {
+        let ConsentState::Dissent { source_id } = consent else {
+            return LookupError::Forbidden(Refusal::Dissent.to_string());
+        };
+        let report = gathered.reports().find(|r| &r.id == source_id);
+        LookupError::Dissent(Box::new(DissentNotice {
+            recorded_by: report.map_or_else(|| source_id.clone(), |r| r.name.clone()),
+            organisation_code: report
+                .map(|r| r.organisation_code.clone())
+                .unwrap_or_default(),
+            emergency: self.policy.dissent_override_for(viewer.role),
+        }))
+    }
+
+    /// Records a session's basis for a patient, if the viewer's role may give it.
+    fn record(
+        &self,
+        viewer: &Viewer,
+        source: &BasisSource,
+        nhs: NhsNumber,
+        basis: Basis,
+    ) -> Result<(), LookupError> {
+        may_find_patients(viewer)?;
+        let BasisSource::Session(key) = source else {
+            return Err(LookupError::BasisRefused(format!(
+                "state the basis with each request, in the {} header",
+                app::consent::BASIS_HEADER
+            )));
+        };
+        if let Some(refusal) = self.refusal(viewer, &basis) {
+            return Err(LookupError::BasisRefused(refusal.to_string()));
+        }
+        self.bases.insert((key.clone(), nhs), basis);
+        Ok(())
+    }
+}
+
+impl RecordService for RecordDesk {
+    fn lookup<'a>(
+        &'a self,
+        viewer: &'a Viewer,
+        basis: &'a BasisSource,
+        nhs: NhsNumber,
+        refresh: bool,
+    ) -> BoxFuture<'a, Result<PatientRecord, LookupError>> {
+        Box::pin(self.open(viewer, basis, nhs, refresh))
+    }
+
+    fn record_basis(
+        &self,
+        viewer: &Viewer,
+        source: &BasisSource,
+        nhs: NhsNumber,
+        basis: Basis,
+    ) -> Result<(), LookupError> {
+        self.record(viewer, source, nhs, basis)
+    }
+
+    fn search<'a>(
+        &'a self,
+        viewer: &'a Viewer,
+        form: SearchForm,
+    ) -> BoxFuture<'a, Result<SearchResults, LookupError>> {
+        Box::pin(async move {
+            may_find_patients(viewer)?;
+            self.aggregator.search(form).await
+        })
+    }
+
+    fn demo_patients(&self) -> Vec<DemoPatient> {
+        self.aggregator.demo_patients().to_vec()
+    }
+}
+
+/// Looking patients up needs `find-patient`, whatever page or route asked.
+fn may_find_patients(viewer: &Viewer) -> Result<(), LookupError> {
+    if viewer.may(Permission::FindPatient) {
+        Ok(())
+    } else {
+        Err(LookupError::Forbidden(format!(
+            "your role ({}) cannot look patients up",
+            viewer.role.label()
+        )))
+    }
+}
+
+/// Reads the basis a machine client states in its request headers.
+pub fn stated_basis(headers: &axum::http::HeaderMap) -> Result<Option<Basis>, String> {
+    let read = |name: &str| -> Result<Option<String>, String> {
+        let Some(value) = headers.get(name) else {
+            return Ok(None);
+        };
+        let value = value
+            .to_str()
+            .map_err(|_| format!("the {name} header must be ASCII (percent-encode the text)"))?;
+        percent_encoding::percent_decode_str(value)
+            .decode_utf8()
+            .map(|v| Some(v.into_owned()))
+            .map_err(|_| format!("the {name} header is not percent-encoded UTF-8"))
+    };
+    let code = read(app::consent::BASIS_HEADER)?;
+    let reason = read(app::consent::REASON_HEADER)?;
+    Ok(code.map(|code| Basis::new(&code, reason.as_deref().unwrap_or_default())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    #[test]
+    fn stated_bases_are_read_from_headers() {
+        let headers = |pairs: &[(&'static str, &str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, v.parse().unwrap());
+            }
+            h
+        };
+        // (headers, result)
+        let table: Vec<(HeaderMap, Result<Option<Basis>, ()>)> = vec![
+            (headers(&[]), Ok(None)),
+            (
+                headers(&[("legitimate-basis", "permission-given")]),
+                Ok(Some(Basis::new("permission-given", ""))),
+            ),
+            (
+                headers(&[
+                    ("legitimate-basis", "emergency"),
+                    (
+                        "legitimate-basis-reason",
+                        "Unconscious%2C%20no%20ID%20%E2%80%94%20RTC",
+                    ),
+                ]),
+                Ok(Some(Basis::new("emergency", "Unconscious, no ID — RTC"))),
+            ),
+            (
+                headers(&[
+                    ("legitimate-basis", "emergency"),
+                    ("legitimate-basis-reason", "%FF%FE"),
+                ]),
+                Err(()),
+            ),
+        ];
+        for (h, expected) in table {
+            assert_eq!(stated_basis(&h).map_err(|_| ()), expected, "{h:?}");
+        }
+    }
+}

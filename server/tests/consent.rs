@@ -1,0 +1,546 @@
+//! Consent, legitimate basis and sensitive information over real HTTP, trying to get round the
+//! pages: the JSON API and the server functions without a basis, with a basis the role may not
+//! give, for a patient who has dissented, and asking for withheld items by id. Each refusal
+//! happens before any source is asked where it can, and says why.
+
+mod common;
+
+use app::model::SourceKind;
+use common::{entries, patient_known_at, showcase, Portal};
+use serde_json::Value;
+
+const REASON: &str = "Unconscious after a fall, no one with them to ask";
+
+async fn api_record(
+    portal: &Portal,
+    login: &str,
+    basis: Option<(&str, &str)>,
+    nhs: &str,
+) -> (u16, Value) {
+    let client = portal.client_with_basis(login, basis).await;
+    let response = client
+        .get(format!("{}/api/v1/patients/{nhs}/record", portal.url))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+fn codes(options: &Value) -> Vec<&str> {
+    options
+        .as_array()
+        .map(|a| a.iter().map(|o| o["code"].as_str().unwrap()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_api_needs_a_basis_the_role_may_give() {
+    let portal = common::start().await;
+    let nhs = patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
+    // (user, basis stated, status, error code)
+    type Stated<'a> = Option<(&'a str, &'a str)>;
+    let table: [(&str, Stated, u16, &str); 11] = [
+        ("ae.clinician", None, 403, "basis-required"),
+        ("call.handler", None, 403, "basis-required"),
+        (
+            "ae.clinician",
+            Some(("emergency", "unconscious")),
+            403,
+            "basis-refused",
+        ),
+        (
+            "ae.clinician",
+            Some(("emergency", "")),
+            403,
+            "basis-refused",
+        ),
+        (
+            "ae.clinician",
+            Some(("curiosity", REASON)),
+            403,
+            "basis-refused",
+        ),
+        (
+            "call.handler",
+            Some(("emergency", REASON)),
+            403,
+            "basis-refused",
+        ),
+        (
+            "privacy.officer",
+            Some(("permission-given", "")),
+            403,
+            "forbidden",
+        ),
+        ("ops.admin", Some(("emergency", REASON)), 403, "forbidden"),
+        ("ae.clinician", Some(("permission-given", "")), 200, ""),
+        ("ooh.clinician", Some(("emergency", REASON)), 200, ""),
+        ("call.handler", Some(("permission-given", "")), 200, ""),
+    ];
+    for (login, basis, status, error) in table {
+        let before = portal.source_requests();
+        let (got, body) = api_record(&portal, login, basis, &nhs).await;
+        assert_eq!(got, status, "{login} {basis:?}: {body}");
+        if status == 200 {
+            assert_eq!(body["basis"]["code"], basis.unwrap().0, "{login}");
+            continue;
+        }
+        assert_eq!(body["error"], error, "{login} {basis:?}");
+        assert_eq!(
+            portal.source_requests(),
+            before,
+            "no source asked: {login} {basis:?}"
+        );
+    }
+    // What a caller without a basis is told it may state.
+    let (_, body) = api_record(&portal, "ae.clinician", None, &nhs).await;
+    assert_eq!(codes(&body["bases"]), ["permission-given", "emergency"]);
+    let (_, body) = api_record(&portal, "call.handler", None, &nhs).await;
+    assert_eq!(codes(&body["bases"]), ["permission-given"]);
+    let (_, body) = api_record(
+        &portal,
+        "ae.clinician",
+        Some(("emergency", "too short")),
+        &nhs,
+    )
+    .await;
+    assert!(
+        body["message"].as_str().unwrap().contains("20 characters"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_reason_header_that_is_not_percent_encoded_utf8_is_refused() {
+    let portal = common::start().await;
+    let nhs = patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
+    let token = portal.token_for("ae.clinician").await;
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/patients/{nhs}/record", portal.url))
+        .bearer_auth(token)
+        .header("legitimate-basis", "emergency")
+        .header("legitimate-basis-reason", "%FF%FE%FD")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "basis-refused");
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("percent-encoded"));
+}
+
+#[tokio::test]
+async fn server_functions_use_the_basis_recorded_in_the_session() {
+    let portal = common::start().await;
+    let population = &portal.demo.population;
+    let nhs = patient_known_at(population, &[SourceKind::Gp]).as_digits();
+    let other = patient_known_at(population, &[SourceKind::Gp, SourceKind::Acute]).as_digits();
+    let record = |nhs: String| vec![("nhs_number", nhs), ("refresh", "false".to_owned())];
+    let basis = |nhs: &str, code: &str, reason: &str| {
+        vec![
+            ("nhs_number", nhs.to_owned()),
+            ("code", code.to_owned()),
+            ("reason", reason.to_owned()),
+        ]
+    };
+    let post =
+        |browser: &common::Browser, path: &'static str, form: Vec<(&'static str, String)>| {
+            let browser = browser.clone();
+            async move {
+                let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let response = browser.post(path, &form).await;
+                let status = response.status().as_u16();
+                let body: Value = response.json().await.unwrap_or(Value::Null);
+                (status, body)
+            }
+        };
+
+    let clinician = portal.sign_in("ae.clinician").await;
+    let before = portal.source_requests();
+    let (status, body) = post(&clinician, "/sfn/record", record(nhs.clone())).await;
+    assert_eq!(status, 403, "no basis yet: {body}");
+    assert!(body.get("BasisRequired").is_some(), "{body}");
+    assert_eq!(
+        portal.source_requests(),
+        before,
+        "no source asked without a basis"
+    );
+
+    // Refused bases are not recorded.
+    // (basis, status, error variant)
+    let refused = [
+        (basis(&nhs, "emergency", "unconscious"), "BasisRefused"),
+        (
+            basis(&nhs, "emergency", "                              "),
+            "BasisRefused",
+        ),
+        (basis(&nhs, "curiosity", REASON), "BasisRefused"),
+        (
+            basis("9434765918", "permission-given", ""),
+            "InvalidNhsNumber",
+        ),
+    ];
+    for (form, variant) in refused {
+        let (status, body) = post(&clinician, "/sfn/basis", form.clone()).await;
+        assert!(status == 403 || status == 400, "{form:?}: {status}");
+        assert!(body.get(variant).is_some(), "{form:?}: {body}");
+        let (status, _) = post(&clinician, "/sfn/record", record(nhs.clone())).await;
+        assert_eq!(status, 403, "still no basis after {form:?}");
+    }
+
+    let (status, _) = post(
+        &clinician,
+        "/sfn/basis",
+        basis(&nhs, "permission-given", ""),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = post(&clinician, "/sfn/record", record(nhs.clone())).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["basis"]["code"], "permission-given");
+
+    // The basis is for that patient, in that session only.
+    let (status, _) = post(&clinician, "/sfn/record", record(other.clone())).await;
+    assert_eq!(status, 403, "another patient needs their own basis");
+    let second_session = portal.sign_in("ae.clinician").await;
+    let (status, _) = post(&second_session, "/sfn/record", record(nhs.clone())).await;
+    assert_eq!(status, 403, "another session needs its own basis");
+
+    // A call handler may not give an emergency basis, even through the server function.
+    let handler = portal.sign_in("call.handler").await;
+    let (status, body) = post(&handler, "/sfn/basis", basis(&nhs, "emergency", REASON)).await;
+    assert_eq!(status, 403);
+    assert!(body.get("BasisRefused").is_some(), "{body}");
+    let (status, _) = post(&handler, "/sfn/record", record(nhs.clone())).await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn a_dissenting_patients_record_is_not_shared() {
+    let portal = common::start().await;
+    let nhs = showcase(&portal.demo.population, "has objected").as_digits();
+    // (user, basis, status, emergency route offered)
+    let table = [
+        ("ae.clinician", ("permission-given", ""), 403, true),
+        ("ooh.clinician", ("permission-given", ""), 403, true),
+        ("call.handler", ("permission-given", ""), 403, false),
+    ];
+    for (login, basis, status, offered) in table {
+        let (got, body) = api_record(&portal, login, Some(basis), &nhs).await;
+        assert_eq!(got, status, "{login}");
+        assert_eq!(body["error"], "dissent");
+        assert_eq!(body["dissent"]["recorded_by"], "Riverside Medical Practice");
+        assert_eq!(body["dissent"]["organisation_code"], "Y12345");
+        assert_eq!(
+            body["dissent"]["emergency"].is_object(),
+            offered,
+            "{login}: {body}"
+        );
+        assert!(
+            body.get("entries").is_none(),
+            "no data alongside a dissent refusal"
+        );
+    }
+    // An emergency opens it, for the roles policy allows.
+    let (status, body) =
+        api_record(&portal, "ae.clinician", Some(("emergency", REASON)), &nhs).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!entries(&body).is_empty());
+    assert_eq!(body["basis"]["code"], "emergency");
+    assert_eq!(body["basis"]["reason"], REASON);
+}
+
+#[tokio::test]
+async fn a_change_of_dissent_purges_the_patients_cached_records() {
+    let portal = common::start().await;
+    let nhs = patient_known_at(
+        &portal.demo.population,
+        &[SourceKind::Gp, SourceKind::Acute],
+    );
+    let digits = nhs.as_digits();
+    let gp = portal
+        .demo
+        .sources
+        .iter()
+        .find(|s| s.kind == SourceKind::Gp)
+        .unwrap();
+    let view = |query: &'static str| {
+        let digits = digits.clone();
+        let portal = &portal;
+        async move { portal.record_json_query(&digits, query).await.0.as_u16() }
+    };
+
+    assert_eq!(view("").await, 200);
+    let fetched = portal.source_requests();
+    assert_eq!(view("").await, 200);
+    assert_eq!(
+        portal.source_requests(),
+        fetched,
+        "the second view is served from the cache"
+    );
+
+    gp.set_dissent(nhs, true);
+    assert_eq!(
+        view("").await,
+        200,
+        "within the cache's life the old answer stands"
+    );
+    assert_eq!(
+        view("?refresh=true").await,
+        403,
+        "a fresh look finds the objection"
+    );
+    let refreshed = portal.source_requests();
+    assert_eq!(view("").await, 403);
+    assert!(
+        portal.source_requests() > refreshed,
+        "the change purged the patient's cached copies, so every source is asked again"
+    );
+    let settled = portal.source_requests();
+    assert_eq!(view("").await, 403);
+    assert_eq!(portal.source_requests(), settled, "no change, no purge");
+
+    gp.set_dissent(nhs, false);
+    assert_eq!(view("?refresh=true").await, 200, "withdrawn objection");
+    let refreshed = portal.source_requests();
+    assert_eq!(view("").await, 200);
+    assert!(
+        portal.source_requests() > refreshed,
+        "purged again on the change back"
+    );
+}
+
+/// The id of the first security-labelled `resource_type` the demo source holds for the
+/// patient, asked of the source directly (as its own staff could).
+async fn id_at_source(portal: &Portal, kind: SourceKind, nhs: &str, resource_type: &str) -> String {
+    let source = portal.demo.sources.iter().find(|s| s.kind == kind).unwrap();
+    let http = reqwest::Client::new();
+    let patients: Value = http
+        .get(format!(
+            "{}/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs}",
+            source.base_url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let patient = patients["entry"][0]["resource"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let found: Value = http
+        .get(format!(
+            "{}/{resource_type}?patient={patient}",
+            source.base_url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    found["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["meta"]["security"].is_array())
+        .and_then(|r| r["id"].as_str())
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn restricted_and_sensitive_items_are_withheld_and_counted() {
+    let portal = common::start().await;
+    let nhs = showcase(&portal.demo.population, "items labelled").as_digits();
+    let (status, record) = api_record(
+        &portal,
+        "ae.clinician",
+        Some(("permission-given", "")),
+        &nhs,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let labels: Vec<&str> = entries(&record)
+        .iter()
+        .flat_map(|e| e["security"].as_array().unwrap())
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        ["R"],
+        "restricted shown to a clinician, very restricted never"
+    );
+    let titles: Vec<&str> = entries(&record)
+        .iter()
+        .map(|e| e["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        !titles.contains(&"Gonorrhoea"),
+        "sensitive code withheld though unlabelled"
+    );
+    let mut withheld: Vec<(String, String, String, u64)> = record["withheld"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["source_id"].as_str().unwrap().to_owned(),
+                w["category"].as_str().unwrap().to_owned(),
+                w["reason"].as_str().unwrap().to_owned(),
+                w["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    withheld.sort();
+    assert_eq!(
+        withheld,
+        [
+            (
+                "acute".into(),
+                "problem".into(),
+                "sensitive (sexual health)".into(),
+                1
+            ),
+            (
+                "gp".into(),
+                "document".into(),
+                "very restricted: only the holding organisation can show it".into(),
+                1
+            ),
+        ]
+    );
+
+    // A call handler sees neither, nor the restricted problem, and is told so.
+    let (_, limited) = api_record(
+        &portal,
+        "call.handler",
+        Some(("permission-given", "")),
+        &nhs,
+    )
+    .await;
+    let not_for_role: u64 = limited["withheld"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["reason"] == "not shown to your role")
+        .map(|w| w["count"].as_u64().unwrap())
+        .sum();
+    assert!(not_for_role > 0, "{limited}");
+}
+
+#[tokio::test]
+async fn withheld_items_cannot_be_fetched_by_id() {
+    let portal = common::start().await;
+    let nhs = showcase(&portal.demo.population, "items labelled").as_digits();
+    let letter = id_at_source(&portal, SourceKind::Gp, &nhs, "DocumentReference").await;
+    let restricted = id_at_source(&portal, SourceKind::Gp, &nhs, "Condition").await;
+    let entry = |login: &'static str, basis: Option<(&'static str, &'static str)>, path: String| {
+        let portal = &portal;
+        let nhs = nhs.clone();
+        async move {
+            let client = portal.client_with_basis(login, basis).await;
+            let response = client
+                .get(format!(
+                    "{}/api/v1/patients/{nhs}/entries/{path}",
+                    portal.url
+                ))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let given = Some(("permission-given", ""));
+    let emergency = Some(("emergency", REASON));
+    // (user, basis, item, status, error)
+    let table = [
+        (
+            "ae.clinician",
+            given,
+            format!("gp/DocumentReference/{letter}"),
+            403,
+            "withheld",
+        ),
+        (
+            "ae.clinician",
+            emergency,
+            format!("gp/DocumentReference/{letter}"),
+            403,
+            "withheld",
+        ),
+        (
+            "call.handler",
+            given,
+            format!("gp/DocumentReference/{letter}"),
+            403,
+            "withheld",
+        ),
+        (
+            "call.handler",
+            given,
+            format!("gp/Condition/{restricted}"),
+            403,
+            "withheld",
+        ),
+        (
+            "ae.clinician",
+            None,
+            format!("gp/Condition/{restricted}"),
+            403,
+            "basis-required",
+        ),
+        (
+            "privacy.officer",
+            given,
+            format!("gp/Condition/{restricted}"),
+            403,
+            "forbidden",
+        ),
+        (
+            "ae.clinician",
+            given,
+            "gp/Condition/no-such-item".to_owned(),
+            404,
+            "not-found",
+        ),
+        (
+            "ae.clinician",
+            given,
+            format!("gp/Condition/{restricted}"),
+            200,
+            "",
+        ),
+    ];
+    for (login, basis, path, status, error) in table {
+        let (got, body) = entry(login, basis, path.clone()).await;
+        assert_eq!(got, status, "{login} {basis:?} {path}: {body}");
+        if status == 200 {
+            assert_eq!(body["resource_id"], restricted.as_str());
+        } else {
+            assert_eq!(body["error"], error, "{login} {path}");
+        }
+    }
+    // A dissenting patient's items are refused by id too.
+    let dissenting = showcase(&portal.demo.population, "has objected").as_digits();
+    let client = portal.client_for("ae.clinician").await;
+    let response = client
+        .get(format!(
+            "{}/api/v1/patients/{dissenting}/entries/gp/Condition/anything",
+            portal.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "dissent");
+}
