@@ -23,6 +23,8 @@ pub enum LookupError {
     InvalidNhsNumber(NhsNumberError),
     #[error("{0}")]
     InvalidSearch(SearchError),
+    #[error("{0}.")]
+    InvalidInput(String),
     #[error("You are not signed in, or your session has ended. Sign in again.")]
     NotSignedIn,
     #[error("Not available: {0}.")]
@@ -60,9 +62,8 @@ pub async fn get_record(nhs_number: String, refresh: bool) -> Result<PatientReco
     let lookup = async {
         let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number)
             .map_err(LookupError::InvalidNhsNumber)?;
-        let viewer = current_viewer()?;
         record_service()?
-            .lookup(&viewer, &basis_source()?, nhs, refresh)
+            .lookup(&current_caller()?, nhs, refresh)
             .await
     };
     with_status(lookup.await)
@@ -76,14 +77,15 @@ pub async fn record_basis(
     code: String,
     reason: String,
 ) -> Result<(), LookupError> {
-    let record = || {
+    let record = async {
         let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number)
             .map_err(LookupError::InvalidNhsNumber)?;
-        let viewer = current_viewer()?;
         let basis = crate::consent::Basis::new(&code, &reason);
-        record_service()?.record_basis(&viewer, &basis_source()?, nhs, basis)
+        record_service()?
+            .record_basis(&current_caller()?, nhs, basis)
+            .await
     };
-    with_status(record())
+    with_status(record.await)
 }
 
 /// What staff typed into the demographic search form, unchecked.
@@ -113,8 +115,8 @@ pub async fn search_patients(
         gender,
         postcode,
     };
-    let viewer = current_viewer()?;
-    with_status(record_service()?.search(&viewer, form).await)
+    let search = async { record_service()?.search(&current_caller()?, form).await };
+    with_status(search.await)
 }
 
 /// Synthetic patients to try, listed on the search page in demo mode (empty otherwise).
@@ -148,8 +150,8 @@ pub struct IdentityProviders(pub Vec<SignInOption>);
 #[cfg(feature = "ssr")]
 mod service {
     use super::{LookupError, SearchForm};
-    use crate::auth::Viewer;
-    use crate::consent::{Basis, BasisSource};
+    use crate::auth::{Caller, Viewer};
+    use crate::consent::Basis;
     use crate::model::{DemoPatient, PatientRecord};
     use crate::nhs_number::NhsNumber;
     use crate::patient_search::SearchResults;
@@ -159,29 +161,28 @@ mod service {
     /// What the server provides to the app: one lookup path shared by pages and the JSON API.
     pub trait RecordService: Send + Sync + 'static {
         /// Opens the patient's record: refused without `find-patient` or a legitimate basis
-        /// (from `basis`), and for a patient who has dissented unless the basis overrides it.
-        /// Asks every source (or reuses a brief cached copy unless `refresh`) and merges their
-        /// answers; items the viewer may not see are withheld and counted.
+        /// (from the caller's basis source), and for a patient who has dissented unless the
+        /// basis overrides it. Asks every source (or reuses a brief cached copy unless
+        /// `refresh`) and merges their answers; items the caller may not see are withheld and
+        /// counted.
         fn lookup<'a>(
             &'a self,
-            viewer: &'a Viewer,
-            basis: &'a BasisSource,
+            caller: &'a Caller,
             nhs: NhsNumber,
             refresh: bool,
         ) -> BoxFuture<'a, Result<PatientRecord, LookupError>>;
-        /// Records the viewer's basis for opening this patient's record in this session, if
+        /// Records the caller's basis for opening this patient's record in this session, if
         /// their role may give it (with a long enough reason).
-        fn record_basis(
-            &self,
-            viewer: &Viewer,
-            source: &BasisSource,
+        fn record_basis<'a>(
+            &'a self,
+            caller: &'a Caller,
             nhs: NhsNumber,
             basis: Basis,
-        ) -> Result<(), LookupError>;
+        ) -> BoxFuture<'a, Result<(), LookupError>>;
         /// Checks a demographic search and asks every source for matching patients.
         fn search<'a>(
             &'a self,
-            viewer: &'a Viewer,
+            caller: &'a Caller,
             form: SearchForm,
         ) -> BoxFuture<'a, Result<SearchResults, LookupError>>;
         /// Patients worth trying in demo mode; empty against real sources.
@@ -205,7 +206,7 @@ mod service {
     /// Sends a server function's error with the HTTP status that fits it (403 for refusals,
     /// 400 for bad input...), so callers and proxies see a refusal as one. A page rendering
     /// the same call on the server keeps its own status: it shows the error as content.
-    pub(super) fn with_status<T>(result: Result<T, LookupError>) -> Result<T, LookupError> {
+    pub fn with_status<T>(result: Result<T, LookupError>) -> Result<T, LookupError> {
         let called_directly = leptos::prelude::use_context::<http::request::Parts>()
             .is_some_and(|parts| parts.uri.path().starts_with("/sfn/"));
         if let (Err(error), true) = (&result, called_directly) {
@@ -221,7 +222,9 @@ mod service {
         pub fn status(&self) -> http::StatusCode {
             use http::StatusCode;
             match self {
-                Self::InvalidNhsNumber(_) | Self::InvalidSearch(_) => StatusCode::BAD_REQUEST,
+                Self::InvalidNhsNumber(_) | Self::InvalidSearch(_) | Self::InvalidInput(_) => {
+                    StatusCode::BAD_REQUEST
+                }
                 Self::NotSignedIn => StatusCode::UNAUTHORIZED,
                 Self::Forbidden(_)
                 | Self::BasisRequired(_)
@@ -235,9 +238,9 @@ mod service {
         }
     }
 
-    /// Where this request's legitimate basis comes from (session or stated in headers).
-    pub(super) fn basis_source() -> Result<BasisSource, LookupError> {
-        request_extension::<BasisSource>().ok_or(LookupError::NotSignedIn)
+    /// Who is asking, on what basis and from where, as the server's access layer resolved it.
+    pub(super) fn current_caller() -> Result<Caller, LookupError> {
+        request_extension::<Caller>().ok_or(LookupError::NotSignedIn)
     }
 
     /// The signed-in viewer with an active role, as the server's access layer resolved it.

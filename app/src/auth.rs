@@ -250,3 +250,22 @@ mod tests {
         assert!(!viewer.summary_only());
     }
 }
+
+/// Where a request came from, for the audit trail: never shown to other users.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestInfo {
+    /// Random id given to this request by the portal (also in its logs).
+    pub request_id: String,
+    /// The client's address as the portal's listener saw it.
+    pub client: String,
+    pub user_agent: String,
+}
+
+/// Who is asking, in which role, on what legitimate basis and from where: resolved by the
+/// server's access layer for every request with an active role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub viewer: Viewer,
+    pub basis: crate::consent::BasisSource,
+    pub request: RequestInfo,
+}

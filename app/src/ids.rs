@@ -32,9 +32,14 @@ pub const BASIS_BANNER: &str = "basis-banner";
 pub const DISSENT: &str = "dissent";
 pub const WITHHELD: &str = "withheld";
 pub const WITHHELD_ROW: &str = "withheld-row";
+pub const REVIEW_QUEUE: &str = "review-queue";
+pub const REVIEW_ITEM: &str = "review-item";
+pub const CHAIN_CHECK: &str = "chain-check";
+pub const NOTIFICATIONS: &str = "notifications";
+pub const CHILD_PROTECTION: &str = "child-protection";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 31] = [
+pub const ALL: [&str; 36] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -66,6 +71,11 @@ pub const ALL: [&str; 31] = [
     DISSENT,
     WITHHELD,
     WITHHELD_ROW,
+    REVIEW_QUEUE,
+    REVIEW_ITEM,
+    CHAIN_CHECK,
+    NOTIFICATIONS,
+    CHILD_PROTECTION,
 ];
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 //! - [`nhs_number`]: parsing and checking NHS numbers.
 //! - [`auth`]: portal roles, permissions and the signed-in viewer.
 //! - [`consent`]: the legitimate basis staff give for opening a record.
+//! - [`audit`]: the audit officer's review queue and chain check (server functions).
+//! - [`operations`]: the admin's operational data (notification delivery).
 //! - [`clinical_date`]: FHIR dates with their precision, ordered and displayed.
 //! - [`model`]: the record shared by pages and the JSON API.
 //! - [`patient_search`]: finding a patient by demographics when there is no NHS number.
@@ -16,6 +18,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod clinical_date;
 pub mod components;
@@ -23,6 +26,7 @@ pub mod consent;
 pub mod ids;
 pub mod model;
 pub mod nhs_number;
+pub mod operations;
 pub mod pages;
 pub mod patient_search;
 pub mod shell;

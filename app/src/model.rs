@@ -281,6 +281,22 @@ pub struct PatientRecord {
     /// The legitimate basis this record was opened on.
     #[serde(default)]
     pub basis: Option<Basis>,
+    /// Active child-protection flags (CP-IS style): shown at the top of every page of the
+    /// record; viewing in unscheduled care notifies the responsible organisation.
+    #[serde(default)]
+    pub child_protection: Vec<ChildProtectionFlag>,
+}
+
+/// An active child-protection flag, and who is responsible for the child's plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildProtectionFlag {
+    /// What the flag says (e.g. "Child protection plan").
+    pub label: String,
+    /// The source holding it, and its organisation: whom to contact.
+    pub source_id: String,
+    pub organisation: String,
+    pub organisation_code: String,
+    pub since: Option<ClinicalDate>,
 }
 
 /// Why a warning was raised.

@@ -3,7 +3,9 @@
 use crate::api::whoami;
 use crate::auth::SignedIn;
 use crate::ids;
-use crate::pages::{ChooseRolePage, LookupPage, NotFound, RecordPage, SearchPage, SignInPage};
+use crate::pages::{
+    AdminPage, AuditPage, ChooseRolePage, LookupPage, NotFound, RecordPage, SearchPage, SignInPage,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
@@ -49,6 +51,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/search") view=SearchPage />
                         <Route path=path!("/signin") view=SignInPage />
                         <Route path=path!("/choose-role") view=ChooseRolePage />
+                        <Route path=path!("/audit") view=AuditPage />
+                        <Route path=path!("/admin") view=AdminPage />
                     </Routes>
                 </main>
             </div>

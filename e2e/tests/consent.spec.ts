@@ -93,3 +93,19 @@ test('withheld items are counted where they would have been', async ({ page }) =
   await expect(markers).toHaveCount(1);
   await expect(markers).toContainText('very restricted');
 });
+
+test('a child on a protection plan shows the child-protection banner above the record', async ({ page }) => {
+  await signInAsClinician(page);
+  await lookUpDemoPatient(page, 'child on a child protection plan');
+  await giveBasis(page);
+  const banner = page.locator(tid(ids.childProtection));
+  await expect(banner).toContainText('Child protection plan');
+  await expect(banner).toContainText('notifies the responsible organisation');
+  // It comes before the patient banner.
+  const order = await page.evaluate(() => {
+    const cp = document.querySelector('[data-testid="child-protection"]');
+    const patient = document.querySelector('[data-testid="patient-banner"]');
+    return cp && patient ? cp.compareDocumentPosition(patient) & Node.DOCUMENT_POSITION_FOLLOWING : 0;
+  });
+  expect(order).toBeTruthy();
+});

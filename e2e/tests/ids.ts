@@ -32,6 +32,11 @@ export const ids = {
   dissent: 'dissent',
   withheld: 'withheld',
   withheldRow: 'withheld-row',
+  reviewQueue: 'review-queue',
+  reviewItem: 'review-item',
+  chainCheck: 'chain-check',
+  notifications: 'notifications',
+  childProtection: 'child-protection',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;

@@ -8,7 +8,7 @@
 //!
 //! Run: `cargo bench -p server --bench aggregation`.
 
-use app::auth::{Role, Viewer};
+use app::auth::{Caller, RequestInfo, Role, Viewer};
 use app::consent::{Basis, BasisSource};
 use app::model::{PatientRecord, SourceKind};
 use app::nhs_number::NhsNumber;
@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 /// The bench views the whole record, as an A&E clinician with the patient's permission does:
 /// every view passes the basis, consent and per-item policy checks.
-fn clinician() -> (Viewer, BasisSource) {
+fn clinician() -> Caller {
     let role = Role::AeClinician;
     let viewer = Viewer {
         user_id: "bench".into(),
@@ -36,12 +36,15 @@ fn clinician() -> (Viewer, BasisSource) {
         csrf_token: String::new(),
     };
     let basis = Basis::new(app::consent::PERMISSION_GIVEN, "");
-    (viewer, BasisSource::Stated(Ok(Some(basis))))
+    Caller {
+        viewer,
+        basis: BasisSource::Stated(Ok(Some(basis))),
+        request: RequestInfo::default(),
+    }
 }
 
 async fn view(desk: &RecordDesk, nhs: NhsNumber, refresh: bool) -> PatientRecord {
-    let (viewer, basis) = clinician();
-    desk.open(&viewer, &basis, nhs, refresh)
+    desk.open(&clinician(), nhs, refresh)
         .await
         .expect("the clinician may open the record")
 }
@@ -100,7 +103,14 @@ async fn portal(
     })
     .await
     .expect("demo sources");
-    (RecordDesk::new(&config).expect("record desk"), demo)
+    // Every view writes its audit event durably, as in production.
+    config.audit.sqlite_path = std::env::temp_dir()
+        .join(format!("scrv-bench-{}", std::process::id()))
+        .join(format!("audit-{}.sqlite", demo.sources[0].addr.port()));
+    let audit = server::audit::AuditTrail::open(&config.audit)
+        .await
+        .expect("audit store");
+    (RecordDesk::new(&config, audit).expect("record desk"), demo)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -28,6 +28,12 @@ pub struct Config {
     /// Legitimate bases, dissent and sensitive information (`[consent]`, README "Consent").
     #[serde(default)]
     pub consent: crate::policy::ConsentPolicy,
+    /// Where the audit trail is kept (`[audit]`).
+    #[serde(default)]
+    pub audit: crate::audit::AuditConfig,
+    /// Child-protection flags and their notifications (`[child_protection]`).
+    #[serde(default)]
+    pub child_protection: crate::notify::ChildProtectionConfig,
     pub sources: Vec<SourceConfig>,
     /// Patients listed on the search page; filled by demo mode, never read from a file.
     #[serde(skip)]
@@ -282,6 +288,8 @@ impl Config {
         }
         problems.extend(self.identity.problems(mode == Mode::Demo));
         problems.extend(self.consent.problems());
+        problems.extend(self.audit.problems());
+        problems.extend(self.child_protection.problems());
         if let Err(more) = crate::policy::PermissionMatrix::with_overrides(&self.permissions) {
             problems.extend(more);
         }

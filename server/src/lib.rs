@@ -1,12 +1,14 @@
 //! The shared care record viewer's server: everything that does I/O lives here.
 //!
 //! - [`config`]: the one configuration struct, loaded from TOML and validated.
+//! - [`audit`]: the hash-chained audit trail with group commit (SQLite).
 //! - [`auth`]: staff identity: token verification, sessions, sign-in, roles.
 //! - [`body`]: reading response bodies with a size ceiling.
 //! - [`cache`]: the brief per-source, per-patient cache with shared fetches and stale fallback.
 //! - [`sources`]: talking to each organisation's FHIR R4 API over HTTP.
 //! - [`fhir`]: reading FHIR bundles leniently and normalising resources into timeline entries.
 //! - [`record`]: asking every source at once and merging their answers into one record.
+//! - [`notify`]: child-protection notifications: durable outbox, FHIR notifier, delivery.
 //! - [`merge`]: cross-source duplicates and demographic disagreements (pure).
 //! - [`policy`]: what each role may do and see (permission matrix), and the one decision
 //!   function for legitimate basis, dissent and sensitive items; pure.
@@ -19,6 +21,7 @@
 //! `main.rs` only parses arguments and calls [`run`], so tests start the real server on
 //! `127.0.0.1:0` the same way.
 
+pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod cache;
@@ -28,6 +31,7 @@ pub mod demo_mode;
 pub mod fhir;
 pub mod http;
 pub mod merge;
+pub mod notify;
 pub mod policy;
 pub mod ratelimit;
 pub mod record;
@@ -61,14 +65,48 @@ pub async fn run(
     let demo_idp = demo_mode::start_idp(&mut config, &public_url).map_err(std::io::Error::other)?;
     let permissions = policy::PermissionMatrix::with_overrides(&config.permissions)
         .map_err(|problems| std::io::Error::other(problems.join("; ")))?;
+    // No audit trail, no portal: every access must leave its trace.
+    let audit = audit::AuditTrail::open(&config.audit)
+        .await
+        .map_err(std::io::Error::other)?;
     let identity = Arc::new(auth::Identity::new(
         config.identity.clone(),
         permissions,
         public_url,
         identity_http_client()?,
+        audit.clone(),
     ));
-    let service = viewing::RecordDesk::new(&config).map_err(std::io::Error::other)?;
-    let router = http::router(&config, Arc::new(service), identity, demo_idp);
+    let workspace: app::audit::SharedAuditService =
+        Arc::new(audit::workspace::AuditDesk::new(audit.clone()));
+    let outbox = Arc::new(
+        notify::outbox::Outbox::open(&config.child_protection.outbox_path)
+            .await
+            .map_err(std::io::Error::other)?,
+    );
+    let notifier =
+        notify::deliver::FhirNotifier::new(&config.sources).map_err(std::io::Error::other)?;
+    let cp = &config.child_protection;
+    tokio::spawn(notify::deliver::run(
+        outbox.clone(),
+        Arc::new(notifier),
+        std::time::Duration::from_millis(cp.deliver_every_ms),
+        (
+            std::time::Duration::from_secs(cp.retry_initial_s),
+            std::time::Duration::from_secs(cp.retry_max_s),
+        ),
+    ));
+    let operations: app::operations::SharedOperationsService =
+        Arc::new(notify::status::OperationsDesk::new(outbox.clone()));
+    let service = viewing::RecordDesk::new(&config, audit)
+        .map_err(std::io::Error::other)?
+        .with_outbox(outbox);
+    let router = http::router(
+        &config,
+        Arc::new(service),
+        (workspace, operations),
+        identity,
+        demo_idp,
+    );
     let app = router.into_make_service_with_connect_info::<http::ClientAddr>();
     match &config.portal.tls {
         Some(tls_config) => {

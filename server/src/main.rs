@@ -55,6 +55,18 @@ enum Command {
         #[arg(long)]
         es256: bool,
     },
+    /// Audit trail tools.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Checks the audit trail's hash chain; exits 1 naming the first broken link.
+    /// Reads the store in `--config` (or the demo config's store).
+    Verify,
 }
 
 #[tokio::main]
@@ -85,6 +97,17 @@ async fn start(cli: Cli) -> Result<(), String> {
         let token = demo_token(portal, user, role.as_deref(), *es256).await?;
         println!("{token}");
         return Ok(());
+    }
+    if let Some(Command::Audit {
+        action: AuditAction::Verify,
+    }) = &cli.command
+    {
+        let config = match &cli.config {
+            Some(path) => Config::load(path, Mode::Live),
+            None => Config::demo(),
+        }
+        .map_err(|e| e.to_string())?;
+        return verify_audit(&config).await;
     }
     let demo = match &cli.command {
         Some(Command::Demo { patients, seed }) => Some((*patients, *seed)),
@@ -169,6 +192,30 @@ fn print_banner(config: &Config, url: &str, demo: bool) {
         "  JSON API: {url}/api/v1/patients/<nhs_number>/record   (OpenAPI: {url}/api/openapi.json)"
     );
     println!();
+}
+
+/// `server audit verify`: walks the chain and reports.
+async fn verify_audit(config: &Config) -> Result<(), String> {
+    let path = &config.audit.sqlite_path;
+    if !path.exists() {
+        return Err(format!("no audit store at {}", path.display()));
+    }
+    let store = server::audit::sqlite::SqliteAudit::open(path)
+        .await
+        .map_err(|e| e.to_string())?;
+    match server::audit::verify(&store)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Ok(checked) => {
+            println!(
+                "audit chain verified: {checked} events, every link intact ({})",
+                path.display()
+            );
+            Ok(())
+        }
+        Err(broken) => Err(broken.to_string()),
+    }
 }
 
 /// Asks a running demo portal's identity provider for a token for `user`.

@@ -256,6 +256,7 @@ impl Gathered {
             summary_only: false,
             withheld,
             basis: None,
+            child_protection: Vec::new(),
         }
     }
 }

@@ -3,18 +3,22 @@
 //! decision function ([`policy::decide`]) after the cache, on every view. What is withheld is
 //! counted, what is refused says why; a change in the patient's dissent purges their cache.
 
+use crate::audit::{AuditEvent, AuditTrail, EventKind};
 use crate::config::Config;
+use crate::notify::outbox::Outbox;
+use crate::notify::ChildProtectionConfig;
 use crate::policy::{decide, ConsentPolicy, ConsentState, Decision, Refusal};
 use crate::record::{now_rfc3339, Aggregator, Gathered};
 use crate::sources::SourceError;
 use app::api::{LookupError, RecordService, SearchForm};
-use app::auth::{Permission, Viewer};
+use app::auth::{Caller, Permission, Viewer};
 use app::consent::{Basis, BasisPrompt, BasisSource, DissentNotice, SessionKey};
 use app::model::{DemoPatient, PatientRecord, TimelineEntry};
 use app::nhs_number::NhsNumber;
 use app::patient_search::SearchResults;
 use futures::future::BoxFuture;
 use moka::sync::Cache;
+use std::sync::Arc;
 
 /// The record service the pages and the JSON API share.
 pub struct RecordDesk {
@@ -24,10 +28,14 @@ pub struct RecordDesk {
     bases: Cache<(SessionKey, NhsNumber), Basis>,
     /// Whether each recently viewed patient had dissented, to notice a change.
     dissent_seen: Cache<NhsNumber, bool>,
+    audit: AuditTrail,
+    child_protection: ChildProtectionConfig,
+    /// Where child-protection notifications wait for delivery.
+    outbox: Option<Arc<Outbox>>,
 }
 
 impl RecordDesk {
-    pub fn new(config: &Config) -> Result<Self, SourceError> {
+    pub fn new(config: &Config, audit: AuditTrail) -> Result<Self, SourceError> {
         let policy = config.consent.clone();
         Ok(Self {
             aggregator: Aggregator::new(config)?,
@@ -42,23 +50,134 @@ impl RecordDesk {
                 ))
                 .build(),
             policy,
+            audit,
+            child_protection: config.child_protection.clone(),
+            outbox: None,
         })
+    }
+
+    /// Notifications for child-protection flags go to this outbox (without one they are
+    /// logged as an error and not sent).
+    pub fn with_outbox(mut self, outbox: Arc<Outbox>) -> Self {
+        self.outbox = Some(outbox);
+        self
     }
 
     pub fn aggregator(&self) -> &Aggregator {
         &self.aggregator
     }
 
-    /// Opens the record: the basis, then the sources (through the cache), then consent, then
-    /// each item.
+    /// Opens the record (see [`RecordDesk::judge`]) and audits the view, or the refusal. The
+    /// record is returned only once its view event is durable: no audit, no data.
     pub async fn open(
         &self,
-        viewer: &Viewer,
-        source: &BasisSource,
+        caller: &Caller,
         nhs: NhsNumber,
         refresh: bool,
     ) -> Result<PatientRecord, LookupError> {
-        let (basis, consent, gathered) = self.gather(viewer, source, nhs, refresh).await?;
+        let mut record = match self.judge(caller, nhs, refresh).await {
+            Ok(record) => record,
+            Err(refusal) => return Err(self.refused(caller, Some(nhs), refusal).await),
+        };
+        record.child_protection = self.child_protection.flags_in(&record);
+        let basis = record.basis.clone().unwrap_or_else(|| Basis::new("", ""));
+        let kind = if basis.is_emergency() {
+            EventKind::EmergencyAccess
+        } else {
+            EventKind::RecordView
+        };
+        let mut event = AuditEvent::by(caller, kind).patient(nhs).basis(&basis);
+        event.sources = record
+            .sources
+            .iter()
+            .filter(|s| s.status.has_data())
+            .map(|s| s.id.clone())
+            .collect();
+        let mut categories: Vec<String> = record
+            .entries
+            .iter()
+            .map(|e| format!("{:?}", e.category).to_lowercase())
+            .collect();
+        categories.sort();
+        categories.dedup();
+        event.categories = categories;
+        event.withheld = record.withheld.iter().map(|w| w.count as u32).sum();
+        self.durably(event).await?;
+        if self.child_protection.notifies(caller.viewer.role) {
+            self.notify(caller, &record).await;
+        }
+        Ok(record)
+    }
+
+    /// Writes one notification per child-protection flag to the outbox (once a day per
+    /// viewer and recipient). The record is still shown if this fails: the failure is logged
+    /// loudly for operations to act on.
+    async fn notify(&self, caller: &Caller, record: &PatientRecord) {
+        let sent = now_rfc3339();
+        for flag in &record.child_protection {
+            let Some(outbox) = &self.outbox else {
+                tracing::error!("a child-protection flag was viewed but no outbox is configured");
+                return;
+            };
+            let day = sent.get(..10).unwrap_or_default();
+            let key = format!(
+                "{}|{}|{}|{day}",
+                record.nhs_number.as_digits(),
+                caller.viewer.user_id,
+                flag.source_id
+            );
+            let body = crate::notify::communication(caller, record, flag, &sent).to_string();
+            let recipient = format!("{} ({})", flag.organisation, flag.organisation_code);
+            let now = crate::audit::event::now_ms();
+            if let Err(error) = outbox
+                .enqueue(&key, &flag.source_id, &recipient, &body, now)
+                .await
+            {
+                tracing::error!(%error, "a child-protection notification could not be written");
+            }
+        }
+    }
+
+    /// Writes an event that must be durable before the caller sees anything.
+    async fn durably(&self, event: AuditEvent) -> Result<i64, LookupError> {
+        self.audit.record(event).await.map_err(|error| {
+            tracing::error!(%error, "audit event not written: nothing is shown");
+            LookupError::Unavailable(
+                "the audit trail cannot be written, so no patient data is shown. Try again shortly."
+                    .to_owned(),
+            )
+        })
+    }
+
+    /// Audits a refusal and hands it back (a refusal shows no data, so it is returned even if
+    /// the audit store is down; that failure is logged).
+    async fn refused(
+        &self,
+        caller: &Caller,
+        nhs: Option<NhsNumber>,
+        refusal: LookupError,
+    ) -> LookupError {
+        let mut event = AuditEvent::by(caller, EventKind::Denied).refused(refusal.to_string());
+        event.nhs_number = nhs.map(|n| n.as_digits());
+        if let BasisSource::Stated(Ok(Some(basis))) = &caller.basis {
+            event = event.basis(basis);
+        }
+        if let Err(error) = self.audit.record(event).await {
+            tracing::error!(%error, "a refusal could not be audited");
+        }
+        refusal
+    }
+
+    /// The decisions for one view: the basis, then the sources (through the cache), then
+    /// consent, then each item.
+    async fn judge(
+        &self,
+        caller: &Caller,
+        nhs: NhsNumber,
+        refresh: bool,
+    ) -> Result<PatientRecord, LookupError> {
+        let viewer = &caller.viewer;
+        let (basis, consent, gathered) = self.gather(caller, nhs, refresh).await?;
         let record = gathered.into_record(|kind, entry| {
             match decide(
                 &self.policy,
@@ -83,12 +202,34 @@ impl RecordDesk {
     /// withheld otherwise, exactly as the record view would have withheld it.
     pub async fn entry(
         &self,
-        viewer: &Viewer,
-        source: &BasisSource,
+        caller: &Caller,
         nhs: NhsNumber,
         at: (&str, &str, &str),
     ) -> Result<TimelineEntry, LookupError> {
-        let (basis, consent, gathered) = self.gather(viewer, source, nhs, false).await?;
+        let entry = match self.judge_entry(caller, nhs, at).await {
+            Ok(entry) => entry,
+            Err(refusal) => return Err(self.refused(caller, Some(nhs), refusal).await),
+        };
+        let mut event = AuditEvent::by(caller, EventKind::EntryView)
+            .patient(nhs)
+            .detail(format!("{}/{}", entry.resource_type, entry.resource_id));
+        if let BasisSource::Stated(Ok(Some(basis))) = &caller.basis {
+            event = event.basis(basis);
+        }
+        event.sources = vec![entry.source_id.clone()];
+        event.categories = vec![format!("{:?}", entry.category).to_lowercase()];
+        self.durably(event).await?;
+        Ok(entry)
+    }
+
+    async fn judge_entry(
+        &self,
+        caller: &Caller,
+        nhs: NhsNumber,
+        at: (&str, &str, &str),
+    ) -> Result<TimelineEntry, LookupError> {
+        let viewer = &caller.viewer;
+        let (basis, consent, gathered) = self.gather(caller, nhs, false).await?;
         let (source_id, resource_type, id) = at;
         let (kind, entry) = gathered
             .entry(source_id, resource_type, id)
@@ -113,13 +254,13 @@ impl RecordDesk {
     /// patient's consent.
     async fn gather(
         &self,
-        viewer: &Viewer,
-        source: &BasisSource,
+        caller: &Caller,
         nhs: NhsNumber,
         refresh: bool,
     ) -> Result<(Basis, ConsentState, Gathered), LookupError> {
+        let viewer = &caller.viewer;
         may_find_patients(viewer)?;
-        let basis = self.basis_for(viewer, source, nhs)?;
+        let basis = self.basis_for(viewer, &caller.basis, nhs)?;
         let gathered = self.aggregator.gather(nhs, refresh).await;
         let consent = self.consent_state(nhs, &gathered);
         match decide(&self.policy, viewer, Some(&basis), &consent, None) {
@@ -221,57 +362,85 @@ impl RecordDesk {
     }
 
     /// Records a session's basis for a patient, if the viewer's role may give it.
-    fn record(
+    async fn record(
         &self,
-        viewer: &Viewer,
-        source: &BasisSource,
+        caller: &Caller,
         nhs: NhsNumber,
         basis: Basis,
     ) -> Result<(), LookupError> {
+        let event = AuditEvent::by(caller, EventKind::BasisRecorded)
+            .patient(nhs)
+            .basis(&basis);
+        let key = match self.basis_allowed(caller, &basis) {
+            Ok(key) => key,
+            Err(refusal) => {
+                if let Err(error) = self.audit.record(event.refused(refusal.to_string())).await {
+                    tracing::error!(%error, "a refused basis could not be audited");
+                }
+                return Err(refusal);
+            }
+        };
+        self.durably(event).await?;
+        self.bases.insert((key, nhs), basis);
+        Ok(())
+    }
+
+    /// The session a basis may be recorded in, if the caller's role may give it.
+    fn basis_allowed(&self, caller: &Caller, basis: &Basis) -> Result<SessionKey, LookupError> {
+        let viewer = &caller.viewer;
         may_find_patients(viewer)?;
-        let BasisSource::Session(key) = source else {
+        let BasisSource::Session(key) = &caller.basis else {
             return Err(LookupError::BasisRefused(format!(
                 "state the basis with each request, in the {} header",
                 app::consent::BASIS_HEADER
             )));
         };
-        if let Some(refusal) = self.refusal(viewer, &basis) {
+        if let Some(refusal) = self.refusal(viewer, basis) {
             return Err(LookupError::BasisRefused(refusal.to_string()));
         }
-        self.bases.insert((key.clone(), nhs), basis);
-        Ok(())
+        Ok(key.clone())
     }
 }
 
 impl RecordService for RecordDesk {
     fn lookup<'a>(
         &'a self,
-        viewer: &'a Viewer,
-        basis: &'a BasisSource,
+        caller: &'a Caller,
         nhs: NhsNumber,
         refresh: bool,
     ) -> BoxFuture<'a, Result<PatientRecord, LookupError>> {
-        Box::pin(self.open(viewer, basis, nhs, refresh))
+        Box::pin(self.open(caller, nhs, refresh))
     }
 
-    fn record_basis(
-        &self,
-        viewer: &Viewer,
-        source: &BasisSource,
+    fn record_basis<'a>(
+        &'a self,
+        caller: &'a Caller,
         nhs: NhsNumber,
         basis: Basis,
-    ) -> Result<(), LookupError> {
-        self.record(viewer, source, nhs, basis)
+    ) -> BoxFuture<'a, Result<(), LookupError>> {
+        Box::pin(self.record(caller, nhs, basis))
     }
 
     fn search<'a>(
         &'a self,
-        viewer: &'a Viewer,
+        caller: &'a Caller,
         form: SearchForm,
     ) -> BoxFuture<'a, Result<SearchResults, LookupError>> {
         Box::pin(async move {
-            may_find_patients(viewer)?;
-            self.aggregator.search(form).await
+            if let Err(refusal) = may_find_patients(&caller.viewer) {
+                return Err(self.refused(caller, None, refusal).await);
+            }
+            let results = self.aggregator.search(form).await?;
+            let mut event = AuditEvent::by(caller, EventKind::PatientSearch)
+                .detail(format!("{} candidate(s)", results.matches.len()));
+            event.sources = results
+                .sources
+                .iter()
+                .filter(|s| s.status == app::model::SourceStatus::Ok)
+                .map(|s| s.id.clone())
+                .collect();
+            self.durably(event).await?;
+            Ok(results)
         })
     }
 

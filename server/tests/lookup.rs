@@ -323,6 +323,12 @@ async fn the_openapi_document_describes_real_responses() {
         object_keys(&restricted["withheld"][0])
     );
     assert_eq!(schema_keys("Basis"), object_keys(&restricted["basis"]));
+    let child = common::showcase(&portal.demo.population, "child on a child protection plan");
+    let (_, child) = portal.record_json(&child.as_digits()).await;
+    assert_eq!(
+        schema_keys("ChildProtectionFlag"),
+        object_keys(&child["child_protection"][0])
+    );
 
     // Errors carry `error` and `message`, and what the caller needs to act on some of them.
     let (_, invalid) = portal.record_json("123").await;

@@ -448,6 +448,8 @@ async fn over_tls_the_portal_sends_hsts_and_secure_cookies() {
         cert_path: dir.join("cert.pem"),
         key_path: dir.join("key.pem"),
     });
+    config.audit.sqlite_path = dir.join("audit.sqlite");
+    config.child_protection.outbox_path = dir.join("outbox.sqlite");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("https://{}", listener.local_addr().unwrap());
     tokio::spawn(server::run(config, listener, std::future::pending()));

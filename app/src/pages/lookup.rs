@@ -26,12 +26,20 @@ pub fn LookupPage() -> impl IntoView {
 /// What a role without access to records sees instead of the lookup form.
 #[component]
 fn NoAccess(viewer: Viewer) -> impl IntoView {
+    let operations = viewer.may(Permission::Operations);
+    let audit = viewer.may(Permission::Audit);
     view! {
         <section data-testid=ids::NO_ACCESS class="rounded bg-white p-4 shadow">
             <h1 class="text-2xl font-semibold">{format!("Signed in as {}", viewer.role.label())}</h1>
             <p class="mt-2 text-slate-700">
                 "Your role does not give access to patient records, so there is nothing to look up here."
             </p>
+            <Show when=move || operations>
+                <p class="mt-2"><a class="font-semibold text-[#005eb8] underline" href="/admin">"Open the operations page"</a></p>
+            </Show>
+            <Show when=move || audit>
+                <p class="mt-2"><a class="font-semibold text-[#005eb8] underline" href="/audit">"Open the audit workspace"</a></p>
+            </Show>
         </section>
     }
 }

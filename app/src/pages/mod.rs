@@ -1,5 +1,7 @@
 //! Routed pages: each reads its parameters, asks a server function, and hands data to components.
 
+mod admin;
+mod audit;
 mod choose_role;
 mod lookup;
 mod not_found;
@@ -7,6 +9,8 @@ mod record;
 mod search;
 mod sign_in;
 
+pub use admin::AdminPage;
+pub use audit::AuditPage;
 pub use choose_role::ChooseRolePage;
 pub use lookup::LookupPage;
 pub use not_found::NotFound;

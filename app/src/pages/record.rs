@@ -48,6 +48,7 @@ pub fn RecordPage() -> impl IntoView {
 fn Found(record: PatientRecord) -> impl IntoView {
     view! {
         <div class="mt-6">
+            <ChildProtectionBanner flags=record.child_protection.clone() />
             <PatientBanner record=record.clone() />
             {record.basis.clone().map(|basis| view! { <BasisBanner basis /> })}
             <Show when=move || record.summary_only>
@@ -73,6 +74,32 @@ fn Found(record: PatientRecord) -> impl IntoView {
             <Timeline entries=record.entries sources=record.sources withheld=record.withheld />
         </div>
     }
+}
+
+/// Active child-protection flags, first on the page, with whom to contact.
+#[component]
+fn ChildProtectionBanner(flags: Vec<crate::model::ChildProtectionFlag>) -> impl IntoView {
+    (!flags.is_empty()).then(|| {
+        let lines = flags
+            .into_iter()
+            .map(|f| {
+                let since = f.since.map(|d| format!(" since {}", d.display())).unwrap_or_default();
+                view! {
+                    <p>
+                        <strong>{f.label}</strong>
+                        {format!("{since}: held by {} ({}). Contact them about this child.", f.organisation, f.organisation_code)}
+                    </p>
+                }
+            })
+            .collect_view();
+        view! {
+            <section data-testid=ids::CHILD_PROTECTION role="alert" class="mb-3 rounded border-l-8 border-[#d5281b] bg-red-50 px-4 py-3">
+                <h2 class="text-lg font-bold text-[#d5281b]">"Child protection"</h2>
+                {lines}
+                <p class="mt-1 text-sm">"Viewing this record in urgent or emergency care notifies the responsible organisation."</p>
+            </section>
+        }
+    })
 }
 
 #[component]

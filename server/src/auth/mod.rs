@@ -23,6 +23,8 @@ use verify::{TokenError, Verifier};
 /// Everything the portal needs to know who is asking and what they may do.
 pub struct Identity {
     pub config: IdentityConfig,
+    /// Sign-ins, sign-outs and role choices are audited.
+    pub audit: crate::audit::AuditTrail,
     pub verifier: Verifier,
     pub sessions: SessionStore,
     pub permissions: PermissionMatrix,
@@ -80,8 +82,10 @@ impl Identity {
         permissions: PermissionMatrix,
         public_url: Url,
         http: reqwest::Client,
+        audit: crate::audit::AuditTrail,
     ) -> Self {
         Self {
+            audit,
             verifier: Verifier::new(&config, http.clone()),
             sessions: SessionStore::new(config.idle_timeout(), config.max_lifetime()),
             logins: oidc::PendingLogins::default(),

@@ -8,8 +8,10 @@
 use super::session::random_token;
 use super::verify::TokenError;
 use super::{Identity, Principal};
+use crate::audit::{AuditEvent, EventKind};
 use crate::demo::idp::{escape, pkce_challenge};
-use axum::extract::{Form, Query, State};
+use app::auth::RequestInfo;
+use axum::extract::{Extension, Form, Query, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -172,14 +174,45 @@ enum SignInError {
     Mismatch,
     #[error("your account has no role in this portal; ask your registration authority")]
     NoRole,
+    #[error("sign-in cannot be recorded in the audit trail, so it is refused: {0}")]
+    Audit(crate::audit::AuditError),
 }
 
 async fn callback(
     State(identity): State<Arc<Identity>>,
+    Extension(request): Extension<RequestInfo>,
     headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
-    match finish_sign_in(&identity, &headers, query).await {
+    let finished = match finish_sign_in(&identity, &headers, query).await {
+        Ok((session_id, next, session)) => {
+            let grant = session.active_grant();
+            let mut event = AuditEvent::by_user(
+                &session.user.user_id,
+                &session.user.name,
+                &request,
+                EventKind::SignIn,
+            );
+            event.role = grant.map(|g| g.role.as_str().to_owned());
+            event.organisation = grant.and_then(|g| g.organisation.clone());
+            match identity.audit.record(event).await {
+                Ok(_) => Ok((session_id, next)),
+                Err(e) => {
+                    identity.sessions.end(&session_id);
+                    Err(SignInError::Audit(e))
+                }
+            }
+        }
+        Err(e) => {
+            let event = AuditEvent::by_user("(unknown)", "", &request, EventKind::SignIn)
+                .refused(e.to_string());
+            if let Err(error) = identity.audit.record(event).await {
+                tracing::error!(%error, "a refused sign-in could not be audited");
+            }
+            Err(e)
+        }
+    };
+    match finished {
         Ok((session_id, next)) => {
             let cookie = format!(
                 "{}={session_id}; Path=/; HttpOnly; SameSite=Strict{}",
@@ -207,6 +240,7 @@ async fn callback(
             let status = match e {
                 SignInError::NoRole => StatusCode::FORBIDDEN,
                 SignInError::Provider(_) => StatusCode::BAD_GATEWAY,
+                SignInError::Audit(_) => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::UNAUTHORIZED,
             };
             page(
@@ -225,7 +259,7 @@ async fn finish_sign_in(
     identity: &Identity,
     headers: &HeaderMap,
     query: CallbackQuery,
-) -> Result<(String, String), SignInError> {
+) -> Result<(String, String, super::session::Session), SignInError> {
     if let Some(error) = query.error {
         let code: String = error
             .chars()
@@ -313,7 +347,7 @@ async fn finish_sign_in(
             url::form_urlencoded::byte_serialize(pending.next.as_bytes()).collect::<String>()
         )
     };
-    Ok((id, next))
+    Ok((id, next, session))
 }
 
 /// Adds what the provider's UserInfo endpoint says when the ID token carries no national RBAC
@@ -384,6 +418,7 @@ struct RoleForm {
 
 async fn choose_role(
     State(identity): State<Arc<Identity>>,
+    Extension(request): Extension<RequestInfo>,
     parts: Parts,
     Form(form): Form<RoleForm>,
 ) -> Response {
@@ -398,7 +433,29 @@ async fn choose_role(
         );
     }
     match identity.sessions.choose_role(id, form.role) {
-        Ok(_) => Redirect::to(&local_path(&form.next)).into_response(),
+        Ok(chosen) => {
+            let grant = chosen.active_grant();
+            let mut event = AuditEvent::by_user(
+                &chosen.user.user_id,
+                &chosen.user.name,
+                &request,
+                EventKind::RoleChosen,
+            );
+            event.role = grant.map(|g| g.role.as_str().to_owned());
+            event.organisation = grant.and_then(|g| g.organisation.clone());
+            if let Err(error) = identity.audit.record(event).await {
+                identity.sessions.end(id);
+                return page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Role not changed",
+                    &format!(
+                        "<p>{}. Sign in again later.</p>",
+                        escape(&error.to_string())
+                    ),
+                );
+            }
+            Redirect::to(&local_path(&form.next)).into_response()
+        }
         Err(e) => page(
             StatusCode::BAD_REQUEST,
             "Role not changed",
@@ -414,6 +471,7 @@ struct SignOutForm {
 
 async fn sign_out(
     State(identity): State<Arc<Identity>>,
+    Extension(request): Extension<RequestInfo>,
     parts: Parts,
     Form(form): Form<SignOutForm>,
 ) -> Response {
@@ -426,6 +484,18 @@ async fn sign_out(
             );
         }
         identity.sessions.end(id);
+        let mut event = AuditEvent::by_user(
+            &session.user.user_id,
+            &session.user.name,
+            &request,
+            EventKind::SignOut,
+        );
+        let grant = session.active_grant();
+        event.role = grant.map(|g| g.role.as_str().to_owned());
+        event.organisation = grant.and_then(|g| g.organisation.clone());
+        if let Err(error) = identity.audit.record(event).await {
+            tracing::error!(%error, "a sign-out could not be audited");
+        }
     }
     let clear = format!(
         "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",

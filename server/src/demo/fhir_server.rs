@@ -39,14 +39,18 @@ pub struct Source {
     pub base_url: String,
     /// URLs already asked, for the first-try fault only.
     pub seen_urls: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Communications POSTed here (notifications), in arrival order.
+    pub received: Arc<std::sync::Mutex<Vec<Value>>>,
     /// Patients (by index) who have objected to sharing here since the source started.
     pub dissenting: Arc<std::sync::RwLock<std::collections::HashSet<usize>>>,
+    /// Notification POSTs seen so far (for `refuse_notifications`).
+    pub notification_attempts: AtomicU64,
 }
 
 pub fn router(source: Arc<Source>) -> Router {
     Router::new()
         .route("/fhir/metadata", get(metadata))
-        .route("/fhir/{resource_type}", get(search))
+        .route("/fhir/{resource_type}", get(search).post(create))
         .route("/fhir/{resource_type}/{id}", get(read))
         .route("/fhir/Patient/{id}/{operation}", get(everything))
         .fallback(|| async { FhirError::NoEndpoint })
@@ -237,6 +241,46 @@ async fn search(
         &page(matches, count, offset, page_url, &base),
     ))
 }
+
+/// `POST /fhir/Communication`: accepts a notification (after refusing the first
+/// `refuse_notifications` with HTTP 503, when a test asks for that).
+async fn create(
+    State(source): State<Arc<Source>>,
+    path: Result<Path<String>, PathRejection>,
+    body: axum::body::Bytes,
+) -> Result<Response, FhirError> {
+    let Path(resource_type) = path.map_err(|_| FhirError::Invalid(BAD_PATH))?;
+    if resource_type != "Communication" {
+        return Err(FhirError::MethodNotAllowed);
+    }
+    let mut resource: Value =
+        serde_json::from_slice(&body).map_err(|_| FhirError::Invalid("the body is not JSON"))?;
+    if resource["resourceType"] != "Communication" {
+        return Err(FhirError::Invalid("the body is not a Communication"));
+    }
+    let mut received = source
+        .received
+        .lock()
+        .map_err(|_| FhirError::SyntheticFault)?;
+    let refused = source.notification_attempts.fetch_add(1, Ordering::SeqCst);
+    if refused < u64::from(source.faults.refuse_notifications) {
+        return Ok((
+            StatusCode::SERVICE_UNAVAILABLE,
+            fhir_json_header(),
+            OUTCOME_BUSY,
+        )
+            .into_response());
+    }
+    resource["id"] = json!(format!("communication-{}", received.len() + 1));
+    received.push(resource.clone());
+    Ok(fhir(StatusCode::CREATED, &resource))
+}
+
+fn fhir_json_header() -> [(header::HeaderName, &'static str); 1] {
+    [(header::CONTENT_TYPE, "application/fhir+json")]
+}
+
+const OUTCOME_BUSY: &str = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"transient","diagnostics":"busy"}]}"#;
 
 /// `GET /fhir/Patient/<id>/$everything`: the Patient and everything about them, paged.
 async fn everything(

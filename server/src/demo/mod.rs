@@ -35,6 +35,8 @@ pub struct Faults {
     pub failing_type: Option<&'static str>,
     /// When set, every request must carry `Authorization: Bearer <this>` or gets HTTP 401.
     pub required_bearer: Option<String>,
+    /// The first this-many notification POSTs get HTTP 503 (to prove they are retried).
+    pub refuse_notifications: u32,
 }
 
 /// A running synthetic source. It stops when [`DemoSource::stop`] is called or it is dropped.
@@ -46,6 +48,7 @@ pub struct DemoSource {
     requests: Arc<AtomicU64>,
     population: Arc<Population>,
     dissenting: Arc<std::sync::RwLock<std::collections::HashSet<usize>>>,
+    received: Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
     /// Set to true to stop; dropping it stops the server too.
     stop: watch::Sender<bool>,
 }
@@ -64,10 +67,13 @@ impl DemoSource {
         let requests = Arc::new(AtomicU64::new(0));
         let (stop, mut stopped) = watch::channel(false);
         let dissenting = Arc::new(std::sync::RwLock::new(Default::default()));
+        let received = Arc::new(std::sync::Mutex::new(Vec::new()));
         let router = fhir_server::router(Arc::new(fhir_server::Source {
             kind,
             population: population.clone(),
             dissenting: dissenting.clone(),
+            received: received.clone(),
+            notification_attempts: AtomicU64::new(0),
             faults,
             requests: requests.clone(),
             base_url: base_url.clone(),
@@ -92,8 +98,14 @@ impl DemoSource {
             requests,
             population,
             dissenting,
+            received,
             stop,
         })
+    }
+
+    /// The Communications (notifications) this source has accepted.
+    pub fn notifications_received(&self) -> Vec<serde_json::Value> {
+        self.received.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
     /// Records (or withdraws) the patient's objection to sharing at this source, as a

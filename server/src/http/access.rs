@@ -6,7 +6,7 @@
 use crate::auth::oidc::{cookie, page};
 use crate::auth::{BearerError, Identity, Principal};
 use app::api::LookupError;
-use app::auth::{Permission, SignedIn};
+use app::auth::{Caller, Permission, RequestInfo, SignedIn};
 use app::consent::{BasisSource, SessionKey};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -43,6 +43,10 @@ pub fn requirement(path: &str) -> Access {
         "/record" | "/search" | "/sfn/record" | "/sfn/basis" | "/sfn/search"
         | "/sfn/demo-patients" | "/api/v1/patients" => Role(Some(Permission::FindPatient)),
         p if p.starts_with("/api/v1/patients/") => Role(Some(Permission::FindPatient)),
+        "/admin" | "/sfn/ops-notifications" => Role(Some(Permission::Operations)),
+        "/audit" | "/sfn/audit-reviews" | "/sfn/audit-review" | "/sfn/audit-verify" => {
+            Role(Some(Permission::Audit))
+        }
         _ => Role(None),
     }
 }
@@ -81,6 +85,8 @@ pub async fn guard(
     }
     let audience = audience(&path);
     let headers = request.headers().clone();
+    let request_info = request_info(&request);
+    request.extensions_mut().insert(request_info.clone());
     let principal = match identify(&identity, &headers).await {
         Ok(p) => p,
         Err(e @ BearerError::Token(_)) => {
@@ -118,10 +124,15 @@ pub async fn guard(
         request.extensions_mut().insert(signed_in);
     }
     if let Some(viewer) = principal.viewer().cloned() {
+        if let Some(basis) = basis_source(&principal, &headers) {
+            let caller = Caller {
+                viewer: viewer.clone(),
+                basis,
+                request: request_info,
+            };
+            request.extensions_mut().insert(caller);
+        }
         request.extensions_mut().insert(viewer);
-    }
-    if let Some(basis) = basis_source(&principal, &headers) {
-        request.extensions_mut().insert(basis);
     }
     request.extensions_mut().insert(principal);
     next.run(request).await
@@ -232,6 +243,28 @@ fn basis_source(principal: &Principal, headers: &HeaderMap) -> Option<BasisSourc
     }
 }
 
+/// The request's id (new, random), client address and user agent, for the audit trail.
+pub fn request_info(request: &Request) -> RequestInfo {
+    let client = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<crate::http::ClientAddr>>()
+        .map(|c| c.0 .0.ip().to_string())
+        .unwrap_or_default();
+    let user_agent: String = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .chars()
+        .take(256)
+        .collect();
+    RequestInfo {
+        request_id: crate::auth::session::random_token()[..16].to_owned(),
+        client,
+        user_agent,
+    }
+}
+
 /// What pages see of a browser session.
 fn signed_in(principal: &Principal) -> Option<SignedIn> {
     match principal {
@@ -323,6 +356,8 @@ mod tests {
             ("/search", Role(Some(Permission::FindPatient))),
             ("/sfn/record", Role(Some(Permission::FindPatient))),
             ("/sfn/basis", Role(Some(Permission::FindPatient))),
+            ("/audit", Role(Some(Permission::Audit))),
+            ("/sfn/audit-review", Role(Some(Permission::Audit))),
             (
                 "/api/v1/patients/9434765919/record",
                 Role(Some(Permission::FindPatient)),

@@ -6,8 +6,7 @@
 
 use super::ApiState;
 use app::api::{LookupError, RecordService, SearchForm};
-use app::auth::Viewer;
-use app::consent::BasisSource;
+use app::auth::Caller;
 use app::nhs_number::{NhsNumber, NhsNumberError};
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -39,30 +38,25 @@ struct RecordQuery {
 
 async fn patient_record(
     State(state): State<ApiState>,
-    Extension(viewer): Extension<Viewer>,
-    Extension(basis): Extension<BasisSource>,
+    Extension(caller): Extension<Caller>,
     Path(nhs_number): Path<String>,
     Query(query): Query<RecordQuery>,
 ) -> Result<Response, ApiError> {
     let nhs = NhsNumber::parse(&nhs_number)?;
-    let record = state
-        .records
-        .open(&viewer, &basis, nhs, query.refresh)
-        .await?;
+    let record = state.records.open(&caller, nhs, query.refresh).await?;
     Ok(Json(record).into_response())
 }
 
 /// One item by its provenance; refused (403 `withheld`) when the record view would withhold it.
 async fn patient_entry(
     State(state): State<ApiState>,
-    Extension(viewer): Extension<Viewer>,
-    Extension(basis): Extension<BasisSource>,
+    Extension(caller): Extension<Caller>,
     Path((nhs_number, source, resource_type, id)): Path<(String, String, String, String)>,
 ) -> Result<Response, ApiError> {
     let nhs = NhsNumber::parse(&nhs_number)?;
     let entry = state
         .records
-        .entry(&viewer, &basis, nhs, (&source, &resource_type, &id))
+        .entry(&caller, nhs, (&source, &resource_type, &id))
         .await?;
     Ok(Json(entry).into_response())
 }
@@ -80,7 +74,7 @@ struct SearchQuery {
 
 async fn search_patients(
     State(state): State<ApiState>,
-    Extension(viewer): Extension<Viewer>,
+    Extension(caller): Extension<Caller>,
     Query(query): Query<SearchQuery>,
 ) -> Result<Response, ApiError> {
     let form = SearchForm {
@@ -90,7 +84,7 @@ async fn search_patients(
         gender: query.gender,
         postcode: query.postcode,
     };
-    let results = RecordService::search(&*state.records, &viewer, form).await?;
+    let results = RecordService::search(&*state.records, &caller, form).await?;
     Ok(Json(results).into_response())
 }
 
@@ -115,6 +109,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::Lookup(LookupError::InvalidSearch(_)) => {
                 (StatusCode::BAD_REQUEST, "invalid-search")
+            }
+            ApiError::Lookup(LookupError::InvalidInput(_)) => {
+                (StatusCode::BAD_REQUEST, "invalid-input")
             }
             ApiError::Lookup(LookupError::Unavailable(_) | LookupError::Transport(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")

@@ -10,7 +10,9 @@ use crate::config::Config;
 use crate::demo::idp::DemoIdp;
 use crate::viewing::RecordDesk;
 use app::api::{IdentityProviders, SharedRecordService};
+use app::audit::SharedAuditService;
 use app::auth::SignInOption;
+use app::operations::SharedOperationsService;
 use axum::extract::connect_info::Connected;
 use axum::extract::MatchedPath;
 use axum::http::Request;
@@ -51,6 +53,7 @@ impl Connected<IncomingStream<'_, crate::tls::TlsListener>> for ClientAddr {
 pub fn router(
     config: &Config,
     records: Arc<RecordDesk>,
+    (audit, operations): (SharedAuditService, SharedOperationsService),
     identity: Arc<Identity>,
     demo_idp: Option<Arc<DemoIdp>>,
 ) -> Router {
@@ -81,6 +84,8 @@ pub fn router(
             generate_route_list(app::App),
             move || {
                 provide_context(service.clone());
+                provide_context(audit.clone());
+                provide_context(operations.clone());
                 provide_context(sign_in.clone());
                 headers::page_content_security_policy();
             },

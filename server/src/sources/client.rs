@@ -148,6 +148,26 @@ impl FhirClient {
         request.send().await.map_err(transport_error)
     }
 
+    /// POSTs a FHIR resource (notifications); any 2xx is success. Not retried here: the
+    /// caller's outbox retries until delivered.
+    pub async fn post_json(&self, url: &Url, body: &[u8]) -> Result<(), SourceError> {
+        let mut request = self
+            .http
+            .post(url.clone())
+            .header(ACCEPT, "application/fhir+json")
+            .header(CONTENT_TYPE, "application/fhir+json")
+            .body(body.to_vec());
+        if let Some(authorization) = self.auth.authorization().await? {
+            request = request.header(AUTHORIZATION, authorization);
+        }
+        let response = request.send().await.map_err(transport_error)?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(SourceError::Http(response.status().as_u16()))
+        }
+    }
+
     /// Resolves a `next` link (absolute or relative to the current page) and refuses one that
     /// points at another origin, which could leak credentials or send us anywhere.
     pub fn next_page_url(&self, current: &Url, next: &str) -> Result<Url, SourceError> {

@@ -5,6 +5,7 @@
 
 use app::model::SourceKind;
 use app::nhs_number::NhsNumber;
+use server::audit::AuditStore;
 use server::config::{Config, SourceConfig};
 use server::demo::{Faults, Population};
 use server::demo_mode::DemoSources;
@@ -13,6 +14,8 @@ use tokio::sync::oneshot;
 
 pub struct Portal {
     pub url: String,
+    /// The portal's audit store (SQLite file).
+    pub audit_path: std::path::PathBuf,
     pub demo: DemoSources,
     pub http: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
@@ -24,6 +27,13 @@ impl Drop for Portal {
             let _ = tx.send(());
         }
     }
+}
+
+/// A name part no other portal in this test process uses.
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::SeqCst)
 }
 
 pub fn population() -> Arc<Population> {
@@ -48,7 +58,13 @@ pub async fn start_with(
         per_minute: 100_000,
         burst: 10_000,
     };
+    // Each portal writes its own audit trail.
+    config.audit.sqlite_path = std::env::temp_dir()
+        .join(format!("scrv-test-{}", std::process::id()))
+        .join(format!("audit-{}.sqlite", rand_suffix()));
+    config.child_protection.outbox_path = config.audit.sqlite_path.with_extension("outbox.sqlite");
     tweak(&mut config);
+    let audit_path = config.audit.sqlite_path.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind portal");
@@ -59,6 +75,7 @@ pub async fn start_with(
     }));
     let mut portal = Portal {
         url,
+        audit_path,
         demo,
         http: reqwest::Client::new(),
         shutdown: Some(tx),
@@ -153,6 +170,16 @@ impl Portal {
             .await;
         let status = response.status();
         (status, response.json().await.expect("JSON body"))
+    }
+
+    /// Every audit event the portal has stored so far, in chain order.
+    pub async fn audit_events(&self) -> Vec<server::audit::StoredEvent> {
+        let store = server::audit::sqlite::SqliteAudit::open(&self.audit_path)
+            .await
+            .expect("audit store opens");
+        let events = store.read_after(0, 1_000_000).await.expect("audit events");
+        store.close().await;
+        events
     }
 
     /// Total requests the demo sources have served so far.

@@ -35,6 +35,7 @@ const RESTRICTED: usize = 9;
 const BIRTH_DATE_DIFFERS: usize = 10;
 const TWO_RECORDS_AT_HOSPITAL: usize = 11;
 const DISSENTED: usize = 12;
+const CHILD_PROTECTION: usize = 13;
 
 /// Showcase patients whose records carry a tricky case of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,8 @@ pub enum Showcase {
     Restricted,
     /// An active objection to sharing, recorded at the GP.
     Dissented,
+    /// A child on a protection plan, flagged by social care.
+    ChildProtection,
 }
 
 /// Deterministic synthetic patients: the same `(patients, seed)` always gives the same people and
@@ -116,6 +119,11 @@ impl Population {
         } else {
             (rng.pick(MALE_GIVEN), rng.pick(MALE_PREFIXES))
         };
+        let prefix = match (index == CHILD_PROTECTION, female) {
+            (true, true) => "Miss",
+            (true, false) => "Master",
+            (false, _) => prefix,
+        };
         Person {
             index,
             nhs: nhs_number_of(index),
@@ -123,7 +131,12 @@ impl Population {
             given,
             prefix,
             female,
-            birth_day: calendar::ANCHOR_DAY - rng.between(18 * 365, 95 * 365),
+            birth_day: calendar::ANCHOR_DAY
+                - if index == CHILD_PROTECTION {
+                    rng.between(2 * 365, 12 * 365)
+                } else {
+                    rng.between(18 * 365, 95 * 365)
+                },
             postcode: rng.pick(POSTCODES),
         }
     }
@@ -151,6 +164,7 @@ impl Population {
             MANY_OBSERVATIONS => Some(Showcase::ManyObservations),
             RESTRICTED => Some(Showcase::Restricted),
             DISSENTED => Some(Showcase::Dissented),
+            CHILD_PROTECTION => Some(Showcase::ChildProtection),
             _ => None,
         }
     }
@@ -173,7 +187,7 @@ impl Population {
         use SourceKind::*;
         match index {
             ALL_FOUR | LONG_HISTORY | FAILING_MENTAL_HEALTH => return SourceKind::ALL.to_vec(),
-            GP_AND_SOCIAL_CARE => return vec![Gp, SocialCare],
+            GP_AND_SOCIAL_CARE | CHILD_PROTECTION => return vec![Gp, SocialCare],
             GP_AND_ACUTE => return vec![Gp, Acute],
             GP_ONLY | MANY_OBSERVATIONS => return vec![Gp],
             NOT_AT_GP => return vec![Acute, MentalHealth],
@@ -256,6 +270,10 @@ impl Population {
             (
                 DISSENTED,
                 "has objected to sharing their record (recorded at the GP)",
+            ),
+            (
+                CHILD_PROTECTION,
+                "child on a child protection plan (social care flag)",
             ),
         ];
         labelled
@@ -344,7 +362,7 @@ mod tests {
     fn showcase_labels_match_the_data() {
         let population = Population::new(Population::DEFAULT_PATIENTS, Population::DEFAULT_SEED);
         let showcase = population.showcase();
-        assert_eq!(showcase.len(), 14);
+        assert_eq!(showcase.len(), 15);
         for p in &showcase {
             let known = population.known_at(p.nhs_number);
             let failing = population.failing_source(p.nhs_number);
@@ -392,6 +410,17 @@ mod tests {
                         .collect();
                     assert_eq!(consents.len(), 1);
                     assert_eq!(consents[0]["provision"]["type"], "deny");
+                }
+                l if l.starts_with("child on a child protection plan") => {
+                    assert_eq!(known, [SourceKind::Gp, SourceKind::SocialCare]);
+                    let index = population.index_of(p.nhs_number).unwrap();
+                    let flags = records::clinical(&population, index, SourceKind::SocialCare)
+                        .into_iter()
+                        .filter(|r| r["code"]["coding"][0]["code"] == "CPP")
+                        .count();
+                    assert_eq!(flags, 1);
+                    let age_days = calendar::ANCHOR_DAY - population.person(index).birth_day;
+                    assert!(age_days < 18 * 365, "a child");
                 }
                 l if l.starts_with("two patient records") => {
                     let index = population.index_of(p.nhs_number).unwrap();

@@ -1,7 +1,7 @@
 //! The tricky cases a real shared record meets, each given to one showcase patient: the same
 //! items recorded at two sources (one medicine stopped at discharge but still on GP repeats), a
 //! patient with thousands of observations (paging), restricted confidentiality labels and an
-//! unlabelled sensitive diagnosis, an objection to sharing, sources disagreeing about a birth
+//! unlabelled sensitive diagnosis, an objection to sharing, a child on a protection plan, sources disagreeing about a birth
 //! date, and two patient records for one NHS number at one source.
 
 use super::calendar::{date, date_time, ANCHOR_DAY};
@@ -13,6 +13,9 @@ use serde_json::json;
 pub const MANY_OBSERVATIONS: i64 = 3_000;
 
 const CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+
+/// An illustrative code system for child-protection flags (the demo config maps it).
+pub const CHILD_PROTECTION_SYSTEM: &str = "https://example.org/fhir/CodeSystem/child-protection";
 
 impl Gen {
     /// The allergy, problem and medicine both the GP and the hospital record for one patient.
@@ -90,6 +93,16 @@ impl Gen {
             "clinicalStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "resolved" }] },
             "code": coded(SNOMED, "15628003", "Gonorrhoea"), "onsetDateTime": date(day) });
         self.push("Condition", day, body);
+    }
+
+    /// An active child-protection plan, as the council's children's social care records it.
+    pub(super) fn child_protection_plan(&mut self) {
+        let day = ANCHOR_DAY - 90;
+        let body = json!({ "status": "active",
+            "category": super::records::category("flag-category", "safety", "Safety"),
+            "code": coded(CHILD_PROTECTION_SYSTEM, "CPP", "Child protection plan"),
+            "period": { "start": date(day) } });
+        self.push("Flag", day, body);
     }
 
     /// The patient's objection to sharing their record, as their GP records it: an active

@@ -1,0 +1,98 @@
+//! The audit officer's side of the boundary: the emergency-access review queue, marking an
+//! access reviewed, and checking the audit trail's hash chain. Refused on the server to every
+//! role without the `audit` permission.
+
+use crate::api::LookupError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub use service::*;
+
+/// One audit event as the workspace shows it (no clinical content is ever in one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub seq: i64,
+    /// RFC 3339, UTC, milliseconds.
+    pub at: String,
+    pub kind: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub role: Option<String>,
+    pub organisation: Option<String>,
+    pub nhs_number: Option<String>,
+    pub basis: Option<String>,
+    pub reason: Option<String>,
+    pub outcome: String,
+    pub detail: Option<String>,
+    pub sources: Vec<String>,
+}
+
+/// What checking the chain found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChainCheck {
+    Intact { events: u64 },
+    Broken { seq: i64, reason: String },
+}
+
+/// Emergency accesses nobody has reviewed yet, newest first.
+#[server(prefix = "/sfn", endpoint = "audit-reviews")]
+pub async fn emergency_reviews() -> Result<Vec<AuditRow>, LookupError> {
+    let reviews = async { audit_service()?.pending_reviews(&current_caller()?).await };
+    crate::api::with_status(reviews.await)
+}
+
+/// Marks emergency access `seq` reviewed, with the reviewer's note (itself audited).
+#[server(prefix = "/sfn", endpoint = "audit-review")]
+pub async fn review_emergency_access(seq: i64, note: String) -> Result<(), LookupError> {
+    let review = async { audit_service()?.review(&current_caller()?, seq, note).await };
+    crate::api::with_status(review.await)
+}
+
+/// Walks the whole hash chain and names the first broken link, if any.
+#[server(prefix = "/sfn", endpoint = "audit-verify")]
+pub async fn verify_audit_chain() -> Result<ChainCheck, LookupError> {
+    let verify = async { audit_service()?.verify(&current_caller()?).await };
+    crate::api::with_status(verify.await)
+}
+
+#[cfg(feature = "ssr")]
+mod service {
+    use super::{AuditRow, ChainCheck};
+    use crate::api::LookupError;
+    use crate::auth::Caller;
+    use futures::future::BoxFuture;
+    use std::sync::Arc;
+
+    /// What the server provides to the audit workspace.
+    pub trait AuditService: Send + Sync + 'static {
+        fn pending_reviews<'a>(
+            &'a self,
+            caller: &'a Caller,
+        ) -> BoxFuture<'a, Result<Vec<AuditRow>, LookupError>>;
+        fn review<'a>(
+            &'a self,
+            caller: &'a Caller,
+            seq: i64,
+            note: String,
+        ) -> BoxFuture<'a, Result<(), LookupError>>;
+        fn verify<'a>(
+            &'a self,
+            caller: &'a Caller,
+        ) -> BoxFuture<'a, Result<ChainCheck, LookupError>>;
+    }
+
+    /// The handle the server puts into Leptos context.
+    pub type SharedAuditService = Arc<dyn AuditService>;
+
+    pub(super) fn audit_service() -> Result<SharedAuditService, LookupError> {
+        leptos::prelude::use_context::<SharedAuditService>()
+            .ok_or_else(|| LookupError::Unavailable("the audit workspace is not configured".into()))
+    }
+
+    pub(super) fn current_caller() -> Result<Caller, LookupError> {
+        leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Caller>().cloned())
+            .ok_or(LookupError::NotSignedIn)
+    }
+}

@@ -1,0 +1,41 @@
+// Browser tests: an emergency access waits in the privacy officer's review queue until it is
+// marked reviewed, and the officer checks the audit trail's hash chain.
+import { expect, test } from '@playwright/test';
+import { ids, tid } from './ids';
+import { giveBasis, signIn, signInAsClinician } from './session';
+
+test('an emergency access is queued for review, reviewed with a note, and the chain checks out', async ({ browser }) => {
+  const reason = `Unconscious on arrival by ambulance, no relatives present (${Date.now()})`;
+
+  const clinicianContext = await browser.newContext();
+  const clinician = await clinicianContext.newPage();
+  await signInAsClinician(clinician);
+  await clinician.goto('/');
+  await clinician.locator(`${tid(ids.demoPatients)} li`, { hasText: 'GP only' }).first().locator('a').click();
+  await giveBasis(clinician, 'emergency', reason);
+  await expect(clinician.locator(tid(ids.basisBanner))).toContainText('Emergency access');
+  await clinicianContext.close();
+
+  const officerContext = await browser.newContext();
+  const officer = await officerContext.newPage();
+  await signIn(officer, 'privacy.officer');
+  await officer.getByRole('link', { name: 'Open the audit workspace' }).click();
+  await expect(officer).toHaveURL(/\/audit$/);
+  await expect(officer.locator(tid(ids.appRoot))).toHaveAttribute('data-hydrated', 'true');
+  const item = officer.locator(tid(ids.reviewItem), { hasText: reason });
+  await expect(item).toBeVisible();
+  await expect(item).toContainText('Dr Asha Patel');
+  await item.getByLabel('Review note').fill('Checked with the ED consultant: appropriate');
+  await item.getByRole('button', { name: 'Mark reviewed' }).click();
+  await expect(officer.locator(tid(ids.reviewItem), { hasText: reason })).toHaveCount(0);
+
+  await officer.getByRole('button', { name: 'Check the audit chain' }).click();
+  await expect(officer.locator(tid(ids.chainCheck))).toContainText('Intact');
+  await officerContext.close();
+});
+
+test('a clinician is refused the audit workspace', async ({ page }) => {
+  await signInAsClinician(page);
+  const response = await page.goto('/audit');
+  expect(response?.status()).toBe(403);
+});

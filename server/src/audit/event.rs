@@ -1,0 +1,230 @@
+//! What one audit event records: who (user, role, organisation), what (kind, outcome, the
+//! patient's NHS number, the legitimate basis), where from (request id, client, user agent) and
+//! which sources and categories a view touched. Never clinical content.
+
+use app::auth::{Caller, RequestInfo, Viewer};
+use serde::{Deserialize, Serialize};
+
+/// The kinds of event, as stored (`kebab-case`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    SignIn,
+    SignOut,
+    RoleChosen,
+    /// A demographic search (no NHS number yet).
+    PatientSearch,
+    BasisRecorded,
+    /// A record opened with the patient's permission (or another non-emergency basis).
+    RecordView,
+    /// A record opened on an emergency basis: queued for the privacy officers' review.
+    EmergencyAccess,
+    /// One item of a record asked for by id.
+    EntryView,
+    /// Anything refused: no basis, a basis not allowed, dissent, a withheld item.
+    Denied,
+    Export,
+    AuditSearch,
+    /// A privacy officer's review of an emergency access (`refers_to` names it).
+    Review,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 12] = [
+        Self::SignIn,
+        Self::SignOut,
+        Self::RoleChosen,
+        Self::PatientSearch,
+        Self::BasisRecorded,
+        Self::RecordView,
+        Self::EmergencyAccess,
+        Self::EntryView,
+        Self::Denied,
+        Self::Export,
+        Self::AuditSearch,
+        Self::Review,
+    ];
+
+    /// The stored name (`record-view`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignIn => "sign-in",
+            Self::SignOut => "sign-out",
+            Self::RoleChosen => "role-chosen",
+            Self::PatientSearch => "patient-search",
+            Self::BasisRecorded => "basis-recorded",
+            Self::RecordView => "record-view",
+            Self::EmergencyAccess => "emergency-access",
+            Self::EntryView => "entry-view",
+            Self::Denied => "denied",
+            Self::Export => "export",
+            Self::AuditSearch => "audit-search",
+            Self::Review => "review",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Success,
+    /// Refused by policy (the reason is in `detail`).
+    Refused,
+    /// Failed for another reason (e.g. every source failed).
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Refused => "refused",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Success, Self::Refused, Self::Failed]
+            .into_iter()
+            .find(|o| o.as_str() == name)
+    }
+}
+
+/// One audit event. Field order is the canonical order the chain hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// UTC, milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    pub kind: EventKind,
+    pub user_id: String,
+    pub user_name: String,
+    pub role: Option<String>,
+    pub organisation: Option<String>,
+    pub nhs_number: Option<String>,
+    pub basis: Option<String>,
+    pub reason: Option<String>,
+    pub outcome: Outcome,
+    /// Why it was refused, a review note, or what was searched for (never clinical content).
+    pub detail: Option<String>,
+    /// Sources whose data the event touched.
+    pub sources: Vec<String>,
+    /// Categories of the record returned.
+    pub categories: Vec<String>,
+    /// Items withheld from the view.
+    pub withheld: u32,
+    /// The event this one is about (a review names the emergency access it reviews).
+    pub refers_to: Option<i64>,
+    pub request_id: String,
+    pub client: String,
+    pub user_agent: String,
+}
+
+impl AuditEvent {
+    /// An event of `kind` by `caller`, now, succeeded; fill in the rest with the builders.
+    pub fn by(caller: &Caller, kind: EventKind) -> Self {
+        Self::by_viewer(&caller.viewer, &caller.request, kind)
+    }
+
+    /// An event by a viewer acting in a role.
+    pub fn by_viewer(viewer: &Viewer, request: &RequestInfo, kind: EventKind) -> Self {
+        let mut event = Self::by_user(&viewer.user_id, &viewer.name, request, kind);
+        event.role = Some(viewer.role.as_str().to_owned());
+        event.organisation = viewer.organisation.clone();
+        event
+    }
+
+    /// An event by someone who has no active role (yet).
+    pub fn by_user(user_id: &str, user_name: &str, request: &RequestInfo, kind: EventKind) -> Self {
+        Self {
+            at_ms: now_ms(),
+            kind,
+            user_id: user_id.to_owned(),
+            user_name: user_name.to_owned(),
+            role: None,
+            organisation: None,
+            nhs_number: None,
+            basis: None,
+            reason: None,
+            outcome: Outcome::Success,
+            detail: None,
+            sources: Vec::new(),
+            categories: Vec::new(),
+            withheld: 0,
+            refers_to: None,
+            request_id: request.request_id.clone(),
+            client: request.client.clone(),
+            user_agent: request.user_agent.clone(),
+        }
+    }
+
+    pub fn patient(mut self, nhs: app::nhs_number::NhsNumber) -> Self {
+        self.nhs_number = Some(nhs.as_digits());
+        self
+    }
+
+    pub fn basis(mut self, basis: &app::consent::Basis) -> Self {
+        self.basis = Some(basis.code.clone());
+        self.reason = (!basis.reason.is_empty()).then(|| basis.reason.clone());
+        self
+    }
+
+    pub fn refused(mut self, why: impl Into<String>) -> Self {
+        self.outcome = Outcome::Refused;
+        self.detail = Some(why.into());
+        self
+    }
+
+    pub fn failed(mut self, why: impl Into<String>) -> Self {
+        self.outcome = Outcome::Failed;
+        self.detail = Some(why.into());
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// The form the chain hashes: this event's fields in their declared order, as JSON.
+    pub fn canonical(&self) -> String {
+        // Serialising plain strings, integers and vectors cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+pub fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_outcomes_round_trip_their_names() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+        }
+        for outcome in [Outcome::Success, Outcome::Refused, Outcome::Failed] {
+            assert_eq!(Outcome::parse(outcome.as_str()), Some(outcome));
+        }
+        assert_eq!(EventKind::parse("record-viewed"), None);
+    }
+
+    #[test]
+    fn the_canonical_form_changes_with_any_field() {
+        let request = RequestInfo::default();
+        let event = AuditEvent::by_user("u1", "Dr A", &request, EventKind::SignIn);
+        let mut other = event.clone();
+        other.user_agent = "x".into();
+        assert_ne!(event.canonical(), other.canonical());
+        assert_eq!(event.canonical(), event.clone().canonical());
+    }
+}

@@ -1,0 +1,139 @@
+//! Delivering notifications: a pluggable [`Notifier`] (the FHIR one POSTs the `Communication`
+//! to the recipient organisation's source) driven by a loop that takes what is due from the
+//! outbox, marks each delivered, or schedules its next try with doubling backoff and jitter.
+
+use super::outbox::{Notification, Outbox};
+use crate::config::SourceConfig;
+use crate::sources::FhirClient;
+use futures::future::BoxFuture;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Sends one notification; the error is kept on the outbox row for operations staff.
+pub trait Notifier: Send + Sync + 'static {
+    fn deliver<'a>(&'a self, notification: &'a Notification) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// POSTs to `<base_url>/Communication` of the source named in the notification, with that
+/// source's authentication.
+pub struct FhirNotifier {
+    sources: Vec<(String, url::Url, FhirClient)>,
+}
+
+impl FhirNotifier {
+    pub fn new(sources: &[SourceConfig]) -> Result<Self, crate::sources::SourceError> {
+        let sources = sources
+            .iter()
+            .map(|s| {
+                let url = with_base_path(&s.base_url, "Communication")
+                    .unwrap_or_else(|| s.base_url.clone());
+                Ok((s.id.clone(), url, FhirClient::new(s)?))
+            })
+            .collect::<Result<_, crate::sources::SourceError>>()?;
+        Ok(Self { sources })
+    }
+}
+
+/// `base` + `/resource` whether or not `base` ends with a slash.
+fn with_base_path(base: &url::Url, resource: &str) -> Option<url::Url> {
+    let mut url = base.clone();
+    url.path_segments_mut().ok()?.pop_if_empty().push(resource);
+    Some(url)
+}
+
+impl Notifier for FhirNotifier {
+    fn deliver<'a>(&'a self, notification: &'a Notification) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let (_, url, client) = self
+                .sources
+                .iter()
+                .find(|(id, _, _)| *id == notification.source_id)
+                .ok_or_else(|| format!("no source {:?} is configured", notification.source_id))?;
+            client
+                .post_json(url, notification.body.as_bytes())
+                .await
+                .map_err(|e| format!("the source {e}"))
+        })
+    }
+}
+
+/// Delivers what is due every `every`, for as long as the process runs.
+pub async fn run(
+    outbox: Arc<Outbox>,
+    notifier: Arc<dyn Notifier>,
+    every: Duration,
+    retry: (Duration, Duration),
+) {
+    loop {
+        if let Err(error) = deliver_due(&outbox, &*notifier, retry).await {
+            tracing::error!(%error, "notification outbox unreadable; will try again");
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// One pass: every notification due now is tried once.
+pub async fn deliver_due(
+    outbox: &Outbox,
+    notifier: &dyn Notifier,
+    (initial, max): (Duration, Duration),
+) -> Result<usize, super::outbox::OutboxError> {
+    let now = crate::audit::event::now_ms();
+    let due = outbox.due(now, 50).await?;
+    for notification in &due {
+        match notifier.deliver(notification).await {
+            Ok(()) => {
+                outbox
+                    .delivered(notification.id, crate::audit::event::now_ms())
+                    .await?
+            }
+            Err(why) => {
+                let wait = backoff(notification.attempts + 1, initial, max);
+                tracing::warn!(id = notification.id, attempts = notification.attempts + 1, %why, "notification not delivered; will retry");
+                outbox
+                    .failed(notification.id, &why, now + wait.as_millis() as i64)
+                    .await?;
+            }
+        }
+    }
+    Ok(due.len())
+}
+
+/// `initial` doubled per attempt, capped at `max`, with up to a quarter more at random.
+fn backoff(attempt: u32, initial: Duration, max: Duration) -> Duration {
+    use rand::Rng;
+    let base = initial
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+        .min(max);
+    base + base.mul_f64(rand::thread_rng().gen_range(0.0..0.25))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let (initial, max) = (Duration::from_secs(5), Duration::from_secs(60));
+        // (attempt, lowest, highest)
+        let table = [
+            (1, 5.0, 6.25),
+            (2, 10.0, 12.5),
+            (3, 20.0, 25.0),
+            (5, 60.0, 75.0),
+            (40, 60.0, 75.0),
+        ];
+        for (attempt, low, high) in table {
+            let got = backoff(attempt, initial, max).as_secs_f64();
+            assert!((low..=high).contains(&got), "attempt {attempt}: {got}");
+        }
+    }
+
+    #[test]
+    fn the_communication_url_follows_the_base() {
+        for base in ["http://h/fhir", "http://h/fhir/"] {
+            let url = with_base_path(&url::Url::parse(base).unwrap(), "Communication").unwrap();
+            assert_eq!(url.as_str(), "http://h/fhir/Communication");
+        }
+    }
+}

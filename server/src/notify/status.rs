@@ -1,0 +1,63 @@
+//! What operations staff see of the outbox: each notification's recipient and delivery, never
+//! whom it is about. Needs the `operations` permission.
+
+use super::outbox::{Notification, Outbox};
+use app::api::LookupError;
+use app::auth::{Caller, Permission};
+use app::operations::{NotificationStatus, OperationsService};
+use futures::future::BoxFuture;
+use std::sync::Arc;
+
+pub struct OperationsDesk {
+    outbox: Arc<Outbox>,
+}
+
+impl OperationsDesk {
+    pub fn new(outbox: Arc<Outbox>) -> Self {
+        Self { outbox }
+    }
+}
+
+impl OperationsService for OperationsDesk {
+    fn notifications<'a>(
+        &'a self,
+        caller: &'a Caller,
+    ) -> BoxFuture<'a, Result<Vec<NotificationStatus>, LookupError>> {
+        Box::pin(async move {
+            if !caller.viewer.may(Permission::Operations) {
+                return Err(LookupError::Forbidden(format!(
+                    "your role ({}) cannot see operational pages",
+                    caller.viewer.role.label()
+                )));
+            }
+            let recent = self
+                .outbox
+                .recent(200)
+                .await
+                .map_err(|e| LookupError::Unavailable(e.to_string()))?;
+            Ok(recent.iter().map(status).collect())
+        })
+    }
+}
+
+fn status(n: &Notification) -> NotificationStatus {
+    NotificationStatus {
+        id: n.id,
+        created: rfc3339(n.created_ms),
+        recipient: n.recipient.clone(),
+        source_id: n.source_id.clone(),
+        delivered: n.delivered_ms.map(rfc3339),
+        attempts: n.attempts,
+        last_error: n.last_error.clone(),
+    }
+}
+
+fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,405 @@
+//! The audit trail over real HTTP and against the store itself: each kind of event written
+//! with the right fields, the workspace refused to every role but the audit officer, reviews
+//! taking an access off the queue, tampering caught at the edited row, and no patient data
+//! shown when the audit store cannot be written.
+
+mod common;
+
+use app::auth::{Caller, RequestInfo, Role, Viewer};
+use app::consent::{Basis, BasisSource};
+use app::model::SourceKind;
+use common::{patient_known_at, showcase, Portal};
+use serde_json::Value;
+use server::audit::sqlite::SqliteAudit;
+use server::audit::{
+    AuditError, AuditEvent, AuditStore, AuditTrail, EventKind, Outcome, StoredEvent,
+};
+use std::sync::Arc;
+
+const REASON: &str = "Unconscious after a fall, no one with them to ask";
+
+async fn post(browser: &common::Browser, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let response = browser.post(path, form).await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn of_kind(events: &[StoredEvent], kind: EventKind) -> Vec<&StoredEvent> {
+    events.iter().filter(|e| e.event.kind == kind).collect()
+}
+
+#[tokio::test]
+async fn every_kind_of_event_is_written_with_its_fields() {
+    let portal = common::start().await;
+    let population = &portal.demo.population;
+    let nhs = patient_known_at(population, &[SourceKind::Gp, SourceKind::Acute]).as_digits();
+    let dissenting = showcase(population, "has objected").as_digits();
+
+    // A browser session: sign in, basis, view, a refusal, sign out.
+    let clinician = portal.sign_in("ae.clinician").await;
+    let (status, _) = post(
+        &clinician,
+        "/sfn/record",
+        &[("nhs_number", &nhs), ("refresh", "false")],
+    )
+    .await;
+    assert_eq!(status, 403, "no basis yet");
+    let basis = [
+        ("nhs_number", nhs.as_str()),
+        ("code", "permission-given"),
+        ("reason", ""),
+    ];
+    assert_eq!(post(&clinician, "/sfn/basis", &basis).await.0, 200);
+    assert_eq!(
+        post(
+            &clinician,
+            "/sfn/record",
+            &[("nhs_number", &nhs), ("refresh", "false")]
+        )
+        .await
+        .0,
+        200
+    );
+    let who = clinician.whoami().await;
+    let csrf = who["csrf_token"].as_str().unwrap().to_owned();
+    let signed_out = clinician.post("/auth/signout", &[("csrf", &csrf)]).await;
+    assert_eq!(signed_out.status(), 303);
+
+    // A locum choosing a role.
+    let locum = portal.sign_in("locum.doctor").await;
+    let csrf = locum.whoami().await["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let chosen = locum
+        .post(
+            "/auth/role",
+            &[("role", "0"), ("csrf", &csrf), ("next", "/")],
+        )
+        .await;
+    assert_eq!(chosen.status(), 303);
+
+    // The API: an emergency access, a dissent refusal, an item by id, a search.
+    let emergency = portal
+        .client_with_basis("ae.clinician", Some(("emergency", REASON)))
+        .await;
+    let url = |path: String| format!("{}{path}", portal.url);
+    let viewed: Value = emergency
+        .get(url(format!("/api/v1/patients/{nhs}/record")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let first = &viewed["entries"][0];
+    let item = format!(
+        "/api/v1/patients/{nhs}/entries/{}/{}/{}",
+        first["source_id"].as_str().unwrap(),
+        first["resource_type"].as_str().unwrap(),
+        first["resource_id"].as_str().unwrap()
+    );
+    assert_eq!(emergency.get(url(item)).send().await.unwrap().status(), 200);
+    let given = portal.client_for("ooh.clinician").await;
+    let refused = given
+        .get(url(format!("/api/v1/patients/{dissenting}/record")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let searched = given
+        .get(url(
+            "/api/v1/patients?family=Smith&birthdate=1970-01-01".into()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(searched.status(), 200);
+
+    let events = portal.audit_events().await;
+    let nhs_of = |e: &StoredEvent| e.event.nhs_number.clone();
+
+    let sign_ins = of_kind(&events, EventKind::SignIn);
+    assert!(sign_ins.iter().any(|e| e.event.user_name == "Dr Asha Patel"
+        && e.event.role.as_deref() == Some("ae-clinician")
+        && e.event.outcome == Outcome::Success
+        && !e.event.client.is_empty()
+        && e.event.request_id.len() == 16));
+    let sign_out = of_kind(&events, EventKind::SignOut);
+    assert_eq!(sign_out.len(), 1);
+    assert_eq!(sign_out[0].event.role.as_deref(), Some("ae-clinician"));
+    let chosen = of_kind(&events, EventKind::RoleChosen);
+    assert_eq!(chosen.len(), 1);
+    assert!(chosen[0].event.role.is_some());
+
+    let denied = of_kind(&events, EventKind::Denied);
+    assert!(denied
+        .iter()
+        .any(|e| nhs_of(e).as_deref() == Some(nhs.as_str())
+            && e.event.outcome == Outcome::Refused
+            && e.event
+                .detail
+                .as_deref()
+                .unwrap_or_default()
+                .contains("Record why")));
+    let dissent = denied
+        .iter()
+        .find(|e| nhs_of(e).as_deref() == Some(dissenting.as_str()))
+        .expect("the dissent refusal is audited");
+    assert_eq!(dissent.event.basis.as_deref(), Some("permission-given"));
+    assert_eq!(dissent.event.role.as_deref(), Some("urgent-care-clinician"));
+
+    let bases = of_kind(&events, EventKind::BasisRecorded);
+    assert_eq!(bases.len(), 1);
+    assert_eq!(bases[0].event.basis.as_deref(), Some("permission-given"));
+
+    let views = of_kind(&events, EventKind::RecordView);
+    assert_eq!(views.len(), 1);
+    let view = &views[0].event;
+    assert_eq!(view.nhs_number.as_deref(), Some(nhs.as_str()));
+    assert_eq!(view.sources, ["gp", "acute"]);
+    assert!(!view.categories.is_empty());
+    assert_eq!(view.basis.as_deref(), Some("permission-given"));
+
+    let emergencies = of_kind(&events, EventKind::EmergencyAccess);
+    assert_eq!(emergencies.len(), 1);
+    assert_eq!(emergencies[0].event.reason.as_deref(), Some(REASON));
+    assert_eq!(emergencies[0].event.basis.as_deref(), Some("emergency"));
+
+    assert_eq!(of_kind(&events, EventKind::EntryView).len(), 1);
+    let searches = of_kind(&events, EventKind::PatientSearch);
+    assert_eq!(searches.len(), 1);
+    assert_eq!(searches[0].event.nhs_number, None);
+
+    // No clinical content in any event: no entry title appears anywhere in the store.
+    let titles: Vec<&str> = viewed["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["title"].as_str().unwrap())
+        .collect();
+    for stored in &events {
+        let text = stored.event.canonical();
+        assert!(!titles.iter().any(|t| text.contains(t)), "{text}");
+    }
+    // And the chain over all of it verifies.
+    let store = SqliteAudit::open(&portal.audit_path).await.unwrap();
+    assert_eq!(
+        server::audit::verify(&store).await.unwrap(),
+        Ok(events.len() as u64)
+    );
+}
+
+#[tokio::test]
+async fn only_audit_officers_reach_the_workspace_and_reviews_clear_the_queue() {
+    let portal = common::start().await;
+    let nhs = patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
+    let emergency = portal
+        .client_with_basis("ae.clinician", Some(("emergency", REASON)))
+        .await;
+    let response = emergency
+        .get(format!("{}/api/v1/patients/{nhs}/record", portal.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    // (user, status for the queue)
+    let table = [
+        ("ae.clinician", 403),
+        ("ooh.clinician", 403),
+        ("call.handler", 403),
+        ("ops.admin", 403),
+        ("privacy.officer", 200),
+    ];
+    for (login, status) in table {
+        let browser = portal.sign_in(login).await;
+        assert_eq!(
+            post(&browser, "/sfn/audit-reviews", &[]).await.0,
+            status,
+            "{login}"
+        );
+        assert_eq!(
+            post(&browser, "/sfn/audit-verify", &[]).await.0,
+            status,
+            "{login}"
+        );
+        let page = browser.get("/audit").await.status().as_u16();
+        assert_eq!(page, status, "{login} /audit");
+        if status == 403 {
+            let (got, _) = post(
+                &browser,
+                "/sfn/audit-review",
+                &[("seq", "1"), ("note", "looks fine to me")],
+            )
+            .await;
+            assert_eq!(got, 403, "{login} cannot review");
+        }
+    }
+
+    let officer = portal.sign_in("privacy.officer").await;
+    let (_, queue) = post(&officer, "/sfn/audit-reviews", &[]).await;
+    let queue = queue.as_array().unwrap().clone();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0]["reason"], REASON);
+    assert_eq!(queue[0]["nhs_number"], nhs.as_str());
+    let seq = queue[0]["seq"].as_i64().unwrap().to_string();
+
+    // A note is required; a made-up event is not reviewable.
+    let (status, body) = post(
+        &officer,
+        "/sfn/audit-review",
+        &[("seq", &seq), ("note", "ok")],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = post(
+        &officer,
+        "/sfn/audit-review",
+        &[("seq", "999999"), ("note", "checked with the ward")],
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = post(
+        &officer,
+        "/sfn/audit-review",
+        &[
+            ("seq", &seq),
+            ("note", "Checked with the ED consultant: appropriate"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, queue) = post(&officer, "/sfn/audit-reviews", &[]).await;
+    assert_eq!(
+        queue.as_array().unwrap().len(),
+        0,
+        "reviewed accesses leave the queue"
+    );
+
+    let (_, check) = post(&officer, "/sfn/audit-verify", &[]).await;
+    assert!(check["Intact"]["events"].as_u64().unwrap() > 5, "{check}");
+    let events = portal.audit_events().await;
+    let review = of_kind(&events, EventKind::Review);
+    assert_eq!(review.len(), 1);
+    assert_eq!(review[0].event.refers_to, Some(seq.parse().unwrap()));
+    assert_eq!(review[0].event.role.as_deref(), Some("audit-officer"));
+    assert!(of_kind(&events, EventKind::AuditSearch).len() >= 3);
+}
+
+fn event(n: usize) -> AuditEvent {
+    AuditEvent::by_user(
+        &format!("user-{n}"),
+        "Dr A",
+        &RequestInfo::default(),
+        EventKind::SignIn,
+    )
+}
+
+#[tokio::test]
+async fn editing_or_deleting_a_stored_event_breaks_the_chain_at_that_row() {
+    let dir = std::env::temp_dir().join(format!("scrv-tamper-{}", std::process::id()));
+    // (what is done to the database, first broken event)
+    let table: [(&str, i64); 4] = [
+        (
+            "UPDATE audit_events SET user_id = 'someone-else' WHERE seq = 4",
+            4,
+        ),
+        (
+            "UPDATE audit_events SET nhs_number = '9434765919' WHERE seq = 7",
+            7,
+        ),
+        ("DELETE FROM audit_events WHERE seq = 5", 5),
+        (
+            "UPDATE audit_events SET at_ms = at_ms + 1 WHERE seq = 10",
+            10,
+        ),
+    ];
+    for (i, (tamper, broken_at)) in table.into_iter().enumerate() {
+        let path = dir.join(format!("tamper-{i}.sqlite"));
+        let _ = std::fs::remove_file(&path);
+        let store = SqliteAudit::open(&path).await.unwrap();
+        let events: Vec<AuditEvent> = (0..12).map(event).collect();
+        store.append(&events[..6]).await.unwrap();
+        store.append(&events[6..]).await.unwrap();
+        assert_eq!(server::audit::verify(&store).await.unwrap(), Ok(12));
+        store.close().await;
+
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        sqlx::query(tamper).execute(&pool).await.unwrap();
+        pool.close().await;
+
+        let store = SqliteAudit::open(&path).await.unwrap();
+        let broken = server::audit::verify(&store).await.unwrap().unwrap_err();
+        assert_eq!(broken.seq, broken_at, "{tamper}: {broken}");
+    }
+}
+
+/// A store that cannot be written, as when the disk is full or the database is down.
+struct Unwritable;
+
+impl AuditStore for Unwritable {
+    fn append<'a>(
+        &'a self,
+        _: &'a [AuditEvent],
+    ) -> futures::future::BoxFuture<'a, Result<Vec<i64>, AuditError>> {
+        Box::pin(async { Err(AuditError::Write("disk I/O error".into())) })
+    }
+    fn read_after<'a>(
+        &'a self,
+        _: i64,
+        _: u32,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    fn pending_reviews<'a>(
+        &'a self,
+        _: u32,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    fn get<'a>(
+        &'a self,
+        _: i64,
+    ) -> futures::future::BoxFuture<'a, Result<Option<StoredEvent>, AuditError>> {
+        Box::pin(async { Ok(None) })
+    }
+}
+
+#[tokio::test]
+async fn no_record_is_shown_when_its_view_cannot_be_audited() {
+    let mut config = server::config::Config::demo().unwrap();
+    let population = common::population();
+    let _demo = server::demo_mode::start(&mut config, population.clone(), |_| Default::default())
+        .await
+        .unwrap();
+    let desk =
+        server::viewing::RecordDesk::new(&config, AuditTrail::start(Arc::new(Unwritable), 8))
+            .unwrap();
+    let role = Role::AeClinician;
+    let caller = Caller {
+        viewer: Viewer {
+            user_id: "u".into(),
+            name: "Dr A".into(),
+            role,
+            organisation: None,
+            other_roles: 0,
+            permissions: server::policy::PermissionMatrix::defaults().permissions(role),
+            csrf_token: String::new(),
+        },
+        basis: BasisSource::Stated(Ok(Some(Basis::new("permission-given", "")))),
+        request: RequestInfo::default(),
+    };
+    let nhs = patient_known_at(&population, &[SourceKind::Gp]);
+    let refused = desk.open(&caller, nhs, false).await.unwrap_err();
+    assert!(
+        matches!(&refused, app::api::LookupError::Unavailable(m) if m.contains("audit trail")),
+        "{refused:?}"
+    );
+}
+
+/// Keeps `Portal` in use for the fixture's helpers.
+#[allow(dead_code)]
+fn _portal(_: &Portal) {}
