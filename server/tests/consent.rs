@@ -93,6 +93,22 @@ async fn the_api_needs_a_basis_the_role_may_give() {
             "no source asked: {login} {basis:?}"
         );
     }
+    // Every refusal is in the audit trail, with who, which patient and why.
+    let events = portal.audit_events().await;
+    let denied: Vec<_> = events
+        .iter()
+        .filter(|e| e.event.kind == server::audit::EventKind::Denied)
+        .collect();
+    let refusals = table.iter().filter(|row| row.2 != 200).count();
+    assert_eq!(denied.len(), refusals);
+    for d in &denied {
+        assert_eq!(d.event.nhs_number.as_deref(), Some(nhs.as_str()));
+        assert!(d.event.role.is_some() && d.event.detail.is_some(), "{d:?}");
+    }
+    assert!(denied.iter().any(|d| d.event.role.as_deref() == Some("call-handler")
+        && d.event.basis.as_deref() == Some("emergency")
+        && d.event.detail.as_deref().unwrap_or_default().contains("cannot open a record on the basis")));
+
     // What a caller without a basis is told it may state.
     let (_, body) = api_record(&portal, "ae.clinician", None, &nhs).await;
     assert_eq!(codes(&body["bases"]), ["permission-given", "emergency"]);
@@ -529,6 +545,22 @@ async fn withheld_items_cannot_be_fetched_by_id() {
             assert_eq!(body["error"], error, "{login} {path}");
         }
     }
+    // Each refusal by id is audited, naming the reason.
+    let events = portal.audit_events().await;
+    let withheld = events
+        .iter()
+        .filter(|e| {
+            e.event.kind == server::audit::EventKind::Denied
+                && e.event.detail.as_deref().unwrap_or_default().starts_with("Withheld")
+        })
+        .count();
+    assert_eq!(withheld, 4);
+    let viewed = events
+        .iter()
+        .filter(|e| e.event.kind == server::audit::EventKind::EntryView)
+        .count();
+    assert_eq!(viewed, 1);
+
     // A dissenting patient's items are refused by id too.
     let dissenting = showcase(&portal.demo.population, "has objected").as_digits();
     let client = portal.client_for("ae.clinician").await;

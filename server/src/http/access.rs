@@ -4,6 +4,7 @@
 //! the one table of routes and permissions). Handlers and the record service check again.
 
 use crate::auth::oidc::{cookie, page};
+use crate::audit::{AuditEvent, EventKind};
 use crate::auth::{BearerError, Identity, Principal};
 use app::api::LookupError;
 use app::auth::{Caller, Permission, RequestInfo, SignedIn};
@@ -106,6 +107,10 @@ pub async fn guard(
     }
     let requirement = requirement(&path);
     if let Some(refusal) = check(requirement, &principal, audience, &request) {
+        if let (Some(viewer), Access::Role(Some(permission))) = (principal.viewer(), requirement)
+        {
+            audit_refusal(&identity, viewer, &request_info, &path, permission).await;
+        }
         return refusal;
     }
     if requirement == Access::Role(Some(Permission::FindPatient)) {
@@ -240,6 +245,37 @@ fn basis_source(principal: &Principal, headers: &HeaderMap) -> Option<BasisSourc
         Principal::Bearer { .. } => {
             Some(BasisSource::Stated(crate::viewing::stated_basis(headers)))
         }
+    }
+}
+
+/// Audits a role refused a route: who, which route (NHS numbers in the path go in their own
+/// field, not the route) and the permission missing.
+async fn audit_refusal(
+    identity: &Identity,
+    viewer: &app::auth::Viewer,
+    request: &RequestInfo,
+    path: &str,
+    permission: Permission,
+) {
+    let mut nhs = None;
+    let route: Vec<String> = path
+        .split('/')
+        .map(|segment| match app::nhs_number::NhsNumber::parse(segment) {
+            Ok(number) if segment.len() == 10 => {
+                nhs = Some(number);
+                "{nhs_number}".to_owned()
+            }
+            _ => segment.to_owned(),
+        })
+        .collect();
+    let mut event = AuditEvent::by_viewer(viewer, request, EventKind::Denied).refused(format!(
+        "{} needs the {} permission",
+        route.join("/"),
+        permission.as_str()
+    ));
+    event.nhs_number = nhs.map(|n| n.as_digits());
+    if let Err(error) = identity.audit.record(event).await {
+        tracing::error!(%error, "a refused request could not be audited");
     }
 }
 
