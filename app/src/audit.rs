@@ -28,11 +28,52 @@ pub struct AuditRow {
     pub sources: Vec<String>,
 }
 
+/// What the audit officer searches for; empty fields match anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditQuery {
+    /// User id, exact.
+    pub user: String,
+    pub nhs_number: String,
+    /// ODS code of the user's organisation.
+    pub organisation: String,
+    /// Portal role (`ae-clinician`...).
+    pub role: String,
+    /// Basis code (`emergency`...).
+    pub basis: String,
+    /// `success`, `refused` or `failed`.
+    pub outcome: String,
+    /// Event kind (`record-view`...).
+    pub kind: String,
+    /// From this date or date-time (UTC), inclusive.
+    pub from: String,
+    /// Up to this date (the whole day) or date-time, inclusive.
+    pub to: String,
+    /// Keyset paging: only events older than this sequence number.
+    pub before: Option<i64>,
+    /// Page size (1 to 200; default 50).
+    pub limit: Option<u32>,
+}
+
+/// One page of results, newest first, and where the next (older) page starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditResults {
+    pub rows: Vec<AuditRow>,
+    pub older: Option<i64>,
+}
+
 /// What checking the chain found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChainCheck {
     Intact { events: u64 },
     Broken { seq: i64, reason: String },
+}
+
+/// Searches the audit trail, newest first, a page at a time (itself audited).
+#[server(prefix = "/sfn", endpoint = "audit-search")]
+pub async fn search_audit(query: AuditQuery) -> Result<AuditResults, LookupError> {
+    let search = async { audit_service()?.search(&current_caller()?, query).await };
+    crate::api::with_status(search.await)
 }
 
 /// Emergency accesses nobody has reviewed yet, newest first.
@@ -58,7 +99,7 @@ pub async fn verify_audit_chain() -> Result<ChainCheck, LookupError> {
 
 #[cfg(feature = "ssr")]
 mod service {
-    use super::{AuditRow, ChainCheck};
+    use super::{AuditQuery, AuditResults, AuditRow, ChainCheck};
     use crate::api::LookupError;
     use crate::auth::Caller;
     use futures::future::BoxFuture;
@@ -66,6 +107,11 @@ mod service {
 
     /// What the server provides to the audit workspace.
     pub trait AuditService: Send + Sync + 'static {
+        fn search<'a>(
+            &'a self,
+            caller: &'a Caller,
+            query: AuditQuery,
+        ) -> BoxFuture<'a, Result<AuditResults, LookupError>>;
         fn pending_reviews<'a>(
             &'a self,
             caller: &'a Caller,

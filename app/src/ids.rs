@@ -37,9 +37,12 @@ pub const REVIEW_ITEM: &str = "review-item";
 pub const CHAIN_CHECK: &str = "chain-check";
 pub const NOTIFICATIONS: &str = "notifications";
 pub const CHILD_PROTECTION: &str = "child-protection";
+pub const AUDIT_SEARCH: &str = "audit-search";
+pub const AUDIT_RESULTS: &str = "audit-results";
+pub const AUDIT_ROW: &str = "audit-row";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 36] = [
+pub const ALL: [&str; 39] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -76,6 +79,9 @@ pub const ALL: [&str; 36] = [
     CHAIN_CHECK,
     NOTIFICATIONS,
     CHILD_PROTECTION,
+    AUDIT_SEARCH,
+    AUDIT_RESULTS,
+    AUDIT_ROW,
 ];
 
 #[cfg(test)]

@@ -11,7 +11,9 @@ test('an emergency access is queued for review, reviewed with a note, and the ch
   const clinician = await clinicianContext.newPage();
   await signInAsClinician(clinician);
   await clinician.goto('/');
-  await clinician.locator(`${tid(ids.demoPatients)} li`, { hasText: 'GP only' }).first().locator('a').click();
+  const patient = clinician.locator(`${tid(ids.demoPatients)} li`, { hasText: 'GP only' }).first().locator('a');
+  const nhs = (await patient.innerText()).trim();
+  await patient.click();
   await giveBasis(clinician, 'emergency', reason);
   await expect(clinician.locator(tid(ids.basisBanner))).toContainText('Emergency access');
   await clinicianContext.close();
@@ -28,6 +30,16 @@ test('an emergency access is queued for review, reviewed with a note, and the ch
   await item.getByLabel('Review note').fill('Checked with the ED consultant: appropriate');
   await item.getByRole('button', { name: 'Mark reviewed' }).click();
   await expect(officer.locator(tid(ids.reviewItem), { hasText: reason })).toHaveCount(0);
+
+  // Who looked at this patient? Search by NHS number: the emergency access and its review.
+  const search = officer.locator(tid(ids.auditSearch));
+  await search.getByLabel('NHS number').fill(nhs);
+  await search.getByRole('button', { name: 'Search' }).click();
+  await expect(officer).toHaveURL(/search=1/);
+  const access = officer.locator(`${tid(ids.auditRow)}[data-kind="emergency-access"]`).first();
+  await expect(access).toContainText('Dr Asha Patel');
+  await access.locator('summary').click();
+  await expect(access).toContainText(reason);
 
   await officer.getByRole('button', { name: 'Check the audit chain' }).click();
   await expect(officer.locator(tid(ids.chainCheck))).toContainText('Intact');

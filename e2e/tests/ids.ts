@@ -37,6 +37,9 @@ export const ids = {
   chainCheck: 'chain-check',
   notifications: 'notifications',
   childProtection: 'child-protection',
+  auditSearch: 'audit-search',
+  auditResults: 'audit-results',
+  auditRow: 'audit-row',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;

@@ -105,9 +105,15 @@ async fn the_api_needs_a_basis_the_role_may_give() {
         assert_eq!(d.event.nhs_number.as_deref(), Some(nhs.as_str()));
         assert!(d.event.role.is_some() && d.event.detail.is_some(), "{d:?}");
     }
-    assert!(denied.iter().any(|d| d.event.role.as_deref() == Some("call-handler")
-        && d.event.basis.as_deref() == Some("emergency")
-        && d.event.detail.as_deref().unwrap_or_default().contains("cannot open a record on the basis")));
+    assert!(denied
+        .iter()
+        .any(|d| d.event.role.as_deref() == Some("call-handler")
+            && d.event.basis.as_deref() == Some("emergency")
+            && d.event
+                .detail
+                .as_deref()
+                .unwrap_or_default()
+                .contains("cannot open a record on the basis")));
 
     // What a caller without a basis is told it may state.
     let (_, body) = api_record(&portal, "ae.clinician", None, &nhs).await;
@@ -551,7 +557,11 @@ async fn withheld_items_cannot_be_fetched_by_id() {
         .iter()
         .filter(|e| {
             e.event.kind == server::audit::EventKind::Denied
-                && e.event.detail.as_deref().unwrap_or_default().starts_with("Withheld")
+                && e.event
+                    .detail
+                    .as_deref()
+                    .unwrap_or_default()
+                    .starts_with("Withheld")
         })
         .count();
     assert_eq!(withheld, 4);

@@ -1,11 +1,15 @@
-//! The audit officer's workspace: the queue of emergency accesses waiting for review (each
-//! marked reviewed with a note) and a check of the audit trail's hash chain.
+//! The audit officer's workspace: search the trail (by patient, user, organisation, role,
+//! basis, outcome, kind and time; newest first, a page at a time, each event's detail), the
+//! queue of emergency accesses waiting for review (each marked reviewed with a note) and a
+//! check of the audit trail's hash chain.
 
 use crate::audit::{
-    emergency_reviews, AuditRow, ChainCheck, ReviewEmergencyAccess, VerifyAuditChain,
+    emergency_reviews, search_audit, AuditQuery, AuditRow, ChainCheck, ReviewEmergencyAccess,
+    VerifyAuditChain,
 };
 use crate::ids;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -37,7 +41,139 @@ pub fn AuditPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        <SearchPanel />
         <ChainCheckPanel />
+    }
+}
+
+const SEARCH_FIELDS: [(&str, &str); 8] = [
+    ("nhs_number", "NHS number"),
+    ("user", "User id"),
+    ("organisation", "Organisation (ODS)"),
+    ("role", "Role"),
+    ("basis", "Basis"),
+    ("outcome", "Outcome"),
+    ("kind", "Event kind"),
+    ("from", "From (YYYY-MM-DD)"),
+];
+
+/// The search form (a GET form: the query is in the address, so a search can be shared with
+/// a colleague who has the same role) and one page of results.
+#[component]
+fn SearchPanel() -> impl IntoView {
+    let params = use_query_map();
+    let field = move |name: &str| params.read().get(name).unwrap_or_default();
+    let searched = move || params.read().get("search").is_some();
+    let query = move || AuditQuery {
+        user: field("user"),
+        nhs_number: field("nhs_number"),
+        organisation: field("organisation"),
+        role: field("role"),
+        basis: field("basis"),
+        outcome: field("outcome"),
+        kind: field("kind"),
+        from: field("from"),
+        to: field("to"),
+        before: field("before").parse().ok(),
+        limit: None,
+    };
+    let results = Resource::new(
+        move || (searched(), query()),
+        |(searched, query)| async move {
+            if searched {
+                Some(search_audit(query).await)
+            } else {
+                None
+            }
+        },
+    );
+    let inputs = SEARCH_FIELDS
+        .iter()
+        .chain([("to", "To (YYYY-MM-DD)")].iter())
+        .map(|(name, label)| {
+            let id = format!("audit-{name}");
+            let for_id = id.clone();
+            let value = field(name);
+            view! {
+                <label class="text-sm" for=for_id>{*label}
+                    <input id=id name=*name value=value class="mt-1 block w-full rounded border border-slate-400 px-2 py-1" />
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="mt-4 rounded bg-white p-4 shadow">
+            <h2 class="text-xl font-semibold">"Search the audit trail"</h2>
+            <form method="get" action="/audit" data-testid=ids::AUDIT_SEARCH class="mt-2 grid gap-2 md:grid-cols-3">
+                <input type="hidden" name="search" value="1" />
+                {inputs}
+                <div class="flex items-end"><button type="submit" class="rounded bg-[#005eb8] px-3 py-1 font-semibold text-white">"Search"</button></div>
+            </form>
+            <Suspense fallback=|| view! { <p role="status">"Searching…"</p> }>
+                {move || Suspend::new(async move {
+                    match results.await {
+                        None => ().into_any(),
+                        Some(Err(e)) => view! { <p role="alert" class="mt-3">{e.to_string()}</p> }.into_any(),
+                        Some(Ok(found)) => {
+                            let older = found.older.map(|before| {
+                                let mut pairs: Vec<(String, String)> = params.read().clone().into_iter()
+                                    .filter(|(k, _)| *k != "before")
+                                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                                    .collect();
+                                pairs.push(("before".into(), before.to_string()));
+                                let query: Vec<String> = pairs.iter()
+                                    .map(|(k, v)| format!("{k}={}", crate::auth::encode_query_value(v)))
+                                    .collect();
+                                format!("/audit?{}", query.join("&"))
+                            });
+                            view! {
+                                <p class="mt-3 text-sm text-slate-700">{format!("{} events on this page, newest first.", found.rows.len())}</p>
+                                <ul data-testid=ids::AUDIT_RESULTS class="mt-2 divide-y divide-slate-200">
+                                    {found.rows.into_iter().map(|row| view! { <EventRow row /> }).collect_view()}
+                                </ul>
+                                {older.map(|href| view! { <a class="mt-2 inline-block font-semibold text-[#005eb8] underline" href=href>"Older events"</a> })}
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// One event: a line to scan, the whole event when opened.
+#[component]
+fn EventRow(row: AuditRow) -> impl IntoView {
+    let summary = format!(
+        "{} · {} · {} ({}) · {}{}",
+        row.at,
+        row.kind,
+        row.user_name,
+        row.role.clone().unwrap_or_default(),
+        row.outcome,
+        row.nhs_number
+            .clone()
+            .map(|n| format!(" · NHS number {n}"))
+            .unwrap_or_default()
+    );
+    let detail = [
+        ("Event", row.seq.to_string()),
+        ("User id", row.user_id.clone()),
+        ("Organisation", row.organisation.clone().unwrap_or_default()),
+        ("Basis", row.basis.clone().unwrap_or_default()),
+        ("Reason", row.reason.clone().unwrap_or_default()),
+        ("Detail", row.detail.clone().unwrap_or_default()),
+        ("Sources", row.sources.join(", ")),
+    ];
+    view! {
+        <li data-testid=ids::AUDIT_ROW data-kind=row.kind.clone() class="py-2 text-sm">
+            <details>
+                <summary class="cursor-pointer">{summary}</summary>
+                <dl class="mt-1 grid grid-cols-[10rem_1fr] gap-x-3">
+                    {detail.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| view! { <dt class="text-slate-600">{k}</dt><dd>{v}</dd> }).collect_view()}
+                </dl>
+            </details>
+        </li>
     }
 }
 

@@ -83,6 +83,29 @@ pub trait AuditStore: Send + Sync + 'static {
         limit: u32,
     ) -> BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>>;
     fn get<'a>(&'a self, seq: i64) -> BoxFuture<'a, Result<Option<StoredEvent>, AuditError>>;
+    /// Events matching `filter`, newest first, older than `before` (keyset paging), at most
+    /// `limit`.
+    fn search<'a>(
+        &'a self,
+        filter: &'a Filter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>>;
+}
+
+/// What an audit search matches; `None` matches anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub user_id: Option<String>,
+    pub nhs_number: Option<String>,
+    pub organisation: Option<String>,
+    pub role: Option<String>,
+    pub basis: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub kind: Option<EventKind>,
+    /// Inclusive bounds, milliseconds since the epoch.
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
 }
 
 type Pending = (AuditEvent, oneshot::Sender<Result<i64, AuditError>>);

@@ -4,7 +4,7 @@
 
 use super::chain::{self, StoredEvent};
 use super::event::{AuditEvent, EventKind, Outcome};
-use super::{AuditError, AuditStore};
+use super::{AuditError, AuditStore, Filter};
 use futures::future::BoxFuture;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -44,6 +44,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_by_user ON audit_events (user_id, seq);
     CREATE INDEX audit_by_kind ON audit_events (kind, seq);
     CREATE INDEX audit_by_refers_to ON audit_events (refers_to) WHERE refers_to IS NOT NULL;",
+    // 2: the workspace's other filters.
+    "CREATE INDEX audit_by_organisation ON audit_events (organisation, seq);
+    CREATE INDEX audit_by_role ON audit_events (role, seq);
+    CREATE INDEX audit_by_time ON audit_events (at_ms);",
 ];
 
 const COLUMNS: &str = "seq, at_ms, kind, user_id, user_name, role, organisation, nhs_number, \
@@ -175,6 +179,55 @@ impl AuditStore for SqliteAudit {
             .fetch_all(&self.readers)
             .await
             .map_err(read_error)?;
+            rows.iter().map(from_row).collect()
+        })
+    }
+
+    fn search<'a>(
+        &'a self,
+        filter: &'a Filter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>> {
+        Box::pin(async move {
+            let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+                "SELECT {COLUMNS} FROM audit_events WHERE 1 = 1"
+            ));
+            let text = [
+                ("user_id", &filter.user_id),
+                ("nhs_number", &filter.nhs_number),
+                ("organisation", &filter.organisation),
+                ("role", &filter.role),
+                ("basis", &filter.basis),
+            ];
+            for (column, value) in text {
+                if let Some(value) = value {
+                    query
+                        .push(format!(" AND {column} = "))
+                        .push_bind(value.clone());
+                }
+            }
+            if let Some(outcome) = filter.outcome {
+                query.push(" AND outcome = ").push_bind(outcome.as_str());
+            }
+            if let Some(kind) = filter.kind {
+                query.push(" AND kind = ").push_bind(kind.as_str());
+            }
+            if let Some(from) = filter.from_ms {
+                query.push(" AND at_ms >= ").push_bind(from);
+            }
+            if let Some(to) = filter.to_ms {
+                query.push(" AND at_ms <= ").push_bind(to);
+            }
+            if let Some(before) = before {
+                query.push(" AND seq < ").push_bind(before);
+            }
+            query.push(" ORDER BY seq DESC LIMIT ").push_bind(limit);
+            let rows = query
+                .build()
+                .fetch_all(&self.readers)
+                .await
+                .map_err(read_error)?;
             rows.iter().map(from_row).collect()
         })
     }

@@ -2,9 +2,9 @@
 //! queue, reviews (audited as events that refer to the access), and the chain check. Every
 //! call needs the `audit` permission and is itself audited.
 
-use super::{AuditEvent, AuditTrail, EventKind, StoredEvent};
+use super::{AuditEvent, AuditTrail, EventKind, Filter, Outcome, StoredEvent};
 use app::api::LookupError;
-use app::audit::{AuditRow, AuditService, ChainCheck};
+use app::audit::{AuditQuery, AuditResults, AuditRow, AuditService, ChainCheck};
 use app::auth::{Caller, Permission};
 use futures::future::BoxFuture;
 
@@ -43,7 +43,99 @@ fn unavailable(e: super::AuditError) -> LookupError {
     LookupError::Unavailable(e.to_string())
 }
 
+/// A query as the store reads it, or what is wrong with it.
+pub fn filter(query: &AuditQuery) -> Result<Filter, LookupError> {
+    let text = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+    let nhs_number = match text(&query.nhs_number) {
+        Some(typed) => Some(
+            app::nhs_number::NhsNumber::parse(&typed)
+                .map_err(|e| LookupError::InvalidInput(format!("NHS number: {e}")))?
+                .as_digits(),
+        ),
+        None => None,
+    };
+    let outcome = match text(&query.outcome) {
+        Some(o) => Some(Outcome::parse(&o).ok_or_else(|| {
+            LookupError::InvalidInput("outcome must be success, refused or failed".into())
+        })?),
+        None => None,
+    };
+    let kind = match text(&query.kind) {
+        Some(k) => Some(
+            EventKind::parse(&k)
+                .ok_or_else(|| LookupError::InvalidInput(format!("no event kind {k:?}")))?,
+        ),
+        None => None,
+    };
+    let from_ms = text(&query.from)
+        .map(|f| instant_ms(&f, false))
+        .transpose()?;
+    let to_ms = text(&query.to).map(|t| instant_ms(&t, true)).transpose()?;
+    Ok(Filter {
+        user_id: text(&query.user),
+        nhs_number,
+        organisation: text(&query.organisation),
+        role: text(&query.role),
+        basis: text(&query.basis),
+        outcome,
+        kind,
+        from_ms,
+        to_ms,
+    })
+}
+
+/// `YYYY-MM-DD` (the start of the day, or its last millisecond when `end_of_day`) or an RFC
+/// 3339 date-time, as milliseconds since the epoch.
+fn instant_ms(text: &str, end_of_day: bool) -> Result<i64, LookupError> {
+    use time::format_description::well_known::Rfc3339;
+    let bad = || {
+        LookupError::InvalidInput(format!(
+            "{text:?} is not a date (YYYY-MM-DD) or an RFC 3339 date-time"
+        ))
+    };
+    if let Ok(at) = time::OffsetDateTime::parse(text, &Rfc3339) {
+        return Ok((at.unix_timestamp_nanos() / 1_000_000) as i64);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(text, &format).map_err(|_| bad())?;
+    let start = (day.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    Ok(if end_of_day {
+        start + 86_400_000 - 1
+    } else {
+        start
+    })
+}
+
 impl AuditService for AuditDesk {
+    fn search<'a>(
+        &'a self,
+        caller: &'a Caller,
+        query: AuditQuery,
+    ) -> BoxFuture<'a, Result<AuditResults, LookupError>> {
+        Box::pin(async move {
+            may_audit(caller)?;
+            let filter = filter(&query)?;
+            let limit = query.limit.unwrap_or(50).clamp(1, 200);
+            let mut found = self
+                .trail
+                .store()
+                .search(&filter, query.before, limit + 1)
+                .await
+                .map_err(unavailable)?;
+            let more = found.len() > limit as usize;
+            found.truncate(limit as usize);
+            let older = more.then(|| found.last().map(|e| e.seq)).flatten();
+            let mut event = AuditEvent::by(caller, EventKind::AuditSearch)
+                .detail(describe(&filter, found.len()));
+            event.nhs_number = filter.nhs_number.clone();
+            self.record(event).await?;
+            Ok(AuditResults {
+                rows: found.iter().map(row).collect(),
+                older,
+            })
+        })
+    }
+
     fn pending_reviews<'a>(
         &'a self,
         caller: &'a Caller,
@@ -112,6 +204,35 @@ impl AuditService for AuditDesk {
     }
 }
 
+/// What was searched for, in words for the audit trail (the NHS number has its own field).
+fn describe(filter: &Filter, found: usize) -> String {
+    let mut parts = Vec::new();
+    let fields = [
+        ("user", &filter.user_id),
+        ("organisation", &filter.organisation),
+        ("role", &filter.role),
+        ("basis", &filter.basis),
+    ];
+    for (name, value) in fields {
+        if let Some(value) = value {
+            parts.push(format!("{name}={value}"));
+        }
+    }
+    if filter.nhs_number.is_some() {
+        parts.push("patient".to_owned());
+    }
+    if let Some(o) = filter.outcome {
+        parts.push(format!("outcome={}", o.as_str()));
+    }
+    if let Some(k) = filter.kind {
+        parts.push(format!("kind={}", k.as_str()));
+    }
+    if filter.from_ms.is_some() || filter.to_ms.is_some() {
+        parts.push("time range".to_owned());
+    }
+    format!("audit search [{}]: {found} shown", parts.join(", "))
+}
+
 /// A stored event as the workspace shows it.
 pub fn row(stored: &StoredEvent) -> AuditRow {
     let e = &stored.event;
@@ -136,5 +257,46 @@ pub fn row(stored: &StoredEvent) -> AuditRow {
         outcome: e.outcome.as_str().to_owned(),
         detail: e.detail.clone(),
         sources: e.sources.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_checked_and_read() {
+        let q = |f: fn(&mut AuditQuery)| {
+            let mut query = AuditQuery::default();
+            f(&mut query);
+            filter(&query)
+        };
+        assert_eq!(q(|_| {}), Ok(Filter::default()));
+        let read = q(|q| {
+            q.nhs_number = "943 476 5919".into();
+            q.outcome = "refused".into();
+            q.kind = "emergency-access".into();
+            q.from = "2026-11-01".into();
+            q.to = "2026-11-01".into();
+            q.user = "  ".into();
+        })
+        .unwrap();
+        assert_eq!(read.nhs_number.as_deref(), Some("9434765919"));
+        assert_eq!(read.outcome, Some(Outcome::Refused));
+        assert_eq!(read.kind, Some(EventKind::EmergencyAccess));
+        assert_eq!(read.to_ms.unwrap() - read.from_ms.unwrap(), 86_400_000 - 1);
+        assert_eq!(read.user_id, None);
+        // (bad query, words in the refusal)
+        type Change = fn(&mut AuditQuery);
+        let table: [(Change, &str); 4] = [
+            (|q| q.nhs_number = "9434765918".into(), "NHS number"),
+            (|q| q.outcome = "maybe".into(), "outcome"),
+            (|q| q.kind = "peek".into(), "event kind"),
+            (|q| q.from = "01/11/2026".into(), "not a date"),
+        ];
+        for (bad, words) in table {
+            let refused = q(bad).unwrap_err();
+            assert!(refused.to_string().contains(words), "{refused}");
+        }
     }
 }

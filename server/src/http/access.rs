@@ -3,8 +3,8 @@
 //! own pages (CSRF), and whether their active role may open the route at all ([`requirement`],
 //! the one table of routes and permissions). Handlers and the record service check again.
 
-use crate::auth::oidc::{cookie, page};
 use crate::audit::{AuditEvent, EventKind};
+use crate::auth::oidc::{cookie, page};
 use crate::auth::{BearerError, Identity, Principal};
 use app::api::LookupError;
 use app::auth::{Caller, Permission, RequestInfo, SignedIn};
@@ -25,6 +25,9 @@ pub enum Access {
     SignedIn,
     /// An active role; with a permission when `Some`.
     Role(Option<Permission>),
+    /// No one: a server function missing from the table is refused, so a new one cannot
+    /// ship without saying who may call it.
+    Nobody,
 }
 
 /// The route table: what each path needs. Unknown paths need an active role (then 404).
@@ -45,9 +48,10 @@ pub fn requirement(path: &str) -> Access {
         | "/sfn/demo-patients" | "/api/v1/patients" => Role(Some(Permission::FindPatient)),
         p if p.starts_with("/api/v1/patients/") => Role(Some(Permission::FindPatient)),
         "/admin" | "/sfn/ops-notifications" => Role(Some(Permission::Operations)),
-        "/audit" | "/sfn/audit-reviews" | "/sfn/audit-review" | "/sfn/audit-verify" => {
-            Role(Some(Permission::Audit))
-        }
+        "/audit" | "/sfn/audit-search" | "/sfn/audit-reviews" | "/sfn/audit-review"
+        | "/sfn/audit-verify" => Role(Some(Permission::Audit)),
+        // Every server function is listed above; any other is refused.
+        p if p.starts_with("/sfn/") => Nobody,
         _ => Role(None),
     }
 }
@@ -107,8 +111,7 @@ pub async fn guard(
     }
     let requirement = requirement(&path);
     if let Some(refusal) = check(requirement, &principal, audience, &request) {
-        if let (Some(viewer), Access::Role(Some(permission))) = (principal.viewer(), requirement)
-        {
+        if let (Some(viewer), Access::Role(Some(permission))) = (principal.viewer(), requirement) {
             audit_refusal(&identity, viewer, &request_info, &path, permission).await;
         }
         return refusal;
@@ -200,6 +203,12 @@ fn check(
     let encoded = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     match (requirement, principal) {
         (Access::Public, _) => None,
+        (Access::Nobody, _) => Some(refuse(
+            audience,
+            StatusCode::FORBIDDEN,
+            "this server function is not available",
+            None,
+        )),
         (_, Principal::Anonymous) => Some(match audience {
             Audience::Page => {
                 Redirect::to(&format!("/signin?next={}", encoded(&here))).into_response()
@@ -400,6 +409,9 @@ mod tests {
             ),
             ("/api/v1/patients", Role(Some(Permission::FindPatient))),
             ("/somewhere-else", Role(None)),
+            ("/sfn/not-in-the-table", Nobody),
+            ("/sfn/audit-search", Role(Some(Permission::Audit))),
+            ("/sfn/ops-notifications", Role(Some(Permission::Operations))),
             ("/api/v2/anything", Role(None)),
         ];
         for (path, expected) in table {
