@@ -40,9 +40,10 @@ pub const CHILD_PROTECTION: &str = "child-protection";
 pub const AUDIT_SEARCH: &str = "audit-search";
 pub const AUDIT_RESULTS: &str = "audit-results";
 pub const AUDIT_ROW: &str = "audit-row";
+pub const AUDIT_EXPORT: &str = "audit-export";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 39] = [
+pub const ALL: [&str; 40] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -82,6 +83,7 @@ pub const ALL: [&str; 39] = [
     AUDIT_SEARCH,
     AUDIT_RESULTS,
     AUDIT_ROW,
+    AUDIT_EXPORT,
 ];
 
 #[cfg(test)]

@@ -41,6 +41,18 @@ test('an emergency access is queued for review, reviewed with a note, and the ch
   await access.locator('summary').click();
   await expect(access).toContainText(reason);
 
+  // The same search as a CSV download.
+  const [download] = await Promise.all([
+    officer.waitForEvent('download'),
+    officer.locator(tid(ids.auditExport)).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('audit-events.csv');
+  const csv = await (await download.createReadStream()).toArray();
+  const text = Buffer.concat(csv).toString('utf8');
+  expect(text.startsWith('seq,time,kind,')).toBeTruthy();
+  expect(text).toContain('emergency-access');
+  expect(text).toContain(nhs.replace(/ /g, ''));
+
   await officer.getByRole('button', { name: 'Check the audit chain' }).click();
   await expect(officer.locator(tid(ids.chainCheck))).toContainText('Intact');
   await officerContext.close();

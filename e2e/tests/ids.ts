@@ -40,6 +40,7 @@ export const ids = {
   auditSearch: 'audit-search',
   auditResults: 'audit-results',
   auditRow: 'audit-row',
+  auditExport: 'audit-export',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;

@@ -97,13 +97,14 @@ pub async fn run(
     ));
     let operations: app::operations::SharedOperationsService =
         Arc::new(notify::status::OperationsDesk::new(outbox.clone()));
-    let service = viewing::RecordDesk::new(&config, audit)
+    let service = viewing::RecordDesk::new(&config, audit.clone())
         .map_err(std::io::Error::other)?
         .with_outbox(outbox);
     let router = http::router(
         &config,
         Arc::new(service),
         (workspace, operations),
+        audit,
         identity,
         demo_idp,
     );

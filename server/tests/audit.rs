@@ -519,3 +519,93 @@ async fn no_record_is_shown_when_its_view_cannot_be_audited() {
 /// Keeps `Portal` in use for the fixture's helpers.
 #[allow(dead_code)]
 fn _portal(_: &Portal) {}
+
+#[tokio::test]
+async fn audit_officers_export_csv_and_fhir_audit_events_and_the_export_is_audited() {
+    let portal = common::start().await;
+    let nhs = patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
+    let clinician = portal.client_for("ae.clinician").await;
+    for _ in 0..2 {
+        let response = clinician
+            .get(format!("{}/api/v1/patients/{nhs}/record", portal.url))
+            .header("user-agent", "=HYPERLINK(\"http://evil.example\")")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let export = |login: &'static str, query: &'static str| {
+        let portal = &portal;
+        let nhs = nhs.clone();
+        async move {
+            let client = portal.client_for(login).await;
+            client
+                .get(format!(
+                    "{}/api/v1/audit/events?nhs_number={nhs}{query}",
+                    portal.url
+                ))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // (user, status)
+    for (login, status) in [
+        ("ae.clinician", 403),
+        ("call.handler", 403),
+        ("ops.admin", 403),
+        ("privacy.officer", 200),
+    ] {
+        assert_eq!(export(login, "").await.status(), status, "{login}");
+    }
+
+    let csv = export("privacy.officer", "&format=csv").await;
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(csv.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment;"));
+    assert_eq!(csv.headers()["cache-control"], "no-store");
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(lines[0].starts_with("seq,time,kind,user_id"));
+    let views: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains(",record-view,"))
+        .collect();
+    assert_eq!(views.len(), 2, "{text}");
+    assert!(
+        views
+            .iter()
+            .all(|l| l.contains(&nhs) && l.contains("\"'=HYPERLINK(")),
+        "{text}"
+    );
+
+    let fhir = export("privacy.officer", "&format=fhir&kind=record-view").await;
+    assert_eq!(fhir.headers()["content-type"], "application/fhir+json");
+    let bundle: Value = fhir.json().await.unwrap();
+    assert_eq!(bundle["resourceType"], "Bundle");
+    assert_eq!(bundle["total"], 2);
+    let event = &bundle["entry"][0]["resource"];
+    assert_eq!(event["resourceType"], "AuditEvent");
+    assert_eq!(event["action"], "R");
+    assert_eq!(
+        event["entity"][0]["what"]["identifier"]["value"],
+        nhs.as_str()
+    );
+    assert_eq!(event["agent"][0]["who"]["display"], "Dr Asha Patel");
+    assert_eq!(event["purposeOfEvent"][0]["coding"][0]["code"], "TREAT");
+
+    assert_eq!(export("privacy.officer", "&format=xml").await.status(), 400);
+    let events = portal.audit_events().await;
+    let exports = of_kind(&events, EventKind::Export);
+    assert_eq!(
+        exports.len(),
+        3,
+        "the three exports that were sent (not the refused ones)"
+    );
+    assert!(exports
+        .iter()
+        .all(|e| e.event.nhs_number.as_deref() == Some(nhs.as_str())
+            && e.event.role.as_deref() == Some("audit-officer")));
+}

@@ -87,6 +87,18 @@ fn SearchPanel() -> impl IntoView {
             }
         },
     );
+    // The same filters, as a download of every matching event (not just this page).
+    let export_link = move |format: &str| {
+        let mut query: Vec<String> = params
+            .read()
+            .clone()
+            .into_iter()
+            .filter(|(k, _)| *k != "before" && *k != "search")
+            .map(|(k, v)| format!("{k}={}", crate::auth::encode_query_value(&v)))
+            .collect();
+        query.push(format!("format={format}"));
+        format!("/api/v1/audit/events?{}", query.join("&"))
+    };
     let inputs = SEARCH_FIELDS
         .iter()
         .chain([("to", "To (YYYY-MM-DD)")].iter())
@@ -132,6 +144,10 @@ fn SearchPanel() -> impl IntoView {
                                     {found.rows.into_iter().map(|row| view! { <EventRow row /> }).collect_view()}
                                 </ul>
                                 {older.map(|href| view! { <a class="mt-2 inline-block font-semibold text-[#005eb8] underline" href=href>"Older events"</a> })}
+                                <p class="mt-2 flex gap-4 text-sm">
+                                    <a data-testid=ids::AUDIT_EXPORT rel="external" download="audit-events.csv" class="font-semibold text-[#005eb8] underline" href=export_link("csv")>"Download all matching as CSV"</a>
+                                    <a rel="external" download="audit-events.json" class="font-semibold text-[#005eb8] underline" href=export_link("fhir")>"as FHIR AuditEvents"</a>
+                                </p>
                             }.into_any()
                         }
                     }

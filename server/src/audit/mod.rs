@@ -7,6 +7,7 @@
 
 pub mod chain;
 pub mod event;
+pub mod export;
 pub mod sqlite;
 pub mod workspace;
 

@@ -48,6 +48,7 @@ pub fn requirement(path: &str) -> Access {
         | "/sfn/demo-patients" | "/api/v1/patients" => Role(Some(Permission::FindPatient)),
         p if p.starts_with("/api/v1/patients/") => Role(Some(Permission::FindPatient)),
         "/admin" | "/sfn/ops-notifications" => Role(Some(Permission::Operations)),
+        "/api/v1/audit/events" => Role(Some(Permission::Audit)),
         "/audit" | "/sfn/audit-search" | "/sfn/audit-reviews" | "/sfn/audit-review"
         | "/sfn/audit-verify" => Role(Some(Permission::Audit)),
         // Every server function is listed above; any other is refused.
@@ -411,6 +412,7 @@ mod tests {
             ("/somewhere-else", Role(None)),
             ("/sfn/not-in-the-table", Nobody),
             ("/sfn/audit-search", Role(Some(Permission::Audit))),
+            ("/api/v1/audit/events", Role(Some(Permission::Audit))),
             ("/sfn/ops-notifications", Role(Some(Permission::Operations))),
             ("/api/v2/anything", Role(None)),
         ];

@@ -25,6 +25,7 @@ pub fn router(state: ApiState) -> Router {
             get(patient_entry),
         )
         .route("/api/v1/patients", get(search_patients))
+        .route("/api/v1/audit/events", get(export_audit))
         .route("/api/openapi.json", get(openapi))
         .with_state(state)
 }
@@ -86,6 +87,88 @@ async fn search_patients(
     };
     let results = RecordService::search(&*state.records, &caller, form).await?;
     Ok(Json(results).into_response())
+}
+
+/// `?format=csv` (default) or `fhir`, plus the workspace's filters (`nhs_number`, `user`,
+/// `organisation`, `role`, `basis`, `outcome`, `kind`, `from`, `to`).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct ExportQuery {
+    format: String,
+    #[serde(flatten)]
+    query: app::audit::AuditQuery,
+}
+
+/// Most events one export holds; narrow the filters for more.
+const MAX_EXPORT: usize = 100_000;
+
+/// The audit officer's export: every matching event (newest first) as a CSV or a FHIR Bundle
+/// of AuditEvents, sent as a download; the export is itself audited before it is sent.
+async fn export_audit(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Query(export): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    use crate::audit::{export, workspace, AuditEvent, EventKind};
+    if !caller.viewer.may(app::auth::Permission::Audit) {
+        return Err(LookupError::Forbidden("exports are for audit officers".into()).into());
+    }
+    let filter = workspace::filter(&export.query)?;
+    let unavailable = |e: crate::audit::AuditError| LookupError::Unavailable(e.to_string());
+    let mut events = Vec::new();
+    let mut before = None;
+    loop {
+        let page = state
+            .audit
+            .store()
+            .search(&filter, before, 1_000)
+            .await
+            .map_err(unavailable)?;
+        let last = page.last().map(|e| e.seq);
+        let full = page.len() == 1_000;
+        events.extend(page);
+        match last {
+            Some(seq) if full && events.len() < MAX_EXPORT => before = Some(seq),
+            _ => break,
+        }
+    }
+    events.truncate(MAX_EXPORT);
+    let (body, content_type, file) = match export.format.as_str() {
+        "" | "csv" => (
+            export::csv(&events),
+            "text/csv; charset=utf-8",
+            "audit-events.csv",
+        ),
+        "fhir" => (
+            export::fhir_bundle(&events).to_string(),
+            "application/fhir+json",
+            "audit-events.json",
+        ),
+        other => {
+            return Err(LookupError::InvalidInput(format!(
+                "format must be csv or fhir, not {other:?}"
+            ))
+            .into())
+        }
+    };
+    let mut event = AuditEvent::by(&caller, EventKind::Export).detail(format!(
+        "{} export: {} events",
+        if file.ends_with("csv") { "CSV" } else { "FHIR" },
+        events.len()
+    ));
+    event.nhs_number = filter.nhs_number.clone();
+    state.audit.record(event).await.map_err(unavailable)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 async fn openapi() -> impl IntoResponse {

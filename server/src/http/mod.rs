@@ -31,6 +31,7 @@ use tower_http::trace::TraceLayer;
 #[derive(Clone)]
 pub struct ApiState {
     pub records: Arc<RecordDesk>,
+    pub audit: crate::audit::AuditTrail,
 }
 
 /// The connection's remote address (plain TCP or TLS), for per-address limits.
@@ -54,6 +55,7 @@ pub fn router(
     config: &Config,
     records: Arc<RecordDesk>,
     (audit, operations): (SharedAuditService, SharedOperationsService),
+    audit_trail: crate::audit::AuditTrail,
     identity: Arc<Identity>,
     demo_idp: Option<Arc<DemoIdp>>,
 ) -> Router {
@@ -109,7 +111,10 @@ pub fn router(
             "/healthz",
             get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
         )
-        .merge(api::router(ApiState { records }))
+        .merge(api::router(ApiState {
+            records,
+            audit: audit_trail,
+        }))
         .merge(crate::auth::oidc::routes(identity.clone()));
     if let Some(idp) = demo_idp {
         portal = portal.merge(idp.router());
