@@ -100,3 +100,40 @@ build_all() {
   copy_public
   build_server
 }
+
+# A private PostgreSQL cluster for the audit store tests: Debian's package (installed if
+# missing), a throwaway data directory under target/, listening on loopback only. Exports
+# AUDIT_TEST_POSTGRES_URL for `cargo test`. Stopped by the caller's EXIT trap (stop_postgres).
+PG_PORT=${PG_PORT:-55432}
+PG_DIR=$PWD/target/pg
+ensure_postgres() {
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
+  if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+    log "Installing PostgreSQL from Debian (apt)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq postgresql >/dev/null
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+  fi
+  # initdb and postgres refuse to run as root: run them as the package's `postgres` user.
+  local as=()
+  if [ "$(id -u)" = 0 ]; then as=(runuser -u postgres --); fi
+  export AUDIT_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+  if "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then return 0; fi
+  log "Starting PostgreSQL on 127.0.0.1:$PG_PORT (data in $PG_DIR)"
+  rm -rf "$PG_DIR"
+  mkdir -p "$PG_DIR"
+  [ "$(id -u)" = 0 ] && chown postgres "$PG_DIR"
+  "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --no-locale >/dev/null
+  "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w start \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DIR -c fsync=on" >/dev/null
+}
+
+stop_postgres() {
+  local bin as=()
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
+  [ -n "$bin" ] && [ -d "$PG_DIR/data" ] || return 0
+  if [ "$(id -u)" = 0 ]; then as=(runuser -u postgres --); fi
+  "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
+}

@@ -126,17 +126,27 @@ mod service {
             &'a self,
             caller: &'a Caller,
         ) -> BoxFuture<'a, Result<ChainCheck, LookupError>>;
+        fn access_report<'a>(
+            &'a self,
+            caller: &'a Caller,
+            query: crate::reports::ReportQuery,
+        ) -> BoxFuture<'a, Result<crate::reports::AccessReport, LookupError>>;
+        fn patient_access<'a>(
+            &'a self,
+            caller: &'a Caller,
+            nhs_number: String,
+        ) -> BoxFuture<'a, Result<crate::reports::PatientAccessReport, LookupError>>;
     }
 
     /// The handle the server puts into Leptos context.
     pub type SharedAuditService = Arc<dyn AuditService>;
 
-    pub(super) fn audit_service() -> Result<SharedAuditService, LookupError> {
+    pub(crate) fn audit_service() -> Result<SharedAuditService, LookupError> {
         leptos::prelude::use_context::<SharedAuditService>()
             .ok_or_else(|| LookupError::Unavailable("the audit workspace is not configured".into()))
     }
 
-    pub(super) fn current_caller() -> Result<Caller, LookupError> {
+    pub(crate) fn current_caller() -> Result<Caller, LookupError> {
         leptos::prelude::use_context::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<Caller>().cloned())
             .ok_or(LookupError::NotSignedIn)

@@ -7,6 +7,7 @@
 //! - [`auth`]: portal roles, permissions and the signed-in viewer.
 //! - [`consent`]: the legitimate basis staff give for opening a record.
 //! - [`audit`]: the audit officer's review queue and chain check (server functions).
+//! - [`reports`]: the audit officer's access reports and subject access report.
 //! - [`operations`]: the admin's operational data (notification delivery).
 //! - [`clinical_date`]: FHIR dates with their precision, ordered and displayed.
 //! - [`model`]: the record shared by pages and the JSON API.
@@ -29,6 +30,7 @@ pub mod nhs_number;
 pub mod operations;
 pub mod pages;
 pub mod patient_search;
+pub mod reports;
 pub mod shell;
 
 pub use shell::{shell, App};

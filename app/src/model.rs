@@ -141,6 +141,24 @@ impl Category {
             Self::Episode => "Episode of care",
         }
     }
+
+    /// The machine name, as serialised (`care-plan`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Encounter => "encounter",
+            Self::Problem => "problem",
+            Self::Allergy => "allergy",
+            Self::Medication => "medication",
+            Self::Observation => "observation",
+            Self::Procedure => "procedure",
+            Self::Immunisation => "immunisation",
+            Self::Report => "report",
+            Self::Document => "document",
+            Self::CarePlan => "care-plan",
+            Self::Alert => "alert",
+            Self::Episode => "episode",
+        }
+    }
 }
 
 /// A code from a code system, as a FHIR `Coding` names it.

@@ -76,8 +76,11 @@ pub async fn run(
         identity_http_client()?,
         audit.clone(),
     ));
-    let workspace: app::audit::SharedAuditService =
-        Arc::new(audit::workspace::AuditDesk::new(audit.clone()));
+    let workspace: app::audit::SharedAuditService = Arc::new(
+        audit::workspace::AuditDesk::new(audit.clone(), &config.audit)
+            .map_err(std::io::Error::other)?,
+    );
+    tokio::spawn(audit::retention::run(audit.clone(), config.audit.clone()));
     let outbox = Arc::new(
         notify::outbox::Outbox::open(&config.child_protection.outbox_path)
             .await

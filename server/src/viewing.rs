@@ -3,6 +3,7 @@
 //! decision function ([`policy::decide`]) after the cache, on every view. What is withheld is
 //! counted, what is refused says why; a change in the patient's dissent purges their cache.
 
+use crate::audit::event::shares_surname;
 use crate::audit::{AuditEvent, AuditTrail, EventKind};
 use crate::config::Config;
 use crate::notify::outbox::Outbox;
@@ -96,12 +97,17 @@ impl RecordDesk {
         let mut categories: Vec<String> = record
             .entries
             .iter()
-            .map(|e| format!("{:?}", e.category).to_lowercase())
+            .map(|e| e.category.as_str().to_owned())
             .collect();
         categories.sort();
         categories.dedup();
         event.categories = categories;
         event.withheld = record.withheld.iter().map(|w| w.count as u32).sum();
+        event.same_surname = record
+            .demographics
+            .as_ref()
+            .and_then(|d| d.family.as_deref())
+            .is_some_and(|family| shares_surname(&caller.viewer.name, family));
         self.durably(event).await?;
         if self.child_protection.notifies(caller.viewer.role) {
             self.notify(caller, &record).await;
@@ -157,11 +163,10 @@ impl RecordDesk {
         nhs: Option<NhsNumber>,
         refusal: LookupError,
     ) -> LookupError {
-        let mut event = AuditEvent::by(caller, EventKind::Denied).refused(refusal.to_string());
+        let mut event = AuditEvent::by(caller, EventKind::Denied)
+            .refused(refusal.to_string())
+            .stated_basis(caller);
         event.nhs_number = nhs.map(|n| n.as_digits());
-        if let BasisSource::Stated(Ok(Some(basis))) = &caller.basis {
-            event = event.basis(basis);
-        }
         if let Err(error) = self.audit.record(event).await {
             tracing::error!(%error, "a refusal could not be audited");
         }
@@ -212,12 +217,10 @@ impl RecordDesk {
         };
         let mut event = AuditEvent::by(caller, EventKind::EntryView)
             .patient(nhs)
-            .detail(format!("{}/{}", entry.resource_type, entry.resource_id));
-        if let BasisSource::Stated(Ok(Some(basis))) = &caller.basis {
-            event = event.basis(basis);
-        }
+            .detail(format!("{}/{}", entry.resource_type, entry.resource_id))
+            .stated_basis(caller);
         event.sources = vec![entry.source_id.clone()];
-        event.categories = vec![format!("{:?}", entry.category).to_lowercase()];
+        event.categories = vec![entry.category.as_str().to_owned()];
         self.durably(event).await?;
         Ok(entry)
     }

@@ -27,10 +27,13 @@ pub enum EventKind {
     AuditSearch,
     /// A privacy officer's review of an emergency access (`refers_to` names it).
     Review,
+    /// Events older than the retention period deleted; `refers_to` is the last one deleted
+    /// (the checkpoint) and `detail` carries its hash.
+    Purge,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 13] = [
         Self::SignIn,
         Self::SignOut,
         Self::RoleChosen,
@@ -43,6 +46,7 @@ impl EventKind {
         Self::Export,
         Self::AuditSearch,
         Self::Review,
+        Self::Purge,
     ];
 
     /// The stored name (`record-view`).
@@ -60,6 +64,7 @@ impl EventKind {
             Self::Export => "export",
             Self::AuditSearch => "audit-search",
             Self::Review => "review",
+            Self::Purge => "purge",
         }
     }
 
@@ -121,6 +126,11 @@ pub struct AuditEvent {
     pub request_id: String,
     pub client: String,
     pub user_agent: String,
+    /// A record view by a user whose surname the patient shares (for the privacy officers'
+    /// report). Left out of the canonical form when false, so events written before it
+    /// existed keep their hashes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub same_surname: bool,
 }
 
 impl AuditEvent {
@@ -158,6 +168,7 @@ impl AuditEvent {
             request_id: request.request_id.clone(),
             client: request.client.clone(),
             user_agent: request.user_agent.clone(),
+            same_surname: false,
         }
     }
 
@@ -170,6 +181,14 @@ impl AuditEvent {
         self.basis = Some(basis.code.clone());
         self.reason = (!basis.reason.is_empty()).then(|| basis.reason.clone());
         self
+    }
+
+    /// The basis an API caller stated with this request, if it stated a valid one.
+    pub fn stated_basis(self, caller: &Caller) -> Self {
+        match &caller.basis {
+            app::consent::BasisSource::Stated(Ok(Some(basis))) => self.basis(basis),
+            _ => self,
+        }
     }
 
     pub fn refused(mut self, why: impl Into<String>) -> Self {
@@ -201,6 +220,49 @@ pub fn now_ms() -> i64 {
     (now.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// Milliseconds since the epoch as an RFC 3339 UTC time (empty if out of range).
+pub fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// True when the patient's family name is one of the user's names other than the first
+/// (so "Dr Sam O'Brien" shares with O'BRIEN, and "Ana Smith-Jones" with Jones): letters only,
+/// case and accents ignored. Compared when the record is opened; only the answer is audited.
+pub fn shares_surname(user_name: &str, patient_family: &str) -> bool {
+    fn letters(word: &str) -> String {
+        word.chars()
+            .filter(|c| c.is_alphabetic())
+            .flat_map(char::to_lowercase)
+            .map(|c| match c {
+                'à'..='å' => 'a',
+                'è'..='ë' => 'e',
+                'ì'..='ï' => 'i',
+                'ò'..='ö' | 'ø' => 'o',
+                'ù'..='ü' => 'u',
+                'ç' => 'c',
+                'ñ' => 'n',
+                other => other,
+            })
+            .collect()
+    }
+    let parts = |name: &str| -> Vec<String> {
+        name.split(|c: char| c.is_whitespace() || c == '-')
+            .map(letters)
+            .filter(|w| w.len() > 1)
+            .collect()
+    };
+    let family = parts(patient_family);
+    let user = parts(user_name);
+    // The first word is a title or a given name; any later one may be a surname.
+    user.iter().skip(1).any(|u| family.iter().any(|f| f == u))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +278,36 @@ mod tests {
             assert_eq!(Outcome::parse(outcome.as_str()), Some(outcome));
         }
         assert_eq!(EventKind::parse("record-viewed"), None);
+    }
+
+    #[test]
+    fn surnames_are_compared_by_letters_after_the_first_name() {
+        // (user, patient family name, shares)
+        let table = [
+            ("Dr Sam O'Brien", "O'BRIEN", true),
+            ("Sam Obrien", "O'Brien", true),
+            ("Ana Smith-Jones", "Jones", true),
+            ("Ana Smith-Jones", "Jones-Whyte", true),
+            ("José Núñez", "NUNEZ", true),
+            ("Dr A Khan", "Khan", true),
+            ("Khan Ali", "Khan", false),
+            ("Dr Amira Khan", "Khanna", false),
+            ("Dr Amira Khan", "", false),
+            ("Jo", "Jo", false),
+        ];
+        for (user, family, shares) in table {
+            assert_eq!(shares_surname(user, family), shares, "{user} / {family}");
+        }
+    }
+
+    #[test]
+    fn an_event_written_before_same_surname_existed_keeps_its_canonical_form() {
+        let request = RequestInfo::default();
+        let mut event = AuditEvent::by_user("u1", "Dr A", &request, EventKind::RecordView);
+        assert!(!event.canonical().contains("same_surname"));
+        event.same_surname = true;
+        assert!(event.canonical().ends_with(",\"same_surname\":true}"));
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! (BALP): patient reads as RESTful `read` with the patient as an entity, patient searches as
 //! `search-type`, sign-in and sign-out as DICOM user authentication.
 
+use super::event::rfc3339;
 use super::{EventKind, Outcome, StoredEvent};
 use serde_json::{json, Value};
 
@@ -182,16 +183,6 @@ fn audit_event(stored: &StoredEvent) -> Value {
         event["purposeOfEvent"] = purpose;
     }
     event
-}
-
-fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

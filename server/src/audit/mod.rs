@@ -3,11 +3,17 @@
 //! one committer task that commits whatever has queued in a single transaction (group commit:
 //! one fsync for many concurrent events) and acknowledges each event only once it is durable,
 //! so a view can wait for its event before any patient data leaves the server. The audit
-//! officer's [`workspace`] reads it.
+//! officer's [`workspace`] reads it. Two stores keep the same schema through one trait:
+//! [`sqlite`] (embedded, the default) and [`postgres`] (several portal instances, one chain).
+//! Events older than the retention period are purged behind a checkpoint ([`retention`]).
 
 pub mod chain;
 pub mod event;
 pub mod export;
+pub mod postgres;
+pub mod reports;
+pub mod retention;
+mod rows;
 pub mod sqlite;
 pub mod workspace;
 
@@ -32,21 +38,50 @@ pub enum AuditError {
     Stopped,
 }
 
-/// Where events are kept (`[audit]`).
+/// Which database keeps the events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    Sqlite,
+    Postgres,
+}
+
+/// Where events are kept and for how long (`[audit]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuditConfig {
+    /// `sqlite` (one portal instance) or `postgres` (several instances sharing one chain).
+    pub store: StoreKind,
     /// The SQLite database file (created if missing).
     pub sqlite_path: PathBuf,
+    /// The PostgreSQL database, `postgres://user:password@host:port/database`.
+    pub postgres_url: Option<String>,
     /// Most events committed in one transaction.
     pub max_batch: usize,
+    /// Days events are kept; older ones are purged behind a checkpoint (0 keeps everything).
+    pub retention_days: u32,
+    /// Hours between purges.
+    pub purge_every_h: u32,
+    /// The weekday working day, UK time (`08:00-18:30`); reports count the rest, and
+    /// weekends, as out of hours.
+    pub working_hours: String,
+    /// Emergency accesses in a report's period at which a user is listed for attention.
+    pub emergency_threshold: u32,
 }
 
 impl Default for AuditConfig {
     fn default() -> Self {
         Self {
+            store: StoreKind::Sqlite,
             sqlite_path: PathBuf::from("data/audit.sqlite"),
+            postgres_url: None,
             max_batch: 512,
+            // Eight years, the period the Records Management Code of Practice gives for most
+            // adult health records: set it to your organisation's retention schedule.
+            retention_days: 2_922,
+            purge_every_h: 24,
+            working_hours: "08:00-18:30".to_owned(),
+            emergency_threshold: 3,
         }
     }
 }
@@ -54,14 +89,59 @@ impl Default for AuditConfig {
 impl AuditConfig {
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        if self.sqlite_path.as_os_str().is_empty() {
-            problems.push("audit.sqlite_path must name a file".to_owned());
+        match self.store {
+            StoreKind::Sqlite if self.sqlite_path.as_os_str().is_empty() => {
+                problems.push("audit.sqlite_path must name a file".to_owned());
+            }
+            StoreKind::Postgres => match self.postgres_url.as_deref() {
+                None | Some("") => problems.push(
+                    "audit.store is \"postgres\": set audit.postgres_url \
+                     (postgres://user:password@host:port/database)"
+                        .to_owned(),
+                ),
+                Some(url)
+                    if !url.starts_with("postgres://") && !url.starts_with("postgresql://") =>
+                {
+                    problems.push("audit.postgres_url must start with postgres://".to_owned());
+                }
+                Some(_) => {}
+            },
+            StoreKind::Sqlite => {}
         }
         if !(1..=10_000).contains(&self.max_batch) {
             problems.push("audit.max_batch must be between 1 and 10000".to_owned());
         }
+        if let Err(problem) = reports::WorkingHours::parse(&self.working_hours) {
+            problems.push(format!("audit.working_hours: {problem}"));
+        }
+        if self.emergency_threshold == 0 {
+            problems.push("audit.emergency_threshold must be at least 1".to_owned());
+        }
+        if !(1..=24 * 366).contains(&self.purge_every_h) {
+            problems.push("audit.purge_every_h must be between 1 and 8784".to_owned());
+        }
         problems
     }
+
+    /// Opens the configured store.
+    pub async fn open_store(&self) -> Result<Arc<dyn AuditStore>, AuditError> {
+        Ok(match self.store {
+            StoreKind::Sqlite => Arc::new(sqlite::SqliteAudit::open(&self.sqlite_path).await?),
+            StoreKind::Postgres => {
+                let url = self.postgres_url.as_deref().unwrap_or_default();
+                Arc::new(postgres::PostgresAudit::open(url).await?)
+            }
+        })
+    }
+}
+
+/// Where the chain starts after a purge: the last deleted event and its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: String,
+    /// When the purge ran.
+    pub at_ms: i64,
 }
 
 /// What every audit store does, whatever the database.
@@ -92,6 +172,17 @@ pub trait AuditStore: Send + Sync + 'static {
         before: Option<i64>,
         limit: u32,
     ) -> BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>>;
+    /// The checkpoint left by the last purge, if events have ever been purged.
+    fn checkpoint(&self) -> BoxFuture<'_, Result<Option<Checkpoint>, AuditError>>;
+    /// In one transaction: deletes the oldest events up to the first one at or after
+    /// `cutoff_ms` (a prefix of the chain, so what is left still links), records the last
+    /// deleted one as the checkpoint, and appends `purge` (see [`retention::purge_event`]) to
+    /// the chain. `None` when nothing is old enough.
+    fn purge<'a>(
+        &'a self,
+        cutoff_ms: i64,
+        purge: &'a AuditEvent,
+    ) -> BoxFuture<'a, Result<Option<Checkpoint>, AuditError>>;
 }
 
 /// What an audit search matches; `None` matches anything.
@@ -103,7 +194,8 @@ pub struct Filter {
     pub role: Option<String>,
     pub basis: Option<String>,
     pub outcome: Option<Outcome>,
-    pub kind: Option<EventKind>,
+    /// Any of these kinds; empty matches every kind.
+    pub kinds: Vec<EventKind>,
     /// Inclusive bounds, milliseconds since the epoch.
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
@@ -128,8 +220,8 @@ impl AuditTrail {
 
     /// Opens the configured store and starts writing to it.
     pub async fn open(config: &AuditConfig) -> Result<Self, AuditError> {
-        let store = sqlite::SqliteAudit::open(&config.sqlite_path).await?;
-        Ok(Self::start(Arc::new(store), config.max_batch))
+        let store = config.open_store().await?;
+        Ok(Self::start(store, config.max_batch))
     }
 
     /// Records `event` and returns its sequence number once it is durable.
@@ -178,18 +270,35 @@ async fn commit_in_groups(
     }
 }
 
-/// Walks every stored event in pages.
+/// Walks every stored event in pages, from the checkpoint if events have been purged. A
+/// checkpoint must be vouched for by the purge event that made it, so deleting old rows and
+/// writing a checkpoint by hand is caught too.
 pub async fn verify(store: &dyn AuditStore) -> Result<Result<u64, Broken>, AuditError> {
-    let mut verifier = chain::Verifier::new(None);
+    let checkpoint = store.checkpoint().await?;
+    let mut verifier = chain::Verifier::new(checkpoint.clone().map(|c| (c.seq, c.hash)));
+    let mut vouched = checkpoint.is_none();
     loop {
         let page = store.read_after(verifier.last_seq(), 5_000).await?;
         if page.is_empty() {
-            return Ok(Ok(verifier.checked));
+            break;
         }
         for row in &page {
             if let Err(broken) = verifier.check(row) {
                 return Ok(Err(broken));
             }
+            if let Some(c) = &checkpoint {
+                vouched |= retention::vouches_for(&row.event, c);
+            }
         }
+    }
+    match checkpoint {
+        Some(c) if !vouched => Ok(Err(Broken {
+            seq: c.seq + 1,
+            reason: format!(
+                "the chain starts after a checkpoint at event {} that no purge event records",
+                c.seq
+            ),
+        })),
+        _ => Ok(Ok(verifier.checked)),
     }
 }

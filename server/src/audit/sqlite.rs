@@ -3,13 +3,12 @@
 //! numbered migrations applied at open (`PRAGMA user_version`).
 
 use super::chain::{self, StoredEvent};
-use super::event::{AuditEvent, EventKind, Outcome};
-use super::{AuditError, AuditStore, Filter};
+use super::event::AuditEvent;
+use super::rows::{self, EventRow};
+use super::{retention, AuditError, AuditStore, Checkpoint, Filter};
 use futures::future::BoxFuture;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{Row, SqlitePool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -48,11 +47,15 @@ const MIGRATIONS: &[&str] = &[
     "CREATE INDEX audit_by_organisation ON audit_events (organisation, seq);
     CREATE INDEX audit_by_role ON audit_events (role, seq);
     CREATE INDEX audit_by_time ON audit_events (at_ms);",
+    // 3: the same-surname flag for the reports, and the checkpoint retention purges leave.
+    "ALTER TABLE audit_events ADD COLUMN same_surname INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE audit_checkpoint (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        at_ms INTEGER NOT NULL
+    );",
 ];
-
-const COLUMNS: &str = "seq, at_ms, kind, user_id, user_name, role, organisation, nhs_number, \
-    basis, reason, outcome, detail, sources, categories, withheld, refers_to, request_id, client, \
-    user_agent, prev_hash, hash";
 
 pub struct SqliteAudit {
     writer: SqlitePool,
@@ -119,6 +122,53 @@ fn read_error(e: sqlx::Error) -> AuditError {
     AuditError::Read(e.to_string())
 }
 
+/// The last event in the chain: the newest stored, else the purge checkpoint, else genesis.
+async fn head(conn: &mut SqliteConnection) -> Result<(i64, String), AuditError> {
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(write_error)?;
+    if let Some(last) = last {
+        return Ok(last);
+    }
+    let checkpoint: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_checkpoint WHERE id = 1")
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(write_error)?;
+    Ok(checkpoint.unwrap_or((0, chain::GENESIS.to_owned())))
+}
+
+/// Chains `events` after the head and inserts them (inside the caller's transaction).
+async fn append_in(
+    conn: &mut SqliteConnection,
+    events: &[AuditEvent],
+) -> Result<Vec<i64>, AuditError> {
+    let (last_seq, last_hash) = head(conn).await?;
+    let stored = chain::chain(last_seq, &last_hash, events);
+    for chunk in stored.chunks(rows::INSERT_CHUNK) {
+        rows::insert::<Sqlite>(chunk)
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(write_error)?;
+    }
+    Ok(stored.iter().map(|s| s.seq).collect())
+}
+
+async fn fetch(
+    pool: &SqlitePool,
+    mut query: sqlx::QueryBuilder<'_, Sqlite>,
+) -> Result<Vec<StoredEvent>, AuditError> {
+    let found: Vec<EventRow> = query
+        .build_query_as()
+        .fetch_all(pool)
+        .await
+        .map_err(read_error)?;
+    rows::into_stored(found)
+}
+
 impl AuditStore for SqliteAudit {
     fn append<'a>(
         &'a self,
@@ -132,18 +182,9 @@ impl AuditStore for SqliteAudit {
                 .begin_with("BEGIN IMMEDIATE")
                 .await
                 .map_err(write_error)?;
-            let last: Option<(i64, String)> =
-                sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(write_error)?;
-            let (last_seq, last_hash) = last.unwrap_or((0, chain::GENESIS.to_owned()));
-            let stored = chain::chain(last_seq, &last_hash, events);
-            for row in &stored {
-                insert(&mut tx, row).await?;
-            }
+            let seqs = append_in(&mut tx, events).await?;
             tx.commit().await.map_err(write_error)?;
-            Ok(stored.iter().map(|s| s.seq).collect())
+            Ok(seqs)
         })
     }
 
@@ -152,35 +193,14 @@ impl AuditStore for SqliteAudit {
         after: i64,
         limit: u32,
     ) -> BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>> {
-        Box::pin(async move {
-            let rows = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?"
-            ))
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&self.readers)
-            .await
-            .map_err(read_error)?;
-            rows.iter().map(from_row).collect()
-        })
+        Box::pin(fetch(&self.readers, rows::read_after(after, limit)))
     }
 
     fn pending_reviews<'a>(
         &'a self,
         limit: u32,
     ) -> BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>> {
-        Box::pin(async move {
-            let rows = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM audit_events e WHERE kind = 'emergency-access' \
-                 AND NOT EXISTS (SELECT 1 FROM audit_events r WHERE r.refers_to = e.seq \
-                 AND r.kind = 'review') ORDER BY seq DESC LIMIT ?"
-            ))
-            .bind(limit)
-            .fetch_all(&self.readers)
-            .await
-            .map_err(read_error)?;
-            rows.iter().map(from_row).collect()
-        })
+        Box::pin(fetch(&self.readers, rows::pending_reviews(limit)))
     }
 
     fn search<'a>(
@@ -189,132 +209,87 @@ impl AuditStore for SqliteAudit {
         before: Option<i64>,
         limit: u32,
     ) -> BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>> {
-        Box::pin(async move {
-            let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
-                "SELECT {COLUMNS} FROM audit_events WHERE 1 = 1"
-            ));
-            let text = [
-                ("user_id", &filter.user_id),
-                ("nhs_number", &filter.nhs_number),
-                ("organisation", &filter.organisation),
-                ("role", &filter.role),
-                ("basis", &filter.basis),
-            ];
-            for (column, value) in text {
-                if let Some(value) = value {
-                    query
-                        .push(format!(" AND {column} = "))
-                        .push_bind(value.clone());
-                }
-            }
-            if let Some(outcome) = filter.outcome {
-                query.push(" AND outcome = ").push_bind(outcome.as_str());
-            }
-            if let Some(kind) = filter.kind {
-                query.push(" AND kind = ").push_bind(kind.as_str());
-            }
-            if let Some(from) = filter.from_ms {
-                query.push(" AND at_ms >= ").push_bind(from);
-            }
-            if let Some(to) = filter.to_ms {
-                query.push(" AND at_ms <= ").push_bind(to);
-            }
-            if let Some(before) = before {
-                query.push(" AND seq < ").push_bind(before);
-            }
-            query.push(" ORDER BY seq DESC LIMIT ").push_bind(limit);
-            let rows = query
-                .build()
-                .fetch_all(&self.readers)
-                .await
-                .map_err(read_error)?;
-            rows.iter().map(from_row).collect()
-        })
+        Box::pin(fetch(&self.readers, rows::search(filter, before, limit)))
     }
 
     fn get<'a>(&'a self, seq: i64) -> BoxFuture<'a, Result<Option<StoredEvent>, AuditError>> {
         Box::pin(async move {
-            let row = sqlx::query(&format!("SELECT {COLUMNS} FROM audit_events WHERE seq = ?"))
-                .bind(seq)
-                .fetch_optional(&self.readers)
-                .await
-                .map_err(read_error)?;
-            row.as_ref().map(from_row).transpose()
+            Ok(fetch(&self.readers, rows::get(seq))
+                .await?
+                .into_iter()
+                .next())
         })
     }
-}
 
-async fn insert(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    row: &StoredEvent,
-) -> Result<(), AuditError> {
-    let e = &row.event;
-    let list = |v: &[String]| serde_json::to_string(v).unwrap_or_else(|_| "[]".to_owned());
-    sqlx::query(&format!(
-        "INSERT INTO audit_events ({COLUMNS}) VALUES \
-         (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    ))
-    .bind(row.seq)
-    .bind(e.at_ms)
-    .bind(e.kind.as_str())
-    .bind(&e.user_id)
-    .bind(&e.user_name)
-    .bind(&e.role)
-    .bind(&e.organisation)
-    .bind(&e.nhs_number)
-    .bind(&e.basis)
-    .bind(&e.reason)
-    .bind(e.outcome.as_str())
-    .bind(&e.detail)
-    .bind(list(&e.sources))
-    .bind(list(&e.categories))
-    .bind(e.withheld as i64)
-    .bind(e.refers_to)
-    .bind(&e.request_id)
-    .bind(&e.client)
-    .bind(&e.user_agent)
-    .bind(&row.prev_hash)
-    .bind(&row.hash)
-    .execute(&mut **tx)
-    .await
-    .map_err(write_error)?;
-    Ok(())
-}
+    fn checkpoint(&self) -> BoxFuture<'_, Result<Option<Checkpoint>, AuditError>> {
+        Box::pin(async move {
+            let found: Option<(i64, String, i64)> =
+                sqlx::query_as("SELECT seq, hash, at_ms FROM audit_checkpoint WHERE id = 1")
+                    .fetch_optional(&self.readers)
+                    .await
+                    .map_err(read_error)?;
+            Ok(found.map(|(seq, hash, at_ms)| Checkpoint { seq, hash, at_ms }))
+        })
+    }
 
-/// A stored row back into an event; a row that cannot be read is reported, not skipped.
-fn from_row(row: &SqliteRow) -> Result<StoredEvent, AuditError> {
-    let seq: i64 = row.try_get("seq").map_err(read_error)?;
-    let unreadable = |what: &str| AuditError::Read(format!("event {seq}: unreadable {what}"));
-    let text = |name: &str| row.try_get::<String, _>(name).map_err(read_error);
-    let optional = |name: &str| row.try_get::<Option<String>, _>(name).map_err(read_error);
-    let list = |name: &str| -> Result<Vec<String>, AuditError> {
-        serde_json::from_str(&text(name)?).map_err(|_| unreadable(name))
-    };
-    let event = AuditEvent {
-        at_ms: row.try_get("at_ms").map_err(read_error)?,
-        kind: EventKind::parse(&text("kind")?).ok_or_else(|| unreadable("kind"))?,
-        user_id: text("user_id")?,
-        user_name: text("user_name")?,
-        role: optional("role")?,
-        organisation: optional("organisation")?,
-        nhs_number: optional("nhs_number")?,
-        basis: optional("basis")?,
-        reason: optional("reason")?,
-        outcome: Outcome::parse(&text("outcome")?).ok_or_else(|| unreadable("outcome"))?,
-        detail: optional("detail")?,
-        sources: list("sources")?,
-        categories: list("categories")?,
-        withheld: u32::try_from(row.try_get::<i64, _>("withheld").map_err(read_error)?)
-            .map_err(|_| unreadable("withheld"))?,
-        refers_to: row.try_get("refers_to").map_err(read_error)?,
-        request_id: text("request_id")?,
-        client: text("client")?,
-        user_agent: text("user_agent")?,
-    };
-    Ok(StoredEvent {
-        seq,
-        event,
-        prev_hash: text("prev_hash")?,
-        hash: text("hash")?,
-    })
+    fn purge<'a>(
+        &'a self,
+        cutoff_ms: i64,
+        purge: &'a AuditEvent,
+    ) -> BoxFuture<'a, Result<Option<Checkpoint>, AuditError>> {
+        Box::pin(async move {
+            let mut tx = self
+                .writer
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map_err(write_error)?;
+            // The first event to keep, found walking the chain from its oldest end.
+            let keep: Option<i64> = sqlx::query_scalar(
+                "SELECT seq FROM audit_events WHERE at_ms >= ? ORDER BY seq LIMIT 1",
+            )
+            .bind(cutoff_ms)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(write_error)?;
+            let through: Option<(i64, String)> = sqlx::query_as(
+                "SELECT seq, hash FROM audit_events WHERE seq < ? ORDER BY seq DESC LIMIT 1",
+            )
+            .bind(keep.unwrap_or(i64::MAX))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(write_error)?;
+            let Some((seq, hash)) = through else {
+                return Ok(None);
+            };
+            let first: i64 = sqlx::query_scalar("SELECT MIN(seq) FROM audit_events")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(write_error)?;
+            let checkpoint = Checkpoint {
+                seq,
+                hash,
+                at_ms: purge.at_ms,
+            };
+            sqlx::query("DELETE FROM audit_events WHERE seq <= ?")
+                .bind(seq)
+                .execute(&mut *tx)
+                .await
+                .map_err(write_error)?;
+            sqlx::query(
+                "INSERT INTO audit_checkpoint (id, seq, hash, at_ms) VALUES (1, ?, ?, ?) \
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
+                 at_ms = excluded.at_ms",
+            )
+            .bind(checkpoint.seq)
+            .bind(&checkpoint.hash)
+            .bind(checkpoint.at_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(write_error)?;
+            let event = retention::purge_event(purge, &checkpoint, seq - first + 1);
+            append_in(&mut tx, std::slice::from_ref(&event)).await?;
+            tx.commit().await.map_err(write_error)?;
+            Ok(Some(checkpoint))
+        })
+    }
 }

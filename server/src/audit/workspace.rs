@@ -2,22 +2,66 @@
 //! queue, reviews (audited as events that refer to the access), and the chain check. Every
 //! call needs the `audit` permission and is itself audited.
 
-use super::{AuditEvent, AuditTrail, EventKind, Filter, Outcome, StoredEvent};
+use super::reports::{self, ReportSpec, WorkingHours};
+use super::{AuditConfig, AuditEvent, AuditTrail, EventKind, Filter, Outcome, StoredEvent};
 use app::api::LookupError;
 use app::audit::{AuditQuery, AuditResults, AuditRow, AuditService, ChainCheck};
 use app::auth::{Caller, Permission};
+use app::reports::{AccessReport, PatientAccessReport, ReportQuery};
 use futures::future::BoxFuture;
 
 /// Shortest review note accepted.
 const MIN_NOTE_CHARS: usize = 5;
+/// Longest period one access report covers, in days.
+const MAX_REPORT_DAYS: i64 = 92;
+/// Most events one report reads (it says so when there were more).
+const MAX_REPORT_EVENTS: usize = 500_000;
+/// Events read per page while building a report.
+const REPORT_PAGE: u32 = 5_000;
 
 pub struct AuditDesk {
     trail: AuditTrail,
+    hours: WorkingHours,
+    emergency_threshold: u32,
 }
 
 impl AuditDesk {
-    pub fn new(trail: AuditTrail) -> Self {
-        Self { trail }
+    /// The workspace over `trail`, reporting with `config`'s working hours and threshold
+    /// (checked when the configuration was loaded).
+    pub fn new(trail: AuditTrail, config: &AuditConfig) -> Result<Self, String> {
+        Ok(Self {
+            trail,
+            hours: WorkingHours::parse(&config.working_hours)?,
+            emergency_threshold: config.emergency_threshold,
+        })
+    }
+
+    /// Every event matching `filter`, newest first, up to `cap` (and whether there were more).
+    async fn read_all(
+        &self,
+        filter: &Filter,
+        cap: usize,
+    ) -> Result<(Vec<StoredEvent>, bool), LookupError> {
+        let mut found: Vec<StoredEvent> = Vec::new();
+        let mut before = None;
+        loop {
+            let page = self
+                .trail
+                .store()
+                .search(filter, before, REPORT_PAGE)
+                .await
+                .map_err(unavailable)?;
+            let last_page = page.len() < REPORT_PAGE as usize;
+            before = page.last().map(|e| e.seq);
+            found.extend(page);
+            if found.len() > cap {
+                found.truncate(cap);
+                return Ok((found, true));
+            }
+            if last_page {
+                return Ok((found, false));
+            }
+        }
     }
 
     async fn record(&self, event: AuditEvent) -> Result<i64, LookupError> {
@@ -78,7 +122,7 @@ pub fn filter(query: &AuditQuery) -> Result<Filter, LookupError> {
         role: text(&query.role),
         basis: text(&query.basis),
         outcome,
-        kind,
+        kinds: kind.into_iter().collect(),
         from_ms,
         to_ms,
     })
@@ -202,6 +246,76 @@ impl AuditService for AuditDesk {
             Ok(check)
         })
     }
+
+    fn access_report<'a>(
+        &'a self,
+        caller: &'a Caller,
+        query: ReportQuery,
+    ) -> BoxFuture<'a, Result<AccessReport, LookupError>> {
+        Box::pin(async move {
+            may_audit(caller)?;
+            let (from, to) = report_period(&query, super::event::now_ms())?;
+            // A day either side in UTC covers every UK local day in the period.
+            let filter = Filter {
+                kinds: reports::ACCESS_KINDS.to_vec(),
+                from_ms: Some(day_start_ms(from) - 86_400_000),
+                to_ms: Some(day_start_ms(to) + 2 * 86_400_000),
+                ..Filter::default()
+            };
+            let (events, truncated) = self.read_all(&filter, MAX_REPORT_EVENTS).await?;
+            let report = reports::access_report(
+                &events,
+                &ReportSpec {
+                    from,
+                    to,
+                    hours: self.hours,
+                    emergency_threshold: self.emergency_threshold,
+                    truncated,
+                },
+            );
+            self.record(
+                AuditEvent::by(caller, EventKind::AuditSearch).detail(format!(
+                    "access report {from} to {to}: {} accesses",
+                    report.accesses
+                )),
+            )
+            .await?;
+            Ok(report)
+        })
+    }
+
+    fn patient_access<'a>(
+        &'a self,
+        caller: &'a Caller,
+        nhs_number: String,
+    ) -> BoxFuture<'a, Result<PatientAccessReport, LookupError>> {
+        Box::pin(async move {
+            may_audit(caller)?;
+            let nhs = app::nhs_number::NhsNumber::parse(&nhs_number)
+                .map_err(|e| LookupError::InvalidInput(format!("NHS number: {e}")))?;
+            let filter = Filter {
+                nhs_number: Some(nhs.as_digits()),
+                kinds: reports::PATIENT_KINDS.to_vec(),
+                ..Filter::default()
+            };
+            let (events, truncated) = self.read_all(&filter, MAX_REPORT_EVENTS).await?;
+            let checkpoint = self.trail.store().checkpoint().await.map_err(unavailable)?;
+            let kept_since = checkpoint.map(|c| super::event::rfc3339(c.at_ms));
+            let report =
+                reports::patient_report(&nhs.as_digits(), &events, kept_since, truncated, row);
+            self.record(
+                AuditEvent::by(caller, EventKind::AuditSearch)
+                    .patient(nhs)
+                    .detail(format!(
+                        "patient access report: {} events, {} people",
+                        report.events.len(),
+                        report.viewers.len()
+                    )),
+            )
+            .await?;
+            Ok(report)
+        })
+    }
 }
 
 /// What was searched for, in words for the audit trail (the NHS number has its own field).
@@ -224,8 +338,9 @@ fn describe(filter: &Filter, found: usize) -> String {
     if let Some(o) = filter.outcome {
         parts.push(format!("outcome={}", o.as_str()));
     }
-    if let Some(k) = filter.kind {
-        parts.push(format!("kind={}", k.as_str()));
+    if !filter.kinds.is_empty() {
+        let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
+        parts.push(format!("kind={}", kinds.join("|")));
     }
     if filter.from_ms.is_some() || filter.to_ms.is_some() {
         parts.push("time range".to_owned());
@@ -233,19 +348,48 @@ fn describe(filter: &Filter, found: usize) -> String {
     format!("audit search [{}]: {found} shown", parts.join(", "))
 }
 
+/// The report's first and last UK dates: as asked, or the 30 days up to today.
+fn report_period(
+    query: &ReportQuery,
+    now_ms: i64,
+) -> Result<(time::Date, time::Date), LookupError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = |text: &str| {
+        time::Date::parse(text.trim(), &format)
+            .map_err(|_| LookupError::InvalidInput(format!("{text:?} is not a date (YYYY-MM-DD)")))
+    };
+    let today = reports::uk_date(now_ms);
+    let to = match query.to.trim() {
+        "" => today,
+        text => date(text)?,
+    };
+    let from = match query.from.trim() {
+        "" => to - time::Duration::days(29),
+        text => date(text)?,
+    };
+    if from > to {
+        return Err(LookupError::InvalidInput(
+            "the period ends before it starts".into(),
+        ));
+    }
+    if (to - from).whole_days() >= MAX_REPORT_DAYS {
+        return Err(LookupError::InvalidInput(format!(
+            "a report covers at most {MAX_REPORT_DAYS} days"
+        )));
+    }
+    Ok((from, to))
+}
+
+fn day_start_ms(day: time::Date) -> i64 {
+    (day.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
 /// A stored event as the workspace shows it.
 pub fn row(stored: &StoredEvent) -> AuditRow {
     let e = &stored.event;
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.at_ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default();
     AuditRow {
         seq: stored.seq,
-        at,
+        at: super::event::rfc3339(e.at_ms),
         kind: e.kind.as_str().to_owned(),
         user_id: e.user_id.clone(),
         user_name: e.user_name.clone(),
@@ -263,6 +407,36 @@ pub fn row(stored: &StoredEvent) -> AuditRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn report_periods_default_to_thirty_days_and_are_checked() {
+        let now = 1_796_000_000_000; // 2026-11-30
+        let q = |from: &str, to: &str| {
+            report_period(
+                &ReportQuery {
+                    from: from.into(),
+                    to: to.into(),
+                },
+                now,
+            )
+            .map(|(f, t)| (f.to_string(), t.to_string()))
+        };
+        assert_eq!(q("", ""), Ok(("2026-11-01".into(), "2026-11-30".into())));
+        assert_eq!(
+            q("2026-11-01", "2026-11-02"),
+            Ok(("2026-11-01".into(), "2026-11-02".into()))
+        );
+        // (from, to, words in the refusal)
+        let refused = [
+            ("2026-11-03", "2026-11-02", "ends before"),
+            ("2026-01-01", "2026-11-02", "at most 92 days"),
+            ("1/11/2026", "", "not a date"),
+        ];
+        for (from, to, words) in refused {
+            let error = q(from, to).unwrap_err().to_string();
+            assert!(error.contains(words), "{from}..{to}: {error}");
+        }
+    }
 
     #[test]
     fn queries_are_checked_and_read() {
@@ -283,7 +457,7 @@ mod tests {
         .unwrap();
         assert_eq!(read.nhs_number.as_deref(), Some("9434765919"));
         assert_eq!(read.outcome, Some(Outcome::Refused));
-        assert_eq!(read.kind, Some(EventKind::EmergencyAccess));
+        assert_eq!(read.kinds, vec![EventKind::EmergencyAccess]);
         assert_eq!(read.to_ms.unwrap() - read.from_ms.unwrap(), 86_400_000 - 1);
         assert_eq!(read.user_id, None);
         // (bad query, words in the refusal)

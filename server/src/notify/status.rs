@@ -2,6 +2,7 @@
 //! whom it is about. Needs the `operations` permission.
 
 use super::outbox::{Notification, Outbox};
+use crate::audit::event::rfc3339;
 use app::api::LookupError;
 use app::auth::{Caller, Permission};
 use app::operations::{NotificationStatus, OperationsService};
@@ -50,14 +51,4 @@ fn status(n: &Notification) -> NotificationStatus {
         attempts: n.attempts,
         last_error: n.last_error.clone(),
     }
-}
-
-fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }

@@ -1,0 +1,380 @@
+//! One test-suite run against both audit stores, SQLite and a real PostgreSQL: fields round
+//! trip, search filters and keyset paging, the review queue, tampering caught at the edited
+//! row, retention purges behind a checkpoint (and a forged checkpoint caught), and two store
+//! instances writing at once keeping one chain.
+//!
+//! PostgreSQL comes from `AUDIT_TEST_POSTGRES_URL`, which the README's test command sets after
+//! starting a private server (`.ci/lib.sh ensure_postgres`); each test makes its own database.
+
+use app::auth::RequestInfo;
+use server::audit::postgres::PostgresAudit;
+use server::audit::retention::purge_event;
+use server::audit::sqlite::SqliteAudit;
+use server::audit::{verify, AuditEvent, AuditStore, EventKind, Filter, Outcome, StoredEvent};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// A store under test, a second instance on the same database, and raw SQL access to it.
+struct Backend {
+    store: Arc<dyn AuditStore>,
+    second: Arc<dyn AuditStore>,
+    raw: Raw,
+}
+
+enum Raw {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Raw {
+    async fn exec(&self, sql: &str) {
+        match self {
+            Raw::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+            Raw::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+async fn sqlite() -> Backend {
+    let dir = std::env::temp_dir().join(unique("scrv_store"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("audit.sqlite");
+    let store = Arc::new(SqliteAudit::open(&path).await.unwrap());
+    let second = Arc::new(SqliteAudit::open(&path).await.unwrap());
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    Backend {
+        store,
+        second,
+        raw: Raw::Sqlite(raw),
+    }
+}
+
+async fn postgres() -> Backend {
+    let url = std::env::var("AUDIT_TEST_POSTGRES_URL").expect(
+        "AUDIT_TEST_POSTGRES_URL is not set: run the tests with .ci/test (it starts PostgreSQL), \
+         or point it at a PostgreSQL server this test may create databases on",
+    );
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    let name = unique("audit_test");
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let (base, _) = url.rsplit_once('/').unwrap();
+    let url = format!("{base}/{name}");
+    let store = Arc::new(PostgresAudit::open(&url).await.unwrap());
+    let second = Arc::new(PostgresAudit::open(&url).await.unwrap());
+    let raw = sqlx::PgPool::connect(&url).await.unwrap();
+    Backend {
+        store,
+        second,
+        raw: Raw::Postgres(raw),
+    }
+}
+
+const DAY_MS: i64 = 86_400_000;
+const T0: i64 = 1_790_000_000_000;
+
+fn event(n: usize) -> AuditEvent {
+    let mut e = AuditEvent::by_user(
+        &format!("user-{}", n % 3),
+        "Dr Zoë Ó Súilleabháin",
+        &RequestInfo {
+            request_id: format!("req-{n}"),
+            client: "127.0.0.1".into(),
+            user_agent: "test".into(),
+        },
+        EventKind::RecordView,
+    );
+    e.at_ms = T0 + n as i64 * 1_000;
+    e.role = Some(
+        if n.is_multiple_of(2) {
+            "ae-clinician"
+        } else {
+            "call-handler"
+        }
+        .into(),
+    );
+    e.organisation = Some(format!("ORG{}", n % 2));
+    e.nhs_number = Some(format!("94347659{:02}", n % 5));
+    e.sources = vec!["gp".into(), "acute".into()];
+    e.categories = vec!["problem".into()];
+    e
+}
+
+fn events(range: std::ops::Range<usize>) -> Vec<AuditEvent> {
+    range.map(event).collect()
+}
+
+async fn every_field_round_trips_and_the_chain_verifies(b: Backend) {
+    let mut first = event(0);
+    first.basis = Some("emergency".into());
+    first.reason = Some("Unconscious, no one to ask; ‘quotes’ and 'apostrophes'".into());
+    first.detail = Some("x".repeat(2_000));
+    first.withheld = 3;
+    first.refers_to = Some(42);
+    first.same_surname = true;
+    first.outcome = Outcome::Refused;
+    first.kind = EventKind::EmergencyAccess;
+    let seqs = b.store.append(std::slice::from_ref(&first)).await.unwrap();
+    assert_eq!(seqs, [1]);
+    let seqs = b.store.append(&events(1..6)).await.unwrap();
+    assert_eq!(seqs, [2, 3, 4, 5, 6]);
+    let back = b.store.get(1).await.unwrap().unwrap();
+    assert_eq!(back.event, first);
+    assert_eq!(b.store.get(99).await.unwrap(), None);
+    let all = b.store.read_after(0, 100).await.unwrap();
+    assert_eq!(
+        all.iter().map(|s| s.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5, 6]
+    );
+    assert_eq!(all[1].prev_hash, all[0].hash);
+    assert_eq!(b.store.read_after(4, 1).await.unwrap()[0].seq, 5);
+    assert_eq!(verify(&*b.store).await.unwrap(), Ok(6));
+    assert_eq!(b.store.checkpoint().await.unwrap(), None);
+}
+
+async fn search_filters_and_pages_newest_first(b: Backend) {
+    b.store.append(&events(0..30)).await.unwrap();
+    let seqs = |found: Vec<StoredEvent>| found.iter().map(|s| s.seq).collect::<Vec<_>>();
+    // (filter, expected seqs, newest first) — event n is seq n + 1.
+    let table: Vec<(Filter, Vec<i64>)> = vec![
+        (
+            Filter {
+                user_id: Some("user-1".into()),
+                to_ms: Some(T0 + 10_000),
+                ..Filter::default()
+            },
+            vec![11, 8, 5, 2],
+        ),
+        (
+            Filter {
+                nhs_number: Some("9434765903".into()),
+                role: Some("call-handler".into()),
+                ..Filter::default()
+            },
+            vec![24, 14, 4],
+        ),
+        (
+            Filter {
+                organisation: Some("ORG0".into()),
+                from_ms: Some(T0 + 24_000),
+                ..Filter::default()
+            },
+            vec![29, 27, 25],
+        ),
+        (
+            Filter {
+                kinds: vec![EventKind::SignIn, EventKind::Review],
+                ..Filter::default()
+            },
+            vec![],
+        ),
+        (
+            Filter {
+                outcome: Some(Outcome::Success),
+                kinds: vec![EventKind::RecordView],
+                from_ms: Some(T0 + 27_000),
+                ..Filter::default()
+            },
+            vec![30, 29, 28],
+        ),
+        (
+            Filter {
+                basis: Some("emergency".into()),
+                ..Filter::default()
+            },
+            vec![],
+        ),
+    ];
+    for (filter, expected) in table {
+        let found = b.store.search(&filter, None, 100).await.unwrap();
+        assert_eq!(seqs(found), expected, "{filter:?}");
+    }
+    // Keyset paging: pages of 7 from the newest, each older than the last seen.
+    let mut before = None;
+    let mut seen = Vec::new();
+    loop {
+        let page = b.store.search(&Filter::default(), before, 7).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        before = page.last().map(|s| s.seq);
+        seen.extend(seqs(page));
+    }
+    assert_eq!(seen, (1..=30).rev().collect::<Vec<i64>>());
+}
+
+async fn reviews_take_emergency_accesses_off_the_queue(b: Backend) {
+    let mut batch = events(0..4);
+    batch[1].kind = EventKind::EmergencyAccess;
+    batch[3].kind = EventKind::EmergencyAccess;
+    b.store.append(&batch).await.unwrap();
+    let pending = b.store.pending_reviews(10).await.unwrap();
+    assert_eq!(pending.iter().map(|s| s.seq).collect::<Vec<_>>(), [4, 2]);
+    let mut review = event(9);
+    review.kind = EventKind::Review;
+    review.refers_to = Some(4);
+    b.store.append(&[review]).await.unwrap();
+    let pending = b.store.pending_reviews(10).await.unwrap();
+    assert_eq!(pending.iter().map(|s| s.seq).collect::<Vec<_>>(), [2]);
+}
+
+async fn editing_or_deleting_a_row_breaks_the_chain_at_that_row(b: Backend) {
+    b.store.append(&events(0..6)).await.unwrap();
+    b.store.append(&events(6..12)).await.unwrap();
+    assert_eq!(verify(&*b.store).await.unwrap(), Ok(12));
+    // (what is done to the database, first broken event): applied in turn, each to a row
+    // before the last one broken, so each must move the first break back to its own row.
+    let table: [(&str, i64); 4] = [
+        (
+            "UPDATE audit_events SET at_ms = at_ms + 1 WHERE seq = 10",
+            10,
+        ),
+        (
+            "UPDATE audit_events SET nhs_number = '9434765919' WHERE seq = 7",
+            7,
+        ),
+        ("DELETE FROM audit_events WHERE seq = 5", 5),
+        (
+            "UPDATE audit_events SET user_id = 'someone-else' WHERE seq = 4",
+            4,
+        ),
+    ];
+    for (tamper, broken_at) in table {
+        b.raw.exec(tamper).await;
+        let broken = verify(&*b.store).await.unwrap().unwrap_err();
+        assert_eq!(broken.seq, broken_at, "{tamper}: {broken}");
+    }
+}
+
+async fn a_purge_leaves_a_checkpoint_the_rest_of_the_chain_verifies_from(b: Backend) {
+    // Ten old events (days ago), then five recent ones.
+    let mut batch = events(0..15);
+    for (i, e) in batch.iter_mut().enumerate() {
+        e.at_ms = if i < 10 {
+            T0 - 10 * DAY_MS + i as i64
+        } else {
+            T0 + i as i64
+        };
+    }
+    b.store.append(&batch).await.unwrap();
+    let mut template = AuditEvent::by_user(
+        "system:retention",
+        "Retention purge",
+        &RequestInfo::default(),
+        EventKind::Purge,
+    );
+    // Dated long ago, so a later purge may delete the purge events too.
+    template.at_ms = T0 - 30 * DAY_MS;
+    assert_eq!(
+        b.store.purge(T0 - 20 * DAY_MS, &template).await.unwrap(),
+        None
+    );
+    let checkpoint = b.store.purge(T0, &template).await.unwrap().unwrap();
+    assert_eq!(checkpoint.seq, 10);
+    assert_eq!(
+        b.store.checkpoint().await.unwrap(),
+        Some(checkpoint.clone())
+    );
+    let left = b.store.read_after(0, 100).await.unwrap();
+    assert_eq!(left.first().map(|s| s.seq), Some(11));
+    let purge = left.last().unwrap();
+    assert_eq!(purge.seq, 16);
+    assert_eq!(purge.event, purge_event(&template, &checkpoint, 10));
+    // Five kept plus the purge's own event; appending goes on from there.
+    assert_eq!(verify(&*b.store).await.unwrap(), Ok(6));
+    b.second.append(&events(20..22)).await.unwrap();
+    assert_eq!(verify(&*b.store).await.unwrap(), Ok(8));
+    // Purging everything still leaves a chain to extend.
+    let all = b
+        .store
+        .purge(T0 + DAY_MS, &template)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(all.seq, 18);
+    assert_eq!(b.store.append(&events(0..1)).await.unwrap(), [20]);
+    assert_eq!(verify(&*b.store).await.unwrap(), Ok(2));
+    // Deleting rows and moving the checkpoint by hand is caught: no purge event vouches.
+    b.raw.exec("DELETE FROM audit_events WHERE seq <= 19").await;
+    let hash = b.store.get(20).await.unwrap().unwrap().prev_hash;
+    b.raw
+        .exec(&format!(
+            "UPDATE audit_checkpoint SET seq = 19, hash = '{hash}' WHERE id = 1"
+        ))
+        .await;
+    let broken = verify(&*b.store).await.unwrap().unwrap_err();
+    assert_eq!(broken.seq, 20, "{broken}");
+    assert!(broken.reason.contains("no purge event"), "{broken}");
+}
+
+async fn two_instances_writing_at_once_keep_one_chain(b: Backend) {
+    let mut writers = Vec::new();
+    for (w, store) in [b.store.clone(), b.second.clone()]
+        .into_iter()
+        .cycle()
+        .take(8)
+        .enumerate()
+    {
+        writers.push(tokio::spawn(async move {
+            for round in 0..10 {
+                let start = (w * 10 + round) * 5;
+                store.append(&events(start..start + 5)).await.unwrap();
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    assert_eq!(verify(&*b.store).await.unwrap(), Ok(400));
+    let ids: std::collections::BTreeSet<String> = b
+        .store
+        .read_after(0, 1_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.event.request_id)
+        .collect();
+    assert_eq!(ids.len(), 400);
+}
+
+macro_rules! on_both_stores {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                super::$test(super::sqlite().await).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                super::$test(super::postgres().await).await
+            })*
+        }
+    };
+}
+
+on_both_stores!(
+    every_field_round_trips_and_the_chain_verifies,
+    search_filters_and_pages_newest_first,
+    reviews_take_emergency_accesses_off_the_queue,
+    editing_or_deleting_a_row_breaks_the_chain_at_that_row,
+    a_purge_leaves_a_checkpoint_the_rest_of_the_chain_verifies_from,
+    two_instances_writing_at_once_keep_one_chain,
+);
