@@ -41,9 +41,16 @@ pub const AUDIT_SEARCH: &str = "audit-search";
 pub const AUDIT_RESULTS: &str = "audit-results";
 pub const AUDIT_ROW: &str = "audit-row";
 pub const AUDIT_EXPORT: &str = "audit-export";
+pub const ACCESS_REPORT: &str = "access-report";
+pub const PER_DAY_CHART: &str = "per-day-chart";
+pub const PER_USER_CHART: &str = "per-user-chart";
+pub const EMERGENCY_USERS: &str = "emergency-users";
+pub const SAME_SURNAME: &str = "same-surname";
+pub const PATIENT_ACCESS: &str = "patient-access";
+pub const PATIENT_VIEWER: &str = "patient-viewer";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 40] = [
+pub const ALL: [&str; 47] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -84,6 +91,13 @@ pub const ALL: [&str; 40] = [
     AUDIT_RESULTS,
     AUDIT_ROW,
     AUDIT_EXPORT,
+    ACCESS_REPORT,
+    PER_DAY_CHART,
+    PER_USER_CHART,
+    EMERGENCY_USERS,
+    SAME_SURNAME,
+    PATIENT_ACCESS,
+    PATIENT_VIEWER,
 ];
 
 #[cfg(test)]

@@ -4,7 +4,8 @@ use crate::api::whoami;
 use crate::auth::SignedIn;
 use crate::ids;
 use crate::pages::{
-    AdminPage, AuditPage, ChooseRolePage, LookupPage, NotFound, RecordPage, SearchPage, SignInPage,
+    AdminPage, AuditPage, ChooseRolePage, LookupPage, NotFound, PatientAccessPage, RecordPage,
+    ReportsPage, SearchPage, SignInPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -52,6 +53,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/signin") view=SignInPage />
                         <Route path=path!("/choose-role") view=ChooseRolePage />
                         <Route path=path!("/audit") view=AuditPage />
+                        <Route path=path!("/audit/reports") view=ReportsPage />
+                        <Route path=path!("/audit/patient") view=PatientAccessPage />
                         <Route path=path!("/admin") view=AdminPage />
                     </Routes>
                 </main>

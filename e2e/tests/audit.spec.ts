@@ -63,3 +63,40 @@ test('a clinician is refused the audit workspace', async ({ page }) => {
   const response = await page.goto('/audit');
   expect(response?.status()).toBe(403);
 });
+
+test('the officer sees access reports with charts and a patient access report', async ({ browser }) => {
+  const reason = `Collapsed in the waiting room, unable to consent (${Date.now()})`;
+  const clinicianContext = await browser.newContext();
+  const clinician = await clinicianContext.newPage();
+  await signInAsClinician(clinician);
+  await clinician.goto('/');
+  const patient = clinician.locator(`${tid(ids.demoPatients)} li`, { hasText: 'GP only' }).first().locator('a');
+  const nhs = (await patient.innerText()).trim().replace(/ /g, '');
+  await patient.click();
+  await giveBasis(clinician, 'emergency', reason);
+  await expect(clinician.locator(tid(ids.basisBanner))).toContainText('Emergency access');
+  await clinicianContext.close();
+
+  const officerContext = await browser.newContext();
+  const officer = await officerContext.newPage();
+  await signIn(officer, 'privacy.officer', '/audit');
+  await officer.getByRole('link', { name: 'Access reports' }).click();
+  await expect(officer).toHaveURL(/\/audit\/reports$/);
+  const report = officer.locator(tid(ids.accessReport));
+  await expect(report).toContainText('records opened');
+  // Today's bar is drawn, and the clinician is among the users.
+  await expect(officer.locator(`${tid(ids.perDayChart)} svg rect`).first()).toBeAttached();
+  await expect(officer.locator(tid(ids.perUserChart))).toContainText('Dr Asha Patel');
+  await expect(officer.locator(tid(ids.emergencyUsers))).toBeVisible();
+  await expect(officer.locator(tid(ids.sameSurname))).toBeVisible();
+
+  // Subject access request: who viewed this NHS number?
+  await officer.goto('/audit/patient');
+  await officer.getByLabel('NHS number').fill(nhs);
+  await officer.getByRole('button', { name: 'Show report' }).click();
+  await expect(officer).toHaveURL(new RegExp(`nhs=${nhs}`));
+  const viewer = officer.locator(tid(ids.patientViewer), { hasText: 'Dr Asha Patel' });
+  await expect(viewer).toContainText('emergency');
+  await expect(officer.locator(tid(ids.patientAccess))).toContainText('emergency-access');
+  await officerContext.close();
+});

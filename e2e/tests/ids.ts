@@ -41,6 +41,13 @@ export const ids = {
   auditResults: 'audit-results',
   auditRow: 'audit-row',
   auditExport: 'audit-export',
+  accessReport: 'access-report',
+  perDayChart: 'per-day-chart',
+  perUserChart: 'per-user-chart',
+  emergencyUsers: 'emergency-users',
+  sameSurname: 'same-surname',
+  patientAccess: 'patient-access',
+  patientViewer: 'patient-viewer',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;

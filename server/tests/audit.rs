@@ -224,8 +224,14 @@ async fn only_audit_officers_reach_the_workspace_and_reviews_clear_the_queue() {
             status,
             "{login}"
         );
-        let page = browser.get("/audit").await.status().as_u16();
-        assert_eq!(page, status, "{login} /audit");
+        for path in ["/audit", "/audit/reports", "/audit/patient"] {
+            let page = browser.get(path).await.status().as_u16();
+            assert_eq!(page, status, "{login} {path}");
+        }
+        let report = post(&browser, "/sfn/audit-report", &[("query[from]", "")]).await;
+        assert_eq!(report.0, status, "{login} access report");
+        let patient = post(&browser, "/sfn/audit-patient", &[("nhs_number", &nhs)]).await;
+        assert_eq!(patient.0, status, "{login} patient access report");
         if status == 403 {
             let (got, _) = post(
                 &browser,
@@ -285,6 +291,45 @@ async fn only_audit_officers_reach_the_workspace_and_reviews_clear_the_queue() {
     assert_eq!(review[0].event.refers_to, Some(seq.parse().unwrap()));
     assert_eq!(review[0].event.role.as_deref(), Some("audit-officer"));
     assert!(of_kind(&events, EventKind::AuditSearch).len() >= 3);
+
+    // The reports count the emergency access, and the patient's report names who opened it.
+    let (status, report) = post(&officer, "/sfn/audit-report", &[("query[from]", "")]).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["emergency"], 1, "{report}");
+    assert_eq!(
+        report["emergency_users"],
+        serde_json::json!([]),
+        "one is under the threshold"
+    );
+    let user = &report["per_user"][0];
+    assert_eq!(
+        (user["user_name"].as_str(), user["emergency"].as_u64()),
+        (Some("Dr Asha Patel"), Some(1))
+    );
+    let (status, patient) = post(&officer, "/sfn/audit-patient", &[("nhs_number", &nhs)]).await;
+    assert_eq!(status, 200, "{patient}");
+    let viewers = patient["viewers"].as_array().unwrap();
+    assert_eq!(viewers.len(), 1, "{patient}");
+    assert_eq!(viewers[0]["emergency"], 1);
+    assert_eq!(viewers[0]["bases"], serde_json::json!(["emergency"]));
+    let (status, _) = post(
+        &officer,
+        "/sfn/audit-patient",
+        &[("nhs_number", "9434765918")],
+    )
+    .await;
+    assert_eq!(status, 400, "a bad NHS number is refused");
+    let events = portal.audit_events().await;
+    let reports: Vec<_> = of_kind(&events, EventKind::AuditSearch)
+        .into_iter()
+        .filter(|e| {
+            e.event
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.contains("report"))
+        })
+        .collect();
+    assert!(reports.len() >= 3, "reports are audited");
 }
 
 #[tokio::test]

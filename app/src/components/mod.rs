@@ -1,6 +1,7 @@
 //! Presentational components: they take plain model values and render them; no server calls.
 
 mod banner;
+mod charts;
 mod consent;
 mod lookup_form;
 mod search_form;
@@ -9,6 +10,7 @@ mod timeline;
 mod warnings;
 
 pub use banner::PatientBanner;
+pub use charts::{Bar, BarChart};
 pub use consent::{BasisBanner, BasisForm, DissentPage, WithheldList};
 pub use lookup_form::LookupForm;
 pub use search_form::PatientSearchForm;

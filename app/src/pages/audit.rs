@@ -17,6 +17,10 @@ pub fn AuditPage() -> impl IntoView {
     let queue = Resource::new(move || review.version().get(), |_| emergency_reviews());
     view! {
         <h1 class="text-2xl font-semibold">"Audit workspace"</h1>
+        <nav class="mt-2 flex gap-4">
+            <a class="font-semibold text-[#005eb8] underline" href="/audit/reports">"Access reports"</a>
+            <a class="font-semibold text-[#005eb8] underline" href="/audit/patient">"Patient access report"</a>
+        </nav>
         <section class="mt-4 rounded bg-white p-4 shadow">
             <h2 class="text-xl font-semibold">"Emergency accesses to review"</h2>
             <p class="mt-1 text-sm text-slate-700">

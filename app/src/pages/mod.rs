@@ -2,6 +2,7 @@
 
 mod admin;
 mod audit;
+mod audit_reports;
 mod choose_role;
 mod lookup;
 mod not_found;
@@ -11,6 +12,7 @@ mod sign_in;
 
 pub use admin::AdminPage;
 pub use audit::AuditPage;
+pub use audit_reports::{PatientAccessPage, ReportsPage};
 pub use choose_role::ChooseRolePage;
 pub use lookup::LookupPage;
 pub use not_found::NotFound;

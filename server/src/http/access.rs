@@ -49,8 +49,9 @@ pub fn requirement(path: &str) -> Access {
         p if p.starts_with("/api/v1/patients/") => Role(Some(Permission::FindPatient)),
         "/admin" | "/sfn/ops-notifications" => Role(Some(Permission::Operations)),
         "/api/v1/audit/events" => Role(Some(Permission::Audit)),
-        "/audit" | "/sfn/audit-search" | "/sfn/audit-reviews" | "/sfn/audit-review"
-        | "/sfn/audit-verify" => Role(Some(Permission::Audit)),
+        "/audit" | "/audit/reports" | "/audit/patient" | "/sfn/audit-search"
+        | "/sfn/audit-reviews" | "/sfn/audit-review" | "/sfn/audit-verify"
+        | "/sfn/audit-report" | "/sfn/audit-patient" => Role(Some(Permission::Audit)),
         // Every server function is listed above; any other is refused.
         p if p.starts_with("/sfn/") => Nobody,
         _ => Role(None),
@@ -89,10 +90,28 @@ pub async fn guard(
         // its bearer tokens (UserInfo) are its own business.
         return next.run(request).await;
     }
-    let audience = audience(&path);
-    let headers = request.headers().clone();
     let request_info = request_info(&request);
     request.extensions_mut().insert(request_info.clone());
+    let id = HeaderValue::from_str(&request_info.request_id).ok();
+    let mut response = admit(identity, request, next, request_info).await;
+    // The id the audit trail holds this request under, for support calls and reconciliation.
+    if let Some(id) = id {
+        response.headers_mut().insert("x-request-id", id);
+    }
+    response
+}
+
+/// Identifies the caller, checks the route's requirement and passes the request on with the
+/// caller attached, or refuses it.
+async fn admit(
+    identity: Arc<Identity>,
+    mut request: Request,
+    next: Next,
+    request_info: RequestInfo,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    let audience = audience(&path);
+    let headers = request.headers().clone();
     let principal = match identify(&identity, &headers).await {
         Ok(p) => p,
         Err(e @ BearerError::Token(_)) => {
@@ -412,6 +431,11 @@ mod tests {
             ("/somewhere-else", Role(None)),
             ("/sfn/not-in-the-table", Nobody),
             ("/sfn/audit-search", Role(Some(Permission::Audit))),
+            ("/sfn/audit-report", Role(Some(Permission::Audit))),
+            ("/sfn/audit-patient", Role(Some(Permission::Audit))),
+            ("/audit/reports", Role(Some(Permission::Audit))),
+            ("/audit/patient", Role(Some(Permission::Audit))),
+            ("/audit/elsewhere", Role(None)),
             ("/api/v1/audit/events", Role(Some(Permission::Audit))),
             ("/sfn/ops-notifications", Role(Some(Permission::Operations))),
             ("/api/v2/anything", Role(None)),

@@ -1,0 +1,198 @@
+//! Durable before display, proved the hard way: the real `server` binary in demo mode serves
+//! record views to many clients at once and is killed with SIGKILL mid-load. Every response
+//! that carried patient data must have its view event in the audit store (matched by the
+//! `X-Request-Id` the response carried), the chain must verify, and the portal must start
+//! again on the same store and extend the chain.
+
+use server::audit::sqlite::SqliteAudit;
+use server::audit::{verify, AuditStore, EventKind};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Starts `server demo` with its audit store and outbox in `dir`; returns it and its URL.
+fn start_portal(dir: &Path) -> (Child, String) {
+    // One user fires hundreds of lookups a second here: lift the per-user lookup limit.
+    let config = server::config::DEMO_TOML
+        .replace(
+            "[identity]\n",
+            "[identity]\nlookup_rate = { per_minute = 1000000, burst = 100000 }\n",
+        )
+        .replace(
+            "sqlite_path = \"target/demo/audit.sqlite\"",
+            &format!("sqlite_path = \"{}\"", dir.join("audit.sqlite").display()),
+        )
+        .replace(
+            "target/demo/outbox.sqlite",
+            &dir.join("outbox.sqlite").display().to_string(),
+        );
+    assert!(config.contains(&dir.display().to_string()));
+    let path = dir.join("portal.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["demo", "--addr", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("server starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("the portal printed its URL before exiting")
+            .unwrap();
+        if let Some(at) = line.find("is up: ") {
+            break line[at + 7..].trim().to_owned();
+        }
+    };
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, url)
+}
+
+async fn token(client: &reqwest::Client, url: &str) -> String {
+    let reply: serde_json::Value = client
+        .post(format!("{url}/demo-idp/demo-token"))
+        .form(&[("user", "ae.clinician")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    reply["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_record_shown_before_a_sigkill_has_its_audit_event() {
+    let dir = std::env::temp_dir().join(format!("scrv-durability-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut portal, url) = start_portal(&dir);
+    let client = reqwest::Client::new();
+    let bearer = format!("Bearer {}", token(&client, &url).await);
+    // The demo's default population (the same seed as `server demo`): its first patients.
+    let population = server::demo::Population::new(
+        server::demo::Population::DEFAULT_PATIENTS,
+        server::demo::Population::DEFAULT_SEED,
+    );
+    let patients: Vec<String> = population
+        .nhs_numbers()
+        .take(20)
+        .map(|n| n.as_digits())
+        .collect();
+    assert!(!patients.is_empty());
+
+    // Sixteen clients view records as fast as they can, keeping the request id of every
+    // response that carried patient data.
+    let shown: Arc<Mutex<BTreeSet<String>>> = Arc::default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut clients = Vec::new();
+    for c in 0..16 {
+        let (client, bearer, url, shown) =
+            (client.clone(), bearer.clone(), url.clone(), shown.clone());
+        let patients = patients.clone();
+        clients.push(tokio::spawn(async move {
+            let mut i = c;
+            while Instant::now() < deadline {
+                let nhs = &patients[i % patients.len()];
+                i += 7;
+                let sent = client
+                    .get(format!("{url}/api/v1/patients/{nhs}/record"))
+                    .header("authorization", &bearer)
+                    .header("legitimate-basis", "permission-given")
+                    .send()
+                    .await;
+                let Ok(response) = sent else { return };
+                let id = response
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                if response.status() != 200 {
+                    continue;
+                }
+                let Ok(body) = response.json::<serde_json::Value>().await else {
+                    return;
+                };
+                let has_data = body["entries"].as_array().is_some_and(|e| !e.is_empty());
+                if let (true, Some(id)) = (has_data, id) {
+                    shown.lock().unwrap().insert(id);
+                }
+            }
+        }));
+    }
+    // Let the load build up, then kill the portal without warning.
+    let started = Instant::now();
+    while shown.lock().unwrap().len() < 200 && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    portal.kill().expect("SIGKILL");
+    portal.wait().unwrap();
+    for c in clients {
+        c.await.unwrap();
+    }
+    let shown = shown.lock().unwrap().clone();
+    assert!(
+        shown.len() >= 200,
+        "only {} records were shown",
+        shown.len()
+    );
+
+    // Every record shown has its durable view event, and the chain is whole.
+    let store = SqliteAudit::open(&dir.join("audit.sqlite")).await.unwrap();
+    let mut audited = BTreeSet::new();
+    let mut after = 0;
+    loop {
+        let page = store.read_after(after, 5_000).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        audited.extend(
+            page.into_iter()
+                .filter(|s| s.event.kind == EventKind::RecordView)
+                .map(|s| s.event.request_id),
+        );
+    }
+    let missing: Vec<&String> = shown.difference(&audited).collect();
+    assert!(
+        missing.is_empty(),
+        "{} shown without an event: {missing:?}",
+        missing.len()
+    );
+    let checked = verify(&store)
+        .await
+        .unwrap()
+        .expect("chain intact after SIGKILL");
+    assert!(checked >= shown.len() as u64);
+    eprintln!(
+        "{} records shown before SIGKILL, each with its event; {checked} events verified",
+        shown.len()
+    );
+    store.close().await;
+
+    // The portal starts again on the same store and goes on with the chain.
+    let (mut again, url) = start_portal(&dir);
+    let bearer = format!("Bearer {}", token(&client, &url).await);
+    let response = client
+        .get(format!("{url}/api/v1/patients/{}/record", patients[0]))
+        .header("authorization", &bearer)
+        .header("legitimate-basis", "permission-given")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    again.kill().unwrap();
+    again.wait().unwrap();
+    let store = SqliteAudit::open(&dir.join("audit.sqlite")).await.unwrap();
+    let after_restart = verify(&store)
+        .await
+        .unwrap()
+        .expect("chain intact after restart");
+    assert!(after_restart > checked);
+}
