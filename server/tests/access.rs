@@ -346,26 +346,16 @@ async fn a_call_handler_sees_only_the_limited_summary() {
         "known at all four sources, long history",
     )
     .as_digits();
-    let clinician: Value = portal
-        .client_for("ae.clinician")
-        .await
-        .get(format!("{}/api/v1/patients/{nhs}/record", portal.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let handler: Value = portal
-        .client_for("call.handler")
-        .await
-        .get(format!("{}/api/v1/patients/{nhs}/record", portal.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let clinician = common::get_json(
+        &portal.client_for("ae.clinician").await,
+        format!("{}/api/v1/patients/{nhs}/record", portal.url),
+    )
+    .await;
+    let handler = common::get_json(
+        &portal.client_for("call.handler").await,
+        format!("{}/api/v1/patients/{nhs}/record", portal.url),
+    )
+    .await;
     assert_eq!(clinician["summary_only"], false);
     assert_eq!(handler["summary_only"], true);
     let categories = |record: &Value| -> Vec<(String, Option<String>)> {

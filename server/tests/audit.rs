@@ -84,14 +84,7 @@ async fn every_kind_of_event_is_written_with_its_fields() {
         .client_with_basis("ae.clinician", Some(("emergency", REASON)))
         .await;
     let url = |path: String| format!("{}{path}", portal.url);
-    let viewed: Value = emergency
-        .get(url(format!("/api/v1/patients/{nhs}/record")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let viewed = common::get_json(&emergency, url(format!("/api/v1/patients/{nhs}/record"))).await;
     let first = &viewed["entries"][0];
     let item = format!(
         "/api/v1/patients/{nhs}/entries/{}/{}/{}",

@@ -341,32 +341,23 @@ async fn a_change_of_dissent_purges_the_patients_cached_records() {
 async fn id_at_source(portal: &Portal, kind: SourceKind, nhs: &str, resource_type: &str) -> String {
     let source = portal.demo.sources.iter().find(|s| s.kind == kind).unwrap();
     let http = reqwest::Client::new();
-    let patients: Value = http
-        .get(format!(
+    let patients = common::get_json(
+        &http,
+        format!(
             "{}/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs}",
             source.base_url
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     let patient = patients["entry"][0]["resource"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let found: Value = http
-        .get(format!(
-            "{}/{resource_type}?patient={patient}",
-            source.base_url
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found = common::get_json(
+        &http,
+        format!("{}/{resource_type}?patient={patient}", source.base_url),
+    )
+    .await;
     found["entry"]
         .as_array()
         .unwrap()

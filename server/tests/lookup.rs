@@ -334,18 +334,11 @@ async fn the_openapi_document_describes_real_responses() {
     let (_, invalid) = portal.record_json("123").await;
     assert_eq!(object_keys(&invalid), ["error", "message"]);
     let no_basis = portal.client_with_basis("ae.clinician", None).await;
-    let needs_basis: Value = no_basis
-        .get(format!(
-            "{}/api/v1/patients/{}/record",
-            portal.url,
-            nhs.as_digits()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let needs_basis = common::get_json(
+        &no_basis,
+        format!("{}/api/v1/patients/{}/record", portal.url, nhs.as_digits()),
+    )
+    .await;
     assert_eq!(object_keys(&needs_basis), ["bases", "error", "message"]);
     assert_eq!(
         schema_keys("BasisOption"),

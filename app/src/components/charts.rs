@@ -58,8 +58,8 @@ pub fn BarChart(
 }
 
 fn vertical_bars(bars: &[Bar], max: u32) -> impl IntoView {
-    let (height, gap) = (160.0_f64, 2.0_f64);
-    let width = (bars.len().max(1) as f64 * 14.0).max(300.0);
+    // A fixed drawing width, so labels keep their size whatever the number of days.
+    let (width, height, gap) = (720.0_f64, 150.0_f64, 2.0_f64);
     let step = width / bars.len().max(1) as f64;
     let rects = bars
         .iter()
@@ -89,7 +89,7 @@ fn vertical_bars(bars: &[Bar], max: u32) -> impl IntoView {
     let last = bars.last().map(|b| b.label.clone()).unwrap_or_default();
     view! {
         <svg role="img" aria-label=format!("Bar chart, highest bar {max}") class="w-full max-w-3xl"
-            viewBox=format!("0 0 {width:.0} {:.0}", height + 16.0) preserveAspectRatio="none">
+            viewBox=format!("0 0 {width:.0} {:.0}", height + 16.0)>
             {rects}
             <text x="0" y=format!("{:.0}", height + 13.0) font-size="11">{first}</text>
             <text x=format!("{width:.0}") y=format!("{:.0}", height + 13.0) font-size="11" text-anchor="end">{last}</text>

@@ -14,7 +14,7 @@ use leptos_router::hooks::use_query_map;
 
 const INPUT: &str = "mt-1 block w-full rounded border border-slate-400 px-2 py-1";
 const BUTTON: &str = "mt-2 rounded bg-[#005eb8] px-3 py-1 font-semibold text-white";
-const TABLE: &str = "mt-2 w-full text-left text-sm";
+const TABLE: &str = "mt-2 w-full text-left text-sm [&_td]:py-0.5 [&_td]:pr-3 [&_th]:pr-3";
 
 #[component]
 pub fn ReportsPage() -> impl IntoView {
@@ -212,7 +212,10 @@ fn PatientReportView(report: PatientAccessReport) -> impl IntoView {
                 <p role="alert" class="mt-2 border-l-4 border-[#ffb81c] bg-yellow-50 px-3 py-2">"More events than one report reads: export them all as CSV."</p>
             })}
             <p class="mt-2"><a class="text-[#005eb8] underline" rel="external" download="" href=export>"Download every event for this patient (CSV)"</a></p>
-            <h3 class="mt-3 font-semibold">{format!("{} people", report.viewers.len())}</h3>
+            <h3 class="mt-3 font-semibold">{match report.viewers.len() {
+                1 => "1 person".to_owned(),
+                n => format!("{n} people"),
+            }}</h3>
             <table class=TABLE>
                 <thead><tr>
                     <th>"Person"</th><th>"Roles"</th><th>"Organisations"</th><th>"Views"</th>

@@ -36,6 +36,16 @@ fn rand_suffix() -> u64 {
     NEXT.fetch_add(1, Ordering::SeqCst)
 }
 
+/// GETs `url` with `client` and reads the body as JSON, whatever the status.
+pub async fn get_json(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> serde_json::Value {
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .expect("the request is answered");
+    response.json().await.expect("a JSON body")
+}
+
 pub fn population() -> Arc<Population> {
     Arc::new(Population::new(
         Population::DEFAULT_PATIENTS,
