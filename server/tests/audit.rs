@@ -470,6 +470,15 @@ impl AuditStore for Unwritable {
     ) -> futures::future::BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>> {
         Box::pin(async { Ok(Vec::new()) })
     }
+    fn read_period<'a>(
+        &'a self,
+        _: i64,
+        _: i64,
+        _: Option<(i64, i64)>,
+        _: u32,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
     fn checkpoint(
         &self,
     ) -> futures::future::BoxFuture<'_, Result<Option<server::audit::Checkpoint>, AuditError>> {

@@ -172,6 +172,15 @@ pub trait AuditStore: Send + Sync + 'static {
         before: Option<i64>,
         limit: u32,
     ) -> BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>>;
+    /// Events with `from_ms <= at_ms <= to_ms` in time order (ties by sequence number), after
+    /// `(at_ms, seq)` when given, at most `limit`: how reports read a period.
+    fn read_period<'a>(
+        &'a self,
+        from_ms: i64,
+        to_ms: i64,
+        after: Option<(i64, i64)>,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>>;
     /// The checkpoint left by the last purge, if events have ever been purged.
     fn checkpoint(&self) -> BoxFuture<'_, Result<Option<Checkpoint>, AuditError>>;
     /// In one transaction: deletes the oldest events up to the first one at or after

@@ -108,46 +108,77 @@ pub struct ReportSpec {
 
 /// The access report over `events` (record accesses in the period, any order).
 pub fn access_report(events: &[StoredEvent], spec: &ReportSpec) -> AccessReport {
-    let mut days: BTreeMap<Date, DayCount> = BTreeMap::new();
-    let mut day = spec.from;
-    while day <= spec.to {
-        days.insert(
-            day,
-            DayCount {
-                day: day.to_string(),
-                in_hours: 0,
-                out_of_hours: 0,
-                emergency: 0,
-            },
-        );
-        match day.next_day() {
-            Some(next) => day = next,
-            None => break,
+    let mut tally = AccessTally::new(spec);
+    for stored in events {
+        tally.add(stored);
+    }
+    tally.finish(spec)
+}
+
+/// Counts accesses one event at a time, so a report over a long period never holds the
+/// period's events in memory at once.
+pub struct AccessTally {
+    hours: WorkingHours,
+    days: BTreeMap<Date, DayCount>,
+    users: HashMap<String, (UserCount, BTreeSet<String>)>,
+    surnames: BTreeMap<(String, String), SurnameAccess>,
+    total: u64,
+    out_of_hours: u64,
+    emergency: u64,
+}
+
+impl AccessTally {
+    /// An empty tally with a zero for every day of the period.
+    pub fn new(spec: &ReportSpec) -> Self {
+        let mut days = BTreeMap::new();
+        let mut day = spec.from;
+        while day <= spec.to {
+            days.insert(
+                day,
+                DayCount {
+                    day: day.to_string(),
+                    in_hours: 0,
+                    out_of_hours: 0,
+                    emergency: 0,
+                },
+            );
+            match day.next_day() {
+                Some(next) => day = next,
+                None => break,
+            }
+        }
+        Self {
+            hours: spec.hours,
+            days,
+            users: HashMap::new(),
+            surnames: BTreeMap::new(),
+            total: 0,
+            out_of_hours: 0,
+            emergency: 0,
         }
     }
-    let mut users: HashMap<&str, (UserCount, BTreeSet<&str>)> = HashMap::new();
-    let mut surnames: BTreeMap<(&str, &str), SurnameAccess> = BTreeMap::new();
-    let (mut out_of_hours, mut emergency) = (0u64, 0u64);
-    let accesses = events
-        .iter()
-        .filter(|s| ACCESS_KINDS.contains(&s.event.kind) && s.event.outcome == Outcome::Success);
-    let mut total = 0u64;
-    for stored in accesses {
+
+    /// Counts `stored` if it is a successful record access on a day of the period.
+    pub fn add(&mut self, stored: &StoredEvent) {
         let e = &stored.event;
-        total += 1;
-        let late = spec.hours.out_of_hours(e.at_ms);
-        let urgent = e.kind == EventKind::EmergencyAccess;
-        out_of_hours += u64::from(late);
-        emergency += u64::from(urgent);
-        if let Some(d) = days.get_mut(&uk_date(e.at_ms)) {
-            if late {
-                d.out_of_hours += 1;
-            } else {
-                d.in_hours += 1;
-            }
-            d.emergency += u32::from(urgent);
+        if !ACCESS_KINDS.contains(&e.kind) || e.outcome != Outcome::Success {
+            return;
         }
-        let (user, patients) = users.entry(&e.user_id).or_insert_with(|| {
+        let Some(day) = self.days.get_mut(&uk_date(e.at_ms)) else {
+            return;
+        };
+        let late = self.hours.out_of_hours(e.at_ms);
+        let urgent = e.kind == EventKind::EmergencyAccess;
+        if late {
+            day.out_of_hours += 1;
+        } else {
+            day.in_hours += 1;
+        }
+        day.emergency += u32::from(urgent);
+        self.total += 1;
+        self.out_of_hours += u64::from(late);
+        self.emergency += u64::from(urgent);
+        let (user, patients) = self.users.entry(e.user_id.clone()).or_insert_with(|| {
             (
                 UserCount {
                     user_id: e.user_id.clone(),
@@ -164,58 +195,64 @@ pub fn access_report(events: &[StoredEvent], spec: &ReportSpec) -> AccessReport 
         user.accesses += 1;
         user.emergency += u32::from(urgent);
         user.out_of_hours += u32::from(late);
-        if let Some(nhs) = &e.nhs_number {
-            patients.insert(nhs);
-            if e.same_surname {
-                let seen = surnames
-                    .entry((&e.user_id, nhs))
-                    .or_insert_with(|| SurnameAccess {
-                        user_id: e.user_id.clone(),
-                        user_name: e.user_name.clone(),
-                        nhs_number: nhs.clone(),
-                        accesses: 0,
-                        last: String::new(),
-                    });
-                seen.accesses += 1;
-                let at = rfc3339(e.at_ms);
-                if at > seen.last {
-                    seen.last = at;
-                }
+        let Some(nhs) = &e.nhs_number else {
+            return;
+        };
+        patients.insert(nhs.clone());
+        if e.same_surname {
+            let seen = self
+                .surnames
+                .entry((e.user_id.clone(), nhs.clone()))
+                .or_insert_with(|| SurnameAccess {
+                    user_id: e.user_id.clone(),
+                    user_name: e.user_name.clone(),
+                    nhs_number: nhs.clone(),
+                    accesses: 0,
+                    last: String::new(),
+                });
+            seen.accesses += 1;
+            let at = rfc3339(e.at_ms);
+            if at > seen.last {
+                seen.last = at;
             }
         }
     }
-    let mut per_user: Vec<UserCount> = users
-        .into_values()
-        .map(|(mut user, patients)| {
-            user.patients = patients.len() as u32;
-            user
-        })
-        .collect();
-    per_user.sort_by(|a, b| b.accesses.cmp(&a.accesses).then(a.user_id.cmp(&b.user_id)));
-    let mut emergency_users: Vec<UserCount> = per_user
-        .iter()
-        .filter(|u| u.emergency >= spec.emergency_threshold)
-        .cloned()
-        .collect();
-    emergency_users.sort_by(|a, b| {
-        b.emergency
-            .cmp(&a.emergency)
-            .then(a.user_id.cmp(&b.user_id))
-    });
-    per_user.truncate(TOP_USERS);
-    AccessReport {
-        from: spec.from.to_string(),
-        to: spec.to.to_string(),
-        working_hours: spec.hours.describe(),
-        accesses: total,
-        out_of_hours,
-        emergency,
-        per_day: days.into_values().collect(),
-        per_user,
-        emergency_users,
-        emergency_threshold: spec.emergency_threshold,
-        same_surname: surnames.into_values().collect(),
-        truncated: spec.truncated,
+
+    pub fn finish(self, spec: &ReportSpec) -> AccessReport {
+        let mut per_user: Vec<UserCount> = self
+            .users
+            .into_values()
+            .map(|(mut user, patients)| {
+                user.patients = patients.len() as u32;
+                user
+            })
+            .collect();
+        per_user.sort_by(|a, b| b.accesses.cmp(&a.accesses).then(a.user_id.cmp(&b.user_id)));
+        let mut emergency_users: Vec<UserCount> = per_user
+            .iter()
+            .filter(|u| u.emergency >= spec.emergency_threshold)
+            .cloned()
+            .collect();
+        emergency_users.sort_by(|a, b| {
+            b.emergency
+                .cmp(&a.emergency)
+                .then(a.user_id.cmp(&b.user_id))
+        });
+        per_user.truncate(TOP_USERS);
+        AccessReport {
+            from: spec.from.to_string(),
+            to: spec.to.to_string(),
+            working_hours: self.hours.describe(),
+            accesses: self.total,
+            out_of_hours: self.out_of_hours,
+            emergency: self.emergency,
+            per_day: self.days.into_values().collect(),
+            per_user,
+            emergency_users,
+            emergency_threshold: spec.emergency_threshold,
+            same_surname: self.surnames.into_values().collect(),
+            truncated: spec.truncated,
+        }
     }
 }
 

@@ -176,6 +176,39 @@ where
     query
 }
 
+/// Events in a time range in time order (ties by sequence number), after `(at_ms, seq)`:
+/// one index range scan a page, however far the reader has got.
+pub fn read_period<'a, DB>(
+    from_ms: i64,
+    to_ms: i64,
+    after: Option<(i64, i64)>,
+    limit: u32,
+) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut query = QueryBuilder::new(format!(
+        "SELECT {COLUMNS} FROM audit_events WHERE at_ms >= "
+    ));
+    query
+        .push_bind(from_ms)
+        .push(" AND at_ms <= ")
+        .push_bind(to_ms);
+    if let Some((at_ms, seq)) = after {
+        query
+            .push(" AND (at_ms, seq) > (")
+            .push_bind(at_ms)
+            .push(", ")
+            .push_bind(seq)
+            .push(")");
+    }
+    query
+        .push(" ORDER BY at_ms, seq LIMIT ")
+        .push_bind(i64::from(limit));
+    query
+}
+
 /// Emergency accesses with no review event referring to them, newest first.
 pub fn pending_reviews<'a, DB>(limit: u32) -> QueryBuilder<'a, DB>
 where

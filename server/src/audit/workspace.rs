@@ -15,7 +15,9 @@ const MIN_NOTE_CHARS: usize = 5;
 /// Longest period one access report covers, in days.
 const MAX_REPORT_DAYS: i64 = 92;
 /// Most events one report reads (it says so when there were more).
-const MAX_REPORT_EVENTS: usize = 500_000;
+const MAX_REPORT_EVENTS: usize = 2_000_000;
+/// Most events a patient access report lists (the CSV export has them all).
+const MAX_PATIENT_EVENTS: usize = 10_000;
 /// Events read per page while building a report.
 const REPORT_PAGE: u32 = 5_000;
 
@@ -255,24 +257,40 @@ impl AuditService for AuditDesk {
         Box::pin(async move {
             may_audit(caller)?;
             let (from, to) = report_period(&query, super::event::now_ms())?;
-            // A day either side in UTC covers every UK local day in the period.
-            let filter = Filter {
-                kinds: reports::ACCESS_KINDS.to_vec(),
-                from_ms: Some(day_start_ms(from) - 86_400_000),
-                to_ms: Some(day_start_ms(to) + 2 * 86_400_000),
-                ..Filter::default()
+            let mut spec = ReportSpec {
+                from,
+                to,
+                hours: self.hours,
+                emergency_threshold: self.emergency_threshold,
+                truncated: false,
             };
-            let (events, truncated) = self.read_all(&filter, MAX_REPORT_EVENTS).await?;
-            let report = reports::access_report(
-                &events,
-                &ReportSpec {
-                    from,
-                    to,
-                    hours: self.hours,
-                    emergency_threshold: self.emergency_threshold,
-                    truncated,
-                },
+            // A day either side in UTC covers every UK local day of the period; the tally
+            // keeps only the period's own days.
+            let (from_ms, to_ms) = (
+                day_start_ms(from) - 86_400_000,
+                day_start_ms(to) + 2 * 86_400_000,
             );
+            let mut tally = reports::AccessTally::new(&spec);
+            let (mut read, mut after) = (0usize, None);
+            loop {
+                let page = self
+                    .trail
+                    .store()
+                    .read_period(from_ms, to_ms, after, REPORT_PAGE)
+                    .await
+                    .map_err(unavailable)?;
+                page.iter().for_each(|e| tally.add(e));
+                read += page.len();
+                after = page.last().map(|e| (e.event.at_ms, e.seq));
+                if page.len() < REPORT_PAGE as usize {
+                    break;
+                }
+                if read >= MAX_REPORT_EVENTS {
+                    spec.truncated = true;
+                    break;
+                }
+            }
+            let report = tally.finish(&spec);
             self.record(
                 AuditEvent::by(caller, EventKind::AuditSearch).detail(format!(
                     "access report {from} to {to}: {} accesses",
@@ -298,7 +316,7 @@ impl AuditService for AuditDesk {
                 kinds: reports::PATIENT_KINDS.to_vec(),
                 ..Filter::default()
             };
-            let (events, truncated) = self.read_all(&filter, MAX_REPORT_EVENTS).await?;
+            let (events, truncated) = self.read_all(&filter, MAX_PATIENT_EVENTS).await?;
             let checkpoint = self.trail.store().checkpoint().await.map_err(unavailable)?;
             let kept_since = checkpoint.map(|c| super::event::rfc3339(c.at_ms));
             let report =
