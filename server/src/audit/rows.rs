@@ -188,21 +188,26 @@ where
     DB: Database,
     i64: Encode<'a, DB> + Type<DB>,
 {
+    // The keyset goes into the range's lower bound, so each page seeks straight to where the
+    // last one ended (a row-value comparison alone is not used to seek by SQLite).
     let mut query = QueryBuilder::new(format!(
         "SELECT {COLUMNS} FROM audit_events WHERE at_ms >= "
     ));
-    query
-        .push_bind(from_ms)
-        .push(" AND at_ms <= ")
-        .push_bind(to_ms);
-    if let Some((at_ms, seq)) = after {
-        query
-            .push(" AND (at_ms, seq) > (")
-            .push_bind(at_ms)
-            .push(", ")
-            .push_bind(seq)
-            .push(")");
+    match after {
+        Some((at_ms, seq)) => {
+            query
+                .push_bind(at_ms.max(from_ms))
+                .push(" AND (at_ms > ")
+                .push_bind(at_ms)
+                .push(" OR seq > ")
+                .push_bind(seq)
+                .push(")");
+        }
+        None => {
+            query.push_bind(from_ms);
+        }
     }
+    query.push(" AND at_ms <= ").push_bind(to_ms);
     query
         .push(" ORDER BY at_ms, seq LIMIT ")
         .push_bind(i64::from(limit));
