@@ -456,7 +456,7 @@ async fn run(store: &dyn AuditStore, read: &Read, filter: &Filter, before: Optio
                     .await
                     .expect("read period");
                 page.iter().for_each(|e| tally.add(e));
-                after = page.last().map(|e| (e.event.at_ms, e.seq));
+                after = page.last().map(|e| (e.at_ms, e.seq));
                 if page.len() < page_size as usize {
                     return tally.finish(&spec).accesses;
                 }

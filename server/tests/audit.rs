@@ -476,7 +476,7 @@ impl AuditStore for Unwritable {
         _: i64,
         _: Option<(i64, i64)>,
         _: u32,
-    ) -> futures::future::BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>> {
+    ) -> futures::future::BoxFuture<'a, Result<Vec<server::audit::PeriodEvent>, AuditError>> {
         Box::pin(async { Ok(Vec::new()) })
     }
     fn checkpoint(

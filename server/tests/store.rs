@@ -231,8 +231,8 @@ async fn a_period_is_read_in_time_order_a_page_at_a_time(b: Backend) {
     let mut seen = Vec::new();
     loop {
         let page = b.store.read_period(T0 + 1, T0 + 8, after, 4).await.unwrap();
-        seen.extend(page.iter().map(|s| (s.event.at_ms - T0, s.seq)));
-        after = page.last().map(|s| (s.event.at_ms, s.seq));
+        seen.extend(page.iter().map(|s| (s.at_ms - T0, s.seq)));
+        after = page.last().map(|s| (s.at_ms, s.seq));
         if page.len() < 4 {
             break;
         }

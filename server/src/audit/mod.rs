@@ -180,7 +180,7 @@ pub trait AuditStore: Send + Sync + 'static {
         to_ms: i64,
         after: Option<(i64, i64)>,
         limit: u32,
-    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>>;
+    ) -> BoxFuture<'a, Result<Vec<PeriodEvent>, AuditError>>;
     /// The checkpoint left by the last purge, if events have ever been purged.
     fn checkpoint(&self) -> BoxFuture<'_, Result<Option<Checkpoint>, AuditError>>;
     /// In one transaction: deletes the oldest events up to the first one at or after
@@ -208,6 +208,40 @@ pub struct Filter {
     /// Inclusive bounds, milliseconds since the epoch.
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
+}
+
+/// What reports read of each event in a period: a narrow row, as a report reads hundreds of
+/// thousands of them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PeriodEvent {
+    pub seq: i64,
+    pub at_ms: i64,
+    /// The stored kind name (`record-view`).
+    pub kind: String,
+    /// The stored outcome name (`success`).
+    pub outcome: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub organisation: Option<String>,
+    pub nhs_number: Option<String>,
+    pub same_surname: bool,
+}
+
+impl From<&StoredEvent> for PeriodEvent {
+    fn from(stored: &StoredEvent) -> Self {
+        let e = &stored.event;
+        Self {
+            seq: stored.seq,
+            at_ms: e.at_ms,
+            kind: e.kind.as_str().to_owned(),
+            outcome: e.outcome.as_str().to_owned(),
+            user_id: e.user_id.clone(),
+            user_name: e.user_name.clone(),
+            organisation: e.organisation.clone(),
+            nhs_number: e.nhs_number.clone(),
+            same_surname: e.same_surname,
+        }
+    }
 }
 
 type Pending = (AuditEvent, oneshot::Sender<Result<i64, AuditError>>);

@@ -7,7 +7,7 @@
 use super::chain::{self, StoredEvent};
 use super::event::AuditEvent;
 use super::rows::{self, EventRow};
-use super::{retention, AuditError, AuditStore, Checkpoint, Filter};
+use super::{retention, AuditError, AuditStore, Checkpoint, Filter, PeriodEvent};
 use futures::future::BoxFuture;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
@@ -217,11 +217,14 @@ impl AuditStore for PostgresAudit {
         to_ms: i64,
         after: Option<(i64, i64)>,
         limit: u32,
-    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>> {
-        Box::pin(fetch(
-            &self.pool,
-            rows::read_period(from_ms, to_ms, after, limit),
-        ))
+    ) -> BoxFuture<'a, Result<Vec<PeriodEvent>, AuditError>> {
+        Box::pin(async move {
+            rows::read_period::<Postgres>(from_ms, to_ms, after, limit)
+                .build_query_as()
+                .fetch_all(&self.pool)
+                .await
+                .map_err(read_error)
+        })
     }
 
     fn get<'a>(&'a self, seq: i64) -> BoxFuture<'a, Result<Option<StoredEvent>, AuditError>> {

@@ -4,7 +4,7 @@
 //! over events; the workspace fetches the events and audits the report.
 
 use super::event::{rfc3339, EventKind, Outcome};
-use super::StoredEvent;
+use super::{PeriodEvent, StoredEvent};
 use app::audit::AuditRow;
 use app::reports::{
     AccessReport, DayCount, PatientAccessReport, PatientViewer, SurnameAccess, UserCount,
@@ -110,7 +110,7 @@ pub struct ReportSpec {
 pub fn access_report(events: &[StoredEvent], spec: &ReportSpec) -> AccessReport {
     let mut tally = AccessTally::new(spec);
     for stored in events {
-        tally.add(stored);
+        tally.add(&PeriodEvent::from(stored));
     }
     tally.finish(spec)
 }
@@ -158,17 +158,17 @@ impl AccessTally {
         }
     }
 
-    /// Counts `stored` if it is a successful record access on a day of the period.
-    pub fn add(&mut self, stored: &StoredEvent) {
-        let e = &stored.event;
-        if !ACCESS_KINDS.contains(&e.kind) || e.outcome != Outcome::Success {
+    /// Counts `e` if it is a successful record access on a day of the period.
+    pub fn add(&mut self, e: &PeriodEvent) {
+        let access = ACCESS_KINDS.iter().any(|k| k.as_str() == e.kind);
+        if !access || e.outcome != Outcome::Success.as_str() {
             return;
         }
         let Some(day) = self.days.get_mut(&uk_date(e.at_ms)) else {
             return;
         };
         let late = self.hours.out_of_hours(e.at_ms);
-        let urgent = e.kind == EventKind::EmergencyAccess;
+        let urgent = e.kind == EventKind::EmergencyAccess.as_str();
         if late {
             day.out_of_hours += 1;
         } else {

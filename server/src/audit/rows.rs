@@ -190,9 +190,10 @@ where
 {
     // The keyset goes into the range's lower bound, so each page seeks straight to where the
     // last one ended (a row-value comparison alone is not used to seek by SQLite).
-    let mut query = QueryBuilder::new(format!(
-        "SELECT {COLUMNS} FROM audit_events WHERE at_ms >= "
-    ));
+    let mut query = QueryBuilder::new(
+        "SELECT seq, at_ms, kind, outcome, user_id, user_name, organisation, nhs_number, \
+         same_surname FROM audit_events WHERE at_ms >= ",
+    );
     match after {
         Some((at_ms, seq)) => {
             query

@@ -5,7 +5,7 @@
 use super::chain::{self, StoredEvent};
 use super::event::AuditEvent;
 use super::rows::{self, EventRow};
-use super::{retention, AuditError, AuditStore, Checkpoint, Filter};
+use super::{retention, AuditError, AuditStore, Checkpoint, Filter, PeriodEvent};
 use futures::future::BoxFuture;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
@@ -223,11 +223,14 @@ impl AuditStore for SqliteAudit {
         to_ms: i64,
         after: Option<(i64, i64)>,
         limit: u32,
-    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, AuditError>> {
-        Box::pin(fetch(
-            &self.readers,
-            rows::read_period(from_ms, to_ms, after, limit),
-        ))
+    ) -> BoxFuture<'a, Result<Vec<PeriodEvent>, AuditError>> {
+        Box::pin(async move {
+            rows::read_period::<Sqlite>(from_ms, to_ms, after, limit)
+                .build_query_as()
+                .fetch_all(&self.readers)
+                .await
+                .map_err(read_error)
+        })
     }
 
     fn get<'a>(&'a self, seq: i64) -> BoxFuture<'a, Result<Option<StoredEvent>, AuditError>> {

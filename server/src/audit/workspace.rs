@@ -281,7 +281,7 @@ impl AuditService for AuditDesk {
                     .map_err(unavailable)?;
                 page.iter().for_each(|e| tally.add(e));
                 read += page.len();
-                after = page.last().map(|e| (e.event.at_ms, e.seq));
+                after = page.last().map(|e| (e.at_ms, e.seq));
                 if page.len() < REPORT_PAGE as usize {
                     break;
                 }
