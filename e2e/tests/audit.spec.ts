@@ -1,12 +1,13 @@
 // Browser tests: an emergency access waits in the privacy officer's review queue until it is
-// marked reviewed, and the officer checks the audit trail's hash chain.
-import { expect, test } from '@playwright/test';
+// marked reviewed; the officer searches, downloads, checks the hash chain, and reads the access
+// reports and a patient access report.
+import { type Browser, expect, test } from '@playwright/test';
 import { ids, tid } from './ids';
 import { giveBasis, signIn, signInAsClinician } from './session';
 
-test('an emergency access is queued for review, reviewed with a note, and the chain checks out', async ({ browser }) => {
-  const reason = `Unconscious on arrival by ambulance, no relatives present (${Date.now()})`;
-
+/// An A&E clinician (Dr Asha Patel) opens a demo patient's record on the emergency basis with
+/// `reason`, in a browser context of their own; returns the NHS number as shown.
+async function emergencyAccess(browser: Browser, reason: string): Promise<string> {
   const clinicianContext = await browser.newContext();
   const clinician = await clinicianContext.newPage();
   await signInAsClinician(clinician);
@@ -17,6 +18,12 @@ test('an emergency access is queued for review, reviewed with a note, and the ch
   await giveBasis(clinician, 'emergency', reason);
   await expect(clinician.locator(tid(ids.basisBanner))).toContainText('Emergency access');
   await clinicianContext.close();
+  return nhs;
+}
+
+test('an emergency access is queued for review, reviewed with a note, and the chain checks out', async ({ browser }) => {
+  const reason = `Unconscious on arrival by ambulance, no relatives present (${Date.now()})`;
+  const nhs = await emergencyAccess(browser, reason);
 
   const officerContext = await browser.newContext();
   const officer = await officerContext.newPage();
@@ -66,16 +73,7 @@ test('a clinician is refused the audit workspace', async ({ page }) => {
 
 test('the officer sees access reports with charts and a patient access report', async ({ browser }) => {
   const reason = `Collapsed in the waiting room, unable to consent (${Date.now()})`;
-  const clinicianContext = await browser.newContext();
-  const clinician = await clinicianContext.newPage();
-  await signInAsClinician(clinician);
-  await clinician.goto('/');
-  const patient = clinician.locator(`${tid(ids.demoPatients)} li`, { hasText: 'GP only' }).first().locator('a');
-  const nhs = (await patient.innerText()).trim().replace(/ /g, '');
-  await patient.click();
-  await giveBasis(clinician, 'emergency', reason);
-  await expect(clinician.locator(tid(ids.basisBanner))).toContainText('Emergency access');
-  await clinicianContext.close();
+  const nhs = (await emergencyAccess(browser, reason)).replace(/ /g, '');
 
   const officerContext = await browser.newContext();
   const officer = await officerContext.newPage();
