@@ -251,48 +251,29 @@ impl AuditStore for PostgresAudit {
             let mut tx = self.pool.begin().await.map_err(write_error)?;
             // Holding the head keeps every other instance's appends out until the purge ends.
             lock_head(&mut tx).await?;
-            let keep: Option<i64> = sqlx::query_scalar(
-                "SELECT seq FROM audit_events WHERE at_ms >= $1 ORDER BY seq LIMIT 1",
-            )
-            .bind(cutoff_ms)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(write_error)?;
-            let through: Option<(i64, String)> = sqlx::query_as(
-                "SELECT seq, hash FROM audit_events WHERE seq < $1 ORDER BY seq DESC LIMIT 1",
-            )
-            .bind(keep.unwrap_or(i64::MAX))
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(write_error)?;
-            let Some((seq, hash)) = through else {
-                return Ok(None);
-            };
-            let first: i64 = sqlx::query_scalar("SELECT MIN(seq) FROM audit_events")
-                .fetch_one(&mut *tx)
+            let through: Option<(i64, String, i64)> = rows::purge_through::<Postgres>(cutoff_ms)
+                .build_query_as()
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(write_error)?;
+            let Some((seq, hash, first)) = through else {
+                return Ok(None);
+            };
             let checkpoint = Checkpoint {
                 seq,
                 hash,
                 at_ms: purge.at_ms,
             };
-            sqlx::query("DELETE FROM audit_events WHERE seq <= $1")
-                .bind(seq)
+            rows::delete_through::<Postgres>(seq)
+                .build()
                 .execute(&mut *tx)
                 .await
                 .map_err(write_error)?;
-            sqlx::query(
-                "INSERT INTO audit_checkpoint (id, seq, hash, at_ms) VALUES (1, $1, $2, $3) \
-                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
-                 at_ms = excluded.at_ms",
-            )
-            .bind(checkpoint.seq)
-            .bind(&checkpoint.hash)
-            .bind(checkpoint.at_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(write_error)?;
+            rows::save_checkpoint::<Postgres>(&checkpoint)
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(write_error)?;
             let event = retention::purge_event(purge, &checkpoint, seq - first + 1);
             append_in(&mut tx, std::slice::from_ref(&event)).await?;
             tx.commit().await.map_err(write_error)?;

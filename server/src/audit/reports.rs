@@ -106,15 +106,6 @@ pub struct ReportSpec {
     pub truncated: bool,
 }
 
-/// The access report over `events` (record accesses in the period, any order).
-pub fn access_report(events: &[StoredEvent], spec: &ReportSpec) -> AccessReport {
-    let mut tally = AccessTally::new(spec);
-    for stored in events {
-        tally.add(&PeriodEvent::from(stored));
-    }
-    tally.finish(spec)
-}
-
 /// Counts accesses one event at a time, so a report over a long period never holds the
 /// period's events in memory at once.
 pub struct AccessTally {
@@ -325,6 +316,15 @@ mod tests {
         let at =
             OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap();
         (at.unix_timestamp_nanos() / 1_000_000) as i64
+    }
+
+    /// The access report over `events` (record accesses in the period, any order).
+    fn access_report(events: &[StoredEvent], spec: &ReportSpec) -> AccessReport {
+        let mut tally = AccessTally::new(spec);
+        for stored in events {
+            tally.add(&PeriodEvent::from(stored));
+        }
+        tally.finish(spec)
     }
 
     #[test]

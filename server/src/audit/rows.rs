@@ -4,7 +4,7 @@
 
 use super::chain::StoredEvent;
 use super::event::{AuditEvent, EventKind, Outcome};
-use super::{AuditError, Filter};
+use super::{AuditError, Checkpoint, Filter};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 /// The events table's columns, in insert order.
@@ -252,5 +252,55 @@ where
 {
     let mut query = QueryBuilder::new(format!("SELECT {COLUMNS} FROM audit_events WHERE seq = "));
     query.push_bind(seq);
+    query
+}
+
+/// What a purge would delete: the newest event before the first one at or after `cutoff_ms`
+/// (so only a prefix of the chain goes), its hash, and the oldest stored event's number.
+pub fn purge_through<'a, DB>(cutoff_ms: i64) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut query = QueryBuilder::new(
+        "SELECT seq, hash, (SELECT MIN(seq) FROM audit_events) AS first FROM audit_events \
+         WHERE seq < COALESCE((SELECT seq FROM audit_events WHERE at_ms >= ",
+    );
+    query
+        .push_bind(cutoff_ms)
+        .push(" ORDER BY seq LIMIT 1), 9223372036854775807) ORDER BY seq DESC LIMIT 1");
+    query
+}
+
+/// Deletes every event up to and including `seq`.
+pub fn delete_through<'a, DB>(seq: i64) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut query = QueryBuilder::new("DELETE FROM audit_events WHERE seq <= ");
+    query.push_bind(seq);
+    query
+}
+
+/// Records `checkpoint` as where the chain now starts.
+pub fn save_checkpoint<'a, DB>(checkpoint: &Checkpoint) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut query =
+        QueryBuilder::new("INSERT INTO audit_checkpoint (id, seq, hash, at_ms) VALUES (1, ");
+    query
+        .push_bind(checkpoint.seq)
+        .push(", ")
+        .push_bind(checkpoint.hash.clone())
+        .push(", ")
+        .push_bind(checkpoint.at_ms)
+        .push(
+            ") ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
+             at_ms = excluded.at_ms",
+        );
     query
 }

@@ -265,48 +265,29 @@ impl AuditStore for SqliteAudit {
                 .await
                 .map_err(write_error)?;
             // The first event to keep, found walking the chain from its oldest end.
-            let keep: Option<i64> = sqlx::query_scalar(
-                "SELECT seq FROM audit_events WHERE at_ms >= ? ORDER BY seq LIMIT 1",
-            )
-            .bind(cutoff_ms)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(write_error)?;
-            let through: Option<(i64, String)> = sqlx::query_as(
-                "SELECT seq, hash FROM audit_events WHERE seq < ? ORDER BY seq DESC LIMIT 1",
-            )
-            .bind(keep.unwrap_or(i64::MAX))
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(write_error)?;
-            let Some((seq, hash)) = through else {
-                return Ok(None);
-            };
-            let first: i64 = sqlx::query_scalar("SELECT MIN(seq) FROM audit_events")
-                .fetch_one(&mut *tx)
+            let through: Option<(i64, String, i64)> = rows::purge_through::<Sqlite>(cutoff_ms)
+                .build_query_as()
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(write_error)?;
+            let Some((seq, hash, first)) = through else {
+                return Ok(None);
+            };
             let checkpoint = Checkpoint {
                 seq,
                 hash,
                 at_ms: purge.at_ms,
             };
-            sqlx::query("DELETE FROM audit_events WHERE seq <= ?")
-                .bind(seq)
+            rows::delete_through::<Sqlite>(seq)
+                .build()
                 .execute(&mut *tx)
                 .await
                 .map_err(write_error)?;
-            sqlx::query(
-                "INSERT INTO audit_checkpoint (id, seq, hash, at_ms) VALUES (1, ?, ?, ?) \
-                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
-                 at_ms = excluded.at_ms",
-            )
-            .bind(checkpoint.seq)
-            .bind(&checkpoint.hash)
-            .bind(checkpoint.at_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(write_error)?;
+            rows::save_checkpoint::<Sqlite>(&checkpoint)
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(write_error)?;
             let event = retention::purge_event(purge, &checkpoint, seq - first + 1);
             append_in(&mut tx, std::slice::from_ref(&event)).await?;
             tx.commit().await.map_err(write_error)?;
