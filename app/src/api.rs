@@ -3,7 +3,7 @@
 //! context, so every rule lives on the server side of this trait.
 
 use crate::auth::{SignInOption, SignedIn};
-use crate::consent::{BasisPrompt, DissentNotice};
+use crate::consent::{BasisPrompt, ConsentUnknownNotice, DissentNotice};
 use crate::model::{DemoPatient, PatientRecord};
 use crate::nhs_number::NhsNumberError;
 use crate::patient_search::{SearchError, SearchResults};
@@ -35,6 +35,8 @@ pub enum LookupError {
     BasisRefused(String),
     #[error("The patient has asked for their record not to be shared.")]
     Dissent(Box<DissentNotice>),
+    #[error("The patient's wishes about sharing could not be checked.")]
+    ConsentUnknown(Box<ConsentUnknownNotice>),
     #[error("Withheld: {0}.")]
     Withheld(String),
     #[error("Not found: {0}.")]
@@ -230,6 +232,7 @@ mod service {
                 | Self::BasisRequired(_)
                 | Self::BasisRefused(_)
                 | Self::Dissent(_)
+                | Self::ConsentUnknown(_)
                 | Self::Withheld(_) => StatusCode::FORBIDDEN,
                 Self::NotFound(_) => StatusCode::NOT_FOUND,
                 Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,

@@ -69,6 +69,37 @@ pub struct DissentNotice {
     pub emergency: Option<BasisOption>,
 }
 
+/// The patient's wishes about sharing could not be checked: sources that can hold an
+/// objection did not answer about consent. Consent unknown is not consent, so the record opens
+/// only on a basis that may override an objection (the emergency route, where policy offers it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentUnknownNotice {
+    pub unread: Vec<UnreadConsent>,
+    /// Offered only when the viewer's role may override dissent in an emergency.
+    pub emergency: Option<BasisOption>,
+}
+
+/// One source whose answer about the patient's consent is missing, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadConsent {
+    /// The organisation's name.
+    pub source: String,
+    pub organisation_code: String,
+    /// Why, in words for staff (e.g. "it could not be reached").
+    pub why: String,
+}
+
+impl UnreadConsent {
+    /// "Riverside Medical Practice (Y12345): it could not be reached".
+    pub fn describe(&self) -> String {
+        if self.organisation_code.is_empty() {
+            format!("{}: {}", self.source, self.why)
+        } else {
+            format!("{} ({}): {}", self.source, self.organisation_code, self.why)
+        }
+    }
+}
+
 /// Items of the record that were not shown, counted where they would have been.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WithheldItems {

@@ -30,6 +30,7 @@ pub const BASIS_PROMPT: &str = "basis-prompt";
 pub const BASIS_REFUSED: &str = "basis-refused";
 pub const BASIS_BANNER: &str = "basis-banner";
 pub const DISSENT: &str = "dissent";
+pub const CONSENT_UNKNOWN: &str = "consent-unknown";
 pub const WITHHELD: &str = "withheld";
 pub const WITHHELD_ROW: &str = "withheld-row";
 pub const REVIEW_QUEUE: &str = "review-queue";
@@ -50,7 +51,7 @@ pub const PATIENT_ACCESS: &str = "patient-access";
 pub const PATIENT_VIEWER: &str = "patient-viewer";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 47] = [
+pub const ALL: [&str; 48] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -80,6 +81,7 @@ pub const ALL: [&str; 47] = [
     BASIS_REFUSED,
     BASIS_BANNER,
     DISSENT,
+    CONSENT_UNKNOWN,
     WITHHELD,
     WITHHELD_ROW,
     REVIEW_QUEUE,

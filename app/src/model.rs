@@ -325,6 +325,9 @@ pub enum WarningKind {
     DemographicsDiffer,
     /// One source holds more than one patient record with this NHS number.
     DuplicateRecords,
+    /// Sources that can hold the patient's objection to sharing did not answer about consent;
+    /// the record was opened on a basis that overrides an objection.
+    ConsentUnknown,
 }
 
 /// A warning shown above the record, naming the sources concerned.

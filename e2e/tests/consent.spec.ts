@@ -66,6 +66,22 @@ test('a patient who has objected to sharing gets the dissent page, with the emer
   await expect(page.locator(tid(ids.basisBanner))).toContainText('Emergency access');
 });
 
+test('when the GP cannot say whether the patient objected, the record opens only in an emergency', async ({ page }) => {
+  await signInAsClinician(page);
+  await lookUpDemoPatient(page, 'the GP cannot say');
+  await giveBasis(page);
+  const unknown = page.locator(tid(ids.consentUnknown));
+  await expect(unknown).toContainText("wishes about sharing could not be checked");
+  await expect(unknown).toContainText('Riverside Medical Practice (Y12345): its consent records could not be read');
+  await expect(page.locator(tid(ids.timelineRow))).toHaveCount(0);
+  await expect(page.locator(tid(ids.patientBanner))).toHaveCount(0);
+
+  await giveBasis(page, 'emergency', REASON);
+  await expect(page.locator(tid(ids.consentUnknown))).toHaveCount(0);
+  await expect(page.locator(tid(ids.patientBanner))).toBeVisible();
+  await expect(page.locator(tid(ids.recordWarnings))).toContainText('could not be checked');
+});
+
 test('a call handler meets the dissent page with no emergency route', async ({ page }) => {
   await signIn(page, 'call.handler');
   await lookUpDemoPatient(page, 'has objected');

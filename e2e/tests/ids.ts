@@ -30,6 +30,7 @@ export const ids = {
   basisRefused: 'basis-refused',
   basisBanner: 'basis-banner',
   dissent: 'dissent',
+  consentUnknown: 'consent-unknown',
   withheld: 'withheld',
   withheldRow: 'withheld-row',
   reviewQueue: 'review-queue',

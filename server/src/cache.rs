@@ -84,7 +84,8 @@ impl SourceCache {
         if refresh || !self.reuse {
             self.fresh.invalidate(&key).await;
         }
-        self.fresh
+        let fetched = self
+            .fresh
             .try_get_with(key.clone(), async {
                 let fetched = Arc::new(Fetched {
                     answer: fetch.await?,
@@ -92,12 +93,24 @@ impl SourceCache {
                     at_utc: crate::record::now_rfc3339(),
                 });
                 // Only the view that fetched records the copy; views that joined it share it.
-                if self.keep_stale {
-                    self.last_good.insert(key, fetched.clone()).await;
+                if self.keep_stale && fetched.answer.consent_known() {
+                    self.last_good.insert(key.clone(), fetched.clone()).await;
                 }
                 Ok(fetched)
             })
-            .await
+            .await?;
+        // An answer whose consent directives are incomplete serves the views that asked for it
+        // and no later one: the next view asks the source again.
+        if !fetched.answer.consent_known()
+            && self
+                .fresh
+                .get(&key)
+                .await
+                .is_some_and(|cached| Arc::ptr_eq(&cached, &fetched))
+        {
+            self.fresh.invalidate(&key).await;
+        }
+        Ok(fetched)
     }
 
     /// The last good copy, for a source that just failed.

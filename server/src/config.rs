@@ -117,6 +117,12 @@ pub struct SourceConfig {
     /// How the portal authenticates to this source (`[sources.auth]`; default: none).
     #[serde(default)]
     pub auth: crate::sources::auth::AuthConfig,
+    /// Whether this source can hold the patient's objection to sharing. When it can and its
+    /// answer about consent is missing (the source failed, or its Consent read failed or was
+    /// cut short), the patient is treated as possibly objecting. Default: true exactly when
+    /// the source's `resource_types` include `Consent` (see [`SourceConfig::holds_objections`]).
+    #[serde(default)]
+    pub holds_objections: Option<bool>,
 }
 
 /// How a source's record is fetched once the patient is found there.
@@ -183,6 +189,20 @@ fn default_resource_types() -> Vec<String> {
 impl SourceConfig {
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms)
+    }
+
+    /// Whether a missing answer about consent from this source leaves the patient's wishes
+    /// unknown: as configured, else whenever the portal reads Consent from it. A source asked
+    /// for Consent is one the deployment expects objections at, so its silence cannot count
+    /// as "no objection".
+    pub fn holds_objections(&self) -> bool {
+        self.holds_objections
+            .unwrap_or_else(|| self.reads_consent())
+    }
+
+    /// Whether Consent is among the resource types read from this source.
+    pub fn reads_consent(&self) -> bool {
+        self.resource_types.iter().any(|t| t == "Consent")
     }
 
     /// True when this source is to be served by the built-in demo source (port 0).
@@ -362,6 +382,11 @@ impl Config {
             for problem in s.auth.problems() {
                 problems.push(format!("{at}: {problem}"));
             }
+            if s.holds_objections == Some(true) && !s.reads_consent() {
+                problems.push(format!(
+                    "{at}: holds_objections = true needs \"Consent\" in resource_types, or objections held there are never read"
+                ));
+            }
             for t in &s.resource_types {
                 if t.is_empty()
                     || !t.starts_with(|c: char| c.is_ascii_uppercase())
@@ -415,8 +440,28 @@ mod tests {
     }
 
     #[test]
+    fn a_source_holds_objections_when_it_is_asked_for_consent_unless_told() {
+        // (extra keys, holds objections)
+        let table = [
+            ("", true),
+            ("resource_types = [\"Condition\"]", false),
+            ("resource_types = [\"Condition\", \"Consent\"]", true),
+            ("holds_objections = false", false),
+            (
+                "resource_types = [\"Condition\"]\nholds_objections = false",
+                false,
+            ),
+        ];
+        for (extra, holds) in table {
+            let config = Config::from_toml(&format!("{ONE_SOURCE}\n{extra}"), "t", Mode::Live)
+                .unwrap_or_else(|e| panic!("{extra}: {e}"));
+            assert_eq!(config.sources[0].holds_objections(), holds, "{extra}");
+        }
+    }
+
+    #[test]
     fn refuses_bad_configs_naming_the_key() {
-        let cases: [(&str, &str); 15] = [
+        let cases: [(&str, &str); 16] = [
             ("", "missing field `sources`"),
             ("[[sources]]\nid = \"gp\"", "missing field `name`"),
             (
@@ -473,6 +518,10 @@ mod tests {
             (
                 &ONE_SOURCE.replace("[[identity.issuers]]", "[[identity.nope]]"),
                 "unknown field `nope`",
+            ),
+            (
+                &format!("{ONE_SOURCE}\nresource_types = [\"Condition\"]\nholds_objections = true"),
+                "holds_objections = true needs \"Consent\"",
             ),
         ];
         for (toml, expected) in cases {

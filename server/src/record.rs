@@ -30,6 +30,8 @@ pub struct Aggregator {
 struct SourceView {
     report: SourceReport,
     data: Option<Arc<Fetched>>,
+    /// Whether the source can hold the patient's objection to sharing.
+    holds_objections: bool,
 }
 
 impl Aggregator {
@@ -174,7 +176,11 @@ impl Aggregator {
                 SourceAnswer::NotFound => {}
             }
         }
-        SourceView { report, data }
+        SourceView {
+            report,
+            data,
+            holds_objections: config.holds_objections(),
+        }
     }
 }
 
@@ -198,6 +204,28 @@ impl Gathered {
                 .flat_map(|r| r.consents.iter())
                 .map(move |c| (&v.report, c))
         })
+    }
+
+    /// The sources that can hold an objection but did not answer about consent on this view,
+    /// each with why in words: it failed (an earlier copy does not say what it holds now), or
+    /// its consent records could not all be read.
+    pub fn unread_consent(&self) -> Vec<(&SourceReport, String)> {
+        self.views
+            .iter()
+            .filter(|v| v.holds_objections)
+            .filter_map(|v| {
+                let why = match (&v.data, v.report.status) {
+                    (None, SourceStatus::NotFound) => return None,
+                    (None, _) => "it could not be reached".to_owned(),
+                    (Some(_), SourceStatus::Stale) => {
+                        "it could not be reached (its earlier copy cannot say what it holds now)"
+                            .to_owned()
+                    }
+                    (Some(_), _) => v.record()?.consent_gap.clone()?,
+                };
+                Some((&v.report, why))
+            })
+            .collect()
     }
 
     /// The entry a source recorded under `resource_type/id`, with the kind of its source.

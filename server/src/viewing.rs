@@ -13,8 +13,10 @@ use crate::record::{now_rfc3339, Aggregator, Gathered};
 use crate::sources::SourceError;
 use app::api::{LookupError, RecordService, SearchForm};
 use app::auth::{Caller, Permission, Viewer};
-use app::consent::{Basis, BasisPrompt, BasisSource, DissentNotice, SessionKey};
-use app::model::{DemoPatient, PatientRecord, TimelineEntry};
+use app::consent::{
+    Basis, BasisPrompt, BasisSource, ConsentUnknownNotice, DissentNotice, SessionKey, UnreadConsent,
+};
+use app::model::{DemoPatient, PatientRecord, RecordWarning, TimelineEntry, WarningKind};
 use app::nhs_number::NhsNumber;
 use app::patient_search::SearchResults;
 use futures::future::BoxFuture;
@@ -183,6 +185,7 @@ impl RecordDesk {
     ) -> Result<PatientRecord, LookupError> {
         let viewer = &caller.viewer;
         let (basis, consent, gathered) = self.gather(caller, nhs, refresh).await?;
+        let gathered_unread = unread_consent(&gathered);
         let record = gathered.into_record(|kind, entry| {
             match decide(
                 &self.policy,
@@ -196,9 +199,14 @@ impl RecordDesk {
                 Decision::Deny(why) => Err(why.to_string()),
             }
         });
+        let mut warnings = record.warnings;
+        if let ConsentState::Unknown { source_ids } = &consent {
+            warnings.insert(0, consent_unknown_warning(source_ids, &gathered_unread));
+        }
         Ok(PatientRecord {
             summary_only: viewer.summary_only(),
             basis: Some(basis),
+            warnings,
             ..record
         })
     }
@@ -269,6 +277,12 @@ impl RecordDesk {
         match decide(&self.policy, viewer, Some(&basis), &consent, None) {
             Decision::Allow => Ok((basis, consent, gathered)),
             Decision::Deny(Refusal::Dissent) => Err(self.dissent(viewer, &consent, &gathered)),
+            Decision::Deny(Refusal::ConsentUnknown) => Err(LookupError::ConsentUnknown(Box::new(
+                ConsentUnknownNotice {
+                    unread: unread_consent(&gathered),
+                    emergency: self.policy.dissent_override_for(viewer.role),
+                },
+            ))),
             Decision::Deny(other) => Err(LookupError::Forbidden(other.to_string())),
             Decision::Withhold(why) => Err(LookupError::Withheld(why.to_string())),
         }
@@ -329,15 +343,27 @@ impl RecordDesk {
         })
     }
 
-    /// The patient's consent as the sources record it today; a change since the last view
-    /// purges everything cached about the patient, so no copy outlives it.
+    /// The patient's consent as the sources record them today: a recorded objection, or
+    /// unknown when a source that can hold one did not answer about consent, or no objection.
+    /// A change of dissent since the last view purges everything cached about the patient, so
+    /// no copy outlives it.
     fn consent_state(&self, nhs: NhsNumber, gathered: &Gathered) -> ConsentState {
         let today = now_rfc3339().get(..10).unwrap_or_default().to_owned();
+        let unread = gathered
+            .unread_consent()
+            .into_iter()
+            .map(|(report, _)| report.id.clone())
+            .collect();
         let state = ConsentState::from_directives(
             gathered.directives().map(|(r, d)| (r.id.as_str(), d)),
             &today,
-        );
-        let dissent = matches!(state, ConsentState::Dissent { .. });
+        )
+        .unless_unread(unread);
+        let dissent = match state {
+            ConsentState::Dissent { .. } => true,
+            ConsentState::NoObjection => false,
+            ConsentState::Unknown { .. } => return state,
+        };
         if self
             .dissent_seen
             .get(&nhs)
@@ -449,6 +475,32 @@ impl RecordService for RecordDesk {
 
     fn demo_patients(&self) -> Vec<DemoPatient> {
         self.aggregator.demo_patients().to_vec()
+    }
+}
+
+/// The sources whose answer about consent is missing, as the page names them.
+fn unread_consent(gathered: &Gathered) -> Vec<UnreadConsent> {
+    gathered
+        .unread_consent()
+        .into_iter()
+        .map(|(report, why)| UnreadConsent {
+            source: report.name.clone(),
+            organisation_code: report.organisation_code.clone(),
+            why,
+        })
+        .collect()
+}
+
+/// Shown first on a record opened while the patient's wishes were unknown.
+fn consent_unknown_warning(source_ids: &[String], unread: &[UnreadConsent]) -> RecordWarning {
+    let names: Vec<String> = unread.iter().map(UnreadConsent::describe).collect();
+    RecordWarning {
+        kind: WarningKind::ConsentUnknown,
+        message: format!(
+            "The patient's wishes about sharing could not be checked ({}). They may have objected: the record was opened on your stated basis, which overrides an objection, and the access is audited.",
+            names.join("; ")
+        ),
+        source_ids: source_ids.to_vec(),
     }
 }
 

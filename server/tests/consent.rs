@@ -577,3 +577,172 @@ async fn withheld_items_cannot_be_fetched_by_id() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "dissent");
 }
+
+/// Refusals in the audit trail whose reason contains `text`.
+async fn refusals_saying(portal: &Portal, text: &str) -> usize {
+    portal
+        .audit_events()
+        .await
+        .iter()
+        .filter(|e| {
+            e.event.kind == server::audit::EventKind::Denied
+                && e.event.detail.as_deref().unwrap_or_default().contains(text)
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn consent_that_could_not_be_read_is_not_taken_as_no_objection() {
+    // The GP holds this patient's objection, and its Consent search fails (HTTP 500) while
+    // every other search there works.
+    let portal = common::start_with(
+        common::population(),
+        |s| server::demo::Faults {
+            failing_type: (s.kind == SourceKind::Gp).then_some("Consent"),
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    let nhs = showcase(&portal.demo.population, "has objected").as_digits();
+    // (user, basis, emergency route offered)
+    let table = [
+        ("call.handler", ("permission-given", ""), false),
+        ("ae.clinician", ("permission-given", ""), true),
+        ("ooh.clinician", ("permission-given", ""), true),
+    ];
+    for (login, basis, offered) in table {
+        let (status, body) = api_record(&portal, login, Some(basis), &nhs).await;
+        assert_eq!(status, 403, "{login}: {body}");
+        assert_eq!(body["error"], "consent-unknown", "{login}");
+        let unread = &body["consent_unknown"]["unread"];
+        assert_eq!(unread[0]["source"], "Riverside Medical Practice", "{body}");
+        assert_eq!(unread[0]["organisation_code"], "Y12345");
+        assert!(
+            unread[0]["why"]
+                .as_str()
+                .unwrap()
+                .contains("consent records"),
+            "{body}"
+        );
+        assert_eq!(
+            body["consent_unknown"]["emergency"].is_object(),
+            offered,
+            "{login}"
+        );
+        assert!(body.get("entries").is_none(), "no data with the refusal");
+    }
+    assert_eq!(
+        refusals_saying(&portal, "could not be checked").await,
+        table.len(),
+        "every refusal is audited with its reason"
+    );
+
+    // The emergency route opens it, saying first that the patient may have objected.
+    let (status, body) =
+        api_record(&portal, "ae.clinician", Some(("emergency", REASON)), &nhs).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["warnings"][0]["kind"], "consent-unknown", "{body}");
+    assert!(!entries(&body).is_empty());
+
+    // The source recovers: the incomplete answer was never cached, so the next view reads the
+    // objection and refuses as for any dissent.
+    portal.demo.get(SourceKind::Gp).unwrap().heal();
+    let (status, body) = api_record(
+        &portal,
+        "call.handler",
+        Some(("permission-given", "")),
+        &nhs,
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"], "dissent", "{body}");
+}
+
+#[tokio::test]
+async fn a_failed_source_that_can_hold_objections_leaves_consent_unknown() {
+    // (GP holds objections, call handler's status, GP's reason)
+    let table = [(None, 403), (Some(true), 403), (Some(false), 200)];
+    for (holds, expected) in table {
+        let portal = common::start_with(
+            common::population(),
+            |s| server::demo::Faults {
+                failure: (s.kind == SourceKind::Gp).then_some(server::demo::Failure::Http500),
+                ..Default::default()
+            },
+            |c| {
+                for s in c.sources.iter_mut().filter(|s| s.kind == SourceKind::Gp) {
+                    s.holds_objections = holds;
+                }
+            },
+        )
+        .await;
+        let nhs = patient_known_at(
+            &portal.demo.population,
+            &[SourceKind::Gp, SourceKind::Acute],
+        )
+        .as_digits();
+        let (status, body) = api_record(
+            &portal,
+            "call.handler",
+            Some(("permission-given", "")),
+            &nhs,
+        )
+        .await;
+        assert_eq!(status, expected, "holds_objections {holds:?}: {body}");
+        if expected == 403 {
+            assert_eq!(body["error"], "consent-unknown");
+            assert_eq!(
+                body["consent_unknown"]["unread"][0]["why"],
+                "it could not be reached"
+            );
+        } else {
+            assert_eq!(common::source_report(&body, "gp")["status"], "error");
+            assert!(body["warnings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|w| w["kind"] != "consent-unknown"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_earlier_copy_cannot_say_whether_the_patient_objects_now() {
+    let portal = common::start().await;
+    let nhs = patient_known_at(
+        &portal.demo.population,
+        &[SourceKind::Gp, SourceKind::Acute],
+    )
+    .as_digits();
+    let basis = Some(("permission-given", ""));
+    let (status, _) = api_record(&portal, "call.handler", basis, &nhs).await;
+    assert_eq!(status, 200);
+    portal
+        .demo
+        .get(SourceKind::Gp)
+        .unwrap()
+        .stop_and_wait()
+        .await;
+    let client = portal.client_with_basis("call.handler", basis).await;
+    let response = client
+        .get(format!(
+            "{}/api/v1/patients/{nhs}/record?refresh=true",
+            portal.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "consent-unknown", "{body}");
+    assert!(body["consent_unknown"]["unread"][0]["why"]
+        .as_str()
+        .unwrap()
+        .contains("earlier copy"));
+    // A clinician in an emergency still sees the earlier copy, labelled stale.
+    let (status, body) =
+        api_record(&portal, "ae.clinician", Some(("emergency", REASON)), &nhs).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(common::source_report(&body, "gp")["status"], "stale");
+}

@@ -3,7 +3,9 @@
 //! basis the record was opened on, and the markers for withheld items.
 
 use crate::api::{LookupError, RecordBasis};
-use crate::consent::{Basis, BasisOption, BasisPrompt, DissentNotice, WithheldItems};
+use crate::consent::{
+    Basis, BasisOption, BasisPrompt, ConsentUnknownNotice, DissentNotice, WithheldItems,
+};
 use crate::ids;
 use crate::model::SourceReport;
 use leptos::prelude::*;
@@ -46,26 +48,61 @@ pub fn DissentPage(
     } else {
         format!("{} ({})", notice.recorded_by, notice.organisation_code)
     };
-    let emergency = notice.emergency.clone();
     view! {
         <section data-testid=ids::DISSENT role="alert" class="mt-6 rounded border-l-4 border-[#d5281b] bg-white p-4 shadow">
             <h1 class="text-xl font-semibold">"This patient has asked for their record not to be shared"</h1>
             <p class="mt-2">
                 {format!("Their objection is recorded by {contact}. No data from the shared record is shown. The patient can change their choice with that organisation; for questions about it, contact them.")}
             </p>
-            {match emergency {
-                Some(option) => view! {
-                    <div class="mt-4 border-t border-slate-200 pt-4">
-                        <p class="text-sm text-slate-700">"In an emergency, when the patient cannot be asked and viewing is in their vital interest, you may open the record. The patient's objection and your reason are recorded and reviewed."</p>
-                        <RefusalMessage action />
-                        <div class="mt-3 max-w-xl"><BasisChoice option nhs_number action /></div>
-                    </div>
-                }.into_any(),
-                None => view! {
-                    <p class="mt-3 text-sm text-slate-700">"Your role cannot override the patient's objection."</p>
-                }.into_any(),
-            }}
+            <EmergencyRoute emergency=notice.emergency nhs_number action />
         </section>
+    }
+}
+
+/// The patient's wishes could not be checked (a source that can hold an objection did not
+/// answer about consent): says which and why, and offers only the route that may override an
+/// objection. Never shown as "no objection".
+#[component]
+pub fn ConsentUnknownPage(
+    nhs_number: String,
+    notice: ConsentUnknownNotice,
+    action: ServerAction<RecordBasis>,
+) -> impl IntoView {
+    let unread = notice
+        .unread
+        .iter()
+        .map(|u| view! { <li>{u.describe()}</li> })
+        .collect_view();
+    view! {
+        <section data-testid=ids::CONSENT_UNKNOWN role="alert" class="mt-6 rounded border-l-4 border-[#d5281b] bg-white p-4 shadow">
+            <h1 class="text-xl font-semibold">"The patient's wishes about sharing could not be checked"</h1>
+            <p class="mt-2">"These organisations can hold the patient's objection to sharing, but their answer could not be read:"</p>
+            <ul class="mt-1 list-disc pl-6">{unread}</ul>
+            <p class="mt-2">"The patient may have objected, so no data from the shared record is shown on this basis. Try again in a few minutes, or ask the patient."</p>
+            <EmergencyRoute emergency=notice.emergency nhs_number action />
+        </section>
+    }
+}
+
+/// The basis that may override the patient's (possible) objection, when policy gives it to
+/// this role; otherwise says the role cannot.
+#[component]
+fn EmergencyRoute(
+    emergency: Option<BasisOption>,
+    nhs_number: String,
+    action: ServerAction<RecordBasis>,
+) -> impl IntoView {
+    match emergency {
+        Some(option) => view! {
+            <div class="mt-4 border-t border-slate-200 pt-4">
+                <p class="text-sm text-slate-700">"In an emergency, when the patient cannot be asked and viewing is in their vital interest, you may open the record. The patient's objection and your reason are recorded and reviewed."</p>
+                <RefusalMessage action />
+                <div class="mt-3 max-w-xl"><BasisChoice option nhs_number action /></div>
+            </div>
+        }.into_any(),
+        None => view! {
+            <p class="mt-3 text-sm text-slate-700">"Your role cannot override the patient's objection."</p>
+        }.into_any(),
     }
 }
 

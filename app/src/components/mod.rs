@@ -11,7 +11,7 @@ mod warnings;
 
 pub use banner::PatientBanner;
 pub use charts::{Bar, BarChart};
-pub use consent::{BasisBanner, BasisForm, DissentPage, WithheldList};
+pub use consent::{BasisBanner, BasisForm, ConsentUnknownPage, DissentPage, WithheldList};
 pub use lookup_form::LookupForm;
 pub use search_form::PatientSearchForm;
 pub use source_status::SourceStatusList;

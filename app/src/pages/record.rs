@@ -4,8 +4,8 @@
 
 use crate::api::{get_record, LookupError, RecordBasis};
 use crate::components::{
-    BasisBanner, BasisForm, DissentPage, LookupForm, PatientBanner, RecordWarnings,
-    SourceStatusList, Timeline, WithheldList,
+    BasisBanner, BasisForm, ConsentUnknownPage, DissentPage, LookupForm, PatientBanner,
+    RecordWarnings, SourceStatusList, Timeline, WithheldList,
 };
 use crate::ids;
 use crate::model::PatientRecord;
@@ -36,6 +36,9 @@ pub fn RecordPage() -> impl IntoView {
                     }
                     Err(LookupError::Dissent(notice)) => {
                         view! { <DissentPage nhs_number=typed() notice=*notice action=basis /> }.into_any()
+                    }
+                    Err(LookupError::ConsentUnknown(notice)) => {
+                        view! { <ConsentUnknownPage nhs_number=typed() notice=*notice action=basis /> }.into_any()
                     }
                     Err(error) => view! { <LookupFailed error typed=typed() /> }.into_any(),
                 }

@@ -45,6 +45,8 @@ pub struct Source {
     pub dissenting: Arc<std::sync::RwLock<std::collections::HashSet<usize>>>,
     /// Notification POSTs seen so far (for `refuse_notifications`).
     pub notification_attempts: AtomicU64,
+    /// Set once the source has recovered: the injected `failure` and `failing_type` stop.
+    pub healed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub fn router(source: Arc<Source>) -> Router {
@@ -115,6 +117,9 @@ async fn count_and_delay(
         if sent.is_none_or(|v| v.as_bytes() != expected.as_bytes()) {
             return FhirError::Unauthorised.into_response();
         }
+    }
+    if source.healed.load(Ordering::SeqCst) {
+        return next.run(request).await;
     }
     let first_try = source.faults.failure == Some(super::Failure::FirstTry503)
         && source
@@ -221,6 +226,9 @@ async fn search(
         let id = reference
             .rsplit_once("Patient/")
             .map_or(reference, |(_, id)| id);
+        if resource_type == "Consent" {
+            refuse_consent_if_unreadable(&source, id)?;
+        }
         matches.extend(
             record_of(&source, id)?
                 .into_iter()
@@ -496,6 +504,18 @@ fn supported(resource_type: &str) -> Result<&'static str, FhirError> {
         .into_iter()
         .find(|t| *t == resource_type)
         .ok_or(FhirError::UnsupportedType)
+}
+
+/// The showcase consent fault: this source answers 500 to this patient's Consent search.
+fn refuse_consent_if_unreadable(source: &Source, patient_id: &str) -> Result<(), FhirError> {
+    let unreadable = parse_patient_id(source.kind, patient_id)
+        .and_then(|(index, _)| source.population.consent_unreadable_at(index))
+        .is_some_and(|kind| kind == source.kind);
+    if unreadable {
+        Err(FhirError::SyntheticFault)
+    } else {
+        Ok(())
+    }
 }
 
 /// The showcase fault: this source answers 500 for everything about this patient.

@@ -49,6 +49,7 @@ pub struct DemoSource {
     population: Arc<Population>,
     dissenting: Arc<std::sync::RwLock<std::collections::HashSet<usize>>>,
     received: Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    healed: Arc<std::sync::atomic::AtomicBool>,
     /// Set to true to stop; dropping it stops the server too.
     stop: watch::Sender<bool>,
 }
@@ -68,12 +69,14 @@ impl DemoSource {
         let (stop, mut stopped) = watch::channel(false);
         let dissenting = Arc::new(std::sync::RwLock::new(Default::default()));
         let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let healed = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let router = fhir_server::router(Arc::new(fhir_server::Source {
             kind,
             population: population.clone(),
             dissenting: dissenting.clone(),
             received: received.clone(),
             notification_attempts: AtomicU64::new(0),
+            healed: healed.clone(),
             faults,
             requests: requests.clone(),
             base_url: base_url.clone(),
@@ -99,8 +102,15 @@ impl DemoSource {
             population,
             dissenting,
             received,
+            healed,
             stop,
         })
+    }
+
+    /// The source recovers: its injected `failure` and `failing_type` stop from the next
+    /// request on (latency and the other settings stay).
+    pub fn heal(&self) {
+        self.healed.store(true, Ordering::SeqCst);
     }
 
     /// The Communications (notifications) this source has accepted.

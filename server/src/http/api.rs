@@ -210,6 +210,9 @@ impl IntoResponse for ApiError {
                 (StatusCode::FORBIDDEN, "basis-refused")
             }
             ApiError::Lookup(LookupError::Dissent(_)) => (StatusCode::FORBIDDEN, "dissent"),
+            ApiError::Lookup(LookupError::ConsentUnknown(_)) => {
+                (StatusCode::FORBIDDEN, "consent-unknown")
+            }
             ApiError::Lookup(LookupError::Withheld(_)) => (StatusCode::FORBIDDEN, "withheld"),
             ApiError::Lookup(LookupError::NotFound(_)) => (StatusCode::NOT_FOUND, "not-found"),
             ApiError::Lookup(LookupError::TooManyRequests(_)) => {
@@ -224,6 +227,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::Lookup(LookupError::Dissent(notice)) => {
                 body["dissent"] = serde_json::json!(notice);
+            }
+            ApiError::Lookup(LookupError::ConsentUnknown(notice)) => {
+                body["consent_unknown"] = serde_json::json!(notice);
             }
             _ => {}
         }

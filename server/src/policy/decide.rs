@@ -197,6 +197,12 @@ pub enum ConsentState {
     Dissent {
         source_id: String,
     },
+    /// No objection was read, but sources that can hold one did not answer about consent
+    /// (they failed, or their consent records could not all be read): the patient may have
+    /// objected. Consent unknown is not consent.
+    Unknown {
+        source_ids: Vec<String>,
+    },
 }
 
 impl ConsentState {
@@ -217,6 +223,17 @@ impl ConsentState {
                 source_id: source_id.to_owned(),
             })
             .unwrap_or(ConsentState::NoObjection)
+    }
+
+    /// Counts the sources (`unread`) that can hold an objection but whose consent could not
+    /// be read: a recorded objection still wins; otherwise no objection becomes unknown.
+    pub fn unless_unread(self, unread: Vec<String>) -> Self {
+        match self {
+            ConsentState::NoObjection if !unread.is_empty() => {
+                ConsentState::Unknown { source_ids: unread }
+            }
+            known => known,
+        }
     }
 }
 
@@ -254,6 +271,8 @@ pub enum Refusal {
     ReasonTooShort(usize),
     #[error("the patient has asked for their record not to be shared")]
     Dissent,
+    #[error("the patient's wishes about sharing could not be checked")]
+    ConsentUnknown,
 }
 
 /// The decision for opening the record (`item` is `None`) or for one item of it.
@@ -280,8 +299,11 @@ pub fn decide(
     if basis.reason.trim().chars().count() < rule.reason_min_chars {
         return Decision::Deny(Refusal::ReasonTooShort(rule.reason_min_chars));
     }
-    if matches!(consent, ConsentState::Dissent { .. }) && !rule.overrides_dissent {
-        return Decision::Deny(Refusal::Dissent);
+    match consent {
+        ConsentState::NoObjection => {}
+        _ if rule.overrides_dissent => {}
+        ConsentState::Dissent { .. } => return Decision::Deny(Refusal::Dissent),
+        ConsentState::Unknown { .. } => return Decision::Deny(Refusal::ConsentUnknown),
     }
     let Some((kind, entry)) = item else {
         return Decision::Allow;
@@ -380,6 +402,9 @@ mod tests {
         let dissent = ConsentState::Dissent {
             source_id: "gp".into(),
         };
+        let unknown = ConsentState::Unknown {
+            source_ids: vec!["gp".into()],
+        };
         let given = Some(Basis::new(PERMISSION_GIVEN, ""));
         let emergency = Some(Basis::new(EMERGENCY, REASON));
         let short = Some(Basis::new(EMERGENCY, "unconscious"));
@@ -475,6 +500,52 @@ mod tests {
             ),
             (Admin, given.clone(), &none, Decision::Deny(RoleCannotView)),
             (Admin, None, &none, Decision::Deny(RoleCannotView)),
+            // Consent unknown (a source that can hold an objection did not say): only a basis
+            // that may override dissent opens the record.
+            (
+                AeClinician,
+                given.clone(),
+                &unknown,
+                Decision::Deny(ConsentUnknown),
+            ),
+            (AeClinician, emergency.clone(), &unknown, Decision::Allow),
+            (
+                AeClinician,
+                short.clone(),
+                &unknown,
+                Decision::Deny(ReasonTooShort(20)),
+            ),
+            (
+                UrgentCareClinician,
+                given.clone(),
+                &unknown,
+                Decision::Deny(ConsentUnknown),
+            ),
+            (
+                UrgentCareClinician,
+                emergency.clone(),
+                &unknown,
+                Decision::Allow,
+            ),
+            (
+                CallHandler,
+                given.clone(),
+                &unknown,
+                Decision::Deny(ConsentUnknown),
+            ),
+            (
+                CallHandler,
+                emergency.clone(),
+                &unknown,
+                Decision::Deny(BasisNotAllowed(EMERGENCY.into())),
+            ),
+            (CallHandler, None, &unknown, Decision::Deny(NoBasis)),
+            (
+                AuditOfficer,
+                emergency.clone(),
+                &unknown,
+                Decision::Deny(RoleCannotView),
+            ),
         ];
         for (role, basis, consent, expected) in table {
             let got = decide(&policy(), &viewer(role), basis.as_ref(), consent, None);
@@ -909,5 +980,35 @@ mod tests {
             ConsentState::from_directives([], today),
             ConsentState::NoObjection
         );
+    }
+
+    #[test]
+    fn unread_consent_makes_no_objection_unknown_but_never_hides_an_objection() {
+        let unknown = |ids: &[&str]| ConsentState::Unknown {
+            source_ids: ids.iter().map(|s| s.to_string()).collect(),
+        };
+        let dissent = ConsentState::Dissent {
+            source_id: "acute".into(),
+        };
+        // (state read, sources whose consent is unread, result)
+        let table = [
+            (ConsentState::NoObjection, vec![], ConsentState::NoObjection),
+            (ConsentState::NoObjection, vec!["gp"], unknown(&["gp"])),
+            (
+                ConsentState::NoObjection,
+                vec!["gp", "mental-health"],
+                unknown(&["gp", "mental-health"]),
+            ),
+            (dissent.clone(), vec!["gp"], dissent.clone()),
+            (dissent.clone(), vec![], dissent.clone()),
+        ];
+        for (state, unread, expected) in table {
+            let unread: Vec<String> = unread.iter().map(|s| s.to_string()).collect();
+            assert_eq!(
+                state.clone().unless_unread(unread.clone()),
+                expected,
+                "{state:?} {unread:?}"
+            );
+        }
     }
 }

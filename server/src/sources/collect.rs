@@ -16,6 +16,9 @@ pub struct Collected {
     pub consents: Vec<ConsentDirective>,
     /// Resources that could not be read (malformed, no id, unreadable date).
     pub skipped: usize,
+    /// Of those, the ones that were (or may have been) Consent resources: an objection the
+    /// portal could not read is still possibly an objection.
+    pub unreadable_consents: usize,
 }
 
 impl Collected {
@@ -31,6 +34,9 @@ impl Collected {
                 Ok(resource) => resource,
                 Err(_) => {
                     self.skipped += 1;
+                    if may_be_consent(raw.get()) {
+                        self.unreadable_consents += 1;
+                    }
                     continue;
                 }
             };
@@ -40,7 +46,10 @@ impl Collected {
             if resource.resource_type == "Consent" {
                 match ConsentDirective::parse(raw.get()) {
                     Ok(consent) => self.consents.push(consent),
-                    Err(_) => self.skipped += 1,
+                    Err(_) => {
+                        self.skipped += 1;
+                        self.unreadable_consents += 1;
+                    }
                 }
                 continue;
             }
@@ -51,6 +60,17 @@ impl Collected {
             }
         }
     }
+}
+
+/// Whether an unreadable resource says it is a Consent, or says nothing we can read about its
+/// type (so it may be one).
+fn may_be_consent(json: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct TypeOnly {
+        #[serde(rename = "resourceType")]
+        resource_type: String,
+    }
+    serde_json::from_str::<TypeOnly>(json).map_or(true, |t| t.resource_type == "Consent")
 }
 
 /// Reads `url` and every `next` page after it, up to `max_pages`. Returns what was read and
@@ -88,6 +108,7 @@ mod tests {
                 {"resource":{"resourceType":"Condition","id":"c1","code":{"text":"Asthma"}}},
                 {"resource":{"resourceType":"Consent","id":"k1","status":"active","provision":{"type":"deny"}}},
                 {"resource":{"resourceType":"Consent","id":"k2","status":"active","provision":{"type":"maybe"}}},
+                {"resource":{"resourceType":"Consent","id":"k3","status":"active","category":"not a list"}},
                 {"resource":{"resourceType":"Condition","code":{"text":"no id"}}},
                 {"resource":{"resourceType":"Condition","id":"c2","code":"not an object"}},
                 {"resource":{"resourceType":"Observation","id":"o1","code":{"text":"not wanted"}}},
@@ -107,6 +128,13 @@ mod tests {
         assert_eq!(ids, ["c1"]);
         assert_eq!(collected.consents.len(), 1);
         assert_eq!(collected.consents[0].id, "k1");
-        assert_eq!(collected.skipped, 3, "bad consent, no id, malformed code");
+        assert_eq!(
+            collected.skipped, 4,
+            "two bad consents, no id, malformed code"
+        );
+        assert_eq!(
+            collected.unreadable_consents, 2,
+            "k2 and k3 may be objections"
+        );
     }
 }

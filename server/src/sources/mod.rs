@@ -38,6 +38,9 @@ pub struct SourceRecord {
     pub truncated_types: Vec<String>,
     /// Resource types whose search failed while others succeeded, with the reason.
     pub failed_types: Vec<(String, String)>,
+    /// Why the patient's consent directives here may be incomplete (their search failed or
+    /// was cut short, or one could not be read); `None` when they were read in full.
+    pub consent_gap: Option<String>,
 }
 
 impl SourceRecord {
@@ -138,6 +141,7 @@ impl FhirSource {
         };
         let mut first_error = None;
         let mut any_succeeded = false;
+        let mut unreadable_consents = 0;
         for (label, read) in reads {
             match read {
                 Ok((collected, truncated)) => {
@@ -145,6 +149,7 @@ impl FhirSource {
                     record.entries.extend(collected.entries);
                     record.consents.extend(collected.consents);
                     record.skipped += collected.skipped;
+                    unreadable_consents += collected.unreadable_consents;
                     if truncated {
                         record.truncated_types.push(label);
                     }
@@ -155,9 +160,34 @@ impl FhirSource {
                 }
             }
         }
+        record.consent_gap = self.consent_gap(&record, unreadable_consents);
         match first_error {
             Some(error) if !any_succeeded => Err(error),
             _ => Ok(SourceAnswer::Found(Box::new(record))),
+        }
+    }
+
+    /// Why the consent directives read into `record` may not be all the source holds. Consent
+    /// comes from its own search, or (with `$everything`) from every patient's whole answer.
+    fn consent_gap(&self, record: &SourceRecord, unreadable_consents: usize) -> Option<String> {
+        if !self.config.reads_consent() {
+            return None;
+        }
+        let consent_read = match self.config.fetch_mode {
+            FetchMode::Search => "Consent",
+            FetchMode::Everything => "Patient/$everything",
+        };
+        if record.failed_types.iter().any(|(t, _)| t == consent_read) {
+            Some("its consent records could not be read".to_owned())
+        } else if record.truncated_types.iter().any(|t| t == consent_read) {
+            Some(
+                "it holds more records than were fetched, and they may include consent records"
+                    .to_owned(),
+            )
+        } else if unreadable_consents > 0 {
+            Some("a consent record there could not be read".to_owned())
+        } else {
+            None
         }
     }
 
@@ -282,6 +312,14 @@ impl FhirSource {
 type TypeRead = Result<(Collected, bool), SourceError>;
 
 impl SourceAnswer {
+    /// False when the source may hold consent directives this answer lacks.
+    pub fn consent_known(&self) -> bool {
+        match self {
+            SourceAnswer::Found(record) => record.consent_gap.is_none(),
+            SourceAnswer::NotFound => true,
+        }
+    }
+
     /// Rough heap size, for the cache's memory budget.
     pub fn approx_bytes(&self) -> u32 {
         let SourceAnswer::Found(record) = self else {

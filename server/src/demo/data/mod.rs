@@ -36,6 +36,7 @@ const BIRTH_DATE_DIFFERS: usize = 10;
 const TWO_RECORDS_AT_HOSPITAL: usize = 11;
 const DISSENTED: usize = 12;
 const CHILD_PROTECTION: usize = 13;
+const CONSENT_UNREADABLE: usize = 14;
 
 /// Showcase patients whose records carry a tricky case of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,9 +192,11 @@ impl Population {
             GP_AND_ACUTE => return vec![Gp, Acute],
             GP_ONLY | MANY_OBSERVATIONS => return vec![Gp],
             NOT_AT_GP => return vec![Acute, MentalHealth],
-            RECORDED_TWICE | RESTRICTED | TWO_RECORDS_AT_HOSPITAL | DISSENTED => {
-                return vec![Gp, Acute]
-            }
+            RECORDED_TWICE
+            | RESTRICTED
+            | TWO_RECORDS_AT_HOSPITAL
+            | DISSENTED
+            | CONSENT_UNREADABLE => return vec![Gp, Acute],
             BIRTH_DATE_DIFFERS => return vec![Gp, Acute, MentalHealth],
             _ => {}
         }
@@ -219,6 +222,12 @@ impl Population {
     /// The source that answers HTTP 500 for patient `index`, if any.
     pub fn failing_at(&self, index: usize) -> Option<SourceKind> {
         (index == FAILING_MENTAL_HEALTH && index < self.count).then_some(SourceKind::MentalHealth)
+    }
+
+    /// The source whose Consent search answers HTTP 500 for patient `index` while its other
+    /// searches work (one showcase patient: the GP cannot say whether they objected).
+    pub fn consent_unreadable_at(&self, index: usize) -> Option<SourceKind> {
+        (index == CONSENT_UNREADABLE && index < self.count).then_some(SourceKind::Gp)
     }
 
     /// How much history a patient has: the long-history showcase patient has about twice as much.
@@ -274,6 +283,10 @@ impl Population {
             (
                 CHILD_PROTECTION,
                 "child on a child protection plan (social care flag)",
+            ),
+            (
+                CONSENT_UNREADABLE,
+                "the GP cannot say whether they objected to sharing (its Consent search fails)",
             ),
         ];
         labelled
@@ -362,7 +375,7 @@ mod tests {
     fn showcase_labels_match_the_data() {
         let population = Population::new(Population::DEFAULT_PATIENTS, Population::DEFAULT_SEED);
         let showcase = population.showcase();
-        assert_eq!(showcase.len(), 15);
+        assert_eq!(showcase.len(), 16);
         for p in &showcase {
             let known = population.known_at(p.nhs_number);
             let failing = population.failing_source(p.nhs_number);
@@ -426,6 +439,15 @@ mod tests {
                     let index = population.index_of(p.nhs_number).unwrap();
                     assert!(population.has_second_record(index, SourceKind::Acute));
                     assert!(!population.has_second_record(index, SourceKind::Gp));
+                }
+                l if l.starts_with("the GP cannot say") => {
+                    assert_eq!(known, [SourceKind::Gp, SourceKind::Acute]);
+                    let index = population.index_of(p.nhs_number).unwrap();
+                    assert_eq!(
+                        population.consent_unreadable_at(index),
+                        Some(SourceKind::Gp)
+                    );
+                    assert_eq!(failing, None);
                 }
                 "not known at any source" => {
                     assert!(known.is_empty());
