@@ -88,7 +88,14 @@ async fn the_portal_keeps_answering_after_every_fault() {
             failure: Some(CASES[source.kind as usize % CASES.len()].0),
             ..Faults::default()
         },
-        |config| config.sources.iter_mut().for_each(|s| s.timeout_ms = 1_000),
+        // Every source fails here, the GP too; what a failed GP means for consent (the
+        // patient's wishes unknown) has its own tests in consent.rs.
+        |config| {
+            config.sources.iter_mut().for_each(|s| {
+                s.timeout_ms = 1_000;
+                s.holds_objections = Some(false);
+            })
+        },
     )
     .await;
     let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL);
