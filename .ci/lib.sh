@@ -53,13 +53,15 @@ ensure_chromium() {
 }
 
 # npm packages for a folder (style/ or e2e/), from its lockfile, when the lockfile changed.
-# `npm install` rather than `npm ci`: npm 11 writes lockfiles without other platforms' optional
-# packages (Tailwind's native binaries), which `npm ci` then refuses as out of sync.
+# `npm install` rather than `npm ci`: npm 11 releases differ on whether a lockfile lists other
+# platforms' optional packages (Tailwind's native binaries), which `npm ci` then refuses as out
+# of sync. `--no-save` installs what the lockfile pins and never rewrites it, so a test run
+# leaves the work tree clean.
 ensure_npm() {
   local dir=$1
   if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     log "Installing npm packages in $dir"
-    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+    (cd "$dir" && npm install --no-save --no-audit --no-fund --loglevel=error)
   fi
 }
 
