@@ -18,6 +18,7 @@ pub const ALSO_RECORDED_AT: &str = "also-recorded-at";
 pub const SEARCH_FORM: &str = "search-form";
 pub const PATIENT_MATCHES: &str = "patient-matches";
 pub const PATIENT_MATCH: &str = "patient-match";
+pub const NOT_SHOWN: &str = "patients-not-shown";
 pub const SIGN_IN_OPTIONS: &str = "sign-in-options";
 pub const SIGNED_OUT: &str = "signed-out";
 pub const ROLE_CHOICES: &str = "role-choices";
@@ -50,7 +51,7 @@ pub const PATIENT_ACCESS: &str = "patient-access";
 pub const PATIENT_VIEWER: &str = "patient-viewer";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 47] = [
+pub const ALL: [&str; 48] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -68,6 +69,7 @@ pub const ALL: [&str; 47] = [
     SEARCH_FORM,
     PATIENT_MATCHES,
     PATIENT_MATCH,
+    NOT_SHOWN,
     SIGN_IN_OPTIONS,
     SIGNED_OUT,
     ROLE_CHOICES,
