@@ -18,6 +18,7 @@ pub const ALSO_RECORDED_AT: &str = "also-recorded-at";
 pub const SEARCH_FORM: &str = "search-form";
 pub const PATIENT_MATCHES: &str = "patient-matches";
 pub const PATIENT_MATCH: &str = "patient-match";
+pub const NOT_SHOWN: &str = "patients-not-shown";
 pub const SIGN_IN_OPTIONS: &str = "sign-in-options";
 pub const SIGNED_OUT: &str = "signed-out";
 pub const ROLE_CHOICES: &str = "role-choices";
@@ -69,6 +70,7 @@ pub const ALL: [&str; 48] = [
     SEARCH_FORM,
     PATIENT_MATCHES,
     PATIENT_MATCH,
+    NOT_SHOWN,
     SIGN_IN_OPTIONS,
     SIGNED_OUT,
     ROLE_CHOICES,

@@ -1,6 +1,10 @@
 //! Finding a patient who arrives without their NHS number: the demographic search staff type
 //! (family name and date of birth, optionally given name, gender and postcode), checked before
-//! any source is asked, and the candidates the sources return.
+//! any source is asked, and the candidates the sources return. A search cannot enumerate: names
+//! are letters (any script) with spaces, hyphens, apostrophes and full stops only, so FHIR's
+//! comma (OR) and wildcards never reach a source; the family name needs at least two letters and
+//! must equal a candidate's (sources match it as "starts with"); a capped number of people are
+//! listed, and those who have objected to sharing are counted, not shown.
 
 use crate::clinical_date::{ClinicalDate, DatePrecision};
 use crate::model::{Demographics, SourceReport};
@@ -29,24 +33,53 @@ pub enum SearchError {
     NoBirthDate,
     #[error("The date of birth is not a real date in the past.")]
     BadBirthDate,
-    #[error("A name is at most 100 characters and contains no digits.")]
+    #[error("Enter the patient's whole family name (at least 2 letters).")]
+    ShortFamilyName,
+    #[error(
+        "A name is at most 100 characters and has only letters, spaces, hyphens, apostrophes and \
+         full stops (no digits, commas or wildcards)."
+    )]
     BadName,
     #[error("Gender must be male, female, other or unknown.")]
     BadGender,
     #[error("That does not look like a UK postcode.")]
     BadPostcode,
+    /// More people match than the portal lists at once (the cap is the number).
+    #[error("Too many people match these details (at most {0} are listed): add the given name, gender or postcode.")]
+    TooManyMatches(usize),
 }
 
 fn optional(value: &str) -> Option<&str> {
     Some(value.trim()).filter(|v| !v.is_empty())
 }
 
+/// A name as typed, spaces tidied: letters of any script (with combining accents), spaces,
+/// hyphens, apostrophes (`'` and `’`) and full stops, and at least one letter. Everything a
+/// FHIR string search could read as more than a name (`,` is OR; `*`, `%`, `?`, `$`, `|`,
+/// `\`) is refused, as are digits and control or invisible characters.
 fn name(value: &str) -> Result<String, SearchError> {
     let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
-    if value.chars().count() > 100 || value.chars().any(|c| c.is_ascii_digit() || c.is_control()) {
+    let allowed = |c: char| {
+        c.is_alphabetic()
+            || ('\u{0300}'..='\u{036F}').contains(&c)
+            || matches!(c, ' ' | '-' | '\'' | '’' | '.')
+    };
+    if value.chars().count() > 100
+        || !value.chars().all(allowed)
+        || !value.chars().any(char::is_alphabetic)
+    {
         return Err(SearchError::BadName);
     }
     Ok(value)
+}
+
+/// A name as names are compared: Unicode lowercase, `’` read as `'`, spaces tidied.
+fn folded(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .replace('’', "'")
 }
 
 impl PatientSearch {
@@ -75,13 +108,23 @@ impl PatientSearch {
                 _ => Err(SearchError::BadGender),
             })
             .transpose()?;
+        let family = name(family)?;
+        if family.chars().filter(|c| c.is_alphabetic()).count() < 2 {
+            return Err(SearchError::ShortFamilyName);
+        }
         Ok(Self {
-            family: name(family)?,
+            family,
             birth_date: birth_date.to_owned(),
             given: optional(given).map(name).transpose()?,
             gender,
             postcode: optional(postcode).map(normalise_postcode).transpose()?,
         })
+    }
+
+    /// Whether a candidate's family name is the one searched for (sources match a prefix:
+    /// "Li" would find "Lin" and "Lindsay"). Case and `’`/`'` do not matter.
+    pub fn family_matches(&self, family: &str) -> bool {
+        folded(family) == folded(&self.family)
     }
 }
 
@@ -122,7 +165,50 @@ pub struct PatientMatch {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchResults {
     pub matches: Vec<PatientMatch>,
+    /// Matching people who are not listed, counted by reason (never who they are).
+    #[serde(default)]
+    pub not_shown: NotShown,
     pub sources: Vec<SourceReport>,
+}
+
+/// Matching people a search does not list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotShown {
+    /// People who have asked for their record not to be shared (an active objection at a
+    /// source that holds them).
+    pub objected: usize,
+    /// People held at a source that could not say whether they have objected (its consent
+    /// records could not be read), so they are treated as if they may have.
+    pub wishes_unknown: usize,
+}
+
+impl NotShown {
+    pub fn total(&self) -> usize {
+        self.objected + self.wishes_unknown
+    }
+
+    /// One plain sentence per reason, for the search page.
+    pub fn sentences(&self) -> Vec<String> {
+        let people = |n: usize| match n {
+            1 => "1 matching person is".to_owned(),
+            n => format!("{n} matching people are"),
+        };
+        let mut out = Vec::new();
+        if self.objected > 0 {
+            out.push(format!(
+                "{} not listed because they have asked for their record not to be shared.",
+                people(self.objected)
+            ));
+        }
+        if self.wishes_unknown > 0 {
+            out.push(format!(
+                "{} not listed because a source holding them could not say whether they have \
+                 objected to sharing their record.",
+                people(self.wishes_unknown)
+            ));
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -146,6 +232,19 @@ mod tests {
         assert_eq!(s.given.as_deref(), Some("Siobhán Mary"));
         assert_eq!(s.gender.as_deref(), Some("female"));
         assert_eq!(s.postcode.as_deref(), Some("LS1 4AP"));
+        for family in [
+            "Ng",
+            "D’Arcy",
+            "St. John-Smith",
+            "Ó Súilleabháin",
+            "Müller",
+            "Иванова",
+            "李明",
+            "José",
+        ] {
+            let s = PatientSearch::parse(family, "2001-02-03", "", "", "", TODAY);
+            assert_eq!(s.map(|s| s.family), Ok(family.to_owned()), "{family}");
+        }
         let minimal = PatientSearch::parse("Smith", "2001-02-03", "", " ", "", TODAY).unwrap();
         assert_eq!(
             (minimal.given, minimal.gender, minimal.postcode),
@@ -176,6 +275,51 @@ mod tests {
                 SearchError::BadBirthDate,
             ),
             (("Sm1th", "1945-07-14", "", "", ""), SearchError::BadName),
+            // Enumeration attempts: FHIR's comma is OR; wildcards and operators; one letter.
+            (("a,b,c", "1945-07-14", "", "", ""), SearchError::BadName),
+            (
+                ("Smith,Jones", "1945-07-14", "", "", ""),
+                SearchError::BadName,
+            ),
+            (("Smith|x", "1945-07-14", "", "", ""), SearchError::BadName),
+            (("*", "1945-07-14", "", "", ""), SearchError::BadName),
+            (("Sm*", "1945-07-14", "", "", ""), SearchError::BadName),
+            (("Sm%", "1945-07-14", "", "", ""), SearchError::BadName),
+            (("Sm?th", "1945-07-14", "", "", ""), SearchError::BadName),
+            (("$Smith", "1945-07-14", "", "", ""), SearchError::BadName),
+            (("Sm\\th", "1945-07-14", "", "", ""), SearchError::BadName),
+            (
+                ("Smi\u{0}th", "1945-07-14", "", "", ""),
+                SearchError::BadName,
+            ),
+            (
+                ("Smi\u{200B}th", "1945-07-14", "", "", ""),
+                SearchError::BadName,
+            ),
+            (
+                ("Smith\u{202E}", "1945-07-14", "", "", ""),
+                SearchError::BadName,
+            ),
+            (("Smith٣", "1945-07-14", "", "", ""), SearchError::BadName),
+            (("Smith", "1945-07-14", "J,K", "", ""), SearchError::BadName),
+            (("Smith", "1945-07-14", "J*", "", ""), SearchError::BadName),
+            (("Smith", "1945-07-14", "--", "", ""), SearchError::BadName),
+            (
+                ("a", "1945-07-14", "", "", ""),
+                SearchError::ShortFamilyName,
+            ),
+            (
+                ("é", "1945-07-14", "", "", ""),
+                SearchError::ShortFamilyName,
+            ),
+            (
+                ("O'", "1945-07-14", "", "", ""),
+                SearchError::ShortFamilyName,
+            ),
+            (
+                ("a. -", "1945-07-14", "", "", ""),
+                SearchError::ShortFamilyName,
+            ),
             (("Smith", "1945-07-14", "", "f", ""), SearchError::BadGender),
             (
                 ("Smith", "1945-07-14", "", "", "12345"),
@@ -197,10 +341,56 @@ mod tests {
                 "{family} {born} {gender} {postcode}"
             );
         }
+        let message = SearchError::BadName.to_string();
+        assert!(
+            message.contains("commas") && message.contains("wildcards"),
+            "{message}"
+        );
         let long = "a".repeat(101);
         assert_eq!(
             PatientSearch::parse(&long, "1945-07-14", "", "", "", TODAY),
             Err(SearchError::BadName)
         );
+    }
+
+    #[test]
+    fn the_family_name_must_equal_not_start_the_candidates() {
+        let search = PatientSearch::parse("o’brien", "1945-07-14", "", "", "", TODAY).unwrap();
+        for (family, matches) in [
+            ("O'Brien", true),
+            ("O’BRIEN", true),
+            ("  o'brien ", true),
+            ("O'Briensson", false),
+            ("O'Brie", false),
+            ("OBrien", false),
+            ("", false),
+        ] {
+            assert_eq!(search.family_matches(family), matches, "{family}");
+        }
+        let greek = PatientSearch::parse("ΟΔΥΣΣΕΥΣ", "1945-07-14", "", "", "", TODAY).unwrap();
+        assert!(greek.family_matches("οδυσσευς"), "Unicode lowercase");
+        let li = PatientSearch::parse("Li", "1945-07-14", "", "", "", TODAY).unwrap();
+        assert!(li.family_matches("LI") && !li.family_matches("Lindsay"));
+    }
+
+    #[test]
+    fn what_is_not_shown_is_said_plainly() {
+        assert!(NotShown::default().sentences().is_empty());
+        let one = NotShown {
+            objected: 1,
+            wishes_unknown: 0,
+        };
+        assert_eq!(
+            one.sentences(),
+            ["1 matching person is not listed because they have asked for their record not to be shared."]
+        );
+        let both = NotShown {
+            objected: 2,
+            wishes_unknown: 3,
+        };
+        assert_eq!(both.total(), 5);
+        let sentences = both.sentences();
+        assert!(sentences[0].starts_with("2 matching people are not listed"));
+        assert!(sentences[1].starts_with("3 matching people are not listed because a source"));
     }
 }

@@ -18,6 +18,7 @@ export const ids = {
   searchForm: 'search-form',
   patientMatches: 'patient-matches',
   patientMatch: 'patient-match',
+  notShown: 'patients-not-shown',
   signInOptions: 'sign-in-options',
   signedOut: 'signed-out',
   roleChoices: 'role-choices',

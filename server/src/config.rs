@@ -56,6 +56,8 @@ pub struct PortalConfig {
     pub tls: Option<crate::tls::TlsConfig>,
     /// Largest request body accepted (server function calls and forms are small).
     pub max_request_bytes: usize,
+    /// Most people a demographic search lists; more asks for more details (1 to 50).
+    pub max_search_candidates: usize,
 }
 
 impl Default for PortalConfig {
@@ -67,6 +69,7 @@ impl Default for PortalConfig {
             public_url: None,
             tls: None,
             max_request_bytes: 64 * 1024,
+            max_search_candidates: 10,
         }
     }
 }
@@ -291,6 +294,9 @@ impl Config {
         if !(1024..=10 * 1024 * 1024).contains(&self.portal.max_request_bytes) {
             problems.push("portal.max_request_bytes must be between 1024 and 10485760".to_owned());
         }
+        if !(1..=50).contains(&self.portal.max_search_candidates) {
+            problems.push("portal.max_search_candidates must be between 1 and 50".to_owned());
+        }
         if let Some(url) = &self.portal.public_url {
             if !matches!(url.scheme(), "http" | "https")
                 || url.host().is_none()
@@ -437,6 +443,7 @@ mod tests {
         assert_eq!(s.timeout_ms, 5_000);
         assert_eq!(s.resource_types.len(), DEFAULT_RESOURCE_TYPES.len());
         assert_eq!(config.portal.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.portal.max_search_candidates, 10);
     }
 
     #[test]
@@ -503,6 +510,10 @@ mod tests {
             (
                 &format!("[portal]\npublic_url = \"http://portal.example/\"\n{ONE_SOURCE}"),
                 "public_url must be https outside loopback",
+            ),
+            (
+                &format!("[portal]\nmax_search_candidates = 0\n{ONE_SOURCE}"),
+                "portal.max_search_candidates must be between 1 and 50",
             ),
             (
                 &format!("[permissions]\nadmin = [\"everything\"]\n{ONE_SOURCE}"),

@@ -6,6 +6,7 @@ use crate::cache::{Fetched, SourceCache};
 use crate::config::{Config, SourceConfig};
 use crate::fhir::consent::ConsentDirective;
 use crate::merge;
+use crate::policy::ConsentState;
 use crate::sources::{Candidate, FhirSource, SourceAnswer, SourceError, SourceRecord};
 use app::api::{LookupError, SearchForm};
 use app::consent::WithheldItems;
@@ -13,7 +14,7 @@ use app::model::{
     DemoPatient, Demographics, PatientRecord, SourceKind, SourceReport, SourceStatus, TimelineEntry,
 };
 use app::nhs_number::NhsNumber;
-use app::patient_search::{PatientMatch, PatientSearch, SearchResults};
+use app::patient_search::{NotShown, PatientMatch, PatientSearch, SearchError, SearchResults};
 use futures::future::join_all;
 use std::cmp::Reverse;
 use std::sync::Arc;
@@ -24,6 +25,8 @@ pub struct Aggregator {
     cache: SourceCache,
     lookup_timeout: Duration,
     demo_patients: Vec<DemoPatient>,
+    /// Most people a demographic search lists (`portal.max_search_candidates`).
+    max_candidates: usize,
 }
 
 /// One source's part of one view, before merging.
@@ -47,6 +50,7 @@ impl Aggregator {
             cache: SourceCache::new(&config.cache),
             lookup_timeout: config.portal.lookup_timeout(),
             demo_patients: config.demo_patients.clone(),
+            max_candidates: config.portal.max_search_candidates,
         })
     }
 
@@ -83,7 +87,9 @@ impl Aggregator {
     }
 
     /// Checks a demographic search, asks every source at once (never cached: candidates are
-    /// not a record), and groups the candidates by NHS number.
+    /// not a record), and groups the candidates by NHS number. People who have objected to
+    /// sharing (or whose wishes a source could not say) are counted, not listed; more people
+    /// than `max_candidates` is an error asking for more details, never a silent cut.
     pub async fn search(&self, form: SearchForm) -> Result<SearchResults, LookupError> {
         let today = now_rfc3339().get(..10).unwrap_or_default().to_owned();
         let query = PatientSearch::parse(
@@ -122,8 +128,16 @@ impl Aggregator {
             sources.push(report);
         }
         let name_of = |id: &str| source_name(&sources, id);
-        let matches = group_candidates(candidates, &name_of);
-        Ok(SearchResults { matches, sources })
+        let (matches, not_shown) = group_candidates(candidates, &today, &name_of);
+        if matches.len() + not_shown.total() > self.max_candidates {
+            let too_many = SearchError::TooManyMatches(self.max_candidates);
+            return Err(LookupError::InvalidSearch(too_many));
+        }
+        Ok(SearchResults {
+            matches,
+            not_shown,
+            sources,
+        })
     }
 
     /// One source's answer for this view: fresh, cached, or (when it fails) its last good copy.
@@ -374,42 +388,62 @@ fn source_name(sources: &[SourceReport], id: &str) -> String {
 }
 
 /// One match per NHS number (records at several sources carrying it are one person, with
-/// warnings where they disagree); candidates without an NHS number stay separate.
+/// warnings where they disagree); candidates without an NHS number stay separate. A person
+/// with an active objection at any source holding them (judged as a record view judges it,
+/// on `today`), or held at a source that could not say, is counted in [`NotShown`] instead.
 fn group_candidates(
     candidates: Vec<Candidate>,
+    today: &str,
     name_of: &dyn Fn(&str) -> String,
-) -> Vec<PatientMatch> {
-    let mut groups: Vec<(Option<NhsNumber>, Vec<Demographics>)> = Vec::new();
+) -> (Vec<PatientMatch>, NotShown) {
+    let mut groups: Vec<(Option<NhsNumber>, Vec<Candidate>)> = Vec::new();
     for candidate in candidates {
         match groups
             .iter_mut()
             .find(|(nhs, _)| nhs.is_some() && *nhs == candidate.nhs)
         {
-            Some((_, found)) => found.push(candidate.demographics),
-            None => groups.push((candidate.nhs, vec![candidate.demographics])),
+            Some((_, found)) => found.push(candidate),
+            None => groups.push((candidate.nhs, vec![candidate])),
         }
     }
-    groups
-        .into_iter()
-        .map(|(nhs_number, found)| {
-            let per_source: Vec<(String, Vec<Demographics>)> = found
-                .iter()
-                .map(|d| (d.source_id.clone(), vec![d.clone()]))
-                .collect();
-            let warnings = merge::demographic_warnings(&per_source, name_of)
-                .into_iter()
-                .map(|w| w.message)
-                .collect();
-            let mut found_at: Vec<String> = found.iter().map(|d| d.source_id.clone()).collect();
-            found_at.dedup();
-            PatientMatch {
-                nhs_number,
-                demographics: found[0].clone(),
-                found_at,
-                warnings,
-            }
-        })
-        .collect()
+    let mut not_shown = NotShown::default();
+    let mut matches = Vec::new();
+    for (nhs_number, found) in groups {
+        let objected = found.iter().any(|c| {
+            c.consents.as_ref().is_some_and(|directives| {
+                let at = c.demographics.source_id.as_str();
+                let state =
+                    ConsentState::from_directives(directives.iter().map(|d| (at, d)), today);
+                matches!(state, ConsentState::Dissent { .. })
+            })
+        });
+        if objected {
+            not_shown.objected += 1;
+            continue;
+        }
+        if found.iter().any(|c| c.consents.is_none()) {
+            not_shown.wishes_unknown += 1;
+            continue;
+        }
+        let found: Vec<Demographics> = found.into_iter().map(|c| c.demographics).collect();
+        let per_source: Vec<(String, Vec<Demographics>)> = found
+            .iter()
+            .map(|d| (d.source_id.clone(), vec![d.clone()]))
+            .collect();
+        let warnings = merge::demographic_warnings(&per_source, name_of)
+            .into_iter()
+            .map(|w| w.message)
+            .collect();
+        let mut found_at: Vec<String> = found.iter().map(|d| d.source_id.clone()).collect();
+        found_at.dedup();
+        matches.push(PatientMatch {
+            nhs_number,
+            demographics: found[0].clone(),
+            found_at,
+            warnings,
+        });
+    }
+    (matches, not_shown)
 }
 
 /// "45 s", "3 min", "2 h": how old a stale copy is, in words staff read at a glance.
@@ -487,5 +521,60 @@ mod tests {
         sort_newest_first(&mut entries);
         let ids: Vec<_> = entries.iter().map(|e| e.resource_id.as_str()).collect();
         assert_eq!(ids, ["c", "d", "e", "a", "b"]);
+    }
+
+    fn candidate(nhs: Option<&str>, at: &str, consents: Option<Vec<&str>>) -> Candidate {
+        let directive = |json: &str| ConsentDirective::parse(json).unwrap();
+        Candidate {
+            nhs: nhs.map(|n| NhsNumber::parse(n).unwrap()),
+            demographics: Demographics {
+                family: Some("Smith".into()),
+                given: vec!["Jo".into()],
+                prefix: None,
+                birth_date: Some(ClinicalDate::parse("1950-01-02").unwrap()),
+                gender: None,
+                postcode: None,
+                source_id: at.into(),
+            },
+            consents: consents.map(|list| list.into_iter().map(directive).collect()),
+        }
+    }
+
+    #[test]
+    fn people_who_objected_or_may_have_are_counted_not_listed() {
+        const DENY: &str =
+            r#"{"resourceType":"Consent","id":"k","status":"active","provision":{"type":"deny"}}"#;
+        const ENDED: &str = r#"{"resourceType":"Consent","id":"k","status":"active","provision":{"type":"deny","period":{"end":"2020-01-01"}}}"#;
+        const PERMIT: &str = r#"{"resourceType":"Consent","id":"k","status":"active","provision":{"type":"permit"}}"#;
+        let (a, b, c, d) = ("9000000009", "9000000017", "9000000025", "9000000033");
+        let candidates = vec![
+            // One person at two sources; the GP holds their objection.
+            candidate(Some(a), "gp", Some(vec![DENY])),
+            candidate(Some(a), "acute", Some(vec![])),
+            // The GP could not say; the hospital has nothing against sharing.
+            candidate(Some(b), "gp", None),
+            candidate(Some(b), "acute", Some(vec![PERMIT])),
+            // An objection that has ended, and someone with no directives at all.
+            candidate(Some(c), "gp", Some(vec![ENDED])),
+            candidate(Some(d), "acute", Some(vec![])),
+            // No NHS number: judged alone.
+            candidate(None, "gp", Some(vec![DENY])),
+            candidate(None, "acute", Some(vec![])),
+        ];
+        let name_of = |id: &str| id.to_owned();
+        let (matches, not_shown) = group_candidates(candidates, "2026-11-22", &name_of);
+        let listed: Vec<Option<String>> = matches
+            .iter()
+            .map(|m| m.nhs_number.map(|n| n.as_digits()))
+            .collect();
+        assert_eq!(listed, [Some(c.to_owned()), Some(d.to_owned()), None]);
+        assert_eq!(matches[2].found_at, ["acute"]);
+        assert_eq!(
+            not_shown,
+            NotShown {
+                objected: 2,
+                wishes_unknown: 1
+            }
+        );
     }
 }

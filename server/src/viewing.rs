@@ -459,16 +459,36 @@ impl RecordService for RecordDesk {
             if let Err(refusal) = may_find_patients(&caller.viewer) {
                 return Err(self.refused(caller, None, refusal).await);
             }
-            let results = self.aggregator.search(form).await?;
-            let mut event = AuditEvent::by(caller, EventKind::PatientSearch)
-                .detail(format!("{} candidate(s)", results.matches.len()));
+            let results = match self.aggregator.search(form).await {
+                Ok(results) => results,
+                Err(refusal) => return Err(self.refused(caller, None, refusal).await),
+            };
+            let (shown, hidden) = (results.matches.len(), results.not_shown);
+            let mut event = AuditEvent::by(caller, EventKind::PatientSearch).detail(format!(
+                "{shown} candidate(s) shown; not shown: {} objected to sharing, {} wishes unknown",
+                hidden.objected, hidden.wishes_unknown
+            ));
             event.sources = results
                 .sources
                 .iter()
                 .filter(|s| s.status == app::model::SourceStatus::Ok)
                 .map(|s| s.id.clone())
                 .collect();
-            self.durably(event).await?;
+            // Each person shown is disclosed to the searcher: one event each, so it appears
+            // in their access report. People not shown are only counted, above.
+            let disclosed = results.matches.iter().filter_map(|m| {
+                let mut event = AuditEvent::by(caller, EventKind::PatientSearch)
+                    .patient(m.nhs_number?)
+                    .detail("shown as a search candidate");
+                event.sources = m.found_at.clone();
+                Some(event)
+            });
+            let events: Vec<AuditEvent> = std::iter::once(event).chain(disclosed).collect();
+            for written in
+                futures::future::join_all(events.into_iter().map(|e| self.durably(e))).await
+            {
+                written?;
+            }
             Ok(results)
         })
     }

@@ -1,5 +1,6 @@
 //! The demographic search page: the candidates every source holds for a name and date of birth,
-//! each opened by its NHS number. Candidates the sources disagree about carry their warnings.
+//! each opened by its NHS number. Candidates the sources disagree about carry their warnings;
+//! people not listed (they objected to sharing, or a source could not say) are counted.
 
 use crate::api::{search_patients, LookupError, SearchForm};
 use crate::components::{PatientSearchForm, SourceStatusList};
@@ -39,7 +40,9 @@ pub fn SearchPage() -> impl IntoView {
 
 #[component]
 fn Matches(results: SearchResults) -> impl IntoView {
+    let not_shown = results.not_shown.sentences();
     let heading = match results.matches.len() {
+        0 if !not_shown.is_empty() => "No patient can be listed for these details".to_owned(),
         0 => "No patient matches these details at any source that answered".to_owned(),
         1 => "1 patient matches".to_owned(),
         n => format!("{n} patients match: check each against the person in front of you"),
@@ -48,6 +51,11 @@ fn Matches(results: SearchResults) -> impl IntoView {
     view! {
         <section data-testid=ids::PATIENT_MATCHES class="mt-6 rounded bg-white p-4 shadow">
             <h2 class="text-lg font-semibold">{heading}</h2>
+            {(!not_shown.is_empty()).then(|| view! {
+                <div data-testid=ids::NOT_SHOWN class="mt-2 rounded border-l-4 border-slate-500 bg-slate-50 px-2 py-1 text-sm">
+                    {not_shown.into_iter().map(|line| view! { <p>{line}</p> }).collect_view()}
+                </div>
+            })}
             <ul class="mt-3 divide-y divide-slate-200">
                 {results.matches.into_iter().map(|m| view! { <MatchRow candidate=m sources=sources.clone() /> }).collect_view()}
             </ul>

@@ -15,13 +15,15 @@ use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Week
 /// Kinds that open a record (the accesses the reports count).
 pub const ACCESS_KINDS: [EventKind; 2] = [EventKind::RecordView, EventKind::EmergencyAccess];
 
-/// Kinds a patient access report lists.
-pub const PATIENT_KINDS: [EventKind; 5] = [
+/// Kinds a patient access report lists (a search names the patient only when it showed them
+/// as a candidate).
+pub const PATIENT_KINDS: [EventKind; 6] = [
     EventKind::RecordView,
     EventKind::EmergencyAccess,
     EventKind::EntryView,
     EventKind::Denied,
     EventKind::BasisRecorded,
+    EventKind::PatientSearch,
 ];
 
 /// Users shown in the per-user chart.

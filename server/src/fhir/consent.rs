@@ -1,7 +1,7 @@
 //! Reads a FHIR `Consent` into the few facts the consent policy needs: is it in force, what
 //! does it cover, and does it permit or deny. Interpreting them is the policy's job.
 
-use super::datatypes::{codes, CodeableConcept, Period};
+use super::datatypes::{codes, CodeableConcept, Period, Reference};
 use app::model::Code;
 use serde::Deserialize;
 
@@ -11,6 +11,7 @@ struct RawConsent {
     resource_type: String,
     id: Option<String>,
     status: Option<String>,
+    patient: Option<Reference>,
     scope: Option<CodeableConcept>,
     category: Vec<CodeableConcept>,
     date_time: Option<String>,
@@ -46,6 +47,8 @@ pub struct ConsentDirective {
     /// When the provision stops applying, if it says.
     pub provision_end: Option<String>,
     pub date_time: Option<String>,
+    /// Whose directive it is, as the source refers to them (`Patient/123`, or absolute).
+    pub patient: Option<String>,
 }
 
 /// Why a Consent could not be read.
@@ -88,7 +91,22 @@ impl ConsentDirective {
             provision: provision_type,
             provision_end: provision.period.and_then(|p| p.end),
             date_time: raw.date_time,
+            patient: raw.patient.and_then(|p| p.reference),
         })
+    }
+
+    /// Whether the directive is about the Patient with this id at its source: its reference
+    /// is `Patient/<id>`, absolute or relative, with or without a version.
+    pub fn is_about(&self, patient_id: &str) -> bool {
+        let Some(reference) = self.patient.as_deref() else {
+            return false;
+        };
+        let reference = reference
+            .split_once("/_history/")
+            .map_or(reference, |(r, _)| r);
+        reference
+            .strip_suffix(patient_id)
+            .is_some_and(|rest| rest == "Patient/" || rest.ends_with("/Patient/"))
     }
 }
 
@@ -112,6 +130,36 @@ mod tests {
         assert_eq!(c.category[0].code, "59284-0");
         assert_eq!(c.policy_rule[0].code, "OPTOUT");
         assert_eq!(c.provision_end.as_deref(), Some("2030-01-01"));
+        assert_eq!(c.patient, None);
+    }
+
+    #[test]
+    fn knows_whose_directive_it_is() {
+        let about = |reference: &str| {
+            ConsentDirective::parse(&format!(
+                r#"{{"resourceType":"Consent","id":"c","status":"active","patient":{{"reference":"{reference}"}}}}"#
+            ))
+            .unwrap()
+        };
+        assert_eq!(about("Patient/p1").patient.as_deref(), Some("Patient/p1"));
+        // (reference, patient id, about them)
+        let table = [
+            ("Patient/p1", "p1", true),
+            ("https://gp.example/fhir/Patient/p1", "p1", true),
+            ("Patient/p1/_history/3", "p1", true),
+            ("Patient/p11", "p1", false),
+            ("Patient/xp1", "p1", false),
+            ("Group/p1", "p1", false),
+            ("https://gp.example/fhir/NotPatient/p1", "p1", false),
+            ("p1", "p1", false),
+        ];
+        for (reference, id, expected) in table {
+            assert_eq!(about(reference).is_about(id), expected, "{reference} {id}");
+        }
+        let none =
+            ConsentDirective::parse(r#"{"resourceType":"Consent","id":"c","status":"active"}"#)
+                .unwrap();
+        assert!(!none.is_about("p1"));
     }
 
     #[test]

@@ -932,6 +932,7 @@ mod tests {
                 provision,
                 provision_end: end.map(str::to_owned),
                 date_time: None,
+                patient: None,
             };
         let today = "2026-11-22";
         let dissent = || ConsentState::Dissent {

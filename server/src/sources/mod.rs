@@ -62,6 +62,9 @@ pub enum SourceAnswer {
 pub struct Candidate {
     pub nhs: Option<NhsNumber>,
     pub demographics: Demographics,
+    /// The source's consent directives about them (none when the source is not configured to
+    /// read Consent); `None` when they could not be read, so the patient may have objected.
+    pub consents: Option<Vec<ConsentDirective>>,
 }
 
 pub struct FhirSource {
@@ -288,15 +291,57 @@ impl FhirSource {
         if bundle.next_link().is_some() {
             return Err(SourceError::TooManyMatches(SEARCH_LIMIT));
         }
-        Ok(bundle
+        // FHIR string search is "starts with": keep only the family name searched for.
+        let patients: Vec<Patient> = bundle
             .matches()
             .filter_map(|raw| Patient::parse(raw.get()).ok())
             .filter(|p| p.resource_type == "Patient")
+            .filter(|p| {
+                p.name
+                    .iter()
+                    .any(|n| n.family.as_deref().is_some_and(|f| query.family_matches(f)))
+            })
+            .collect();
+        let consents = self.candidates_consents(&patients).await;
+        Ok(patients
+            .iter()
             .map(|p| Candidate {
                 nhs: p.nhs_number(),
                 demographics: p.demographics(&self.config.id),
+                consents: consents.about(p, &patients),
             })
             .collect())
+    }
+
+    /// Every consent directive this source holds about search candidates, in one
+    /// `Consent?patient=<id>,<id>...` search (every page), unless the source is not configured
+    /// to read Consent.
+    async fn candidates_consents(&self, patients: &[Patient]) -> CandidatesConsents {
+        if patients.is_empty() || !self.config.resource_types.iter().any(|t| t == "Consent") {
+            return CandidatesConsents::NotHeld;
+        }
+        let ids: Vec<&str> = patients.iter().filter_map(fhir_id).collect();
+        if ids.is_empty() {
+            return CandidatesConsents::Unreadable;
+        }
+        let mut url = self.type_url("Consent");
+        url.query_pairs_mut()
+            .append_pair("patient", &ids.join(","))
+            .append_pair("_count", &self.config.page_size.to_string());
+        let wanted = |t: &str| t == "Consent";
+        match self.read_all_pages(url, &wanted).await {
+            Ok((collected, false)) if collected.skipped == 0 => {
+                CandidatesConsents::Read(collected.consents)
+            }
+            Ok(_) => {
+                tracing::warn!(source = %self.config.id, "search candidates' consent directives were unreadable or cut short");
+                CandidatesConsents::Unreadable
+            }
+            Err(error) => {
+                tracing::warn!(source = %self.config.id, %error, "search candidates' consent directives could not be read");
+                CandidatesConsents::Unreadable
+            }
+        }
     }
 
     fn type_url(&self, resource_type: &str) -> Url {
@@ -306,6 +351,48 @@ impl FhirSource {
         }
         url
     }
+}
+
+/// What a source said about its search candidates' consent.
+enum CandidatesConsents {
+    /// The source is not configured to read Consent: it holds no objection the portal reads.
+    NotHeld,
+    Read(Vec<ConsentDirective>),
+    /// Not all could be read: a directive that failed to arrive, or to parse, may be an
+    /// objection.
+    Unreadable,
+}
+
+impl CandidatesConsents {
+    /// The directives about `patient`, one of `all` the candidates; `None` when unknown (not
+    /// read, or the Patient has no id to ask about). A directive naming none of the candidates
+    /// could be anyone's, so it counts for each.
+    fn about(&self, patient: &Patient, all: &[Patient]) -> Option<Vec<ConsentDirective>> {
+        let directives = match self {
+            Self::NotHeld => return Some(Vec::new()),
+            Self::Unreadable => return None,
+            Self::Read(directives) => directives,
+        };
+        let id = fhir_id(patient)?;
+        let anyones = |d: &ConsentDirective| !all.iter().filter_map(fhir_id).any(|o| d.is_about(o));
+        Some(
+            directives
+                .iter()
+                .filter(|d| d.is_about(id) || anyones(d))
+                .cloned()
+                .collect(),
+        )
+    }
+}
+
+/// The Patient's id, if it is a valid FHIR id (`[A-Za-z0-9.-]{1,64}`) that can be searched by.
+fn fhir_id(patient: &Patient) -> Option<&str> {
+    patient.id.as_deref().filter(|id| {
+        (1..=64).contains(&id.len())
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+    })
 }
 
 /// One search's (or one `$everything`'s) outcome: what it read and whether the page cap cut it.
@@ -349,5 +436,64 @@ impl SourceAnswer {
             .sum();
         let consents = record.consents.len() * 512;
         u32::try_from(entries + consents + 512).unwrap_or(u32::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patient(id: Option<&str>) -> Patient {
+        Patient {
+            resource_type: "Patient".into(),
+            id: id.map(str::to_owned),
+            ..Patient::default()
+        }
+    }
+
+    fn directive(id: &str, patient: Option<&str>) -> ConsentDirective {
+        let patient = patient.map_or(String::new(), |p| {
+            format!(r#","patient":{{"reference":"{p}"}}"#)
+        });
+        ConsentDirective::parse(&format!(
+            r#"{{"resourceType":"Consent","id":"{id}","status":"active","provision":{{"type":"deny"}}{patient}}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn each_candidate_gets_the_directives_about_them_and_unknown_stays_unknown() {
+        let all = [
+            patient(Some("p1")),
+            patient(Some("p2")),
+            patient(None),
+            patient(Some("bad,id")),
+        ];
+        let read = CandidatesConsents::Read(vec![
+            directive("k1", Some("Patient/p1")),
+            directive("k2", None),
+            directive("k3", Some("Patient/elsewhere")),
+        ]);
+        let ids = |found: Option<Vec<ConsentDirective>>| {
+            found.map(|list| list.into_iter().map(|d| d.id).collect::<Vec<_>>())
+        };
+        let strings = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        // (consents, candidate, directive ids about them; None = wishes unknown)
+        let table = [
+            (&read, 0, strings(&["k1", "k2", "k3"])),
+            (&read, 1, strings(&["k2", "k3"])),
+            (&read, 2, None),
+            (&read, 3, None),
+            (&CandidatesConsents::Unreadable, 0, None),
+            (&CandidatesConsents::NotHeld, 0, Some(vec![])),
+            (&CandidatesConsents::NotHeld, 2, Some(vec![])),
+        ];
+        for (consents, i, expected) in table {
+            assert_eq!(
+                ids(consents.about(&all[i], &all)),
+                expected,
+                "candidate {i}"
+            );
+        }
     }
 }
