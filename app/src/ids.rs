@@ -52,7 +52,7 @@ pub const PATIENT_ACCESS: &str = "patient-access";
 pub const PATIENT_VIEWER: &str = "patient-viewer";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 48] = [
+pub const ALL: [&str; 49] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
