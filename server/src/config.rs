@@ -468,7 +468,7 @@ mod tests {
 
     #[test]
     fn refuses_bad_configs_naming_the_key() {
-        let cases: [(&str, &str); 16] = [
+        let cases: [(&str, &str); 17] = [
             ("", "missing field `sources`"),
             ("[[sources]]\nid = \"gp\"", "missing field `name`"),
             (
