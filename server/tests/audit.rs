@@ -618,3 +618,303 @@ async fn audit_officers_export_csv_and_fhir_audit_events_and_the_export_is_audit
         .all(|e| e.event.nhs_number.as_deref() == Some(nhs.as_str())
             && e.event.role.as_deref() == Some("audit-officer")));
 }
+
+/// `reason` percent-encoded for the `Legitimate-Basis-Reason` header.
+fn encoded(reason: &str) -> String {
+    url::form_urlencoded::byte_serialize(reason.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// A server-function call with a bearer token, form-encoded, and its status and JSON body.
+async fn sfn(portal: &Portal, token: &str, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", portal.url))
+        .bearer_auth(token)
+        .header("accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn nobody_reviews_their_own_emergency_access_and_notes_are_plain_bounded_text() {
+    let portal = common::start().await;
+    let nhs = patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
+    // One person, two roles: two tokens with one `sub`.
+    let as_clinician = portal
+        .token_with(&[("user", "ae.auditor"), ("role", "555000000108")])
+        .await;
+    let as_officer = portal
+        .token_with(&[("user", "ae.auditor"), ("role", "555000000109")])
+        .await;
+    let viewed = reqwest::Client::new()
+        .get(format!("{}/api/v1/patients/{nhs}/record", portal.url))
+        .bearer_auth(&as_clinician)
+        .header("legitimate-basis", "emergency")
+        .header("legitimate-basis-reason", encoded(REASON))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(viewed.status(), 200);
+    let (status, queue) = sfn(&portal, &as_officer, "/sfn/audit-reviews", &[]).await;
+    assert_eq!(status, 200, "{queue}");
+    let seq = queue[0]["seq"].as_i64().unwrap().to_string();
+
+    let note = [("seq", seq.as_str()), ("note", "Checked: appropriate")];
+    let (status, refused) = sfn(&portal, &as_officer, "/sfn/audit-review", &note).await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(
+        refused
+            .to_string()
+            .contains("another audit officer must review it"),
+        "{refused}"
+    );
+    let (_, queue) = sfn(&portal, &as_officer, "/sfn/audit-reviews", &[]).await;
+    assert_eq!(queue.as_array().unwrap().len(), 1, "still waiting");
+
+    // Another officer reviews it, with a note that is plain text of a bounded length.
+    let officer = portal.token_for("privacy.officer").await;
+    let long = "x".repeat(1_001);
+    let invisible = "\u{200B}".repeat(10);
+    // (note, status)
+    let table = [
+        ("Checked \u{202E}etairporppa", 400),
+        ("Checked\0 with the ward", 400),
+        (invisible.as_str(), 400),
+        (long.as_str(), 400),
+        ("ok", 400),
+        ("Checked with the ED consultant: appropriate", 200),
+    ];
+    for (note, expected) in table {
+        let form = [("seq", seq.as_str()), ("note", note)];
+        let (status, body) = sfn(&portal, &officer, "/sfn/audit-review", &form).await;
+        assert_eq!(status, expected, "{note:?}: {body}");
+    }
+    let (_, queue) = sfn(&portal, &officer, "/sfn/audit-reviews", &[]).await;
+    assert_eq!(queue.as_array().unwrap().len(), 0);
+
+    let events = portal.audit_events().await;
+    let attempt = of_kind(&events, EventKind::Denied)
+        .into_iter()
+        .find(|e| e.event.refers_to == Some(seq.parse().unwrap()))
+        .expect("the self-review is audited");
+    assert_eq!(attempt.event.user_id, "demo-ae.auditor");
+    assert_eq!(attempt.event.role.as_deref(), Some("audit-officer"));
+    assert_eq!(attempt.event.outcome, Outcome::Refused);
+    assert_eq!(attempt.event.nhs_number.as_deref(), Some(nhs.as_str()));
+    let reviews = of_kind(&events, EventKind::Review);
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0].event.user_id, "demo-privacy.officer");
+}
+
+#[tokio::test]
+async fn hostile_or_unbounded_reasons_are_refused_and_each_attempt_is_audited() {
+    let portal = common::start().await;
+    let nhs = patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
+    let token = portal.token_for("ae.clinician").await;
+    let ask = |path: String, reason: String| {
+        let token = token.clone();
+        let url = format!("{}{path}", portal.url);
+        async move {
+            let response = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .header("legitimate-basis", "emergency")
+                .header("legitimate-basis-reason", reason)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let record = format!("/api/v1/patients/{nhs}/record");
+    // (reason as sent, percent-encoded; words in the refusal)
+    let table = [
+        ("%00".to_owned(), "control characters"),
+        (format!("{}%00", encoded(REASON)), "control characters"),
+        (format!("{}%1B%5B2J", encoded(REASON)), "control characters"),
+        ("%E2%80%8B".repeat(20), "at least 20 characters"),
+        (format!("{}%E2%80%AE", encoded(REASON)), "reorder text"),
+        ("x".repeat(501), "at most 500 characters"),
+    ];
+    for (reason, words) in &table {
+        let (status, body) = ask(record.clone(), reason.clone()).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (403, Some("basis-refused"))
+        );
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(words), "{reason}: {message}");
+    }
+    // A NUL in an entry id: not found, and audited.
+    let (status, _) = ask(
+        format!("/api/v1/patients/{nhs}/entries/gp/Observation/obs%00x"),
+        encoded(REASON),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    let events = portal.audit_events().await;
+    let refusals: Vec<_> = of_kind(&events, EventKind::Denied)
+        .into_iter()
+        .filter(|e| e.event.nhs_number.as_deref() == Some(nhs.as_str()))
+        .collect();
+    assert_eq!(refusals.len(), table.len() + 1, "every attempt is audited");
+    // What the attacker sent is on record, written out where it could harm.
+    assert_eq!(refusals[0].event.reason.as_deref(), Some("\\u{0}"));
+    assert!(refusals
+        .last()
+        .unwrap()
+        .event
+        .detail
+        .as_deref()
+        .unwrap()
+        .contains("obs\\u{0}x"));
+    let store = SqliteAudit::open(&portal.audit_path).await.unwrap();
+    assert_eq!(
+        server::audit::verify(&store).await.unwrap(),
+        Ok(events.len() as u64)
+    );
+}
+
+#[tokio::test]
+async fn rate_limited_cross_site_and_oddly_written_refusals_are_audited() {
+    use server::ratelimit::RateLimit;
+    let portal = common::start_with(
+        common::population(),
+        |_| server::demo::Faults::default(),
+        |config| {
+            config.identity.lookup_rate = RateLimit {
+                per_minute: 1,
+                burst: 2,
+            };
+            config.identity.sign_in_rate = RateLimit {
+                per_minute: 1,
+                burst: 2,
+            };
+        },
+    )
+    .await;
+    let number = patient_known_at(&portal.demo.population, &[SourceKind::Gp]);
+    let nhs = number.as_digits();
+    let spaced = number.formatted().replace(' ', "%20");
+    assert_eq!(spaced.len(), 16, "{spaced}");
+
+    // A role without find-patient, the number written with percent-encoded spaces.
+    let officer = portal.token_for("privacy.officer").await;
+    let refused = reqwest::Client::new()
+        .get(format!("{}/api/v1/patients/{spaced}/record", portal.url))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+
+    // Lookups beyond the limit: the third is refused 429.
+    let statuses = [
+        portal.record_json(&nhs).await.0,
+        portal.record_json(&nhs).await.0,
+        portal
+            .get(&format!("/api/v1/patients/{spaced}/record"))
+            .await
+            .status(),
+    ];
+    assert_eq!(statuses.map(|s| s.as_u16()), [200, 200, 429]);
+
+    // A cross-site POST with a session cookie, and a sign-out form with the wrong token.
+    let browser = portal.sign_in("ae.clinician").await;
+    let forged = browser
+        .post_from(
+            "/sfn/basis",
+            &[
+                ("nhs_number", &nhs),
+                ("code", "permission-given"),
+                ("reason", ""),
+            ],
+            Some("http://evil.example"),
+        )
+        .await;
+    assert_eq!(forged.status(), 403);
+    let signed_out = browser.post("/auth/signout", &[("csrf", "forged")]).await;
+    assert_eq!(signed_out.status(), 403);
+
+    // Sign-in attempts beyond the limit (one was used above).
+    let mut limited = false;
+    for _ in 0..5 {
+        let response = portal.browser().get("/auth/login?issuer=demo&next=/").await;
+        if response.status() == 429 {
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "sign-in attempts are limited");
+
+    let events = portal.audit_events().await;
+    let denied = of_kind(&events, EventKind::Denied);
+    let about = |words: &str| {
+        denied
+            .iter()
+            .filter(|e| {
+                e.event
+                    .detail
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains(words)
+            })
+            .collect::<Vec<_>>()
+    };
+    let role = about("needs the find-patient permission");
+    assert_eq!(role.len(), 1);
+    assert_eq!(role[0].event.nhs_number.as_deref(), Some(nhs.as_str()));
+    assert!(role[0]
+        .event
+        .detail
+        .as_deref()
+        .unwrap()
+        .contains("{nhs_number}"));
+    let limited = about("rate limited");
+    assert_eq!(limited.len(), 1);
+    assert_eq!(limited[0].event.nhs_number.as_deref(), Some(nhs.as_str()));
+    assert_eq!(limited[0].event.user_name, "Dr Asha Patel");
+    let cross_site = about("cross-site");
+    assert_eq!(cross_site.len(), 1);
+    assert_eq!(cross_site[0].event.user_name, "Dr Asha Patel");
+    assert_eq!(about("CSRF token").len(), 1);
+    assert!(of_kind(&events, EventKind::SignIn).iter().any(|e| {
+        e.event.outcome == Outcome::Refused
+            && e.event
+                .detail
+                .as_deref()
+                .unwrap_or_default()
+                .contains("rate limited")
+    }));
+
+    // Both refusals naming the patient are in the patient's access report.
+    let (status, report) = sfn(
+        &portal,
+        &officer,
+        "/sfn/audit-patient",
+        &[("nhs_number", &nhs)],
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    let details: Vec<&str> = report["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    assert!(
+        details.iter().any(|d| d.contains("rate limited")),
+        "{report}"
+    );
+    assert!(
+        details.iter().any(|d| d.contains("needs the find-patient")),
+        "{report}"
+    );
+}

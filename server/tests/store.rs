@@ -1,7 +1,8 @@
 //! One test-suite run against both audit stores, SQLite and a real PostgreSQL: fields round
 //! trip, search filters and keyset paging, the review queue, tampering caught at the edited
-//! row, retention purges behind a checkpoint (and a forged checkpoint caught), and two store
-//! instances writing at once keeping one chain.
+//! row, retention purges behind a checkpoint (and a forged checkpoint caught), two store
+//! instances writing at once keeping one chain, hostile and huge text stored safely, and one
+//! event the database refuses failing alone in its group commit.
 //!
 //! PostgreSQL comes from `AUDIT_TEST_POSTGRES_URL`, which the README's test command sets after
 //! starting a private server (`.ci/lib.sh ensure_postgres`); each test makes its own database.
@@ -10,7 +11,10 @@ use app::auth::RequestInfo;
 use server::audit::postgres::PostgresAudit;
 use server::audit::retention::purge_event;
 use server::audit::sqlite::SqliteAudit;
-use server::audit::{verify, AuditEvent, AuditStore, EventKind, Filter, Outcome, StoredEvent};
+use server::audit::{
+    append_isolating, verify, AuditError, AuditEvent, AuditStore, AuditTrail, EventKind, Filter,
+    Outcome, StoredEvent,
+};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -33,6 +37,26 @@ impl Raw {
             Raw::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
         }
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// Makes the database itself refuse any event whose user agent is `poison`, as it would
+    /// refuse a value it cannot hold.
+    async fn poison(&self) {
+        match self {
+            Raw::Sqlite(_) => {
+                self.exec(
+                    "CREATE TRIGGER poison BEFORE INSERT ON audit_events \
+                     WHEN NEW.user_agent = 'poison' BEGIN SELECT RAISE(ABORT, 'poison'); END",
+                )
+                .await
+            }
+            Raw::Postgres(_) => {
+                self.exec(
+                    "ALTER TABLE audit_events ADD CONSTRAINT poison CHECK (user_agent <> 'poison')",
+                )
+                .await
+            }
+        }
     }
 }
 
@@ -387,6 +411,117 @@ async fn two_instances_writing_at_once_keep_one_chain(b: Backend) {
     assert_eq!(ids.len(), 400);
 }
 
+async fn hostile_text_is_stored_written_out_and_the_chain_verifies(b: Backend) {
+    // A NUL in a stated reason, in an entry id (the detail), in the user agent; an escape
+    // sequence, a C1 control and a right-to-left override; line breaks and tabs are kept.
+    let mut hostile = event(0);
+    hostile.kind = EventKind::Denied;
+    hostile.basis = Some("emergency".into());
+    hostile.reason = Some("\0".into());
+    hostile.detail = Some("no item Observation/obs-1\0 at gp".into());
+    hostile.user_agent = "curl\0\u{1b}[2J\u{85}".into();
+    hostile.user_name = "Dr \u{202E}nilram".into();
+    hostile.request_id = "req\0".into();
+    let mut kept = event(1);
+    kept.reason = Some("Fall at home,\r\n\tno one to ask".into());
+    let seqs = b
+        .store
+        .append(&[hostile, kept.clone(), event(2)])
+        .await
+        .unwrap();
+    assert_eq!(seqs, [1, 2, 3]);
+    let back = b.store.get(1).await.unwrap().unwrap().event;
+    assert_eq!(back.reason.as_deref(), Some("\\u{0}"));
+    assert_eq!(
+        back.detail.as_deref(),
+        Some("no item Observation/obs-1\\u{0} at gp")
+    );
+    assert_eq!(back.user_agent, "curl\\u{0}\\u{1b}[2J\\u{85}");
+    assert_eq!(back.user_name, "Dr \\u{202e}nilram");
+    assert_eq!(back.request_id, "req\\u{0}");
+    assert_eq!(b.store.get(2).await.unwrap().unwrap().event, kept);
+    assert_eq!(verify(&*b.store).await.unwrap(), Ok(3));
+    // Through the group commit too, alongside other writers' events.
+    let trail = AuditTrail::start(b.store.clone(), 64);
+    let mut nul = event(3);
+    nul.reason = Some("\0".into());
+    let (bad, good) = tokio::join!(trail.record(nul), trail.record(event(4)));
+    assert!(bad.is_ok() && good.is_ok(), "{bad:?} {good:?}");
+    assert_eq!(verify(&*b.store).await.unwrap(), Ok(5));
+}
+
+async fn huge_text_is_bounded_and_the_chain_verifies(b: Backend) {
+    // A megabyte of reason, detail and user agent; identifiers far beyond an index entry.
+    let mut huge = event(0);
+    huge.reason = Some("r".repeat(1_000_000));
+    huge.detail = Some("d".repeat(1_000_000));
+    huge.user_agent = "u".repeat(1_000_000);
+    huge.user_id = "i".repeat(100_000);
+    huge.organisation = Some("o".repeat(100_000));
+    huge.user_name = "ü".repeat(100_000);
+    let seqs = b.store.append(&[huge, event(1)]).await.unwrap();
+    assert_eq!(seqs, [1, 2]);
+    let back = b.store.get(1).await.unwrap().unwrap().event;
+    let chars = |s: &str| s.chars().count();
+    for (field, text, bound) in [
+        ("reason", back.reason.as_deref().unwrap(), 4_096),
+        ("detail", back.detail.as_deref().unwrap(), 4_096),
+        ("user_agent", back.user_agent.as_str(), 4_096),
+        ("user_id", back.user_id.as_str(), 256),
+        ("organisation", back.organisation.as_deref().unwrap(), 256),
+        ("user_name", back.user_name.as_str(), 256),
+    ] {
+        assert!(
+            chars(text) <= bound + 40,
+            "{field}: {} characters",
+            chars(text)
+        );
+        assert!(text.ends_with("more characters not stored]"), "{field}");
+    }
+    assert!(back.reason.unwrap().starts_with(&"r".repeat(4_000)));
+    assert_eq!(verify(&*b.store).await.unwrap(), Ok(2));
+}
+
+async fn an_event_the_database_refuses_fails_alone(b: Backend) {
+    b.raw.poison().await;
+    let mut batch = events(0..9);
+    batch[4].user_agent = "poison".into();
+    let results = append_isolating(&*b.store, &batch).await;
+    assert_eq!(results.len(), 9);
+    assert!(
+        matches!(&results[4], Err(AuditError::Rejected(_))),
+        "{:?}",
+        results[4]
+    );
+    let committed: Vec<i64> = results.iter().filter_map(|r| r.clone().ok()).collect();
+    assert_eq!(committed, [1, 2, 3, 4, 5, 6, 7, 8], "in order: {results:?}");
+    let stored = b.store.read_after(0, 100).await.unwrap();
+    let ids: Vec<&str> = stored.iter().map(|s| s.event.request_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["req-0", "req-1", "req-2", "req-3", "req-5", "req-6", "req-7", "req-8"]
+    );
+    assert_eq!(verify(&*b.store).await.unwrap(), Ok(8));
+
+    // Through the committer: many writers at once, one refused event among them.
+    let trail = AuditTrail::start(b.store.clone(), 512);
+    let writers: Vec<_> = (10..60)
+        .map(|n| {
+            let trail = trail.clone();
+            let mut e = event(n);
+            if n == 30 {
+                e.user_agent = "poison".into();
+            }
+            tokio::spawn(async move { (n, trail.record(e).await) })
+        })
+        .collect();
+    for writer in writers {
+        let (n, result) = writer.await.unwrap();
+        assert_eq!(result.is_err(), n == 30, "event {n}: {result:?}");
+    }
+    assert_eq!(verify(&*b.store).await.unwrap(), Ok(8 + 49));
+}
+
 macro_rules! on_both_stores {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -412,4 +547,7 @@ on_both_stores!(
     editing_or_deleting_a_row_breaks_the_chain_at_that_row,
     a_purge_leaves_a_checkpoint_the_rest_of_the_chain_verifies_from,
     two_instances_writing_at_once_keep_one_chain,
+    hostile_text_is_stored_written_out_and_the_chain_verifies,
+    huge_text_is_bounded_and_the_chain_verifies,
+    an_event_the_database_refuses_fails_alone,
 );

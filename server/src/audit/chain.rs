@@ -93,7 +93,9 @@ impl Verifier {
     }
 }
 
-/// Chains `events` after `(last_seq, last_hash)`.
+/// Chains `events` after `(last_seq, last_hash)`, each in its storable form
+/// ([`AuditEvent::storable`]): every store appends through here, so no event reaches a
+/// database with a character it refuses, and the hash covers what is stored.
 pub fn chain(last_seq: i64, last_hash: &str, events: &[AuditEvent]) -> Vec<StoredEvent> {
     let mut prev = last_hash.to_owned();
     events
@@ -101,10 +103,11 @@ pub fn chain(last_seq: i64, last_hash: &str, events: &[AuditEvent]) -> Vec<Store
         .enumerate()
         .map(|(i, event)| {
             let seq = last_seq + 1 + i as i64;
-            let hash = link(&prev, seq, event);
+            let event = event.storable();
+            let hash = link(&prev, seq, &event);
             StoredEvent {
                 seq,
-                event: event.clone(),
+                event,
                 prev_hash: std::mem::replace(&mut prev, hash.clone()),
                 hash,
             }

@@ -208,11 +208,72 @@ impl AuditEvent {
         self
     }
 
+    /// The event as it may be stored, whatever a caller or an attacker put in it: every
+    /// control character but line breaks and tabs, and every bidirectional override or
+    /// isolate, written out as `\u{..}` (PostgreSQL refuses NUL outright, and the rest could
+    /// disguise what an audit officer reads), and each text cut to a bound with a note of
+    /// what was cut ([`MAX_FREE_TEXT_CHARS`] for free text, [`MAX_NAME_CHARS`] for names and
+    /// identifiers, which are indexed). Applied once, where events are chained, so the hash
+    /// covers exactly what is stored.
+    pub fn storable(&self) -> Self {
+        let name = |text: &String| storable_text(text, MAX_NAME_CHARS);
+        let free = |text: &String| storable_text(text, MAX_FREE_TEXT_CHARS);
+        Self {
+            user_id: name(&self.user_id),
+            user_name: name(&self.user_name),
+            role: self.role.as_ref().map(name),
+            organisation: self.organisation.as_ref().map(name),
+            nhs_number: self.nhs_number.as_ref().map(name),
+            basis: self.basis.as_ref().map(name),
+            reason: self.reason.as_ref().map(free),
+            detail: self.detail.as_ref().map(free),
+            sources: self.sources.iter().map(name).collect(),
+            categories: self.categories.iter().map(name).collect(),
+            request_id: name(&self.request_id),
+            client: name(&self.client),
+            user_agent: free(&self.user_agent),
+            ..self.clone()
+        }
+    }
+
     /// The form the chain hashes: this event's fields in their declared order, as JSON.
     pub fn canonical(&self) -> String {
         // Serialising plain strings, integers and vectors cannot fail.
         serde_json::to_string(self).unwrap_or_default()
     }
+}
+
+/// Longest free text stored in one field (a reason, a detail, a user agent), in characters.
+/// Configured limits on what staff write stay below it.
+pub const MAX_FREE_TEXT_CHARS: usize = 4_096;
+/// Longest name or identifier stored in one field (indexed columns), in characters.
+pub const MAX_NAME_CHARS: usize = 256;
+
+/// `text` with hostile characters written out, cut to at most `max` characters (written
+/// out ones counted as written) and a note of how many were left out (see
+/// [`AuditEvent::storable`]). Unchanged in the usual case.
+fn storable_text(text: &str, max: usize) -> String {
+    let hostile = |c: char| {
+        (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            || app::consent::is_directional_control(c)
+    };
+    let mut out = String::with_capacity(text.len().min(max * 4));
+    let mut written = 0;
+    for (i, c) in text.char_indices() {
+        let escaped = hostile(c).then(|| c.escape_unicode().to_string());
+        let width = escaped.as_ref().map_or(1, |e| e.len());
+        if written + width > max {
+            let rest = text[i..].chars().count();
+            out.push_str(&format!(" [{rest} more characters not stored]"));
+            break;
+        }
+        match escaped {
+            Some(escaped) => out.push_str(&escaped),
+            None => out.push(c),
+        }
+        written += width;
+    }
+    out
 }
 
 pub fn now_ms() -> i64 {
@@ -308,6 +369,54 @@ mod tests {
         event.same_surname = true;
         assert!(event.canonical().ends_with(",\"same_surname\":true}"));
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn stored_text_has_hostile_characters_written_out_and_is_bounded() {
+        // (text, bound, stored)
+        let table: Vec<(String, usize, String)> = vec![
+            ("plain".into(), 10, "plain".into()),
+            (
+                "Zoë Ó Súilleabháin".into(),
+                100,
+                "Zoë Ó Súilleabháin".into(),
+            ),
+            ("a\0b".into(), 10, "a\\u{0}b".into()),
+            (
+                "line\nbreak\tand\r".into(),
+                100,
+                "line\nbreak\tand\r".into(),
+            ),
+            ("\u{1b}[2J".into(), 10, "\\u{1b}[2J".into()),
+            ("\u{85}\u{7f}".into(), 20, "\\u{85}\\u{7f}".into()),
+            ("ab\u{202e}cd".into(), 20, "ab\\u{202e}cd".into()),
+            (
+                "abcdef".into(),
+                4,
+                "abcd [2 more characters not stored]".into(),
+            ),
+            (
+                "\0\0\0".into(),
+                12,
+                "\\u{0}\\u{0} [1 more characters not stored]".into(),
+            ),
+        ];
+        for (text, max, stored) in table {
+            assert_eq!(storable_text(&text, max), stored, "{text:?}");
+        }
+        let request = RequestInfo::default();
+        let mut event = AuditEvent::by_user("u1\0", "Dr A", &request, EventKind::Denied);
+        event.reason = Some("x".repeat(1_000_000));
+        event.user_agent = "y".repeat(1_000_000);
+        event.detail = Some("entry Observation/\0".into());
+        let stored = event.storable();
+        assert_eq!(stored.user_id, "u1\\u{0}");
+        assert_eq!(stored.detail.as_deref(), Some("entry Observation/\\u{0}"));
+        assert!(stored.reason.as_ref().unwrap().len() < MAX_FREE_TEXT_CHARS + 100);
+        assert!(stored.user_agent.len() < MAX_FREE_TEXT_CHARS + 100);
+        // A clean event is stored as it is.
+        let clean = AuditEvent::by_user("u1", "Dr A", &request, EventKind::SignIn);
+        assert_eq!(clean.storable(), clean);
     }
 
     #[test]

@@ -65,14 +65,24 @@ fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
     out.push_str("\r\n");
 }
 
-/// One CSV cell: quoted when needed, and a leading `=`, `+`, `-`, `@`, tab or CR made inert
-/// (free text such as a user agent or a reason must not become a spreadsheet formula).
+/// Signs that make a spreadsheet read a cell as a formula, in their ASCII, full-width and
+/// small forms.
+const FORMULA_SIGNS: [char; 12] = [
+    '=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}', '\u{FE66}', '\u{FE62}',
+    '\u{FE63}', '\u{FE6B}',
+];
+
+/// One CSV cell: quoted when needed, and made inert when it starts with a formula sign (after
+/// any white space: spreadsheets skip it), a tab or a CR (free text such as a user agent or a
+/// reason must not become a spreadsheet formula).
 fn cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
+    let first = value.trim_start().chars().next();
+    let value =
+        if value.starts_with(['\t', '\r']) || first.is_some_and(|c| FORMULA_SIGNS.contains(&c)) {
+            format!("'{value}")
+        } else {
+            value.to_owned()
+        };
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
@@ -210,6 +220,17 @@ mod tests {
             ("-2", "'-2"),
             ("@SUM(A1)", "'@SUM(A1)"),
             ("line\nbreak", "\"line\nbreak\""),
+            (" =1+1", "' =1+1"),
+            ("\t=1+1", "'\t=1+1"),
+            ("\u{3000}=1+1", "'\u{3000}=1+1"),
+            ("\n=1+1", "\"'\n=1+1\""),
+            ("\u{FF1D}HYPERLINK(1)", "'\u{FF1D}HYPERLINK(1)"),
+            ("\u{FF0B}1", "'\u{FF0B}1"),
+            ("\u{FF0D}1", "'\u{FF0D}1"),
+            ("\u{FF20}SUM(A1)", "'\u{FF20}SUM(A1)"),
+            ("  \u{FF1D}cmd", "'  \u{FF1D}cmd"),
+            ("a = b", "a = b"),
+            ("1-2", "1-2"),
         ];
         for (value, expected) in table {
             assert_eq!(cell(value), expected, "{value}");

@@ -32,6 +32,10 @@ pub enum AuditError {
     Open(String),
     #[error("the audit store could not be written: {0}")]
     Write(String),
+    /// The database answered but refused what was written (a constraint, a value it cannot
+    /// hold): the fault of an event, not of the store, so its group is retried without it.
+    #[error("the audit store refused an event: {0}")]
+    Rejected(String),
     #[error("the audit store could not be read: {0}")]
     Read(String),
     #[error("the audit writer has stopped")]
@@ -67,6 +71,8 @@ pub struct AuditConfig {
     pub working_hours: String,
     /// Emergency accesses in a report's period at which a user is listed for attention.
     pub emergency_threshold: u32,
+    /// Longest review note accepted, in characters.
+    pub max_note_chars: usize,
 }
 
 impl Default for AuditConfig {
@@ -82,6 +88,7 @@ impl Default for AuditConfig {
             purge_every_h: 24,
             working_hours: "08:00-18:30".to_owned(),
             emergency_threshold: 3,
+            max_note_chars: 1_000,
         }
     }
 }
@@ -116,6 +123,12 @@ impl AuditConfig {
         }
         if self.emergency_threshold == 0 {
             problems.push("audit.emergency_threshold must be at least 1".to_owned());
+        }
+        if !(workspace::MIN_NOTE_CHARS..=4_000).contains(&self.max_note_chars) {
+            problems.push(format!(
+                "audit.max_note_chars must be between {} and 4000",
+                workspace::MIN_NOTE_CHARS
+            ));
         }
         if !(1..=24 * 366).contains(&self.purge_every_h) {
             problems.push("audit.purge_every_h must be between 1 and 8784".to_owned());
@@ -288,7 +301,8 @@ impl AuditTrail {
 }
 
 /// Takes whatever events are waiting (up to `max_batch`), commits them together, then tells
-/// each writer its sequence number, or the error that lost the whole group.
+/// each writer its sequence number or its error. An event the store refuses fails alone
+/// ([`append_isolating`]); a store that cannot be written fails the group.
 async fn commit_in_groups(
     store: Arc<dyn AuditStore>,
     mut pending: mpsc::Receiver<Pending>,
@@ -297,20 +311,46 @@ async fn commit_in_groups(
     let mut group: Vec<Pending> = Vec::with_capacity(max_batch);
     while pending.recv_many(&mut group, max_batch).await > 0 {
         let events: Vec<AuditEvent> = group.iter().map(|(e, _)| e.clone()).collect();
-        match store.append(&events).await {
-            Ok(seqs) => {
-                for ((_, done), seq) in group.drain(..).zip(seqs) {
-                    let _ = done.send(Ok(seq));
-                }
-            }
-            Err(error) => {
-                tracing::error!(%error, events = events.len(), "audit events could not be committed");
-                for (_, done) in group.drain(..) {
-                    let _ = done.send(Err(error.clone()));
-                }
-            }
+        let results = append_isolating(&*store, &events).await;
+        let failed = results.iter().filter(|r| r.is_err()).count();
+        if let Some(Err(error)) = results.iter().find(|r| r.is_err()) {
+            tracing::error!(%error, failed, events = events.len(), "audit events could not be committed");
+        }
+        for ((_, done), result) in group.drain(..).zip(results) {
+            let _ = done.send(result);
         }
     }
+}
+
+/// Appends `events` in one transaction and returns each one's sequence number, in order. If
+/// the store refuses the group ([`AuditError::Rejected`]: one event it cannot hold), the
+/// group is halved and each half tried again, down to single events, so only the refused
+/// events fail and everyone else's are committed, still in order (a few transactions more
+/// than one, not one per event). Any other error fails every event.
+pub fn append_isolating<'a>(
+    store: &'a dyn AuditStore,
+    events: &'a [AuditEvent],
+) -> BoxFuture<'a, Vec<Result<i64, AuditError>>> {
+    Box::pin(async move {
+        match store.append(events).await {
+            Ok(seqs) if seqs.len() == events.len() => seqs.into_iter().map(Ok).collect(),
+            Ok(seqs) => {
+                let error = AuditError::Write(format!(
+                    "{} events appended, {} sequence numbers returned",
+                    events.len(),
+                    seqs.len()
+                ));
+                vec![Err(error); events.len()]
+            }
+            Err(AuditError::Rejected(_)) if events.len() > 1 => {
+                let (first, second) = events.split_at(events.len() / 2);
+                let mut results = append_isolating(store, first).await;
+                results.extend(append_isolating(store, second).await);
+                results
+            }
+            Err(error) => vec![Err(error); events.len()],
+        }
+    })
 }
 
 /// Walks every stored event in pages, from the checkpoint if events have been purged. A
@@ -343,5 +383,32 @@ pub async fn verify(store: &dyn AuditStore) -> Result<Result<u64, Broken>, Audit
             ),
         })),
         _ => Ok(Ok(verifier.checked)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn review_notes_have_a_configured_bound() {
+        // (max_note_chars, accepted)
+        for (max, accepted) in [
+            (1_000, true),
+            (5, true),
+            (4_000, true),
+            (4, false),
+            (4_001, false),
+        ] {
+            let config = AuditConfig {
+                max_note_chars: max,
+                ..AuditConfig::default()
+            };
+            let problems = config.problems().join("; ");
+            assert_eq!(problems.is_empty(), accepted, "{max}: {problems}");
+            if !accepted {
+                assert!(problems.contains("audit.max_note_chars"), "{problems}");
+            }
+        }
     }
 }

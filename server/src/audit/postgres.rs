@@ -81,6 +81,24 @@ fn write_error(e: sqlx::Error) -> AuditError {
     AuditError::Write(e.to_string())
 }
 
+/// The database refused the rows themselves (SQLSTATE class 22 data exception, 23 integrity
+/// constraint, 54 program limit such as an index row too large): see [`AuditError::Rejected`].
+fn insert_error(e: sqlx::Error) -> AuditError {
+    let refused = e
+        .as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| {
+            ["22", "23", "54"]
+                .iter()
+                .any(|class| code.starts_with(class))
+        });
+    if refused {
+        AuditError::Rejected(e.to_string())
+    } else {
+        write_error(e)
+    }
+}
+
 fn read_error(e: sqlx::Error) -> AuditError {
     AuditError::Read(e.to_string())
 }
@@ -149,7 +167,7 @@ async fn append_in(conn: &mut PgConnection, events: &[AuditEvent]) -> Result<Vec
             .build()
             .execute(&mut *conn)
             .await
-            .map_err(write_error)?;
+            .map_err(insert_error)?;
     }
     if let Some(last) = stored.last() {
         sqlx::query("UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1")

@@ -123,6 +123,21 @@ fn write_error(e: sqlx::Error) -> AuditError {
     AuditError::Write(e.to_string())
 }
 
+/// The database refused the rows themselves (SQLITE_TOOBIG, SQLITE_CONSTRAINT including a
+/// trigger's RAISE, SQLITE_MISMATCH): see [`AuditError::Rejected`].
+fn insert_error(e: sqlx::Error) -> AuditError {
+    let refused = e
+        .as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| matches!(code & 0xff, 18..=20));
+    if refused {
+        AuditError::Rejected(e.to_string())
+    } else {
+        write_error(e)
+    }
+}
+
 fn read_error(e: sqlx::Error) -> AuditError {
     AuditError::Read(e.to_string())
 }
@@ -157,7 +172,7 @@ async fn append_in(
             .build()
             .execute(&mut *conn)
             .await
-            .map_err(write_error)?;
+            .map_err(insert_error)?;
     }
     Ok(stored.iter().map(|s| s.seq).collect())
 }

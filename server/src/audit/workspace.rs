@@ -1,6 +1,6 @@
 //! The audit officer's workspace behind the server functions: the emergency-access review
-//! queue, reviews (audited as events that refer to the access), and the chain check. Every
-//! call needs the `audit` permission and is itself audited.
+//! queue, reviews (audited as events that refer to the access; never of one's own access),
+//! and the chain check. Every call needs the `audit` permission and is itself audited.
 
 use super::reports::{self, ReportSpec, WorkingHours};
 use super::{AuditConfig, AuditEvent, AuditTrail, EventKind, Filter, Outcome, StoredEvent};
@@ -10,8 +10,8 @@ use app::auth::{Caller, Permission};
 use app::reports::{AccessReport, PatientAccessReport, ReportQuery};
 use futures::future::BoxFuture;
 
-/// Shortest review note accepted.
-const MIN_NOTE_CHARS: usize = 5;
+/// Shortest review note accepted (visible characters).
+pub const MIN_NOTE_CHARS: usize = 5;
 /// Longest period one access report covers, in days.
 const MAX_REPORT_DAYS: i64 = 92;
 /// Most events one report reads (it says so when there were more).
@@ -25,6 +25,7 @@ pub struct AuditDesk {
     trail: AuditTrail,
     hours: WorkingHours,
     emergency_threshold: u32,
+    max_note_chars: usize,
 }
 
 impl AuditDesk {
@@ -35,6 +36,7 @@ impl AuditDesk {
             trail,
             hours: WorkingHours::parse(&config.working_hours)?,
             emergency_threshold: config.emergency_threshold,
+            max_note_chars: config.max_note_chars,
         })
     }
 
@@ -91,6 +93,22 @@ fn unavailable(e: super::AuditError) -> LookupError {
 
 /// A query as the store reads it, or what is wrong with it.
 pub fn filter(query: &AuditQuery) -> Result<Filter, LookupError> {
+    let typed = [
+        &query.nhs_number,
+        &query.outcome,
+        &query.kind,
+        &query.from,
+        &query.to,
+        &query.user,
+        &query.organisation,
+        &query.role,
+        &query.basis,
+    ];
+    if typed.iter().any(|v| v.chars().any(char::is_control)) {
+        return Err(LookupError::InvalidInput(
+            "search terms cannot contain control characters".into(),
+        ));
+    }
     let text = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
     let nhs_number = match text(&query.nhs_number) {
         Some(typed) => Some(
@@ -212,15 +230,22 @@ impl AuditService for AuditDesk {
         Box::pin(async move {
             may_audit(caller)?;
             let note = note.trim().to_owned();
-            if note.chars().count() < MIN_NOTE_CHARS {
-                return Err(LookupError::InvalidInput(format!(
-                    "write a review note of at least {MIN_NOTE_CHARS} characters"
-                )));
-            }
+            app::consent::check_text(&note, MIN_NOTE_CHARS, self.max_note_chars)
+                .map_err(|problem| LookupError::InvalidInput(problem.message("review note")))?;
             let access = self.trail.store().get(seq).await.map_err(unavailable)?;
             let Some(access) = access.filter(|a| a.event.kind == EventKind::EmergencyAccess) else {
                 return Err(LookupError::NotFound(format!("no emergency access {seq}")));
             };
+            if access.event.user_id == caller.viewer.user_id {
+                // A review is a second person's check: refused, and the attempt is on record.
+                let why = "you opened this record yourself: another audit officer must review it";
+                let mut attempt = AuditEvent::by(caller, EventKind::Denied)
+                    .refused(format!("review of emergency access {seq}: {why}"));
+                attempt.refers_to = Some(access.seq);
+                attempt.nhs_number = access.event.nhs_number.clone();
+                self.record(attempt).await?;
+                return Err(LookupError::Forbidden(why.to_owned()));
+            }
             let mut event = AuditEvent::by(caller, EventKind::Review).detail(note);
             event.refers_to = Some(access.seq);
             event.nhs_number = access.event.nhs_number.clone();

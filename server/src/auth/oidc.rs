@@ -10,6 +10,7 @@ use super::verify::TokenError;
 use super::{Identity, Principal};
 use crate::audit::{AuditEvent, EventKind};
 use crate::demo::idp::{escape, pkce_challenge};
+use crate::http::access::audit_session_refusal;
 use app::auth::RequestInfo;
 use axum::extract::{Extension, Form, Query, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
@@ -81,6 +82,13 @@ async fn login(
     Query(query): Query<LoginQuery>,
 ) -> Response {
     if let Err(retry) = identity.sign_in_limiter.check(&client_ip(&parts)) {
+        if let Some(request) = parts.extensions.get::<RequestInfo>() {
+            let event = AuditEvent::by_user("(unknown)", "", request, EventKind::SignIn)
+                .refused(format!("sign-in rate limited ({retry})"));
+            if let Err(error) = identity.audit.record(event).await {
+                tracing::error!(%error, "a rate-limited sign-in could not be audited");
+            }
+        }
         return page(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many sign-in attempts",
@@ -422,10 +430,17 @@ async fn choose_role(
     parts: Parts,
     Form(form): Form<RoleForm>,
 ) -> Response {
-    let Some(Principal::Session { id, session, .. }) = parts.extensions.get::<Principal>() else {
+    let Some(Principal::Session {
+        id,
+        session,
+        viewer,
+    }) = parts.extensions.get::<Principal>()
+    else {
         return Redirect::to("/signin").into_response();
     };
     if !tokens_match(&session.csrf_token, &form.csrf) {
+        let why = "/auth/role: the form's CSRF token does not match the session".to_owned();
+        audit_session_refusal(&identity, session, viewer.as_ref(), &request, why).await;
         return page(
             StatusCode::FORBIDDEN,
             "Form expired",
@@ -475,8 +490,15 @@ async fn sign_out(
     parts: Parts,
     Form(form): Form<SignOutForm>,
 ) -> Response {
-    if let Some(Principal::Session { id, session, .. }) = parts.extensions.get::<Principal>() {
+    if let Some(Principal::Session {
+        id,
+        session,
+        viewer,
+    }) = parts.extensions.get::<Principal>()
+    {
         if !tokens_match(&session.csrf_token, &form.csrf) {
+            let why = "/auth/signout: the form's CSRF token does not match the session".to_owned();
+            audit_session_refusal(&identity, session, viewer.as_ref(), &request, why).await;
             return page(
                 StatusCode::FORBIDDEN,
                 "Form expired",

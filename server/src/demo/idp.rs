@@ -89,6 +89,16 @@ pub const DEMO_USERS: &[DemoUser] = &[
         portal_roles: &[],
     },
     DemoUser {
+        login: "ae.auditor",
+        name: "Dr Nia Evans",
+        description: "A&E clinician (RX1) who is also a privacy officer (RX1); chooses one",
+        rbac: &[
+            ("555000000108", "RX1", "S8000:G8000:R8000"),
+            ("555000000109", "RX1", "S8000:G8003:R0001"),
+        ],
+        portal_roles: &[],
+    },
+    DemoUser {
         login: "no.role",
         name: "Jo Bloggs",
         description: "Signed-in account with no portal role (refused)",

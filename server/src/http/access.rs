@@ -119,8 +119,14 @@ async fn admit(
         }
         Err(e) => return refuse(audience, StatusCode::FORBIDDEN, &e.to_string(), None),
     };
-    if let Principal::Session { .. } = principal {
+    if let Principal::Session {
+        session, viewer, ..
+    } = &principal
+    {
         if is_state_changing(request.method()) && !same_origin(&request, &identity) {
+            let (route, _) = route_and_patient(&path);
+            let why = format!("{route}: a cross-site request (not from the portal's own pages)");
+            audit_session_refusal(&identity, session, viewer.as_ref(), &request_info, why).await;
             return refuse(
                 audience,
                 StatusCode::FORBIDDEN,
@@ -139,6 +145,13 @@ async fn admit(
     if requirement == Access::Role(Some(Permission::FindPatient)) {
         if let Some(viewer) = principal.viewer() {
             if let Err(retry) = identity.lookup_limiter.check(&viewer.user_id) {
+                let (route, nhs) = route_and_patient(&path);
+                let mut event = AuditEvent::by_viewer(viewer, &request_info, EventKind::Denied)
+                    .refused(format!("{route}: rate limited ({retry})"));
+                event.nhs_number = nhs.map(|n| n.as_digits());
+                if let Err(error) = identity.audit.record(event).await {
+                    tracing::error!(%error, "a rate-limited request could not be audited");
+                }
                 return refuse(
                     audience,
                     StatusCode::TOO_MANY_REQUESTS,
@@ -277,6 +290,50 @@ fn basis_source(principal: &Principal, headers: &HeaderMap) -> Option<BasisSourc
     }
 }
 
+/// The path with the patient's NHS number replaced by `{nhs_number}`, and that number,
+/// however it was written (`9434765919`, `943 476 5919`, `943%20476%205919`), so a refusal
+/// is found in the patient's access report.
+fn route_and_patient(path: &str) -> (String, Option<app::nhs_number::NhsNumber>) {
+    let mut nhs = None;
+    let route: Vec<String> = path
+        .split('/')
+        .map(|segment| {
+            let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+            match app::nhs_number::NhsNumber::parse(&decoded) {
+                Ok(number) if nhs.is_none() => {
+                    nhs = Some(number);
+                    "{nhs_number}".to_owned()
+                }
+                _ => segment.to_owned(),
+            }
+        })
+        .collect();
+    (route.join("/"), nhs)
+}
+
+/// Audits a refusal of a browser session's request (with or without an active role), e.g. a
+/// cross-site request or a form whose CSRF token does not match.
+pub(crate) async fn audit_session_refusal(
+    identity: &Identity,
+    session: &crate::auth::session::Session,
+    viewer: Option<&app::auth::Viewer>,
+    request: &RequestInfo,
+    why: String,
+) {
+    let event = match viewer {
+        Some(viewer) => AuditEvent::by_viewer(viewer, request, EventKind::Denied),
+        None => AuditEvent::by_user(
+            &session.user.user_id,
+            &session.user.name,
+            request,
+            EventKind::Denied,
+        ),
+    };
+    if let Err(error) = identity.audit.record(event.refused(why)).await {
+        tracing::error!(%error, "a refused request could not be audited");
+    }
+}
+
 /// Audits a role refused a route: who, which route (NHS numbers in the path go in their own
 /// field, not the route) and the permission missing.
 async fn audit_refusal(
@@ -286,20 +343,9 @@ async fn audit_refusal(
     path: &str,
     permission: Permission,
 ) {
-    let mut nhs = None;
-    let route: Vec<String> = path
-        .split('/')
-        .map(|segment| match app::nhs_number::NhsNumber::parse(segment) {
-            Ok(number) if segment.len() == 10 => {
-                nhs = Some(number);
-                "{nhs_number}".to_owned()
-            }
-            _ => segment.to_owned(),
-        })
-        .collect();
+    let (route, nhs) = route_and_patient(path);
     let mut event = AuditEvent::by_viewer(viewer, request, EventKind::Denied).refused(format!(
-        "{} needs the {} permission",
-        route.join("/"),
+        "{route} needs the {} permission",
         permission.as_str()
     ));
     event.nhs_number = nhs.map(|n| n.as_digits());
@@ -442,6 +488,39 @@ mod tests {
         ];
         for (path, expected) in table {
             assert_eq!(requirement(path), expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn the_patient_in_a_path_is_found_however_the_number_is_written() {
+        // (path, route, NHS number)
+        let table = [
+            (
+                "/api/v1/patients/9434765919/record",
+                "/api/v1/patients/{nhs_number}/record",
+                Some("9434765919"),
+            ),
+            (
+                "/api/v1/patients/943%20476%205919/record",
+                "/api/v1/patients/{nhs_number}/record",
+                Some("9434765919"),
+            ),
+            (
+                "/api/v1/patients/943-476-5919/entries/gp/Observation/9434765919",
+                "/api/v1/patients/{nhs_number}/entries/gp/Observation/9434765919",
+                Some("9434765919"),
+            ),
+            (
+                "/api/v1/patients/9434765918/record",
+                "/api/v1/patients/9434765918/record",
+                None,
+            ),
+            ("/audit", "/audit", None),
+        ];
+        for (path, route, nhs) in table {
+            let (found_route, found) = route_and_patient(path);
+            assert_eq!(found_route, route, "{path}");
+            assert_eq!(found.map(|n| n.as_digits()).as_deref(), nhs, "{path}");
         }
     }
 }

@@ -6,7 +6,7 @@
 use super::permissions::shows;
 use crate::fhir::consent::{ConsentDirective, ProvisionType};
 use app::auth::{Permission, Role, Viewer};
-use app::consent::{Basis, BasisOption, EMERGENCY, PERMISSION_GIVEN};
+use app::consent::{check_text, Basis, BasisOption, TextProblem, EMERGENCY, PERMISSION_GIVEN};
 use app::model::{Code, SourceKind, TimelineEntry};
 use serde::Deserialize;
 use std::time::Duration;
@@ -63,6 +63,8 @@ pub struct ConsentPolicy {
     pub bases: Vec<BasisRule>,
     /// How long a recorded basis lasts for one patient within a session, in seconds.
     pub basis_lifetime_s: u64,
+    /// Longest written reason accepted, in characters (every basis).
+    pub max_reason_chars: usize,
     /// Roles that see items labelled restricted (`R`). Very restricted (`V`) is never shown
     /// in the shared view: only the holding organisation can show it.
     pub restricted_roles: Vec<Role>,
@@ -101,6 +103,7 @@ impl Default for ConsentPolicy {
                 },
             ],
             basis_lifetime_s: 3600,
+            max_reason_chars: 500,
             restricted_roles: clinicians,
             sensitive: Vec::new(),
             sensitive_bases: Vec::new(),
@@ -166,6 +169,13 @@ impl ConsentPolicy {
                     "{at}: a basis that overrides dissent must ask for a reason of at least 10 characters (reason_min_chars)"
                 ));
             }
+        }
+        let longest_min = self.bases.iter().map(|r| r.reason_min_chars).max();
+        if !(longest_min.unwrap_or(0).max(1)..=4_000).contains(&self.max_reason_chars) {
+            problems.push(
+                "consent.max_reason_chars must be between every basis's reason_min_chars and 4000"
+                    .to_owned(),
+            );
         }
         if self.basis_lifetime_s == 0 || self.basis_lifetime_s > 12 * 3600 {
             problems.push("consent.basis_lifetime_s must be between 1 and 43200".to_owned());
@@ -269,6 +279,9 @@ pub enum Refusal {
     BasisNotAllowed(String),
     #[error("give a reason of at least {0} characters")]
     ReasonTooShort(usize),
+    /// Too long, invisible, or with control or text-reordering characters.
+    #[error("{}", .0.message("reason"))]
+    ReasonRefused(TextProblem),
     #[error("the patient has asked for their record not to be shared")]
     Dissent,
     #[error("the patient's wishes about sharing could not be checked")]
@@ -296,8 +309,14 @@ pub fn decide(
     else {
         return Decision::Deny(Refusal::BasisNotAllowed(basis.code.clone()));
     };
-    if basis.reason.trim().chars().count() < rule.reason_min_chars {
-        return Decision::Deny(Refusal::ReasonTooShort(rule.reason_min_chars));
+    match check_text(
+        &basis.reason,
+        rule.reason_min_chars,
+        policy.max_reason_chars,
+    ) {
+        Ok(()) => {}
+        Err(TextProblem::TooShort(min)) => return Decision::Deny(Refusal::ReasonTooShort(min)),
+        Err(other) => return Decision::Deny(Refusal::ReasonRefused(other)),
     }
     match consent {
         ConsentState::NoObjection => {}
@@ -893,6 +912,59 @@ mod tests {
                 "{expected:?} not in {problems:?}"
             );
         }
+    }
+
+    #[test]
+    fn reasons_are_bounded_and_must_be_visible_plain_text() {
+        let v = viewer(Role::AeClinician);
+        let none = ConsentState::NoObjection;
+        let refused = |problem| Decision::Deny(Refusal::ReasonRefused(problem));
+        // (basis code, reason, decision)
+        let table = [
+            (EMERGENCY, REASON.to_owned(), Decision::Allow),
+            (EMERGENCY, "x".repeat(500), Decision::Allow),
+            (
+                EMERGENCY,
+                "x".repeat(501),
+                refused(TextProblem::TooLong(500)),
+            ),
+            (
+                EMERGENCY,
+                "\u{200B}".repeat(20),
+                Decision::Deny(Refusal::ReasonTooShort(20)),
+            ),
+            (
+                EMERGENCY,
+                format!("{REASON}\0"),
+                refused(TextProblem::ControlCharacter),
+            ),
+            (
+                EMERGENCY,
+                format!("{REASON}\u{202E}"),
+                refused(TextProblem::DirectionalControl),
+            ),
+            (
+                PERMISSION_GIVEN,
+                "\0".to_owned(),
+                refused(TextProblem::ControlCharacter),
+            ),
+            (
+                PERMISSION_GIVEN,
+                "\u{200B}".to_owned(),
+                refused(TextProblem::Invisible),
+            ),
+        ];
+        for (code, reason, expected) in table {
+            let basis = Basis::new(code, &reason);
+            let decided = decide(&ConsentPolicy::default(), &v, Some(&basis), &none, None);
+            let start: String = reason.chars().take(40).collect();
+            assert_eq!(decided, expected, "{code} {start:?}");
+        }
+        let p = ConsentPolicy {
+            max_reason_chars: 10,
+            ..ConsentPolicy::default()
+        };
+        assert!(p.problems().join("; ").contains("consent.max_reason_chars"));
     }
 
     #[test]
