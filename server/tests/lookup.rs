@@ -280,21 +280,8 @@ async fn the_openapi_document_describes_real_responses() {
     let doc: Value = portal.get("/api/openapi.json").await.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/api/v1/patients/{nhs_number}/record"]["get"].is_object());
-    let schema_keys = |name: &str| -> Vec<String> {
-        let mut keys: Vec<String> = doc["components"]["schemas"][name]["properties"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
-        keys.sort();
-        keys
-    };
-    let object_keys = |v: &Value| -> Vec<String> {
-        let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
-        keys.sort();
-        keys
-    };
+    let schema_keys = |name: &str| common::schema_keys(&doc, name);
+    use common::object_keys;
 
     let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL);
     let (_, record) = portal.record_json(&nhs.as_digits()).await;

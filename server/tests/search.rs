@@ -152,21 +152,8 @@ async fn a_patient_who_objected_is_counted_not_listed() {
 
     // The OpenAPI document describes the new fields.
     let doc: Value = portal.get("/api/openapi.json").await.json().await.unwrap();
-    let schema_keys = |name: &str| -> Vec<String> {
-        let mut keys: Vec<String> = doc["components"]["schemas"][name]["properties"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
-        keys.sort();
-        keys
-    };
-    let keys = |v: &Value| -> Vec<String> {
-        let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
-        keys.sort();
-        keys
-    };
+    let schema_keys = |name: &str| common::schema_keys(&doc, name);
+    let keys = common::object_keys;
     assert_eq!(schema_keys("SearchResults"), keys(&results));
     assert_eq!(schema_keys("NotShown"), keys(&results["not_shown"]));
 

@@ -46,6 +46,18 @@ pub async fn get_json(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> s
     response.json().await.expect("a JSON body")
 }
 
+/// An object's keys, sorted (to compare a response with its OpenAPI schema).
+pub fn object_keys(v: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+/// The property names the OpenAPI document gives schema `name`, sorted.
+pub fn schema_keys(doc: &serde_json::Value, name: &str) -> Vec<String> {
+    object_keys(&doc["components"]["schemas"][name]["properties"])
+}
+
 pub fn population() -> Arc<Population> {
     Arc::new(Population::new(
         Population::DEFAULT_PATIENTS,
