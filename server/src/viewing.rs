@@ -185,7 +185,9 @@ impl RecordDesk {
     ) -> Result<PatientRecord, LookupError> {
         let viewer = &caller.viewer;
         let (basis, consent, gathered) = self.gather(caller, nhs, refresh).await?;
-        let gathered_unread = unread_consent(&gathered);
+        // Named only on a record opened while the patient's wishes were unknown.
+        let unread =
+            matches!(consent, ConsentState::Unknown { .. }).then(|| unread_consent(&gathered));
         let record = gathered.into_record(|kind, entry| {
             match decide(
                 &self.policy,
@@ -200,8 +202,8 @@ impl RecordDesk {
             }
         });
         let mut warnings = record.warnings;
-        if let ConsentState::Unknown { source_ids } = &consent {
-            warnings.insert(0, consent_unknown_warning(source_ids, &gathered_unread));
+        if let (ConsentState::Unknown { source_ids }, Some(unread)) = (&consent, &unread) {
+            warnings.insert(0, consent_unknown_warning(source_ids, unread));
         }
         Ok(PatientRecord {
             summary_only: viewer.summary_only(),
