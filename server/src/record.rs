@@ -10,7 +10,8 @@ use crate::sources::{Candidate, FhirSource, SourceAnswer, SourceError, SourceRec
 use app::api::{LookupError, SearchForm};
 use app::consent::WithheldItems;
 use app::model::{
-    DemoPatient, Demographics, PatientRecord, SourceKind, SourceReport, SourceStatus, TimelineEntry,
+    Category, DemoPatient, Demographics, PatientRecord, SourceKind, SourceReport, SourceStatus,
+    TimelineEntry,
 };
 use app::nhs_number::NhsNumber;
 use app::patient_search::{PatientMatch, PatientSearch, SearchResults};
@@ -218,10 +219,12 @@ impl Gathered {
     /// Merges what `judge` lets through into one record, newest first, with duplicates across
     /// sources shown once. Each entry is judged before merging (so nothing withheld shows
     /// through a merged duplicate); what is withheld is counted by source, category and the
-    /// reason `judge` gives, never dropped silently.
+    /// reason `judge` gives, never dropped silently. A source's Patient details that
+    /// `judge_details` refuses (its labels) are left out and counted the same way.
     pub fn into_record(
         self,
         judge: impl Fn(SourceKind, &TimelineEntry) -> Result<(), String>,
+        judge_details: impl Fn(&Demographics) -> Result<(), String>,
     ) -> PatientRecord {
         let mut patients = Vec::new();
         let mut entries = Vec::new();
@@ -230,12 +233,26 @@ impl Gathered {
         for view in &self.views {
             let mut report = view.report.clone();
             if let Some(record) = view.record() {
-                patients.push((report.id.clone(), record.patients.clone()));
+                let mut shown = Vec::new();
+                for details in &record.patients {
+                    match judge_details(details) {
+                        Ok(()) => shown.push(details.clone()),
+                        Err(reason) => count_withheld(
+                            &mut withheld,
+                            &report.id,
+                            Category::PatientDetails,
+                            reason,
+                        ),
+                    }
+                }
+                patients.push((report.id.clone(), shown));
                 let before = entries.len();
                 for entry in &record.entries {
                     match judge(report.kind, entry) {
                         Ok(()) => entries.push(entry.clone()),
-                        Err(reason) => count_withheld(&mut withheld, &report.id, entry, reason),
+                        Err(reason) => {
+                            count_withheld(&mut withheld, &report.id, entry.category, reason)
+                        }
                     }
                 }
                 report.entry_count = entries.len() - before;
@@ -274,16 +291,16 @@ impl SourceView {
 fn count_withheld(
     withheld: &mut Vec<WithheldItems>,
     source_id: &str,
-    entry: &TimelineEntry,
+    category: Category,
     reason: String,
 ) {
     match withheld
         .iter_mut()
-        .find(|w| w.source_id == source_id && w.category == entry.category && w.reason == reason)
+        .find(|w| w.source_id == source_id && w.category == category && w.reason == reason)
     {
         Some(group) => group.count += 1,
         None => withheld.push(WithheldItems {
-            category: entry.category,
+            category,
             source_id: source_id.to_owned(),
             reason,
             count: 1,
@@ -428,7 +445,6 @@ pub(crate) fn now_rfc3339() -> String {
 mod tests {
     use super::*;
     use app::clinical_date::ClinicalDate;
-    use app::model::Category;
 
     fn entry(date: Option<&str>, id: &str) -> TimelineEntry {
         TimelineEntry {
