@@ -122,6 +122,9 @@ pub enum Category {
     CarePlan,
     Alert,
     Episode,
+    /// The patient's own details (name, birth date, address) as one source holds them: never
+    /// a timeline entry, only counted when withheld.
+    PatientDetails,
 }
 
 impl Category {
@@ -139,6 +142,7 @@ impl Category {
             Self::CarePlan => "Care plan",
             Self::Alert => "Alert",
             Self::Episode => "Episode of care",
+            Self::PatientDetails => "Patient details",
         }
     }
 
@@ -157,6 +161,7 @@ impl Category {
             Self::CarePlan => "care-plan",
             Self::Alert => "alert",
             Self::Episode => "episode",
+            Self::PatientDetails => "patient-details",
         }
     }
 }
@@ -207,7 +212,8 @@ pub struct TimelineEntry {
     /// Every coding of what the item is (for matching duplicates and sensitive-code lists).
     #[serde(default)]
     pub codes: Vec<Code>,
-    /// The resource's `meta.security` labels (e.g. v3 Confidentiality `R`).
+    /// The resource's security labels (`meta.security`, and confidentiality labels sent in
+    /// `meta.tag`), v3 Confidentiality ones in one spelling (e.g. `R`).
     #[serde(default)]
     pub security: Vec<Code>,
     /// The same item recorded at other sources; shown once, with every provenance.
@@ -255,6 +261,10 @@ pub struct Demographics {
     pub postcode: Option<String>,
     /// The source these details were taken from.
     pub source_id: String,
+    /// The Patient resource's security labels (confidentiality in one spelling): a
+    /// restricted Patient's details are withheld as a restricted item is.
+    #[serde(default)]
+    pub security: Vec<Code>,
 }
 
 impl Demographics {

@@ -180,11 +180,16 @@ pub struct NotShown {
     /// People held at a source that could not say whether they have objected (its consent
     /// records could not be read), so they are treated as if they may have.
     pub wishes_unknown: usize,
+    /// People whose Patient record is labelled confidential beyond this viewer's role
+    /// (v3 Confidentiality `V`, or `R` outside the restricted roles): not even their name is
+    /// shown to this viewer.
+    #[serde(default)]
+    pub restricted: usize,
 }
 
 impl NotShown {
     pub fn total(&self) -> usize {
-        self.objected + self.wishes_unknown
+        self.objected + self.wishes_unknown + self.restricted
     }
 
     /// One plain sentence per reason, for the search page.
@@ -205,6 +210,12 @@ impl NotShown {
                 "{} not listed because a source holding them could not say whether they have \
                  objected to sharing their record.",
                 people(self.wishes_unknown)
+            ));
+        }
+        if self.restricted > 0 {
+            out.push(format!(
+                "{} not listed because their record is marked confidential beyond your role.",
+                people(self.restricted)
             ));
         }
         out
@@ -378,19 +389,21 @@ mod tests {
         assert!(NotShown::default().sentences().is_empty());
         let one = NotShown {
             objected: 1,
-            wishes_unknown: 0,
+            ..NotShown::default()
         };
         assert_eq!(
             one.sentences(),
             ["1 matching person is not listed because they have asked for their record not to be shared."]
         );
-        let both = NotShown {
+        let all = NotShown {
             objected: 2,
             wishes_unknown: 3,
+            restricted: 1,
         };
-        assert_eq!(both.total(), 5);
-        let sentences = both.sentences();
+        assert_eq!(all.total(), 6);
+        let sentences = all.sentences();
         assert!(sentences[0].starts_with("2 matching people are not listed"));
         assert!(sentences[1].starts_with("3 matching people are not listed because a source"));
+        assert!(sentences[2].starts_with("1 matching person is not listed because their record"));
     }
 }

@@ -11,7 +11,8 @@ use crate::sources::{Candidate, FhirSource, SourceAnswer, SourceError, SourceRec
 use app::api::{LookupError, SearchForm};
 use app::consent::WithheldItems;
 use app::model::{
-    DemoPatient, Demographics, PatientRecord, SourceKind, SourceReport, SourceStatus, TimelineEntry,
+    Category, DemoPatient, Demographics, PatientRecord, SourceKind, SourceReport, SourceStatus,
+    TimelineEntry,
 };
 use app::nhs_number::NhsNumber;
 use app::patient_search::{NotShown, PatientMatch, PatientSearch, SearchError, SearchResults};
@@ -260,10 +261,12 @@ impl Gathered {
     /// Merges what `judge` lets through into one record, newest first, with duplicates across
     /// sources shown once. Each entry is judged before merging (so nothing withheld shows
     /// through a merged duplicate); what is withheld is counted by source, category and the
-    /// reason `judge` gives, never dropped silently.
+    /// reason `judge` gives, never dropped silently. A source's Patient details that
+    /// `judge_details` refuses (its labels) are left out and counted the same way.
     pub fn into_record(
         self,
         judge: impl Fn(SourceKind, &TimelineEntry) -> Result<(), String>,
+        judge_details: impl Fn(&Demographics) -> Result<(), String>,
     ) -> PatientRecord {
         let mut patients = Vec::new();
         let mut entries = Vec::new();
@@ -272,12 +275,26 @@ impl Gathered {
         for view in &self.views {
             let mut report = view.report.clone();
             if let Some(record) = view.record() {
-                patients.push((report.id.clone(), record.patients.clone()));
+                let mut shown = Vec::new();
+                for details in &record.patients {
+                    match judge_details(details) {
+                        Ok(()) => shown.push(details.clone()),
+                        Err(reason) => count_withheld(
+                            &mut withheld,
+                            &report.id,
+                            Category::PatientDetails,
+                            reason,
+                        ),
+                    }
+                }
+                patients.push((report.id.clone(), shown));
                 let before = entries.len();
                 for entry in &record.entries {
                     match judge(report.kind, entry) {
                         Ok(()) => entries.push(entry.clone()),
-                        Err(reason) => count_withheld(&mut withheld, &report.id, entry, reason),
+                        Err(reason) => {
+                            count_withheld(&mut withheld, &report.id, entry.category, reason)
+                        }
                     }
                 }
                 report.entry_count = entries.len() - before;
@@ -316,16 +333,16 @@ impl SourceView {
 fn count_withheld(
     withheld: &mut Vec<WithheldItems>,
     source_id: &str,
-    entry: &TimelineEntry,
+    category: Category,
     reason: String,
 ) {
     match withheld
         .iter_mut()
-        .find(|w| w.source_id == source_id && w.category == entry.category && w.reason == reason)
+        .find(|w| w.source_id == source_id && w.category == category && w.reason == reason)
     {
         Some(group) => group.count += 1,
         None => withheld.push(WithheldItems {
-            category: entry.category,
+            category,
             source_id: source_id.to_owned(),
             reason,
             count: 1,
@@ -426,6 +443,10 @@ fn group_candidates(
             continue;
         }
         let found: Vec<Demographics> = found.into_iter().map(|c| c.demographics).collect();
+        // Every source's labels travel with the one set of details shown, so a label at any
+        // source withholds the person (judged per viewer by the caller).
+        let mut demographics = found[0].clone();
+        demographics.security = found.iter().flat_map(|d| d.security.clone()).collect();
         let per_source: Vec<(String, Vec<Demographics>)> = found
             .iter()
             .map(|d| (d.source_id.clone(), vec![d.clone()]))
@@ -438,7 +459,7 @@ fn group_candidates(
         found_at.dedup();
         matches.push(PatientMatch {
             nhs_number,
-            demographics: found[0].clone(),
+            demographics,
             found_at,
             warnings,
         });
@@ -490,7 +511,6 @@ pub(crate) fn now_rfc3339() -> String {
 mod tests {
     use super::*;
     use app::clinical_date::ClinicalDate;
-    use app::model::Category;
 
     fn entry(date: Option<&str>, id: &str) -> TimelineEntry {
         TimelineEntry {
@@ -535,6 +555,7 @@ mod tests {
                 gender: None,
                 postcode: None,
                 source_id: at.into(),
+                security: Vec::new(),
             },
             consents: consents.map(|list| list.into_iter().map(directive).collect()),
         }

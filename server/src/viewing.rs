@@ -8,11 +8,11 @@ use crate::audit::{AuditEvent, AuditTrail, EventKind};
 use crate::config::Config;
 use crate::notify::outbox::Outbox;
 use crate::notify::ChildProtectionConfig;
-use crate::policy::{decide, ConsentPolicy, ConsentState, Decision, Refusal};
+use crate::policy::{decide, labels_withhold, ConsentPolicy, ConsentState, Decision, Refusal};
 use crate::record::{now_rfc3339, Aggregator, Gathered};
 use crate::sources::SourceError;
 use app::api::{LookupError, RecordService, SearchForm};
-use app::auth::{Caller, Permission, Viewer};
+use app::auth::{Caller, Permission, Role, Viewer};
 use app::consent::{
     Basis, BasisPrompt, BasisSource, ConsentUnknownNotice, DissentNotice, SessionKey, UnreadConsent,
 };
@@ -23,12 +23,34 @@ use futures::future::BoxFuture;
 use moka::sync::Cache;
 use std::sync::Arc;
 
+/// Where a recorded basis holds: one patient, in one session, in the role and organisation the
+/// viewer gave it in. A reason given at one organisation is not reused at another.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct BasisKey {
+    session: SessionKey,
+    role: Role,
+    organisation: Option<String>,
+    nhs: NhsNumber,
+}
+
+impl BasisKey {
+    fn new(session: &SessionKey, viewer: &Viewer, nhs: NhsNumber) -> Self {
+        Self {
+            session: session.clone(),
+            role: viewer.role,
+            organisation: viewer.organisation.clone(),
+            nhs,
+        }
+    }
+}
+
 /// The record service the pages and the JSON API share.
 pub struct RecordDesk {
     aggregator: Aggregator,
     policy: ConsentPolicy,
-    /// Bases recorded in browser sessions, per patient; each lasts `basis_lifetime`.
-    bases: Cache<(SessionKey, NhsNumber), Basis>,
+    /// Bases recorded in browser sessions, per patient, role and organisation; each lasts
+    /// `basis_lifetime`.
+    bases: Cache<BasisKey, Basis>,
     /// Whether each recently viewed patient had dissented, to notice a change.
     dissent_seen: Cache<NhsNumber, bool>,
     audit: AuditTrail,
@@ -188,8 +210,8 @@ impl RecordDesk {
         // Named only on a record opened while the patient's wishes were unknown.
         let unread =
             matches!(consent, ConsentState::Unknown { .. }).then(|| unread_consent(&gathered));
-        let record = gathered.into_record(|kind, entry| {
-            match decide(
+        let record = gathered.into_record(
+            |kind, entry| match decide(
                 &self.policy,
                 viewer,
                 Some(&basis),
@@ -199,8 +221,12 @@ impl RecordDesk {
                 Decision::Allow => Ok(()),
                 Decision::Withhold(why) => Err(why.to_string()),
                 Decision::Deny(why) => Err(why.to_string()),
-            }
-        });
+            },
+            |details| match labels_withhold(&self.policy, viewer, &details.security) {
+                None => Ok(()),
+                Some(why) => Err(why.to_string()),
+            },
+        );
         let mut warnings = record.warnings;
         if let (ConsentState::Unknown { source_ids }, Some(unread)) = (&consent, &unread) {
             warnings.insert(0, consent_unknown_warning(source_ids, unread));
@@ -213,8 +239,9 @@ impl RecordDesk {
         })
     }
 
-    /// One item of the record by its provenance, if the viewer may see it: refused as
-    /// withheld otherwise, exactly as the record view would have withheld it.
+    /// One item of the record by its provenance, if the viewer may see it. An item the
+    /// record view would withhold is answered exactly as one that does not exist (same
+    /// status, same words), so ids cannot be probed; the audit trail says which it was.
     pub async fn entry(
         &self,
         caller: &Caller,
@@ -223,7 +250,12 @@ impl RecordDesk {
     ) -> Result<TimelineEntry, LookupError> {
         let entry = match self.judge_entry(caller, nhs, at).await {
             Ok(entry) => entry,
-            Err(refusal) => return Err(self.refused(caller, Some(nhs), refusal).await),
+            Err(refusal) => {
+                return Err(match self.refused(caller, Some(nhs), refusal).await {
+                    LookupError::Withheld(_) | LookupError::NotFound(_) => no_such_item(),
+                    other => other,
+                })
+            }
         };
         let mut event = AuditEvent::by(caller, EventKind::EntryView)
             .patient(nhs)
@@ -257,8 +289,12 @@ impl RecordDesk {
             Some((kind, entry)),
         ) {
             Decision::Allow => Ok(entry.clone()),
-            Decision::Withhold(why) => Err(LookupError::Withheld(why.to_string())),
-            Decision::Deny(why) => Err(LookupError::Withheld(why.to_string())),
+            Decision::Withhold(why) => Err(LookupError::Withheld(format!(
+                "{why} ({source_id}/{resource_type}/{id})"
+            ))),
+            Decision::Deny(why) => Err(LookupError::Withheld(format!(
+                "{why} ({source_id}/{resource_type}/{id})"
+            ))),
         }
     }
 
@@ -291,8 +327,8 @@ impl RecordDesk {
     }
 
     /// The basis this request carries for the patient, checked against the policy for the
-    /// viewer's role. A session's recorded basis that no longer fits (the role changed) is
-    /// forgotten and asked for again.
+    /// viewer's role. A session's recorded basis is found only in the role and organisation
+    /// it was given in; one that no longer fits the policy is forgotten and asked for again.
     fn basis_for(
         &self,
         viewer: &Viewer,
@@ -301,7 +337,7 @@ impl RecordDesk {
     ) -> Result<Basis, LookupError> {
         let stated = match source {
             BasisSource::Session(key) => {
-                let key = (key.clone(), nhs);
+                let key = BasisKey::new(key, viewer, nhs);
                 let Some(basis) = self.bases.get(&key) else {
                     return Err(self.prompt(viewer));
                 };
@@ -412,7 +448,8 @@ impl RecordDesk {
             }
         };
         self.durably(event).await?;
-        self.bases.insert((key, nhs), basis);
+        self.bases
+            .insert(BasisKey::new(&key, &caller.viewer, nhs), basis);
         Ok(())
     }
 
@@ -461,14 +498,21 @@ impl RecordService for RecordDesk {
             if let Err(refusal) = may_find_patients(&caller.viewer) {
                 return Err(self.refused(caller, None, refusal).await);
             }
-            let results = match self.aggregator.search(form).await {
+            let mut results = match self.aggregator.search(form).await {
                 Ok(results) => results,
                 Err(refusal) => return Err(self.refused(caller, None, refusal).await),
             };
+            // A person whose Patient record is labelled beyond this viewer's role is counted,
+            // never named.
+            let before = results.matches.len();
+            results.matches.retain(|m| {
+                labels_withhold(&self.policy, &caller.viewer, &m.demographics.security).is_none()
+            });
+            results.not_shown.restricted += before - results.matches.len();
             let (shown, hidden) = (results.matches.len(), results.not_shown);
             let mut event = AuditEvent::by(caller, EventKind::PatientSearch).detail(format!(
-                "{shown} candidate(s) shown; not shown: {} objected to sharing, {} wishes unknown",
-                hidden.objected, hidden.wishes_unknown
+                "{shown} candidate(s) shown; not shown: {} objected to sharing, {} wishes unknown, {} confidential beyond the role",
+                hidden.objected, hidden.wishes_unknown, hidden.restricted
             ));
             event.sources = results
                 .sources
@@ -524,6 +568,12 @@ fn consent_unknown_warning(source_ids: &[String], unread: &[UnreadConsent]) -> R
         ),
         source_ids: source_ids.to_vec(),
     }
+}
+
+/// The one answer for an item that is not there or not for this viewer (withheld): which it
+/// was is only in the audit trail.
+fn no_such_item() -> LookupError {
+    LookupError::NotFound("no such item in this patient's shared record".to_owned())
 }
 
 /// Looking patients up needs `find-patient`, whatever page or route asked.

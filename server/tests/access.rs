@@ -493,3 +493,314 @@ async fn lookups_and_sign_ins_are_rate_limited() {
     }
     assert_eq!(statuses, [303, 303, 429]);
 }
+
+/// A reply to a request sent byte for byte as written (no client resolves `..` or `%2e`).
+struct RawReply {
+    status: u16,
+    location: String,
+    cache_control: String,
+}
+
+async fn raw_get(base: &str, path: &str, cookie: Option<&str>) -> RawReply {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{cookie}Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).await.unwrap();
+    let text = String::from_utf8_lossy(&reply);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    let header = |name: &str| {
+        head.lines()
+            .filter_map(|line| line.split_once(':'))
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    RawReply {
+        status: head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+        location: header("location"),
+        cache_control: header("cache-control"),
+    }
+}
+
+/// What a path written another way must get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// Passed the guard (the page, or the pages' not-found).
+    Passed,
+    SignIn,
+    Forbidden,
+    /// 400: a path with `.` or `..` segments is refused before the route table.
+    Refused,
+}
+
+fn seen(reply: &RawReply) -> Seen {
+    match reply.status {
+        200 | 404 => Seen::Passed,
+        303 if reply.location.starts_with("/signin") => Seen::SignIn,
+        403 => Seen::Forbidden,
+        400 => Seen::Refused,
+        other => panic!("unexpected {other} (location {:?})", reply.location),
+    }
+}
+
+#[tokio::test]
+async fn paths_written_another_way_meet_the_same_rule() {
+    use Seen::*;
+    let portal = common::start().await;
+    let logins = [
+        None,
+        Some("ae.clinician"),
+        Some("call.handler"),
+        Some("privacy.officer"),
+        Some("ops.admin"),
+    ];
+    let mut cookies = Vec::new();
+    for login in logins {
+        cookies.push(match login {
+            Some(login) => portal.sign_in(login).await.session,
+            None => None,
+        });
+    }
+    // Columns follow `logins`: anonymous, clinician, call handler, audit officer, admin.
+    let audit = [SignIn, Forbidden, Forbidden, Passed, Forbidden];
+    let admin = [SignIn, Forbidden, Forbidden, Forbidden, Passed];
+    let record = [SignIn, Passed, Passed, Forbidden, Forbidden];
+    let refused = [Refused; 5];
+    let table: [(&str, [Seen; 5]); 16] = [
+        ("/audit", audit),
+        ("/audit/", audit),
+        ("//audit", audit),
+        ("/audit//", audit),
+        ("/%61udit", audit),
+        ("/audit/reports/", audit),
+        ("/admin/", admin),
+        ("//admin", admin),
+        ("/record/", record),
+        ("/demo-idp/../audit", refused),
+        ("/demo-idp/%2e%2e/audit", refused),
+        ("/demo-idp/%2E%2E/admin", refused),
+        ("/demo-idp/..%2Faudit", refused),
+        ("/record/./", refused),
+        ("/search/../audit", refused),
+        ("/pkg/../audit", refused),
+    ];
+    for (path, expected) in table {
+        for ((login, cookie), expect) in logins.iter().zip(&cookies).zip(expected) {
+            let reply = raw_get(&portal.url, path, cookie.as_deref()).await;
+            assert_eq!(seen(&reply), expect, "{login:?} at {path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn nothing_is_left_to_the_demo_identity_provider_when_it_is_off() {
+    let mut config = server::Config::demo().unwrap();
+    for issuer in &mut config.identity.issuers {
+        issuer.issuer = "https://login.example.org".into();
+    }
+    let dir = std::env::temp_dir().join(format!("scrv-test-{}", std::process::id()));
+    config.audit.sqlite_path = dir.join("access-no-demo-idp.sqlite");
+    config.child_protection.outbox_path = dir.join("access-no-demo-idp.outbox.sqlite");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server::run(config, listener, async move {
+        let _ = stopped.await;
+    }));
+    // (path, status, redirected to sign-in)
+    let table = [
+        ("/demo-idp/jwks", 303, true),
+        ("/demo-idp/.well-known/openid-configuration", 303, true),
+        ("/demo-idp/authorize", 303, true),
+        ("/demo-idp/", 303, true),
+        ("/demo-idp/../audit", 400, false),
+        ("/demo-idp/%2e%2e/admin", 400, false),
+    ];
+    for (path, status, to_sign_in) in table {
+        let mut reply = raw_get(&url, path, None).await;
+        for _ in 0..50 {
+            if reply.status != 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            reply = raw_get(&url, path, None).await;
+        }
+        assert_eq!(reply.status, status, "{path}");
+        assert_eq!(reply.location.starts_with("/signin"), to_sign_in, "{path}");
+    }
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn refusals_redirects_and_rejected_bodies_are_never_cached() {
+    let portal = common::start_with(
+        common::population(),
+        |_| Default::default(),
+        |c| {
+            c.identity.lookup_rate = server::ratelimit::RateLimit {
+                per_minute: 1,
+                burst: 1,
+            };
+        },
+    )
+    .await;
+    let nhs = common::patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
+    let anonymous = portal.browser();
+    let clinician = portal.sign_in("ae.clinician").await;
+    let officer = portal.client_for("privacy.officer").await;
+    let record = format!("{}/api/v1/patients/{nhs}/record", portal.url);
+    // The first lookup uses the one allowed; the second is refused with 429.
+    assert_eq!(portal.http.get(&record).send().await.unwrap().status(), 200);
+    let too_big = "x".repeat(100 * 1024);
+    let cache_control = |response: reqwest::Response| {
+        let value = response
+            .headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (response.status().as_u16(), value)
+    };
+    let raw = |reply: RawReply| (reply.status, reply.cache_control);
+    // (what, status and Cache-Control, status expected)
+    let table: Vec<(&str, (u16, String), u16)> = vec![
+        (
+            "anonymous page: to sign-in",
+            cache_control(anonymous.get("/search").await),
+            303,
+        ),
+        (
+            "anonymous API call",
+            cache_control(
+                anonymous
+                    .get(&format!("/api/v1/patients/{nhs}/record"))
+                    .await,
+            ),
+            401,
+        ),
+        (
+            "page refused to the role",
+            cache_control(clinician.get("/audit").await),
+            403,
+        ),
+        (
+            "server function refused to the role",
+            cache_control(clinician.post("/sfn/audit-reviews", &[]).await),
+            403,
+        ),
+        (
+            "API refused to the role",
+            cache_control(officer.get(&record).send().await.unwrap()),
+            403,
+        ),
+        (
+            "rate limited",
+            cache_control(portal.http.get(&record).send().await.unwrap()),
+            429,
+        ),
+        (
+            "body too large",
+            cache_control(
+                clinician
+                    .post("/sfn/whoami", &[("padding", &too_big)])
+                    .await,
+            ),
+            413,
+        ),
+        (
+            "sign-in redirect",
+            cache_control(anonymous.get("/auth/login?issuer=demo&next=/").await),
+            303,
+        ),
+        (
+            "path refused",
+            raw(raw_get(&portal.url, "/demo-idp/%2e%2e/audit", None).await),
+            400,
+        ),
+    ];
+    for (what, (status, cache_control), expected) in table {
+        assert_eq!(status, expected, "{what}");
+        assert_eq!(cache_control, "no-store", "{what}");
+    }
+    // The static bundle stays cacheable (revalidated), refusals or not.
+    let asset = raw_get(&portal.url, "/pkg/no-such-file.js", None).await;
+    assert_eq!(asset.cache_control, "no-cache");
+}
+
+#[tokio::test]
+async fn a_broken_store_is_not_described_to_callers() {
+    let portal = common::start().await;
+    let officer = portal.sign_in("privacy.officer").await;
+    let admin = portal.sign_in("ops.admin").await;
+    let export = portal.client_for("privacy.officer").await;
+    assert_eq!(officer.post("/sfn/audit-reviews", &[]).await.status(), 200);
+    assert_eq!(
+        admin.post("/sfn/ops-notifications", &[]).await.status(),
+        200
+    );
+    // Break both stores under the running portal, as a failed migration or disk would.
+    for (path, table) in [
+        (portal.audit_path.clone(), "audit_events"),
+        (
+            portal.audit_path.with_extension("outbox.sqlite"),
+            "notifications",
+        ),
+    ] {
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&path);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        sqlx::query(&format!("ALTER TABLE {table} RENAME TO {table}_gone"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    // (who, response)
+    let table: Vec<(&str, reqwest::Response)> = vec![
+        (
+            "audit reviews",
+            officer.post("/sfn/audit-reviews", &[]).await,
+        ),
+        ("chain check", officer.post("/sfn/audit-verify", &[]).await),
+        (
+            "audit export",
+            export
+                .get(format!("{}/api/v1/audit/events", portal.url))
+                .send()
+                .await
+                .unwrap(),
+        ),
+        (
+            "notification status",
+            admin.post("/sfn/ops-notifications", &[]).await,
+        ),
+    ];
+    for (what, response) in table {
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        assert!(status == 503 || status == 500, "{what}: {status} {body}");
+        let lower = body.to_lowercase();
+        for internal in [
+            "no such table",
+            "sqlite",
+            "sqlx",
+            "audit_events",
+            "notifications",
+        ] {
+            assert!(
+                !lower.contains(internal),
+                "{what} says {internal:?}: {body}"
+            );
+        }
+        assert!(lower.contains("try again"), "{what}: {body}");
+    }
+}

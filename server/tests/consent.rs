@@ -339,6 +339,20 @@ async fn a_change_of_dissent_purges_the_patients_cached_records() {
 /// The id of the first security-labelled `resource_type` the demo source holds for the
 /// patient, asked of the source directly (as its own staff could).
 async fn id_at_source(portal: &Portal, kind: SourceKind, nhs: &str, resource_type: &str) -> String {
+    id_at_source_where(portal, kind, nhs, resource_type, |r| {
+        r["meta"]["security"].is_array()
+    })
+    .await
+}
+
+/// The id of the first `resource_type` the demo source holds for the patient that `pick`s.
+async fn id_at_source_where(
+    portal: &Portal,
+    kind: SourceKind,
+    nhs: &str,
+    resource_type: &str,
+    pick: impl Fn(&Value) -> bool,
+) -> String {
     let source = portal.demo.sources.iter().find(|s| s.kind == kind).unwrap();
     let http = reqwest::Client::new();
     let patients = common::get_json(
@@ -363,7 +377,7 @@ async fn id_at_source(portal: &Portal, kind: SourceKind, nhs: &str, resource_typ
         .unwrap()
         .iter()
         .map(|e| &e["resource"])
-        .find(|r| r["meta"]["security"].is_array())
+        .find(|r| pick(r))
         .and_then(|r| r["id"].as_str())
         .unwrap()
         .to_owned()
@@ -413,13 +427,18 @@ async fn restricted_and_sensitive_items_are_withheld_and_counted() {
         })
         .collect();
     withheld.sort();
+    assert!(
+        !record.to_string().to_lowercase().contains("sexual"),
+        "the sensitive list's name would tell the diagnosis: {}",
+        record["withheld"]
+    );
     assert_eq!(
         withheld,
         [
             (
                 "acute".into(),
                 "problem".into(),
-                "sensitive (sexual health)".into(),
+                "sensitive information: not shown in the shared record".into(),
                 1
             ),
             (
@@ -455,6 +474,10 @@ async fn withheld_items_cannot_be_fetched_by_id() {
     let nhs = showcase(&portal.demo.population, "items labelled").as_digits();
     let letter = id_at_source(&portal, SourceKind::Gp, &nhs, "DocumentReference").await;
     let restricted = id_at_source(&portal, SourceKind::Gp, &nhs, "Condition").await;
+    let sensitive = id_at_source_where(&portal, SourceKind::Acute, &nhs, "Condition", |r| {
+        r["code"]["coding"][0]["display"] == "Gonorrhoea"
+    })
+    .await;
     let entry = |login: &'static str, basis: Option<(&'static str, &'static str)>, path: String| {
         let portal = &portal;
         let nhs = nhs.clone();
@@ -474,35 +497,43 @@ async fn withheld_items_cannot_be_fetched_by_id() {
     };
     let given = Some(("permission-given", ""));
     let emergency = Some(("emergency", REASON));
-    // (user, basis, item, status, error)
+    // (user, basis, item, status, error): a withheld item is answered as one that is not
+    // there (404), so its id cannot be told from a made-up one.
     let table = [
         (
             "ae.clinician",
             given,
             format!("gp/DocumentReference/{letter}"),
-            403,
-            "withheld",
+            404,
+            "not-found",
         ),
         (
             "ae.clinician",
             emergency,
             format!("gp/DocumentReference/{letter}"),
-            403,
-            "withheld",
+            404,
+            "not-found",
         ),
         (
             "call.handler",
             given,
             format!("gp/DocumentReference/{letter}"),
-            403,
-            "withheld",
+            404,
+            "not-found",
         ),
         (
             "call.handler",
             given,
             format!("gp/Condition/{restricted}"),
-            403,
-            "withheld",
+            404,
+            "not-found",
+        ),
+        (
+            "ae.clinician",
+            given,
+            format!("acute/Condition/{sensitive}"),
+            404,
+            "not-found",
         ),
         (
             "ae.clinician",
@@ -542,20 +573,54 @@ async fn withheld_items_cannot_be_fetched_by_id() {
             assert_eq!(body["error"], error, "{login} {path}");
         }
     }
-    // Each refusal by id is audited, naming the reason.
+    // Withheld and unknown ids are indistinguishable: same status, same body, for each
+    // reason an item can be withheld and for ids next to them.
+    let unknown = entry("ae.clinician", given, "gp/Condition/no-such-item".into()).await;
+    for (login, path) in [
+        ("ae.clinician", format!("gp/DocumentReference/{letter}")),
+        ("ae.clinician", format!("acute/Condition/{sensitive}")),
+        ("call.handler", format!("gp/Condition/{restricted}")),
+        ("ae.clinician", format!("gp/DocumentReference/{letter}0")),
+        ("ae.clinician", format!("acute/Condition/{sensitive}0")),
+        ("ae.clinician", format!("nowhere/Condition/{restricted}")),
+    ] {
+        assert_eq!(
+            entry(login, given, path.clone()).await,
+            unknown,
+            "{login} {path}"
+        );
+    }
+    // Each refusal by id is audited, saying it was withheld (but never the sensitive list's
+    // name); the made-up ids are audited as not found.
     let events = portal.audit_events().await;
-    let withheld = events
-        .iter()
-        .filter(|e| {
-            e.event.kind == server::audit::EventKind::Denied
-                && e.event
-                    .detail
-                    .as_deref()
-                    .unwrap_or_default()
-                    .starts_with("Withheld")
-        })
-        .count();
-    assert_eq!(withheld, 4);
+    let denied = |starts: &'static str| {
+        events
+            .iter()
+            .filter(move |e| {
+                e.event.kind == server::audit::EventKind::Denied
+                    && e.event
+                        .detail
+                        .as_deref()
+                        .unwrap_or_default()
+                        .starts_with(starts)
+            })
+            .count()
+    };
+    assert_eq!(denied("Withheld"), 5 + 3);
+    assert_eq!(denied("Not found"), 1 + 4);
+    assert!(events.iter().all(|e| !e
+        .event
+        .detail
+        .as_deref()
+        .unwrap_or_default()
+        .to_lowercase()
+        .contains("sexual")));
+    assert!(events.iter().any(|e| e
+        .event
+        .detail
+        .as_deref()
+        .unwrap_or_default()
+        .starts_with("Withheld: sensitive information")));
     let viewed = events
         .iter()
         .filter(|e| e.event.kind == server::audit::EventKind::EntryView)
@@ -745,4 +810,323 @@ async fn an_earlier_copy_cannot_say_whether_the_patient_objects_now() {
         api_record(&portal, "ae.clinician", Some(("emergency", REASON)), &nhs).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(common::source_report(&body, "gp")["status"], "stale");
+}
+
+#[tokio::test]
+async fn a_recorded_basis_holds_only_in_the_role_and_organisation_it_was_given_in() {
+    let portal = common::start().await;
+    let nhs = patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
+    // A locum holds two roles, at RX1 and at Y0111, in one session.
+    let locum = portal.sign_in("locum.doctor").await;
+    let csrf = locum.whoami().await["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let choose = |role: &'static str| {
+        let locum = locum.clone();
+        let csrf = csrf.clone();
+        async move {
+            let response = locum
+                .post(
+                    "/auth/role",
+                    &[("role", role), ("csrf", &csrf), ("next", "/")],
+                )
+                .await;
+            assert_eq!(response.status(), 303, "role {role} chosen");
+            locum.whoami().await["viewer"]["organisation"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let record = || {
+        let locum = locum.clone();
+        let nhs = nhs.clone();
+        async move {
+            let response = locum
+                .post(
+                    "/sfn/record",
+                    &[("nhs_number", nhs.as_str()), ("refresh", "false")],
+                )
+                .await;
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+
+    assert_eq!(choose("0").await, "RX1");
+    let response = locum
+        .post(
+            "/sfn/basis",
+            &[
+                ("nhs_number", nhs.as_str()),
+                ("code", "emergency"),
+                ("reason", REASON),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let (status, body) = record().await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["basis"]["code"], "emergency");
+
+    // The emergency reason was given at RX1: at Y0111 it is asked for again.
+    assert_eq!(choose("1").await, "Y0111");
+    let (status, body) = record().await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.get("BasisRequired").is_some(), "{body}");
+
+    // Back at RX1, the basis given there still holds (for its lifetime).
+    assert_eq!(choose("0").await, "RX1");
+    let (status, body) = record().await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// A FHIR source on loopback holding, for each patient, a Patient labelled as `patient_meta`
+/// says and Conditions labelled under every spelling of v3 Confidentiality.
+mod labelled_source {
+    use axum::extract::{Path, Query};
+    use axum::routing::get;
+    use serde_json::{json, Value};
+    use std::collections::HashMap;
+
+    pub const CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+    pub const OLD: &str = "http://hl7.org/fhir/v3/Confidentiality";
+    pub const OID: &str = "urn:oid:2.16.840.1.113883.5.25";
+
+    /// (id, meta): one Condition per way a label is sent.
+    pub fn conditions() -> Vec<(&'static str, Value)> {
+        vec![
+            (
+                "r4-v",
+                json!({ "security": [{ "system": CONFIDENTIALITY, "code": "V" }] }),
+            ),
+            (
+                "old-v",
+                json!({ "security": [{ "system": OLD, "code": "V" }] }),
+            ),
+            (
+                "oid-v",
+                json!({ "security": [{ "system": OID, "code": "V" }] }),
+            ),
+            ("tag-v", json!({ "tag": [{ "system": OID, "code": "V" }] })),
+            ("bare-v", json!({ "security": [{ "code": "V" }] })),
+            (
+                "old-r",
+                json!({ "security": [{ "system": OLD, "code": "R" }] }),
+            ),
+            ("tag-r", json!({ "tag": [{ "system": OLD, "code": "R" }] })),
+            ("plain", json!({})),
+        ]
+    }
+
+    fn bundle(resources: Vec<Value>) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let entry: Vec<Value> = resources
+            .into_iter()
+            .map(|r| json!({ "resource": r, "search": { "mode": "match" } }))
+            .collect();
+        (
+            [("content-type", "application/fhir+json")],
+            json!({ "resourceType": "Bundle", "type": "searchset", "entry": entry }).to_string(),
+        )
+            .into_response()
+    }
+
+    fn patient(nhs: &str, meta: &Value) -> Value {
+        json!({ "resourceType": "Patient", "id": format!("p{nhs}"),
+        "meta": meta,
+        "identifier": [{ "system": "https://fhir.nhs.uk/Id/nhs-number", "value": nhs }],
+        "name": [{ "use": "official", "family": "Hidewell", "given": ["Secret"] }],
+        "birthDate": "1980-02-03", "gender": "female",
+        "address": [{ "use": "home", "postalCode": "ZZ9 9ZZ" }] })
+    }
+
+    /// Serves on 127.0.0.1; `patients` maps NHS numbers to their Patient's `meta`.
+    pub async fn start(patients: HashMap<String, Value>) -> String {
+        let search = move |Path(resource_type): Path<String>,
+                           Query(query): Query<HashMap<String, String>>| {
+            let patients = patients.clone();
+            async move {
+                match resource_type.as_str() {
+                    "Patient" if query.contains_key("family") => {
+                        // A demographic search: every patient here is a Hidewell born so.
+                        let mut all: Vec<_> = patients.iter().collect();
+                        all.sort_by_key(|(nhs, _)| nhs.as_str());
+                        bundle(all.into_iter().map(|(nhs, meta)| patient(nhs, meta)).collect())
+                    }
+                    "Patient" => {
+                        let nhs = query
+                            .get("identifier")
+                            .and_then(|i| i.split('|').nth(1))
+                            .unwrap_or_default()
+                            .to_owned();
+                        let Some(meta) = patients.get(&nhs) else {
+                            return bundle(vec![]);
+                        };
+                        bundle(vec![patient(&nhs, meta)])
+                    }
+                    "Condition" => bundle(
+                        conditions()
+                            .into_iter()
+                            .map(|(id, meta)| {
+                                json!({ "resourceType": "Condition", "id": id,
+                                "meta": meta, "code": { "text": format!("Condition {id}") },
+                                "clinicalStatus": { "coding": [{ "code": "active" }] },
+                                "onsetDateTime": "2020-01-01" })
+                            })
+                            .collect(),
+                    ),
+                    "AllergyIntolerance" => {
+                        bundle(vec![json!({ "resourceType": "AllergyIntolerance",
+                        "id": "allergy-old-r", "meta": { "security": [{ "system": OLD, "code": "R" }] },
+                        "code": { "text": "Penicillin" }, "recordedDate": "2019-05-06" })])
+                    }
+                    _ => bundle(vec![]),
+                }
+            }
+        };
+        let router = axum::Router::new().route("/fhir/{resource_type}", get(search));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/fhir", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        url
+    }
+}
+
+#[tokio::test]
+async fn confidentiality_labels_are_recognised_under_every_spelling_on_items_and_patients() {
+    use labelled_source::{OID, OLD};
+    let population = common::population();
+    let numbers: Vec<String> = population
+        .nhs_numbers()
+        .take(4)
+        .map(|n| n.as_digits())
+        .collect();
+    // (Patient's meta, clinician sees the details, call handler sees them, reason withheld)
+    let vr = "very restricted: only the holding organisation can show it";
+    let r = "restricted at the source";
+    let patients = [
+        (serde_json::json!({}), None, None),
+        (
+            serde_json::json!({ "security": [{ "system": OLD, "code": "V" }] }),
+            Some(vr),
+            Some(vr),
+        ),
+        (
+            serde_json::json!({ "security": [{ "code": "V" }] }),
+            Some(vr),
+            Some(vr),
+        ),
+        (
+            serde_json::json!({ "tag": [{ "system": OID, "code": "R" }] }),
+            None,
+            Some(r),
+        ),
+    ];
+    let url = labelled_source::start(
+        numbers
+            .iter()
+            .cloned()
+            .zip(patients.iter().map(|p| p.0.clone()))
+            .collect(),
+    )
+    .await;
+    let portal = common::start_with(
+        population,
+        |_| Default::default(),
+        move |config| {
+            let mut gp = config
+                .sources
+                .iter()
+                .find(|s| s.kind == SourceKind::Gp)
+                .unwrap()
+                .clone();
+            gp.base_url = url.parse().unwrap();
+            config.sources = vec![gp];
+        },
+    )
+    .await;
+
+    for (nhs, (_, clinician_withheld, handler_withheld)) in numbers.iter().zip(&patients) {
+        for (login, details_withheld) in [
+            ("ae.clinician", clinician_withheld),
+            ("call.handler", handler_withheld),
+        ] {
+            let (status, record) =
+                api_record(&portal, login, Some(("permission-given", "")), nhs).await;
+            assert_eq!(status, 200, "{login} {nhs}: {record}");
+            let mut shown: Vec<&str> = entries(&record)
+                .iter()
+                .map(|e| e["resource_id"].as_str().unwrap())
+                .collect();
+            shown.sort();
+            let withheld = |category: &str, reason: &str| -> u64 {
+                record["withheld"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|w| w["category"] == category && w["reason"] == reason)
+                    .map(|w| w["count"].as_u64().unwrap())
+                    .sum()
+            };
+            // Items: every spelling of V withheld from everyone, R from the call handler.
+            if login == "ae.clinician" {
+                assert_eq!(shown, ["allergy-old-r", "old-r", "plain", "tag-r"], "{nhs}");
+                assert_eq!(withheld("problem", vr), 5, "{record}");
+            } else {
+                assert!(shown.is_empty(), "{login} {nhs}: {shown:?}");
+                assert_eq!(withheld("allergy", r), 1, "{record}");
+            }
+            // The Patient's own labels: its details are withheld and counted, never shown.
+            match *details_withheld {
+                Some(reason) => {
+                    assert_eq!(record["demographics"], Value::Null, "{login} {nhs}");
+                    assert_eq!(withheld("patient-details", reason), 1, "{record}");
+                    let text = record.to_string();
+                    assert!(
+                        !text.contains("Hidewell") && !text.contains("ZZ9 9ZZ"),
+                        "{login} {nhs}: {text}"
+                    );
+                }
+                None => {
+                    assert_eq!(
+                        record["demographics"]["family"], "Hidewell",
+                        "{login} {nhs}"
+                    );
+                    assert_eq!(record["demographics"]["postcode"], "ZZ9 9ZZ");
+                    assert_eq!(
+                        withheld("patient-details", vr) + withheld("patient-details", r),
+                        0
+                    );
+                }
+            }
+        }
+    }
+    // A demographic search names only the people whose labels this viewer may see; the others
+    // are counted, never named.
+    // (user, listed, not shown as confidential)
+    let table = [
+        ("ae.clinician", vec![&numbers[0], &numbers[3]], 2),
+        ("call.handler", vec![&numbers[0]], 3),
+    ];
+    for (login, expected, restricted) in table {
+        let user = portal.sign_in(login).await;
+        let response = user
+            .get("/api/v1/patients?family=Hidewell&birthdate=1980-02-03")
+            .await;
+        assert_eq!(response.status(), 200, "{login}");
+        let results: Value = response.json().await.unwrap();
+        let mut listed: Vec<&str> = results["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["nhs_number"].as_str().unwrap())
+            .collect();
+        listed.sort();
+        let mut expected: Vec<&str> = expected.iter().map(|n| n.as_str()).collect();
+        expected.sort();
+        assert_eq!(listed, expected, "{login}: {results}");
+        assert_eq!(results["not_shown"]["restricted"], restricted, "{login}");
+    }
 }

@@ -69,10 +69,7 @@ impl AuditDesk {
     }
 
     async fn record(&self, event: AuditEvent) -> Result<i64, LookupError> {
-        self.trail
-            .record(event)
-            .await
-            .map_err(|e| LookupError::Unavailable(e.to_string()))
+        self.trail.record(event).await.map_err(unavailable)
     }
 }
 
@@ -87,8 +84,13 @@ fn may_audit(caller: &Caller) -> Result<(), LookupError> {
     }
 }
 
-fn unavailable(e: super::AuditError) -> LookupError {
-    LookupError::Unavailable(e.to_string())
+/// A store failure as the caller sees it: logged here with its cause, answered in general
+/// words (the cause names tables, drivers and queries, which are not the caller's business).
+pub fn unavailable(e: super::AuditError) -> LookupError {
+    tracing::error!(error = %e, "the audit store failed");
+    LookupError::Unavailable(
+        "the audit trail cannot be read or written just now. Try again shortly.".to_owned(),
+    )
 }
 
 /// A query as the store reads it, or what is wrong with it.

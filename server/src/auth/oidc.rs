@@ -459,14 +459,13 @@ async fn choose_role(
             event.role = grant.map(|g| g.role.as_str().to_owned());
             event.organisation = grant.and_then(|g| g.organisation.clone());
             if let Err(error) = identity.audit.record(event).await {
+                // The cause is for the logs; the user is told only that it failed.
+                tracing::error!(%error, "a role choice could not be audited");
                 identity.sessions.end(id);
                 return page(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Role not changed",
-                    &format!(
-                        "<p>{}. Sign in again later.</p>",
-                        escape(&error.to_string())
-                    ),
+                    "<p>The audit trail is unavailable, so no role can be chosen. Sign in again later.</p>",
                 );
             }
             Redirect::to(&local_path(&form.next)).into_response()

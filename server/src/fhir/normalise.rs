@@ -2,7 +2,7 @@
 //! `../shared/domain.md` §3), category, title, detail and provenance.
 
 use super::datatypes::{codes, concept_text, quantity_text, CodeableConcept, Period};
-use super::resource::Resource;
+use super::resource::{Meta, Resource};
 use app::clinical_date::ClinicalDate;
 use app::model::{Category, TimelineEntry};
 
@@ -60,11 +60,7 @@ pub fn normalise(r: &Resource, source_id: &str) -> Result<Option<TimelineEntry>,
         resource_type: r.resource_type.clone(),
         resource_id: id.to_owned(),
         codes: what(r).map(|c| codes(&c.coding)).unwrap_or_default(),
-        security: r
-            .meta
-            .as_ref()
-            .map(|m| codes(&m.security))
-            .unwrap_or_default(),
+        security: r.meta.as_ref().map(Meta::labels).unwrap_or_default(),
         also_recorded_at: Vec::new(),
         discrepancy: None,
     }))
@@ -278,6 +274,19 @@ mod tests {
                 "http://terminology.hl7.org/CodeSystem/v3-Confidentiality",
                 "R"
             )]
+        );
+        // Older spellings, the OID, tags and a bare code all read as the one label.
+        let old_spellings = entry(
+            r##"{"resourceType":"Condition","id":"c9",
+                "meta":{"security":[{"system":"http://hl7.org/fhir/v3/Confidentiality","code":"R"},{"code":"V"}],
+                        "tag":[{"system":"urn:oid:2.16.840.1.113883.5.25","code":"V"}]}}"##,
+        );
+        assert_eq!(
+            old_spellings.security,
+            [
+                Code::new(crate::fhir::labels::CONFIDENTIALITY, "R"),
+                Code::new(crate::fhir::labels::CONFIDENTIALITY, "V")
+            ]
         );
         let by_display = entry(
             r##"{"resourceType":"MedicationStatement","id":"m2","medicationReference":{"reference":"Medication/9","display":"Aspirin 75mg"}}"##,

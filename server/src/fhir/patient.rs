@@ -1,4 +1,5 @@
-//! Reads a FHIR `Patient` into the banner's demographics.
+//! Reads a FHIR `Patient` into the banner's demographics, with its confidentiality labels
+//! (the policy withholds a restricted Patient's details as it does a restricted item).
 
 use app::clinical_date::ClinicalDate;
 use app::model::Demographics;
@@ -9,6 +10,7 @@ use serde::Deserialize;
 pub struct Patient {
     pub resource_type: String,
     pub id: Option<String>,
+    pub meta: Option<super::resource::Meta>,
     pub identifier: Vec<Identifier>,
     pub name: Vec<HumanName>,
     pub gender: Option<String>,
@@ -87,6 +89,11 @@ impl Patient {
                 .or_else(|| self.address.first())
                 .and_then(|a| a.postal_code.clone()),
             source_id: source_id.to_owned(),
+            security: self
+                .meta
+                .as_ref()
+                .map(super::resource::Meta::labels)
+                .unwrap_or_default(),
         }
     }
 }
@@ -137,6 +144,35 @@ mod tests {
             !p.has_nhs_number("9990000018"),
             "a local identifier with the same digits is not an NHS number"
         );
+    }
+
+    #[test]
+    fn confidentiality_labels_are_kept_in_one_spelling() {
+        use super::super::labels::CONFIDENTIALITY;
+        use app::model::Code;
+        // (meta, labels)
+        let table = [
+            (r#"{}"#, vec![]),
+            (
+                r#"{"security":[{"system":"http://hl7.org/fhir/v3/Confidentiality","code":"V"}]}"#,
+                vec![Code::new(CONFIDENTIALITY, "V")],
+            ),
+            (
+                r#"{"tag":[{"system":"urn:oid:2.16.840.1.113883.5.25","code":"R"}]}"#,
+                vec![Code::new(CONFIDENTIALITY, "R")],
+            ),
+            (
+                r#"{"security":[{"code":"V"}]}"#,
+                vec![Code::new(CONFIDENTIALITY, "V")],
+            ),
+        ];
+        for (meta, expected) in table {
+            let json = format!(
+                r#"{{"resourceType":"Patient","id":"p1","meta":{meta},"address":[{{"postalCode":"LS1 4AP"}}]}}"#
+            );
+            let d = Patient::parse(&json).unwrap().demographics("gp");
+            assert_eq!(d.security, expected, "{meta}");
+        }
     }
 
     #[test]

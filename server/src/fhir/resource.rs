@@ -57,10 +57,19 @@ pub struct Resource {
     pub dosage: Vec<Dosage>,
 }
 
+/// `meta`: security labels, and tags (some sources send confidentiality labels as tags).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Meta {
     pub security: Vec<Coding>,
+    pub tag: Vec<Coding>,
+}
+
+impl Meta {
+    /// The security labels, confidentiality ones in one spelling ([`super::labels`]).
+    pub fn labels(&self) -> Vec<app::model::Code> {
+        super::labels::security_labels(&self.security, &self.tag)
+    }
 }
 
 /// A contained resource; only contained `Medication` is read (its code names the medicine).

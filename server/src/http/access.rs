@@ -30,8 +30,9 @@ pub enum Access {
     Nobody,
 }
 
-/// The route table: what each path needs. Unknown paths need an active role (then 404).
-pub fn requirement(path: &str) -> Access {
+/// The route table: what each (canonical, [`canonical_path`]) path needs. Unknown paths need
+/// an active role (then 404); so does `/demo-idp/` when the demo identity provider is off.
+pub fn requirement(path: &str, demo_idp: bool) -> Access {
     use Access::*;
     match path {
         "/healthz"
@@ -40,9 +41,8 @@ pub fn requirement(path: &str) -> Access {
         | "/favicon.svg"
         | "/sfn/whoami"
         | "/sfn/sign-in-options" => Public,
-        p if p.starts_with("/pkg/") || p.starts_with("/auth/") || p.starts_with("/demo-idp/") => {
-            Public
-        }
+        p if p.starts_with("/pkg/") || p.starts_with("/auth/") => Public,
+        p if demo_idp && p.starts_with(DEMO_IDP) => Public,
         "/choose-role" | "/sfn/role-choices" => SignedIn,
         "/record" | "/search" | "/sfn/record" | "/sfn/basis" | "/sfn/search"
         | "/sfn/demo-patients" | "/api/v1/patients" => Role(Some(Permission::FindPatient)),
@@ -56,6 +56,39 @@ pub fn requirement(path: &str) -> Access {
         p if p.starts_with("/sfn/") => Nobody,
         _ => Role(None),
     }
+}
+
+/// Where the demo identity provider is served (when it is on).
+const DEMO_IDP: &str = "/demo-idp/";
+
+/// The path as the route table judges it: each segment percent-decoded, empty segments (`//`,
+/// a trailing `/`) dropped, so `/audit/`, `//audit` and `/%61udit` are all `/audit`. `None`
+/// (refused) for a path that could be read as another: a `.` or `..` segment (encoded or
+/// not), an encoded `/`, a backslash, or bytes that are not UTF-8. No portal route has one.
+pub fn canonical_path(raw: &str) -> Option<String> {
+    let mut path = String::with_capacity(raw.len());
+    for segment in raw.split('/').filter(|s| !s.is_empty()) {
+        let decoded = percent_encoding::percent_decode_str(segment)
+            .decode_utf8()
+            .ok()?;
+        if decoded == "." || decoded == ".." || decoded.contains(['/', '\\']) {
+            return None;
+        }
+        path.push('/');
+        path.push_str(&decoded);
+    }
+    if path.is_empty() {
+        path.push('/');
+    }
+    Some(path)
+}
+
+/// What the access layer needs besides the identity: whether the demo identity provider is
+/// mounted (only then is `/demo-idp/` left to it).
+#[derive(Clone)]
+pub struct Guard {
+    pub identity: Arc<Identity>,
+    pub demo_idp: bool,
 }
 
 /// How refusals are written for this path.
@@ -77,15 +110,17 @@ fn audience(path: &str) -> Audience {
 }
 
 /// Resolves the principal, checks CSRF and the route table, then runs the handler.
-pub async fn guard(
-    State(identity): State<Arc<Identity>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let path = request.uri().path().to_owned();
-    if path.starts_with(crate::demo::idp::PATH)
-        && path[crate::demo::idp::PATH.len()..].starts_with('/')
-    {
+pub async fn guard(State(guard): State<Guard>, mut request: Request, next: Next) -> Response {
+    let raw = request.uri().path();
+    let Some(path) = canonical_path(raw) else {
+        return refuse(
+            audience(raw),
+            StatusCode::BAD_REQUEST,
+            "this address is not valid",
+            None,
+        );
+    };
+    if guard.demo_idp && path.starts_with(DEMO_IDP) {
         // The demo identity provider is another party that happens to share the listener:
         // its bearer tokens (UserInfo) are its own business.
         return next.run(request).await;
@@ -93,7 +128,7 @@ pub async fn guard(
     let request_info = request_info(&request);
     request.extensions_mut().insert(request_info.clone());
     let id = HeaderValue::from_str(&request_info.request_id).ok();
-    let mut response = admit(identity, request, next, request_info).await;
+    let mut response = admit(&guard, &path, request, next, request_info).await;
     // The id the audit trail holds this request under, for support calls and reconciliation.
     if let Some(id) = id {
         response.headers_mut().insert("x-request-id", id);
@@ -104,15 +139,16 @@ pub async fn guard(
 /// Identifies the caller, checks the route's requirement and passes the request on with the
 /// caller attached, or refuses it.
 async fn admit(
-    identity: Arc<Identity>,
+    guard: &Guard,
+    path: &str,
     mut request: Request,
     next: Next,
     request_info: RequestInfo,
 ) -> Response {
-    let path = request.uri().path().to_owned();
-    let audience = audience(&path);
+    let identity = &guard.identity;
+    let audience = audience(path);
     let headers = request.headers().clone();
-    let principal = match identify(&identity, &headers).await {
+    let principal = match identify(identity, &headers).await {
         Ok(p) => p,
         Err(e @ BearerError::Token(_)) => {
             return refuse(audience, StatusCode::UNAUTHORIZED, &e.to_string(), None)
@@ -123,10 +159,10 @@ async fn admit(
         session, viewer, ..
     } = &principal
     {
-        if is_state_changing(request.method()) && !same_origin(&request, &identity) {
-            let (route, _) = route_and_patient(&path);
+        if is_state_changing(request.method()) && !same_origin(&request, identity) {
+            let (route, _) = route_and_patient(path);
             let why = format!("{route}: a cross-site request (not from the portal's own pages)");
-            audit_session_refusal(&identity, session, viewer.as_ref(), &request_info, why).await;
+            audit_session_refusal(identity, session, viewer.as_ref(), &request_info, why).await;
             return refuse(
                 audience,
                 StatusCode::FORBIDDEN,
@@ -135,17 +171,17 @@ async fn admit(
             );
         }
     }
-    let requirement = requirement(&path);
+    let requirement = requirement(path, guard.demo_idp);
     if let Some(refusal) = check(requirement, &principal, audience, &request) {
         if let (Some(viewer), Access::Role(Some(permission))) = (principal.viewer(), requirement) {
-            audit_refusal(&identity, viewer, &request_info, &path, permission).await;
+            audit_refusal(identity, viewer, &request_info, path, permission).await;
         }
         return refusal;
     }
     if requirement == Access::Role(Some(Permission::FindPatient)) {
         if let Some(viewer) = principal.viewer() {
             if let Err(retry) = identity.lookup_limiter.check(&viewer.user_id) {
-                let (route, nhs) = route_and_patient(&path);
+                let (route, nhs) = route_and_patient(path);
                 let mut event = AuditEvent::by_viewer(viewer, &request_info, EventKind::Denied)
                     .refused(format!("{route}: rate limited ({retry})"));
                 event.nhs_number = nhs.map(|n| n.as_digits());
@@ -402,6 +438,7 @@ fn refuse(
     let mut response = match audience {
         Audience::Api => {
             let error = match status {
+                StatusCode::BAD_REQUEST => "invalid-path",
                 StatusCode::UNAUTHORIZED => "unauthenticated",
                 StatusCode::TOO_MANY_REQUESTS => "too-many-requests",
                 _ => "forbidden",
@@ -414,6 +451,7 @@ fn refuse(
         }
         Audience::ServerFunction => {
             let error = match status {
+                StatusCode::BAD_REQUEST => LookupError::InvalidInput(message.to_owned()),
                 StatusCode::UNAUTHORIZED => LookupError::NotSignedIn,
                 StatusCode::TOO_MANY_REQUESTS => LookupError::TooManyRequests(message.to_owned()),
                 _ => LookupError::Forbidden(message.to_owned()),
@@ -422,6 +460,7 @@ fn refuse(
         }
         Audience::Page => {
             let title = match status {
+                StatusCode::BAD_REQUEST => "Address not valid",
                 StatusCode::UNAUTHORIZED => "Sign in again",
                 StatusCode::TOO_MANY_REQUESTS => "Too many requests",
                 _ => "Not available to your role",
@@ -487,7 +526,45 @@ mod tests {
             ("/api/v2/anything", Role(None)),
         ];
         for (path, expected) in table {
-            assert_eq!(requirement(path), expected, "{path}");
+            assert_eq!(requirement(path, true), expected, "{path}");
+        }
+        // With the demo identity provider off, its paths are unknown paths like any other.
+        assert_eq!(requirement("/demo-idp/jwks", false), Role(None));
+        assert_eq!(requirement("/demo-idp/authorize", false), Role(None));
+    }
+
+    #[test]
+    fn paths_are_judged_in_one_form() {
+        // (raw path, as the table judges it; None: refused)
+        let table = [
+            ("/", Some("/")),
+            ("", Some("/")),
+            ("//", Some("/")),
+            ("/audit", Some("/audit")),
+            ("/audit/", Some("/audit")),
+            ("//audit", Some("/audit")),
+            ("/audit//reports/", Some("/audit/reports")),
+            ("/%61udit", Some("/audit")),
+            ("/admin/", Some("/admin")),
+            ("/record/", Some("/record")),
+            (
+                "/api/v1/patients/999%20000%200018/record",
+                Some("/api/v1/patients/999 000 0018/record"),
+            ),
+            ("/demo-idp/../audit", None),
+            ("/demo-idp/%2e%2e/audit", None),
+            ("/demo-idp/%2E%2E/audit", None),
+            ("/record/./", None),
+            ("/./audit", None),
+            ("/..", None),
+            ("/demo-idp%2F..%2Faudit", None),
+            ("/demo-idp/..%2Faudit", None),
+            ("/demo-idp\\..\\audit", None),
+            ("/%FF", None),
+            ("/a..b/.c/d.", Some("/a..b/.c/d.")),
+        ];
+        for (raw, expected) in table {
+            assert_eq!(canonical_path(raw).as_deref(), expected, "{raw:?}");
         }
     }
 

@@ -114,7 +114,7 @@ async fn export_audit(
         return Err(LookupError::Forbidden("exports are for audit officers".into()).into());
     }
     let filter = workspace::filter(&export.query)?;
-    let unavailable = |e: crate::audit::AuditError| LookupError::Unavailable(e.to_string());
+    let unavailable = workspace::unavailable;
     let mut events = Vec::new();
     let mut before = None;
     loop {

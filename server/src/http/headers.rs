@@ -44,8 +44,14 @@ pub fn page_content_security_policy() {
 }
 
 /// Adds the headers every response gets; HSTS when browsers reach the portal over TLS.
+/// Whatever no inner layer marked cacheable (only the static bundle is) gets `no-store`:
+/// refusals, redirects and 413s from the outer layers included.
 pub fn with_security_headers(router: Router, tls: bool) -> Router {
     let router = router
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(STRICT_CSP),

@@ -79,6 +79,10 @@ pub fn router(
             .collect(),
     );
     let tls = config.portal.tls.is_some() || identity.secure_cookies();
+    let guard = access::Guard {
+        identity: identity.clone(),
+        demo_idp: demo_idp.is_some(),
+    };
 
     let pages = Router::new()
         .leptos_routes_with_context(
@@ -123,10 +127,7 @@ pub fn router(
         .merge(pages)
         .layer(headers::no_store_layer())
         .merge(assets)
-        .layer(axum::middleware::from_fn_with_state(
-            identity,
-            access::guard,
-        ))
+        .layer(axum::middleware::from_fn_with_state(guard, access::guard))
         .layer(RequestBodyLimitLayer::new(config.portal.max_request_bytes));
     headers::with_security_headers(portal, tls).layer(
         // Log the route template, never the URI: paths and queries carry NHS numbers.

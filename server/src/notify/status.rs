@@ -31,11 +31,12 @@ impl OperationsService for OperationsDesk {
                     caller.viewer.role.label()
                 )));
             }
-            let recent = self
-                .outbox
-                .recent(200)
-                .await
-                .map_err(|e| LookupError::Unavailable(e.to_string()))?;
+            let recent = self.outbox.recent(200).await.map_err(|error| {
+                tracing::error!(%error, "the notification outbox could not be read");
+                LookupError::Unavailable(
+                    "notification status cannot be read just now. Try again shortly.".to_owned(),
+                )
+            })?;
             Ok(recent.iter().map(status).collect())
         })
     }

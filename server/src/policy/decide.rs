@@ -11,8 +11,8 @@ use app::model::{Code, SourceKind, TimelineEntry};
 use serde::Deserialize;
 use std::time::Duration;
 
-/// v3 Confidentiality codes (`meta.security`).
-const CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+#[cfg(test)]
+use crate::fhir::labels::CONFIDENTIALITY;
 
 /// One legitimate basis staff may give, and who may give it (`[[consent.bases]]`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -265,8 +265,10 @@ pub enum Withheld {
     Restricted,
     #[error("very restricted: only the holding organisation can show it")]
     VeryRestricted,
-    #[error("sensitive ({0})")]
-    Sensitive(String),
+    /// Coded on a sensitive list. Which list is never said (its name would tell the
+    /// diagnosis): not on the page, not in the API, not in the audit trail.
+    #[error("sensitive information: not shown in the shared record")]
+    Sensitive,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -330,24 +332,40 @@ pub fn decide(
     if !shows(&viewer.permissions, kind, entry) {
         return Decision::Withhold(Withheld::NotForRole);
     }
-    if has_label(&entry.security, "V") {
-        return Decision::Withhold(Withheld::VeryRestricted);
+    if let Some(why) = labels_withhold(policy, viewer, &entry.security) {
+        return Decision::Withhold(why);
     }
-    if has_label(&entry.security, "R") && !policy.restricted_roles.contains(&viewer.role) {
-        return Decision::Withhold(Withheld::Restricted);
-    }
-    if let Some(list) = sensitive_list(policy, &entry.codes) {
-        if !policy.sensitive_bases.contains(&basis.code) {
-            return Decision::Withhold(Withheld::Sensitive(list.name.clone()));
-        }
+    if sensitive_list(policy, &entry.codes).is_some()
+        && !policy.sensitive_bases.contains(&basis.code)
+    {
+        return Decision::Withhold(Withheld::Sensitive);
     }
     Decision::Allow
 }
 
+/// What an item's or a Patient's confidentiality labels alone withhold from this viewer:
+/// `V` from everyone, `R` from roles outside `restricted_roles`.
+pub fn labels_withhold(
+    policy: &ConsentPolicy,
+    viewer: &Viewer,
+    security: &[Code],
+) -> Option<Withheld> {
+    if has_label(security, "V") {
+        Some(Withheld::VeryRestricted)
+    } else if has_label(security, "R") && !policy.restricted_roles.contains(&viewer.role) {
+        Some(Withheld::Restricted)
+    } else {
+        None
+    }
+}
+
+/// A v3 Confidentiality label under any spelling of its system, or with none (fail closed:
+/// the reader keeps one spelling, this check does not rely on it).
 fn has_label(security: &[Code], code: &str) -> bool {
-    security
-        .iter()
-        .any(|c| c.system == CONFIDENTIALITY && c.code == code)
+    security.iter().any(|c| {
+        (c.system.trim().is_empty() || crate::fhir::labels::is_confidentiality_system(&c.system))
+            && c.code.trim().eq_ignore_ascii_case(code)
+    })
 }
 
 fn sensitive_list<'a>(policy: &'a ConsentPolicy, codes: &[Code]) -> Option<&'a SensitiveList> {
@@ -583,7 +601,6 @@ mod tests {
         let emergency = Basis::new(EMERGENCY, REASON);
         let allow = Decision::Allow;
         let w = Decision::Withhold;
-        let sexual_health = || Sensitive("sexual health".into());
         // (role, basis, source kind, category, label, code, decision)
         let table = [
             (AeClinician, &given, Gp, Problem, None, None, allow.clone()),
@@ -639,7 +656,7 @@ mod tests {
                 Problem,
                 None,
                 Some(SEXUAL_HEALTH_CODE),
-                w(sexual_health()),
+                w(Sensitive),
             ),
             (
                 AeClinician,
@@ -648,7 +665,7 @@ mod tests {
                 Problem,
                 None,
                 Some(SEXUAL_HEALTH_CODE),
-                w(sexual_health()),
+                w(Sensitive),
             ),
             (
                 AeClinician,
@@ -730,7 +747,7 @@ mod tests {
                 Alert,
                 None,
                 Some(SEXUAL_HEALTH_CODE),
-                w(sexual_health()),
+                w(Sensitive),
             ),
             (CallHandler, &given, Gp, Problem, None, None, w(NotForRole)),
             (
@@ -968,6 +985,117 @@ mod tests {
     }
 
     #[test]
+    fn every_spelling_of_a_confidentiality_label_withholds() {
+        use Withheld::*;
+        let given = Basis::new(PERMISSION_GIVEN, "");
+        let none = ConsentState::NoObjection;
+        // (system, code, clinician's decision, call handler's decision). Labels as the FHIR
+        // reader keeps them and as they might reach the policy another way: both withhold.
+        let table = [
+            (
+                CONFIDENTIALITY,
+                "V",
+                Some(VeryRestricted),
+                Some(VeryRestricted),
+            ),
+            (
+                "http://hl7.org/fhir/v3/Confidentiality",
+                "V",
+                Some(VeryRestricted),
+                Some(VeryRestricted),
+            ),
+            (
+                "urn:oid:2.16.840.1.113883.5.25",
+                "V",
+                Some(VeryRestricted),
+                Some(VeryRestricted),
+            ),
+            (
+                "URN:OID:2.16.840.1.113883.5.25",
+                "v",
+                Some(VeryRestricted),
+                Some(VeryRestricted),
+            ),
+            ("", "V", Some(VeryRestricted), Some(VeryRestricted)),
+            (
+                "http://hl7.org/fhir/v3/Confidentiality",
+                "R",
+                None,
+                Some(Restricted),
+            ),
+            (
+                "urn:oid:2.16.840.1.113883.5.25",
+                "R",
+                None,
+                Some(Restricted),
+            ),
+            ("", "R", None, Some(Restricted)),
+            (CONFIDENTIALITY, "N", None, None),
+            // Another system's V is not a confidentiality label.
+            (
+                "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                "V",
+                None,
+                None,
+            ),
+        ];
+        for (system, code, clinician, handler) in table {
+            let mut entry = item(Category::Allergy, None, None);
+            entry.security = vec![Code::new(system, code)];
+            for (role, expected) in [(Role::AeClinician, clinician), (Role::CallHandler, handler)] {
+                let got = decide(
+                    &policy(),
+                    &viewer(role),
+                    Some(&given),
+                    &none,
+                    Some((SourceKind::Gp, &entry)),
+                );
+                let expected = expected.map_or(Decision::Allow, Decision::Withhold);
+                assert_eq!(got, expected, "{role} {system:?} {code:?}");
+                assert_eq!(
+                    labels_withhold(&policy(), &viewer(role), &entry.security),
+                    match expected {
+                        Decision::Withhold(why) => Some(why),
+                        _ => None,
+                    },
+                    "a Patient labelled so: {role} {system:?} {code:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_reason_names_a_sensitive_list() {
+        let p = policy();
+        let reasons = [
+            Withheld::NotForRole,
+            Withheld::Restricted,
+            Withheld::VeryRestricted,
+            Withheld::Sensitive,
+        ]
+        .map(|w| w.to_string());
+        for list in &p.sensitive {
+            for reason in &reasons {
+                assert!(!reason.contains(&list.name), "{reason:?}");
+            }
+        }
+        let entry = item(Category::Problem, None, Some(SEXUAL_HEALTH_CODE));
+        let got = decide(
+            &p,
+            &viewer(Role::AeClinician),
+            Some(&Basis::new(PERMISSION_GIVEN, "")),
+            &ConsentState::NoObjection,
+            Some((SourceKind::Gp, &entry)),
+        );
+        assert_eq!(
+            got,
+            Decision::Withhold(Withheld::Sensitive),
+            "withheld, saying only that it is sensitive"
+        );
+        assert!(!format!("{got:?}").contains("sexual"), "{got:?}");
+    }
+
+    #[test]
     fn a_basis_can_be_configured_to_show_sensitive_items() {
         let mut p = policy();
         p.sensitive_bases.push(EMERGENCY.into());
@@ -988,7 +1116,7 @@ mod tests {
         );
         assert!(matches!(
             decide(&p, &v, Some(&given), &none, Some((SourceKind::Gp, &entry))),
-            Decision::Withhold(Withheld::Sensitive(_))
+            Decision::Withhold(Withheld::Sensitive)
         ));
     }
 

@@ -5,5 +5,7 @@
 pub mod decide;
 pub mod permissions;
 
-pub use decide::{decide, ConsentPolicy, ConsentState, Decision, Refusal, Withheld};
+pub use decide::{
+    decide, labels_withhold, ConsentPolicy, ConsentState, Decision, Refusal, Withheld,
+};
 pub use permissions::{shows, PermissionMatrix};

@@ -96,7 +96,9 @@ impl PermissionMatrix {
 /// the source-kind rule in [`shows`].
 pub fn entry_part(entry: &TimelineEntry) -> Permission {
     match entry.category {
-        Category::Allergy | Category::Alert | Category::CarePlan => Permission::Summary,
+        Category::Allergy | Category::Alert | Category::CarePlan | Category::PatientDetails => {
+            Permission::Summary
+        }
         Category::Medication if is_current_medication(entry) => Permission::Summary,
         Category::Medication | Category::Immunisation => Permission::Medications,
         Category::Problem | Category::Procedure => Permission::Problems,
