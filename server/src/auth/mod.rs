@@ -125,7 +125,10 @@ impl Identity {
 
     /// Verifies a bearer token and takes its one role.
     pub async fn bearer_principal(&self, token: &str) -> Result<Principal, BearerError> {
-        let verified = self.verifier.verify(token).await?;
+        let verified = self
+            .verifier
+            .verify(token, verify::TokenUse::Bearer)
+            .await?;
         let grants = roles::grants(&verified.claims, &self.config);
         let user = StaffUser {
             user_id: verified.claims.user_id().to_owned(),

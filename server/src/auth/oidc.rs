@@ -321,7 +321,10 @@ async fn finish_sign_in(
     }
     let reply: TokenReply = serde_json::from_slice(&body)
         .map_err(|_| SignInError::Provider("no id_token in the token reply".into()))?;
-    let verified = identity.verifier.verify(&reply.id_token).await?;
+    let verified = identity
+        .verifier
+        .verify(&reply.id_token, super::verify::TokenUse::IdToken)
+        .await?;
     if verified.issuer_id != pending.issuer_id
         || verified.claims.nonce.as_deref() != Some(pending.nonce.as_str())
     {
