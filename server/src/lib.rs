@@ -69,13 +69,16 @@ pub async fn run(
     let audit = audit::AuditTrail::open(&config.audit)
         .await
         .map_err(std::io::Error::other)?;
-    let identity = Arc::new(auth::Identity::new(
+    let mut identity = auth::Identity::new(
         config.identity.clone(),
         permissions,
         public_url,
         identity_http_client()?,
         audit.clone(),
-    ));
+    )
+    .map_err(std::io::Error::other)?;
+    identity.origin_from_host = config.portal.public_url.is_none();
+    let identity = Arc::new(identity);
     let workspace: app::audit::SharedAuditService = Arc::new(
         audit::workspace::AuditDesk::new(audit.clone(), &config.audit)
             .map_err(std::io::Error::other)?,
