@@ -56,6 +56,13 @@ pub struct PortalConfig {
     pub tls: Option<crate::tls::TlsConfig>,
     /// Largest request body accepted (server function calls and forms are small).
     pub max_request_bytes: usize,
+    /// A request head (HTTP/1) must arrive within this many seconds of the connection being
+    /// ready for it; an idle keep-alive connection is closed after it too.
+    pub header_read_timeout_s: u64,
+    /// A connection that moves no byte either way for this many seconds is closed.
+    pub idle_timeout_s: u64,
+    /// Most connections open at once (TLS handshakes included); past it new ones wait.
+    pub max_connections: usize,
 }
 
 impl Default for PortalConfig {
@@ -67,6 +74,9 @@ impl Default for PortalConfig {
             public_url: None,
             tls: None,
             max_request_bytes: 64 * 1024,
+            header_read_timeout_s: 10,
+            idle_timeout_s: 60,
+            max_connections: 512,
         }
     }
 }
@@ -271,6 +281,22 @@ impl Config {
         if !(1024..=10 * 1024 * 1024).contains(&self.portal.max_request_bytes) {
             problems.push("portal.max_request_bytes must be between 1024 and 10485760".to_owned());
         }
+        if !(1..=300).contains(&self.portal.header_read_timeout_s) {
+            problems.push("portal.header_read_timeout_s must be between 1 and 300".to_owned());
+        }
+        if !(1..=3600).contains(&self.portal.idle_timeout_s)
+            || self.portal.idle_timeout_s.saturating_mul(1000) <= self.portal.lookup_timeout_ms
+        {
+            problems.push(
+                "portal.idle_timeout_s must be between 1 and 3600 and longer than portal.lookup_timeout_ms (a lookup moves no byte while it waits for the sources)".to_owned(),
+            );
+        }
+        if !(1..=100_000).contains(&self.portal.max_connections) {
+            problems.push("portal.max_connections must be between 1 and 100000".to_owned());
+        }
+        if self.cache.refresh_interval_s > 3600 {
+            problems.push("cache.refresh_interval_s must be at most 3600".to_owned());
+        }
         if let Some(url) = &self.portal.public_url {
             if !matches!(url.scheme(), "http" | "https")
                 || url.host().is_none()
@@ -412,11 +438,21 @@ mod tests {
         assert_eq!(s.timeout_ms, 5_000);
         assert_eq!(s.resource_types.len(), DEFAULT_RESOURCE_TYPES.len());
         assert_eq!(config.portal.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(
+            (
+                config.portal.header_read_timeout_s,
+                config.portal.idle_timeout_s,
+                config.portal.max_connections,
+                config.cache.refresh_interval_s,
+                config.identity.max_token_lifetime_s,
+            ),
+            (10, 60, 512, 30, 86_400)
+        );
     }
 
     #[test]
     fn refuses_bad_configs_naming_the_key() {
-        let cases: [(&str, &str); 15] = [
+        let cases: [(&str, &str); 20] = [
             ("", "missing field `sources`"),
             ("[[sources]]\nid = \"gp\"", "missing field `name`"),
             (
@@ -473,6 +509,26 @@ mod tests {
             (
                 &ONE_SOURCE.replace("[[identity.issuers]]", "[[identity.nope]]"),
                 "unknown field `nope`",
+            ),
+            (
+                &format!("[portal]\nheader_read_timeout_s = 0\n{ONE_SOURCE}"),
+                "portal.header_read_timeout_s must be between 1 and 300",
+            ),
+            (
+                &format!("[portal]\nidle_timeout_s = 5\n{ONE_SOURCE}"),
+                "portal.idle_timeout_s must be between 1 and 3600 and longer than portal.lookup_timeout_ms",
+            ),
+            (
+                &format!("[portal]\nmax_connections = 0\n{ONE_SOURCE}"),
+                "portal.max_connections must be between 1 and 100000",
+            ),
+            (
+                &format!("[cache]\nrefresh_interval_s = 7200\n{ONE_SOURCE}"),
+                "cache.refresh_interval_s must be at most 3600",
+            ),
+            (
+                &format!("[identity]\nmax_token_lifetime_s = 30\n{ONE_SOURCE}"),
+                "identity.max_token_lifetime_s must be between 60 and 604800",
             ),
         ];
         for (toml, expected) in cases {
