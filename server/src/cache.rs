@@ -38,6 +38,9 @@ pub struct CacheConfig {
     pub max_stale_s: u64,
     /// Memory budget, in approximate bytes of cached records.
     pub max_bytes: u64,
+    /// One user's `refresh` of one patient skips the cache at most once in this many seconds;
+    /// a refresh sooner is served from the cache (0: every refresh asks the sources).
+    pub refresh_interval_s: u64,
 }
 
 impl Default for CacheConfig {
@@ -46,6 +49,7 @@ impl Default for CacheConfig {
             ttl_s: 120,
             max_stale_s: 900,
             max_bytes: 256 * 1024 * 1024,
+            refresh_interval_s: 30,
         }
     }
 }

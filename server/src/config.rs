@@ -58,6 +58,13 @@ pub struct PortalConfig {
     pub max_request_bytes: usize,
     /// Most people a demographic search lists; more asks for more details (1 to 50).
     pub max_search_candidates: usize,
+    /// A request head (HTTP/1) must arrive within this many seconds of the connection being
+    /// ready for it; an idle keep-alive connection is closed after it too.
+    pub header_read_timeout_s: u64,
+    /// A connection that moves no byte either way for this many seconds is closed.
+    pub idle_timeout_s: u64,
+    /// Most connections open at once (TLS handshakes included); past it new ones wait.
+    pub max_connections: usize,
 }
 
 impl Default for PortalConfig {
@@ -70,6 +77,9 @@ impl Default for PortalConfig {
             tls: None,
             max_request_bytes: 64 * 1024,
             max_search_candidates: 10,
+            header_read_timeout_s: 10,
+            idle_timeout_s: 60,
+            max_connections: 512,
         }
     }
 }
@@ -297,6 +307,22 @@ impl Config {
         if !(1..=50).contains(&self.portal.max_search_candidates) {
             problems.push("portal.max_search_candidates must be between 1 and 50".to_owned());
         }
+        if !(1..=300).contains(&self.portal.header_read_timeout_s) {
+            problems.push("portal.header_read_timeout_s must be between 1 and 300".to_owned());
+        }
+        if !(1..=3600).contains(&self.portal.idle_timeout_s)
+            || self.portal.idle_timeout_s.saturating_mul(1000) <= self.portal.lookup_timeout_ms
+        {
+            problems.push(
+                "portal.idle_timeout_s must be between 1 and 3600 and longer than portal.lookup_timeout_ms (a lookup moves no byte while it waits for the sources)".to_owned(),
+            );
+        }
+        if !(1..=100_000).contains(&self.portal.max_connections) {
+            problems.push("portal.max_connections must be between 1 and 100000".to_owned());
+        }
+        if self.cache.refresh_interval_s > 3600 {
+            problems.push("cache.refresh_interval_s must be at most 3600".to_owned());
+        }
         if let Some(url) = &self.portal.public_url {
             if !matches!(url.scheme(), "http" | "https")
                 || url.host().is_none()
@@ -444,6 +470,16 @@ mod tests {
         assert_eq!(s.resource_types.len(), DEFAULT_RESOURCE_TYPES.len());
         assert_eq!(config.portal.addr.to_string(), "127.0.0.1:3000");
         assert_eq!(config.portal.max_search_candidates, 10);
+        assert_eq!(
+            (
+                config.portal.header_read_timeout_s,
+                config.portal.idle_timeout_s,
+                config.portal.max_connections,
+                config.cache.refresh_interval_s,
+                config.identity.max_token_lifetime_s,
+            ),
+            (10, 60, 512, 30, 86_400)
+        );
     }
 
     #[test]
@@ -468,7 +504,7 @@ mod tests {
 
     #[test]
     fn refuses_bad_configs_naming_the_key() {
-        let cases: [(&str, &str); 17] = [
+        let cases: [(&str, &str); 22] = [
             ("", "missing field `sources`"),
             ("[[sources]]\nid = \"gp\"", "missing field `name`"),
             (
@@ -533,6 +569,26 @@ mod tests {
             (
                 &format!("{ONE_SOURCE}\nresource_types = [\"Condition\"]\nholds_objections = true"),
                 "holds_objections = true needs \"Consent\"",
+            ),
+            (
+                &format!("[portal]\nheader_read_timeout_s = 0\n{ONE_SOURCE}"),
+                "portal.header_read_timeout_s must be between 1 and 300",
+            ),
+            (
+                &format!("[portal]\nidle_timeout_s = 5\n{ONE_SOURCE}"),
+                "portal.idle_timeout_s must be between 1 and 3600 and longer than portal.lookup_timeout_ms",
+            ),
+            (
+                &format!("[portal]\nmax_connections = 0\n{ONE_SOURCE}"),
+                "portal.max_connections must be between 1 and 100000",
+            ),
+            (
+                &format!("[cache]\nrefresh_interval_s = 7200\n{ONE_SOURCE}"),
+                "cache.refresh_interval_s must be at most 3600",
+            ),
+            (
+                &format!("[identity]\nmax_token_lifetime_s = 30\n{ONE_SOURCE}"),
+                "identity.max_token_lifetime_s must be between 60 and 604800",
             ),
         ];
         for (toml, expected) in cases {

@@ -14,7 +14,9 @@
 //!   function for legitimate basis, dissent and sensitive items; pure.
 //! - [`viewing`]: opening a record for one member of staff: basis, consent, each item judged.
 //! - [`ratelimit`]: per-user and per-address request limits.
-//! - [`tls`]: the optional HTTPS listener.
+//! - [`serve`]: accepting connections (plain or TLS) with header-read and idle timeouts and a
+//!   connection limit.
+//! - [`tls`]: the optional HTTPS listener's certificate and key.
 //! - [`http`]: the axum router: Leptos pages, server functions, the JSON API, health.
 //! - [`demo`]: synthetic FHIR sources for demo mode and tests; [`demo_mode`] wires them in.
 //!
@@ -35,6 +37,7 @@ pub mod notify;
 pub mod policy;
 pub mod ratelimit;
 pub mod record;
+pub mod serve;
 pub mod sources;
 pub mod tls;
 pub mod viewing;
@@ -69,13 +72,16 @@ pub async fn run(
     let audit = audit::AuditTrail::open(&config.audit)
         .await
         .map_err(std::io::Error::other)?;
-    let identity = Arc::new(auth::Identity::new(
+    let mut identity = auth::Identity::new(
         config.identity.clone(),
         permissions,
         public_url,
         identity_http_client()?,
         audit.clone(),
-    ));
+    )
+    .map_err(std::io::Error::other)?;
+    identity.origin_from_host = config.portal.public_url.is_none();
+    let identity = Arc::new(identity);
     let workspace: app::audit::SharedAuditService = Arc::new(
         audit::workspace::AuditDesk::new(audit.clone(), &config.audit)
             .map_err(std::io::Error::other)?,
@@ -111,22 +117,14 @@ pub async fn run(
         identity,
         demo_idp,
     );
-    let app = router.into_make_service_with_connect_info::<http::ClientAddr>();
-    match &config.portal.tls {
+    let tls = match &config.portal.tls {
         Some(tls_config) => {
-            let server_config =
-                tls::load_server_config(tls_config).map_err(std::io::Error::other)?;
-            let listener = tls::TlsListener::new(listener, server_config)?;
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
+            Some(tls::load_server_config(tls_config).map_err(std::io::Error::other)?)
         }
-        None => {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-        }
-    }
+        None => None,
+    };
+    let limits = serve::ConnectionLimits::of(&config.portal);
+    serve::serve(listener, tls, router, limits, shutdown).await
 }
 
 /// The client for identity providers (discovery, keys, token exchange): no redirects followed.

@@ -594,7 +594,8 @@ mod tests {
             not_shown,
             NotShown {
                 objected: 2,
-                wishes_unknown: 1
+                wishes_unknown: 1,
+                restricted: 0,
             }
         );
     }

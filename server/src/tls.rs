@@ -1,18 +1,13 @@
 //! The optional HTTPS listener (rustls with the ring provider): loads the PEM certificate chain
-//! and key with messages that name the file, and hands axum finished TLS connections.
-//! Handshakes run in their own tasks, so a slow or silent client delays no one else.
+//! and key with messages that name the file. [`crate::serve`] runs each handshake in its
+//! connection's own task, so a slow or silent client delays no one else.
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
-use tokio_rustls::server::TlsStream;
-use tokio_rustls::TlsAcceptor;
 
 /// `[portal.tls]`: serve HTTPS directly.
 #[derive(Debug, Clone, Deserialize)]
@@ -40,7 +35,7 @@ pub enum TlsError {
 }
 
 /// A handshake that takes longer than this is dropped.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads and checks the certificate chain and key.
 pub fn load_server_config(cfg: &TlsConfig) -> Result<Arc<rustls::ServerConfig>, TlsError> {
@@ -69,65 +64,6 @@ fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
         path: path.to_owned(),
         source,
     })
-}
-
-/// Accepts TCP connections and completes TLS handshakes in the background.
-pub struct TlsListener {
-    local_addr: SocketAddr,
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-}
-
-impl TlsListener {
-    pub fn new(tcp: TcpListener, config: Arc<rustls::ServerConfig>) -> std::io::Result<Self> {
-        let local_addr = tcp.local_addr()?;
-        let acceptor = TlsAcceptor::from(config);
-        let (tx, ready) = mpsc::channel(128);
-        tokio::spawn(async move {
-            loop {
-                let (stream, addr) = match tcp.accept().await {
-                    Ok(accepted) => accepted,
-                    Err(error) => {
-                        // Out of file descriptors and the like: back off, keep serving.
-                        tracing::warn!(%error, "TLS listener cannot accept");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
-                if tx.is_closed() {
-                    return;
-                }
-                let acceptor = acceptor.clone();
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) => {
-                            let _ = tx.send((tls, addr)).await;
-                        }
-                        Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
-                        Err(_) => tracing::debug!("TLS handshake timed out"),
-                    }
-                });
-            }
-        });
-        Ok(Self { local_addr, ready })
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.ready.recv().await {
-            Some(connection) => connection,
-            // The accept task only ends when this listener is dropped.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.local_addr)
-    }
 }
 
 #[cfg(test)]
@@ -161,13 +97,20 @@ mod tests {
 
     #[tokio::test]
     async fn serves_https_and_a_silent_client_blocks_no_one() {
+        use tokio::net::{TcpListener, TcpStream};
         let (_files, config, cert_pem) = certificate();
         let server_config = load_server_config(&config).unwrap();
         let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = tcp.local_addr().unwrap();
-        let listener = TlsListener::new(tcp, server_config).unwrap();
         let router = axum::Router::new().route("/", axum::routing::get(|| async { "over tls" }));
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let limits = crate::serve::ConnectionLimits::of(&crate::config::PortalConfig::default());
+        tokio::spawn(crate::serve::serve(
+            tcp,
+            Some(server_config),
+            router,
+            limits,
+            std::future::pending(),
+        ));
 
         // Opens TCP and never says hello.
         let _silent = TcpStream::connect(addr).await.unwrap();

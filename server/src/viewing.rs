@@ -53,6 +53,9 @@ pub struct RecordDesk {
     bases: Cache<BasisKey, Basis>,
     /// Whether each recently viewed patient had dissented, to notice a change.
     dissent_seen: Cache<NhsNumber, bool>,
+    /// Forced refreshes by user and patient, each remembered for `cache.refresh_interval_s`
+    /// (`None`: not limited).
+    refreshes: Option<Cache<(String, NhsNumber), ()>>,
     audit: AuditTrail,
     child_protection: ChildProtectionConfig,
     /// Where child-protection notifications wait for delivery.
@@ -74,6 +77,14 @@ impl RecordDesk {
                     config.cache.ttl_s.max(config.cache.max_stale_s).max(1),
                 ))
                 .build(),
+            refreshes: (config.cache.refresh_interval_s > 0).then(|| {
+                Cache::builder()
+                    .max_capacity(1_000_000)
+                    .time_to_live(std::time::Duration::from_secs(
+                        config.cache.refresh_interval_s,
+                    ))
+                    .build()
+            }),
             policy,
             audit,
             child_protection: config.child_protection.clone(),
@@ -310,6 +321,7 @@ impl RecordDesk {
         let viewer = &caller.viewer;
         may_find_patients(viewer)?;
         let basis = self.basis_for(viewer, &caller.basis, nhs)?;
+        let refresh = refresh && self.may_refresh(&viewer.user_id, nhs);
         let gathered = self.aggregator.gather(nhs, refresh).await;
         let consent = self.consent_state(nhs, &gathered);
         match decide(&self.policy, viewer, Some(&basis), &consent, None) {
@@ -324,6 +336,22 @@ impl RecordDesk {
             Decision::Deny(other) => Err(LookupError::Forbidden(other.to_string())),
             Decision::Withhold(why) => Err(LookupError::Withheld(why.to_string())),
         }
+    }
+
+    /// True for the first forced refresh of a patient by a user within the refresh interval;
+    /// later ones are served from the cache (each source's `fetched_at` says how old it is).
+    fn may_refresh(&self, user_id: &str, nhs: NhsNumber) -> bool {
+        let Some(refreshes) = &self.refreshes else {
+            return true;
+        };
+        let first = refreshes
+            .entry((user_id.to_owned(), nhs))
+            .or_insert(())
+            .is_fresh();
+        if !first {
+            tracing::debug!("a repeated refresh is served from the cache");
+        }
+        first
     }
 
     /// The basis this request carries for the patient, checked against the policy for the

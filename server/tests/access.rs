@@ -6,7 +6,10 @@ mod common;
 
 use app::model::SourceKind;
 use common::Browser;
+use futures::StreamExt;
 use serde_json::Value;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// What a request must get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -338,6 +341,131 @@ async fn sign_in_refusals() {
     );
 }
 
+/// Starts a sign-in as `login` at the demo provider: the login cookie and the callback URL.
+async fn started_sign_in(
+    portal: &common::Portal,
+    browser: &Browser,
+    login: &str,
+) -> (String, String) {
+    let response = browser.get("/auth/login?issuer=demo&next=/").await;
+    assert_eq!(response.status(), 303);
+    let login_cookie = common::set_cookie(&response, "scr_login").unwrap();
+    let authorize = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
+    form.push(("login".into(), login.into()));
+    let response = browser
+        .http
+        .post(format!("{}/demo-idp/authorize", portal.url))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let callback = response.headers()["location"].to_str().unwrap().to_owned();
+    (login_cookie, callback)
+}
+
+#[tokio::test]
+async fn login_cookies_that_were_tampered_with_or_belong_to_another_sign_in_are_refused() {
+    let portal = common::start().await;
+    let browser = portal.browser();
+    let (cookie_a, callback_a) = started_sign_in(&portal, &browser, "ae.clinician").await;
+    let (cookie_b, callback_b) = started_sign_in(&portal, &browser, "ae.clinician").await;
+    let value = cookie_a.strip_prefix("scr_login=").unwrap();
+    assert!(
+        !callback_a.contains(value),
+        "the cookie is sealed, not the bare state"
+    );
+    let mut tampered = value.as_bytes().to_vec();
+    let middle = tampered.len() / 2;
+    tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
+    let tampered = format!("scr_login={}", String::from_utf8(tampered).unwrap());
+    for (name, cookie, callback) in [
+        ("tampered", tampered.as_str(), &callback_a),
+        ("another sign-in's cookie", cookie_b.as_str(), &callback_a),
+        ("another sign-in's cookie", cookie_a.as_str(), &callback_b),
+        (
+            "a bare state",
+            &format!(
+                "scr_login={}",
+                url::Url::parse(&callback_a)
+                    .unwrap()
+                    .query_pairs()
+                    .find(|(k, _)| k == "state")
+                    .unwrap()
+                    .1
+            ),
+            &callback_a,
+        ),
+    ] {
+        let response = browser
+            .http
+            .get(callback)
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{name}");
+        assert!(
+            common::set_cookie(&response, "scr_session").is_none(),
+            "{name}"
+        );
+        assert_eq!(
+            common::set_cookie(&response, "scr_login").as_deref(),
+            Some("scr_login="),
+            "{name}: a refused callback clears the login cookie"
+        );
+    }
+    // The untouched cookies still finish their own sign-ins.
+    for (cookie, callback) in [(&cookie_a, &callback_a), (&cookie_b, &callback_b)] {
+        let response = browser
+            .http
+            .get(callback)
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(common::set_cookie(&response, "scr_session").is_some());
+    }
+}
+
+#[tokio::test]
+async fn many_pending_sign_ins_from_many_addresses_do_not_lock_anyone_out() {
+    // The default per-address limit (burst 10); 1,001 addresses each start 10 sign-ins and
+    // never finish them: more than the 10,000 pending sign-ins the server once held.
+    let portal = common::start().await;
+    let addresses: Vec<std::net::IpAddr> = (0..1001u32)
+        .map(|i| std::net::Ipv4Addr::from(0x7f01_0000 + i).into())
+        .collect();
+    let started = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let url = portal.url.clone();
+    futures::stream::iter(addresses)
+        .for_each_concurrent(32, |address| {
+            let started = started.clone();
+            let url = url.clone();
+            async move {
+                let client = reqwest::Client::builder()
+                    .local_address(address)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap();
+                for _ in 0..10 {
+                    let response = client
+                        .get(format!("{url}/auth/login?issuer=demo&next=/"))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(response.status(), 303, "from {address}");
+                    started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        })
+        .await;
+    assert_eq!(started.load(std::sync::atomic::Ordering::Relaxed), 10_010);
+    let browser = portal.sign_in("ooh.clinician").await;
+    assert_eq!(browser.whoami().await["name"], "Dr Tom Reid");
+}
+
 #[tokio::test]
 async fn a_call_handler_sees_only_the_limited_summary() {
     let portal = common::start().await;
@@ -382,6 +510,96 @@ async fn a_call_handler_sees_only_the_limited_summary() {
         "the clinician sees more than the summary"
     );
     assert_eq!(handler["demographics"], clinician["demographics"]);
+}
+
+/// Reads from `stream` until the portal closes it; how long after `since` that happened.
+async fn closed_after(stream: &mut tokio::net::TcpStream, since: Instant) -> Duration {
+    let mut buffer = Vec::new();
+    // EOF or a reset: either way the portal let go.
+    let _ = tokio::time::timeout(Duration::from_secs(15), stream.read_to_end(&mut buffer))
+        .await
+        .expect("the portal closes the connection");
+    since.elapsed()
+}
+
+/// A portal whose connection limits are short, for the tests below.
+async fn portal_with_short_timeouts(max_connections: usize) -> common::Portal {
+    common::start_with(
+        common::population(),
+        |_| Default::default(),
+        move |c| {
+            c.portal.header_read_timeout_s = 1;
+            c.portal.idle_timeout_s = 2;
+            c.portal.lookup_timeout_ms = 1_500;
+            c.portal.max_connections = max_connections;
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn stalled_and_silent_connections_are_closed_and_others_are_served() {
+    let portal = portal_with_short_timeouts(512).await;
+    let addr = portal.url.trim_start_matches("http://").to_owned();
+    let started = Instant::now();
+    let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stalled.write_all(b"GET /healthz HT").await.unwrap();
+    let mut silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
+
+    // Meanwhile ordinary requests are answered, twice on one kept-alive connection.
+    let client = reqwest::Client::new();
+    for _ in 0..2 {
+        let response = client
+            .get(format!("{}/healthz", portal.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let nhs = common::patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
+    assert_eq!(portal.record_json(&nhs).await.0, 200);
+
+    let stalled_for = closed_after(&mut stalled, started).await;
+    assert!(
+        (Duration::from_millis(900)..Duration::from_secs(5)).contains(&stalled_for),
+        "half a request line: closed after the 1 s header timeout, not {stalled_for:?}"
+    );
+    let silent_for = closed_after(&mut silent, started).await;
+    assert!(
+        (Duration::from_millis(1900)..Duration::from_secs(6)).contains(&silent_for),
+        "not a byte: closed after the 2 s idle timeout, not {silent_for:?}"
+    );
+    let response = client
+        .get(format!("{}/healthz", portal.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "still serving");
+}
+
+#[tokio::test]
+async fn past_the_connection_limit_new_connections_wait_for_a_free_place() {
+    let portal = portal_with_short_timeouts(2).await;
+    let addr = portal.url.trim_start_matches("http://").to_owned();
+    // Let the fixture's own connections close first.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let _silent: Vec<tokio::net::TcpStream> = vec![
+        tokio::net::TcpStream::connect(&addr).await.unwrap(),
+        tokio::net::TcpStream::connect(&addr).await.unwrap(),
+    ];
+    let response = reqwest::Client::new()
+        .get(format!("{}/healthz", portal.url))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .expect("answered once a place is free");
+    assert_eq!(response.status(), 200);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1500),
+        "the third connection waited for the idle ones to be closed, not {waited:?}"
+    );
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! Integration: the brief cache. Concurrent views share one upstream fetch per source, a second
-//! view within the TTL asks no source, refresh asks again, and a failed source falls back to
-//! its last good copy, labelled stale. Counted on the demo sources' own request counters.
+//! view within the TTL asks no source, refresh asks again (once per user and patient in the
+//! refresh interval), and a failed source falls back to its last good copy, labelled stale. Counted on the demo sources' own request counters.
 
 mod common;
 
@@ -69,6 +69,66 @@ async fn a_second_view_reuses_the_cache_and_refresh_asks_again() {
         assert_eq!(after - before, *before, "refresh repeats the whole fetch");
     }
     assert_eq!(refreshed["entries"], first["entries"]);
+}
+
+#[tokio::test]
+async fn one_user_refreshing_one_patient_again_and_again_is_served_from_the_cache() {
+    let portal = start_with(
+        population(),
+        |_| Faults::default(),
+        |config| config.cache.refresh_interval_s = 2,
+    )
+    .await;
+    let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL).as_digits();
+    let (_, first) = portal.record_json(&nhs).await;
+    let one_fetch = per_source_requests(&portal);
+
+    let (_, refreshed) = portal.record_json_query(&nhs, "?refresh=true").await;
+    let after_refresh = per_source_requests(&portal);
+    assert!(
+        one_fetch
+            .iter()
+            .zip(&after_refresh)
+            .all(|(a, b)| *b == 2 * a),
+        "the first refresh asks again: {one_fetch:?} then {after_refresh:?}"
+    );
+    for _ in 0..5 {
+        let (status, again) = portal.record_json_query(&nhs, "?refresh=true").await;
+        assert_eq!(status, 200, "a refresh too soon still shows the record");
+        assert_eq!(again["entries"], first["entries"]);
+        assert_eq!(
+            source(&again, "gp")["fetched_at"],
+            source(&refreshed, "gp")["fetched_at"],
+            "served from the cache, saying when it was fetched"
+        );
+    }
+    assert_eq!(
+        per_source_requests(&portal),
+        after_refresh,
+        "refreshes within the interval ask no source"
+    );
+
+    // Another user's refresh is their own.
+    let other = portal.client_for("ooh.clinician").await;
+    let response = other
+        .get(format!(
+            "{}/api/v1/patients/{nhs}/record?refresh=true",
+            portal.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let after_other = per_source_requests(&portal);
+    assert!(after_other.iter().zip(&after_refresh).all(|(b, a)| b > a));
+
+    // Once the interval has passed, the first user may refresh again.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    portal.record_json_query(&nhs, "?refresh=true").await;
+    assert!(per_source_requests(&portal)
+        .iter()
+        .zip(&after_other)
+        .all(|(b, a)| b > a));
 }
 
 #[tokio::test]

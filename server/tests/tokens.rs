@@ -1,7 +1,7 @@
 //! Bearer tokens at the JSON API against a real OpenID provider over HTTP: a catalogue of bad
-//! tokens, each refused with 401 before any source is asked, and good ones (RS256 and ES256
-//! from a second JWKS key) accepted. Also: unknown key ids cannot make the portal hammer the
-//! issuer's JWKS.
+//! tokens (forgeries, ID tokens, wrong `typ`, `crit`, lifetimes, `azp`), each refused with 401
+//! before any source is asked, and good ones (RS256 and ES256 from a second JWKS key) accepted.
+//! Also: unknown key ids cannot make the portal hammer the issuer's JWKS; roles from claims.
 
 mod common;
 
@@ -128,6 +128,14 @@ impl Issuer {
         let mut header = Header::new(alg);
         header.kid = kid.map(str::to_owned);
         jsonwebtoken::encode(&header, claims, key).unwrap()
+    }
+
+    /// The good claims with `changes`, RS256 under a header made by `header`.
+    fn rs256_with_header(&self, changes: Value, header: impl FnOnce(&mut Header)) -> String {
+        let mut h = Header::new(Algorithm::RS256);
+        h.kid = Some("rsa-1".to_owned());
+        header(&mut h);
+        jsonwebtoken::encode(&h, &self.claims(changes), &self.rsa).unwrap()
     }
 
     fn rs256(&self, changes: Value) -> String {
@@ -289,6 +297,47 @@ async fn bad_tokens_are_refused_with_401_and_nothing_else_happens() {
         ("oversized", oversized),
         ("missing sub", issuer.rs256(json!({"sub": null}))),
         ("missing exp", issuer.rs256(json!({"exp": null}))),
+        ("empty sub", issuer.rs256(json!({"sub": ""}))),
+        ("blank sub", issuer.rs256(json!({"sub": "  "}))),
+        (
+            "an ID token (nonce) as a bearer token",
+            issuer.rs256(json!({"nonce": "n-0S6_WzA2Mj"})),
+        ),
+        (
+            "an ID token (at_hash) as a bearer token",
+            issuer.rs256(json!({"at_hash": "77QmUPtjPfzWtF2AnpK9RQ"})),
+        ),
+        (
+            "an ID token without typ as a bearer token",
+            issuer.rs256_with_header(json!({"nonce": "n-0S6_WzA2Mj"}), |h| h.typ = None),
+        ),
+        (
+            "typ logout+jwt",
+            issuer.rs256_with_header(json!({}), |h| h.typ = Some("logout+jwt".into())),
+        ),
+        (
+            "typ dpop+jwt",
+            issuer.rs256_with_header(json!({}), |h| h.typ = Some("dpop+jwt".into())),
+        ),
+        (
+            "an unknown critical header",
+            issuer.rs256_with_header(json!({}), |h| {
+                h.crit = Some(vec!["urn:example:must-understand".into()])
+            }),
+        ),
+        (
+            "exp beyond the maximum lifetime",
+            issuer.rs256(json!({"exp": now() + 2 * 24 * 3600})),
+        ),
+        (
+            "several audiences, no azp",
+            issuer.rs256(json!({"aud": [CLIENT_ID, "another-service"]})),
+        ),
+        (
+            "several audiences, issued to another client",
+            issuer.rs256(json!({"aud": [CLIENT_ID, "another-service"], "azp": "another-service"})),
+        ),
+        ("azp not a string", issuer.rs256(json!({"azp": 7}))),
     ];
     for (name, token) in &catalogue {
         let response = call(&portal, &format!("Bearer {token}")).await;
@@ -336,6 +385,35 @@ async fn bad_tokens_are_refused_with_401_and_nothing_else_happens() {
     );
     let response = call(&portal, &format!("Bearer {ps256}")).await;
     assert_eq!(response.status(), 200, "PS256 works too");
+    for (name, token) in [
+        (
+            "typ at+jwt (RFC 9068)",
+            issuer.rs256_with_header(json!({}), |h| h.typ = Some("at+jwt".into())),
+        ),
+        (
+            "typ application/at+jwt",
+            issuer.rs256_with_header(json!({}), |h| h.typ = Some("application/at+jwt".into())),
+        ),
+        (
+            "no typ",
+            issuer.rs256_with_header(json!({}), |h| h.typ = None),
+        ),
+        (
+            "an access token with a nonce says so by typ",
+            issuer.rs256_with_header(json!({"nonce": "n"}), |h| h.typ = Some("at+jwt".into())),
+        ),
+        (
+            "several audiences, issued to the portal",
+            issuer.rs256(json!({"aud": [CLIENT_ID, "another-service"], "azp": CLIENT_ID})),
+        ),
+        (
+            "exp within the maximum lifetime",
+            issuer.rs256(json!({"exp": now() + 23 * 3600})),
+        ),
+    ] {
+        let response = call(&portal, &format!("Bearer {token}")).await;
+        assert_eq!(response.status(), 200, "{name}");
+    }
     assert!(portal.source_requests() > 0);
 }
 
@@ -420,6 +498,29 @@ async fn tokens_that_grant_no_single_role_are_refused_with_403() {
         (
             "call handler",
             json!({"portal_roles": ["call-handler"]}),
+            200,
+        ),
+        (
+            "a selected role that matches no entry; portal_roles adds none",
+            json!({"selected_roleid": "1"}),
+            403,
+        ),
+        (
+            "a selected role is the only role, whatever portal_roles says",
+            json!({"selected_roleid": "1", "portal_roles": ["admin"], "nhsid_nrbac_roles": [
+                {"person_roleid": "1", "org_code": "RX1", "role_code": "S8000:G8000:R8000"}]}),
+            200,
+        ),
+        (
+            "a national role code with a trailing R8000 is not R8000",
+            json!({"portal_roles": null, "nhsid_nrbac_roles": [
+                {"org_code": "RX1", "role_code": "S8000:G8001:R8008:R8000"}]}),
+            403,
+        ),
+        (
+            "R8000 at RX1",
+            json!({"portal_roles": null, "nhsid_nrbac_roles": [
+                {"org_code": "RX1", "role_code": "S8000:G8000:R8000"}]}),
             200,
         ),
     ] {

@@ -21,6 +21,8 @@ pub struct IdentityConfig {
     pub leeway_seconds: u64,
     /// Longer tokens are refused before they are parsed (default 8 KiB).
     pub max_token_bytes: usize,
+    /// A token whose `exp` is further ahead than this is refused (default 86400: 24 hours).
+    pub max_token_lifetime_s: u64,
     /// An unknown key id refreshes an issuer's JWKS at most this often (default 60 seconds).
     pub jwks_min_refresh_seconds: u64,
     /// Claim holding portal role names directly (default `portal_roles`), e.g. `["admin"]`.
@@ -41,6 +43,7 @@ impl Default for IdentityConfig {
             session_max_s: 12 * 3600,
             leeway_seconds: 60,
             max_token_bytes: 8 * 1024,
+            max_token_lifetime_s: 24 * 3600,
             jwks_min_refresh_seconds: 60,
             role_claim: "portal_roles".to_owned(),
             rbac_roles: Vec::new(),
@@ -171,6 +174,9 @@ impl IdentityConfig {
         if !(1024..=64 * 1024).contains(&self.max_token_bytes) {
             problems.push("identity.max_token_bytes must be between 1024 and 65536".to_owned());
         }
+        if !(60..=7 * 24 * 3600).contains(&self.max_token_lifetime_s) {
+            problems.push("identity.max_token_lifetime_s must be between 60 and 604800".to_owned());
+        }
         if self.role_claim.is_empty() {
             problems.push("identity.role_claim must not be empty".to_owned());
         }
@@ -289,6 +295,7 @@ mod tests {
                 organisations: vec![],
             }],
             session_idle_s: 0,
+            max_token_lifetime_s: 10,
             ..Default::default()
         };
         let problems = config.problems(false);
@@ -298,6 +305,7 @@ mod tests {
             "issuer must be an https URL",
             "code \"8000\" is not a national RBAC role code",
             "session_idle_s must be between 1 and 86400",
+            "max_token_lifetime_s must be between 60 and 604800",
         ] {
             assert!(
                 problems.iter().any(|p| p.contains(expected)),

@@ -28,11 +28,15 @@ pub struct Identity {
     pub verifier: Verifier,
     pub sessions: SessionStore,
     pub permissions: PermissionMatrix,
-    pub logins: oidc::PendingLogins,
+    /// Seals sign-ins in progress into the browser's login cookie (nothing kept here).
+    pub logins: oidc::LoginCookies,
     pub sign_in_limiter: RateLimiter<IpAddr>,
     pub lookup_limiter: RateLimiter<String>,
     /// The portal's own address as browsers see it (redirect URI, cookie security).
     pub public_url: Url,
+    /// True when `public_url` was derived from the listener, not configured: then a request's
+    /// `Host` also names the portal's origin for the CSRF check.
+    pub origin_from_host: bool,
     http: reqwest::Client,
 }
 
@@ -83,19 +87,20 @@ impl Identity {
         public_url: Url,
         http: reqwest::Client,
         audit: crate::audit::AuditTrail,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, oidc::SealError> {
+        Ok(Self {
             audit,
             verifier: Verifier::new(&config, http.clone()),
             sessions: SessionStore::new(config.idle_timeout(), config.max_lifetime()),
-            logins: oidc::PendingLogins::default(),
+            logins: oidc::LoginCookies::new()?,
             sign_in_limiter: RateLimiter::new(config.sign_in_rate.clone()),
             lookup_limiter: RateLimiter::new(config.lookup_rate.clone()),
             permissions,
             public_url,
+            origin_from_host: true,
             http,
             config,
-        }
+        })
     }
 
     /// Cookies get `Secure` when browsers reach the portal over TLS.
@@ -125,7 +130,10 @@ impl Identity {
 
     /// Verifies a bearer token and takes its one role.
     pub async fn bearer_principal(&self, token: &str) -> Result<Principal, BearerError> {
-        let verified = self.verifier.verify(token).await?;
+        let verified = self
+            .verifier
+            .verify(token, verify::TokenUse::Bearer)
+            .await?;
         let grants = roles::grants(&verified.claims, &self.config);
         let user = StaffUser {
             user_id: verified.claims.user_id().to_owned(),

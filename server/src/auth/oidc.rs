@@ -3,6 +3,7 @@
 //! active role; signing out.
 //!
 //! `GET /auth/login?issuer=&next=` → provider → `GET /auth/callback?code=&state=` → session.
+//! A sign-in in progress costs the server nothing: it travels in a sealed login cookie.
 //! `POST /auth/role` (role index + CSRF token) and `POST /auth/signout` (CSRF token).
 
 use super::session::random_token;
@@ -17,47 +18,123 @@ use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use serde::Deserialize;
-use std::collections::HashMap;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const LOGIN_LIFETIME: Duration = Duration::from_secs(10 * 60);
-const MAX_PENDING_LOGINS: usize = 10_000;
 const LOGIN_COOKIE: &str = "scr_login";
 const MAX_TOKEN_REPLY_BYTES: usize = 64 * 1024;
+/// A `next` path longer than this is dropped (`/`), keeping the login cookie small.
+const MAX_NEXT_BYTES: usize = 1024;
+/// Sealed login cookies longer than this are not even decoded.
+const MAX_LOGIN_COOKIE_BYTES: usize = 3 * 1024;
+/// Finished sign-ins remembered (by `state`) so a replayed callback is refused here too.
+const MAX_USED_STATES: u64 = 100_000;
 
-/// Sign-ins started and not yet finished, by `state`.
-#[derive(Default)]
-pub struct PendingLogins {
-    map: Mutex<HashMap<String, PendingLogin>>,
-}
-
+/// A sign-in started and not yet finished. It lives only in the browser, in the login cookie,
+/// sealed with [`LoginCookies`]; the server keeps nothing per pending sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct PendingLogin {
     issuer_id: String,
     nonce: String,
+    /// The PKCE verifier: secret, hence encryption rather than only a signature.
     verifier: String,
     next: String,
-    created: Instant,
+    /// Unix seconds when the sign-in started.
+    created: u64,
 }
 
-impl PendingLogins {
-    fn insert(&self, state: String, login: PendingLogin) -> bool {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, l| l.created.elapsed() < LOGIN_LIFETIME);
-        if map.len() >= MAX_PENDING_LOGINS {
-            return false;
-        }
-        map.insert(state, login);
-        true
+/// The login cookie could not be sealed (no randomness); the sign-in is not started.
+#[derive(Debug, thiserror::Error)]
+#[error("the sign-in state cannot be sealed")]
+pub struct SealError;
+
+/// Seals pending sign-ins into the login cookie with AES-256-GCM under a key made at start
+/// (so a restart ends sign-ins in progress, as sessions end too). The `state` sent to the
+/// provider is the additional data: a cookie opens only with the `state` it was made for.
+/// Finished states are remembered for the cookie's lifetime so a callback is used once; that
+/// memory is bounded and never refuses a new sign-in (past it, the provider's one-time codes
+/// still refuse a replay).
+pub struct LoginCookies {
+    key: LessSafeKey,
+    rng: SystemRandom,
+    used: moka::sync::Cache<String, ()>,
+}
+
+impl LoginCookies {
+    pub fn new() -> Result<Self, SealError> {
+        let rng = SystemRandom::new();
+        let mut key = [0u8; 32];
+        rng.fill(&mut key).map_err(|_| SealError)?;
+        let key = UnboundKey::new(&AES_256_GCM, &key).map_err(|_| SealError)?;
+        Ok(Self {
+            key: LessSafeKey::new(key),
+            rng,
+            used: moka::sync::Cache::builder()
+                .max_capacity(MAX_USED_STATES)
+                .time_to_live(LOGIN_LIFETIME)
+                .build(),
+        })
     }
 
-    fn take(&self, state: &str) -> Option<PendingLogin> {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(state)
-            .filter(|l| l.created.elapsed() < LOGIN_LIFETIME)
+    /// The cookie value for a sign-in started with `state`.
+    fn seal(&self, state: &str, login: &PendingLogin) -> Result<String, SealError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        // Random 96-bit nonces: far below the 2^32 seals per key where they could repeat.
+        self.rng.fill(&mut nonce).map_err(|_| SealError)?;
+        let mut data = serde_json::to_vec(login).map_err(|_| SealError)?;
+        self.key
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(state.as_bytes()),
+                &mut data,
+            )
+            .map_err(|_| SealError)?;
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&data);
+        Ok(URL_SAFE_NO_PAD.encode(sealed))
     }
+
+    /// The pending sign-in in `cookie` if it was sealed here for `state`, is not older than
+    /// [`LOGIN_LIFETIME`] at `now` (Unix seconds), and was not finished before. Opening it
+    /// marks it finished.
+    fn open(&self, state: &str, cookie: &str, now: u64) -> Option<PendingLogin> {
+        if state.is_empty() || cookie.len() > MAX_LOGIN_COOKIE_BYTES {
+            return None;
+        }
+        let sealed = URL_SAFE_NO_PAD.decode(cookie).ok()?;
+        if sealed.len() < NONCE_LEN + AES_256_GCM.tag_len() {
+            return None;
+        }
+        let (nonce, data) = sealed.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut data = data.to_vec();
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::from(state.as_bytes()), &mut data)
+            .ok()?;
+        let login: PendingLogin = serde_json::from_slice(plain).ok()?;
+        let age = now.checked_sub(login.created)?;
+        if age >= LOGIN_LIFETIME.as_secs() {
+            return None;
+        }
+        // Only the first callback for a state gets past this.
+        let first = self.used.entry(state.to_owned()).or_insert(()).is_fresh();
+        first.then_some(login)
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 pub fn routes(identity: Arc<Identity>) -> Router {
@@ -116,20 +193,24 @@ async fn login(
     let state = random_token();
     let nonce = random_token();
     let verifier = random_token();
+    let next = Some(local_path(&query.next))
+        .filter(|next| next.len() <= MAX_NEXT_BYTES)
+        .unwrap_or_else(|| "/".to_owned());
     let pending = PendingLogin {
         issuer_id: issuer.config().id.clone(),
         nonce: nonce.clone(),
         verifier: verifier.clone(),
-        next: local_path(&query.next),
-        created: Instant::now(),
+        next,
+        created: unix_now(),
     };
-    if !identity.logins.insert(state.clone(), pending) {
+    let Ok(sealed) = identity.logins.seal(&state, &pending) else {
+        tracing::error!("a sign-in could not be started: no randomness for its cookie");
         return page(
             StatusCode::SERVICE_UNAVAILABLE,
-            "Too many sign-ins in progress",
+            "Sign-in is unavailable",
             "<p>Try again in a minute.</p>",
         );
-    }
+    };
     let mut target = metadata.authorization_endpoint.clone();
     target
         .query_pairs_mut()
@@ -142,7 +223,7 @@ async fn login(
         .append_pair("code_challenge", &pkce_challenge(&verifier))
         .append_pair("code_challenge_method", "S256");
     let cookie = format!(
-        "{LOGIN_COOKIE}={state}; Path=/auth/callback; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        "{LOGIN_COOKIE}={sealed}; Path=/auth/callback; HttpOnly; SameSite=Lax; Max-Age={}{}",
         LOGIN_LIFETIME.as_secs(),
         secure(&identity)
     );
@@ -220,15 +301,16 @@ async fn callback(
             Err(e)
         }
     };
-    match finished {
+    // The login cookie has done its work whatever the outcome.
+    let clear_login = format!(
+        "{LOGIN_COOKIE}=; Path=/auth/callback; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        secure(&identity)
+    );
+    let response = match finished {
         Ok((session_id, next)) => {
             let cookie = format!(
                 "{}={session_id}; Path=/; HttpOnly; SameSite=Strict{}",
                 identity.session_cookie(),
-                secure(&identity)
-            );
-            let clear_login = format!(
-                "{LOGIN_COOKIE}=; Path=/auth/callback; HttpOnly; SameSite=Lax; Max-Age=0{}",
                 secure(&identity)
             );
             // A page, not a redirect: the SameSite=Strict cookie is then sent on the next
@@ -241,7 +323,7 @@ async fn callback(
                     "<meta http-equiv=\"refresh\" content=\"0;url={next}\"><p><a class=\"underline\" href=\"{next}\" data-testid=\"continue\">Continue</a></p>"
                 ),
             );
-            with_cookie(with_cookie(response, &cookie), &clear_login)
+            with_cookie(response, &cookie)
         }
         Err(e) => {
             tracing::info!(error = %e, "sign-in refused");
@@ -260,7 +342,8 @@ async fn callback(
                 ),
             )
         }
-    }
+    };
+    with_cookie(response, &clear_login)
 }
 
 async fn finish_sign_in(
@@ -276,12 +359,8 @@ async fn finish_sign_in(
             .collect();
         return Err(SignInError::Refused(code));
     }
-    if cookie(headers, LOGIN_COOKIE) != Some(query.state.as_str()) || query.state.is_empty() {
-        return Err(SignInError::UnknownState);
-    }
-    let pending = identity
-        .logins
-        .take(&query.state)
+    let pending = cookie(headers, LOGIN_COOKIE)
+        .and_then(|sealed| identity.logins.open(&query.state, sealed, unix_now()))
         .ok_or(SignInError::UnknownState)?;
     let issuer = identity
         .verifier
@@ -329,7 +408,10 @@ async fn finish_sign_in(
     }
     let reply: TokenReply = serde_json::from_slice(&body)
         .map_err(|_| SignInError::Provider("no id_token in the token reply".into()))?;
-    let verified = identity.verifier.verify(&reply.id_token).await?;
+    let verified = identity
+        .verifier
+        .verify(&reply.id_token, super::verify::TokenUse::IdToken)
+        .await?;
     if verified.issuer_id != pending.issuer_id
         || verified.claims.nonce.as_deref() != Some(pending.nonce.as_str())
     {
@@ -627,6 +709,62 @@ mod tests {
         assert_eq!(cookie(&headers, "scr_login"), Some("abc"));
         assert_eq!(cookie(&headers, "b"), Some("2"));
         assert_eq!(cookie(&headers, "scr"), None);
+    }
+
+    fn login(created: u64) -> PendingLogin {
+        PendingLogin {
+            issuer_id: "demo".into(),
+            nonce: "n".repeat(64),
+            verifier: "v".repeat(64),
+            next: "/record?nhs=9434765919".into(),
+            created,
+        }
+    }
+
+    #[test]
+    fn login_cookies_open_only_untouched_fresh_for_their_state_and_once() {
+        let cookies = LoginCookies::new().unwrap();
+        let now = unix_now();
+        let state = "a".repeat(64);
+        let good = cookies.seal(&state, &login(now)).unwrap();
+        let expired = cookies
+            .seal(&state, &login(now - LOGIN_LIFETIME.as_secs()))
+            .unwrap();
+        let from_the_future = cookies.seal(&state, &login(now + 60)).unwrap();
+        let other_key = LoginCookies::new()
+            .unwrap()
+            .seal(&state, &login(now))
+            .unwrap();
+        let mut flipped = URL_SAFE_NO_PAD.decode(&good).unwrap();
+        let last = flipped.len() - 20;
+        flipped[last] ^= 1;
+        let flipped = URL_SAFE_NO_PAD.encode(flipped);
+        let table: [(&str, &str, String); 9] = [
+            ("another sign-in's state", "b", good.clone()),
+            ("empty state", "", good.clone()),
+            ("tampered ciphertext", &state, flipped),
+            ("truncated", &state, good[..20].to_owned()),
+            ("not base64", &state, "%%%".to_owned()),
+            (
+                "the bare state, as the old cookie held",
+                &state,
+                state.clone(),
+            ),
+            ("expired", &state, expired),
+            ("dated in the future", &state, from_the_future),
+            ("sealed by another process", &state, other_key),
+        ];
+        for (name, state, cookie) in table {
+            assert_eq!(cookies.open(state, &cookie, now), None, "{name}");
+        }
+        assert_eq!(cookies.open(&state, &good, now), Some(login(now)));
+        assert_eq!(
+            cookies.open(&state, &good, now),
+            None,
+            "a finished sign-in's cookie does not open again"
+        );
+        let oversized = "A".repeat(MAX_LOGIN_COOKIE_BYTES + 1);
+        assert_eq!(cookies.open("c", &oversized, now), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! From a verified token's claims to the portal roles its holder may take: national RBAC
 //! entries (`nhsid_nrbac_roles`, only the `selected_roleid` one when the provider selected a
-//! role) through the configured mapping, plus portal role names in the configurable claim.
+//! role) through the configured mapping, plus portal role names in the configurable claim
+//! (not when a role is selected). Role codes are read strictly (`S…:G…:R…` or `R…`).
 
 use super::config::IdentityConfig;
 use super::verify::Claims;
@@ -24,7 +25,7 @@ pub fn grants(claims: &Claims, config: &IdentityConfig) -> Vec<RoleGrant> {
             .is_none_or(|selected| entry.person_roleid.as_ref() == Some(selected))
     });
     for entry in entries {
-        let Some(code) = entry.role_code.rsplit(':').next() else {
+        let Some(code) = access_role(&entry.role_code) else {
             continue;
         };
         for mapping in &config.rbac_roles {
@@ -41,7 +42,9 @@ pub fn grants(claims: &Claims, config: &IdentityConfig) -> Vec<RoleGrant> {
             }
         }
     }
+    // A provider-selected role is the one role of this session or token: nothing is added.
     let named = match claims.other.get(&config.role_claim) {
+        _ if claims.selected_roleid.is_some() => Vec::new(),
         Some(serde_json::Value::String(one)) => vec![one.as_str()],
         Some(serde_json::Value::Array(many)) => many.iter().filter_map(|v| v.as_str()).collect(),
         _ => Vec::new(),
@@ -62,6 +65,21 @@ pub fn grants(claims: &Claims, config: &IdentityConfig) -> Vec<RoleGrant> {
         }
     }
     unique
+}
+
+/// The access role (`R…`) of a national RBAC role code, written exactly `S<n>:G<n>:R<n>` or
+/// `R<n>`; anything else (extra segments, letters, blanks) holds no role.
+fn access_role(role_code: &str) -> Option<&str> {
+    let segment = |s: &str, prefix: char| {
+        s.strip_prefix(prefix)
+            .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let parts: Vec<&str> = role_code.split(':').collect();
+    match parts.as_slice() {
+        [r] if segment(r, 'R') => Some(r),
+        [s, g, r] if segment(s, 'S') && segment(g, 'G') && segment(r, 'R') => Some(r),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -180,6 +198,61 @@ mod tests {
                     (Role::AuditOfficer, Some("A1".to_owned())),
                     (Role::Admin, None),
                 ],
+            ),
+        ];
+        for (json, expected) in table {
+            assert_eq!(roles(json.clone()), expected, "{json}");
+        }
+    }
+
+    #[test]
+    fn a_selected_role_is_the_only_role_and_role_codes_parse_strictly() {
+        use serde_json::json;
+        let rx1 = Some("RX1".to_owned());
+        let table = [
+            // With a selected role the portal role claim adds nothing.
+            (
+                json!({"selected_roleid": "1", "portal_roles": ["admin"], "nhsid_nrbac_roles": [
+                    {"person_roleid": "1", "org_code": "RX1", "role_code": "S8000:G8000:R8000"}]}),
+                vec![(Role::AeClinician, rx1.clone())],
+            ),
+            (
+                json!({"selected_roleid": "9", "portal_roles": ["admin"], "nhsid_nrbac_roles": [
+                    {"person_roleid": "1", "org_code": "RX1", "role_code": "S8000:G8000:R8000"}]}),
+                vec![],
+            ),
+            (
+                json!({"selected_roleid": "1", "portal_roles": "audit-officer"}),
+                vec![],
+            ),
+            // Only `S<n>:G<n>:R<n>` or `R<n>` name a role.
+            (
+                json!({"nhsid_nrbac_roles": [{"org_code": "RX1", "role_code": "R8000"}]}),
+                vec![(Role::AeClinician, rx1.clone())],
+            ),
+            (
+                json!({"nhsid_nrbac_roles": [{"org_code": "RX1", "role_code": "S8000:G8001:R8008:R8000"}]}),
+                vec![],
+            ),
+            (
+                json!({"nhsid_nrbac_roles": [{"org_code": "RX1", "role_code": "R8008:R8000"}]}),
+                vec![],
+            ),
+            (
+                json!({"nhsid_nrbac_roles": [{"org_code": "RX1", "role_code": "S8000:G8000:R8000 "}]}),
+                vec![],
+            ),
+            (
+                json!({"nhsid_nrbac_roles": [{"org_code": "RX1", "role_code": "S8000:G8000:"}]}),
+                vec![],
+            ),
+            (
+                json!({"nhsid_nrbac_roles": [{"org_code": "RX1", "role_code": "X8000:G8000:R8000"}]}),
+                vec![],
+            ),
+            (
+                json!({"nhsid_nrbac_roles": [{"org_code": "RX1", "role_code": ":R8000"}]}),
+                vec![],
             ),
         ];
         for (json, expected) in table {

@@ -1,6 +1,8 @@
-//! Verifying a JWT from one of the trusted issuers: size, header, issuer, algorithm (configured
-//! asymmetric ones only, matching the key's type), key id, signature, then `iss`, `aud`, `exp`,
-//! `nbf` with a small leeway. Every refusal is a [`TokenError`], answered with 401.
+//! Verifying a JWT from one of the trusted issuers: size, header (`typ` for its use, no `crit`),
+//! issuer, algorithm (configured asymmetric ones only, matching the key's type), key id,
+//! signature, then `iss`, `aud` (and `azp` when there are several), `exp` (not beyond the
+//! maximum lifetime), `nbf` with a small leeway, a non-empty `sub`. Every refusal is a
+//! [`TokenError`], answered with 401.
 
 use super::config::IdentityConfig;
 use super::keys::{IssuerKeys, KeyError};
@@ -41,6 +43,88 @@ pub enum TokenError {
     WrongIssuer,
     #[error("the token lacks the {0} claim")]
     MissingClaim(String),
+    #[error("the token's type (typ) is not accepted here")]
+    WrongType,
+    #[error("the token has critical header parameters (crit) this portal does not understand")]
+    CriticalHeader,
+    #[error("the token expires too far ahead (more than {0} seconds)")]
+    LifetimeTooLong(u64),
+    #[error("the token was issued to another client (azp)")]
+    WrongParty,
+}
+
+/// What a token is presented as: the ID token of a browser sign-in, or a bearer token at the
+/// JSON API. An ID token must not work as a bearer token, nor the other way round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenUse {
+    IdToken,
+    Bearer,
+}
+
+/// Claims only ID tokens carry (OpenID Connect Core 1.0, section 2 and 3.3.2.11).
+const ID_TOKEN_CLAIMS: [&str; 3] = ["nonce", "at_hash", "c_hash"];
+
+/// Whether a header `typ` fits the use. Bearer tokens: RFC 9068 `at+jwt`, or a plain `JWT` (or
+/// none) without ID-token claims; ID tokens: `JWT` or none.
+fn typ_allowed(typ: Option<&str>, token_use: TokenUse, id_token_claims: bool) -> bool {
+    let typ = typ.map(str::to_ascii_lowercase);
+    match (typ.as_deref(), token_use) {
+        (None | Some("jwt"), TokenUse::IdToken) => true,
+        (Some("at+jwt" | "application/at+jwt"), TokenUse::Bearer) => true,
+        (None | Some("jwt"), TokenUse::Bearer) => !id_token_claims,
+        _ => false,
+    }
+}
+
+/// The checks `jsonwebtoken` does not make, on verified claims: a non-empty `sub`, `exp` within
+/// the maximum lifetime from `now`, `azp` (required when `aud` has several values), and `typ`
+/// against ID-token claims.
+fn check_claims(
+    claims: &Claims,
+    typ: Option<&str>,
+    token_use: TokenUse,
+    limits: (&[String], &str, u64),
+    now: u64,
+) -> Result<(), TokenError> {
+    let (audiences, client_id, max_exp) = limits;
+    if claims.sub.trim().is_empty() {
+        return Err(TokenError::MissingClaim("sub".into()));
+    }
+    let exp = claims
+        .other
+        .get("exp")
+        .and_then(|v| v.as_f64())
+        .unwrap_or(f64::MAX);
+    if exp > (now + max_exp) as f64 {
+        return Err(TokenError::LifetimeTooLong(max_exp));
+    }
+    let several_audiences = claims
+        .other
+        .get("aud")
+        .and_then(|a| a.as_array())
+        .is_some_and(|a| a.len() > 1);
+    let azp = claims.other.get("azp").map(|v| v.as_str());
+    match (azp, token_use) {
+        (Some(None), _) => return Err(TokenError::WrongParty),
+        (None, _) if several_audiences => return Err(TokenError::WrongParty),
+        (Some(Some(azp)), TokenUse::IdToken) if azp != client_id => {
+            return Err(TokenError::WrongParty)
+        }
+        (Some(Some(azp)), TokenUse::Bearer)
+            if several_audiences && !audiences.iter().any(|a| a == azp) =>
+        {
+            return Err(TokenError::WrongParty)
+        }
+        _ => {}
+    }
+    let id_token_claims = claims.nonce.is_some()
+        || ID_TOKEN_CLAIMS
+            .iter()
+            .any(|name| claims.other.contains_key(*name));
+    if !typ_allowed(typ, token_use, id_token_claims) {
+        return Err(TokenError::WrongType);
+    }
+    Ok(())
 }
 
 /// A CIS2-style national RBAC role entry (`nhsid_nrbac_roles`).
@@ -92,6 +176,7 @@ pub struct Verifier {
     issuers: Vec<Arc<IssuerKeys>>,
     leeway: Duration,
     max_bytes: usize,
+    max_lifetime: Duration,
 }
 
 impl Verifier {
@@ -105,6 +190,7 @@ impl Verifier {
                 .collect(),
             leeway: config.leeway(),
             max_bytes: config.max_token_bytes,
+            max_lifetime: Duration::from_secs(config.max_token_lifetime_s),
         }
     }
 
@@ -117,8 +203,9 @@ impl Verifier {
         &self.issuers
     }
 
-    /// Checks `token` completely; nothing about it is trusted until this returns `Ok`.
-    pub async fn verify(&self, token: &str) -> Result<Verified, TokenError> {
+    /// Checks `token`, presented as `token_use`, completely; nothing about it is trusted until
+    /// this returns `Ok`.
+    pub async fn verify(&self, token: &str, token_use: TokenUse) -> Result<Verified, TokenError> {
         if token.len() > self.max_bytes {
             return Err(TokenError::TooLarge(self.max_bytes));
         }
@@ -128,6 +215,14 @@ impl Verifier {
             }
             _ => TokenError::Malformed,
         })?;
+        // No extension is understood here, so any critical one refuses the token (RFC 7515
+        // section 4.1.11).
+        if header.crit.is_some() {
+            return Err(TokenError::CriticalHeader);
+        }
+        if !typ_allowed(header.typ.as_deref(), token_use, false) {
+            return Err(TokenError::WrongType);
+        }
         // The unverified `iss` only chooses whose keys to try; it is checked again below.
         #[derive(Deserialize)]
         struct Issuer {
@@ -180,9 +275,182 @@ impl Verifier {
                     _ => TokenError::Malformed,
                 }
             })?;
+        let now = jsonwebtoken::get_current_timestamp();
+        let max_exp = self.max_lifetime.as_secs() + self.leeway.as_secs();
+        check_claims(
+            &data.claims,
+            header.typ.as_deref(),
+            token_use,
+            (
+                config.audiences().as_slice(),
+                config.client_id.as_str(),
+                max_exp,
+            ),
+            now,
+        )?;
         Ok(Verified {
             issuer_id: config.id.clone(),
             claims: data.claims,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn claims(changes: serde_json::Value) -> Claims {
+        let mut base =
+            json!({"iss": "https://idp", "sub": "u1", "aud": "portal", "exp": 1_000_300});
+        for (k, v) in changes.as_object().unwrap() {
+            if v.is_null() {
+                base.as_object_mut().unwrap().remove(k);
+            } else {
+                base[k] = v.clone();
+            }
+        }
+        serde_json::from_value(base).unwrap()
+    }
+
+    #[test]
+    fn claims_and_typ_for_each_use() {
+        use TokenUse::{Bearer, IdToken};
+        let audiences = ["portal".to_owned(), "portal-api".to_owned()];
+        let limits = (&audiences[..], "portal", 3600);
+        let now = 1_000_000;
+        let table = [
+            ("plain bearer", json!({}), Some("JWT"), Bearer, Ok(())),
+            (
+                "plain ID token",
+                json!({"nonce": "n"}),
+                Some("JWT"),
+                IdToken,
+                Ok(()),
+            ),
+            (
+                "ID token, no typ",
+                json!({"nonce": "n"}),
+                None,
+                IdToken,
+                Ok(()),
+            ),
+            (
+                "ID token as bearer",
+                json!({"nonce": "n"}),
+                Some("JWT"),
+                Bearer,
+                Err(TokenError::WrongType),
+            ),
+            (
+                "ID token (c_hash) as bearer",
+                json!({"c_hash": "h"}),
+                None,
+                Bearer,
+                Err(TokenError::WrongType),
+            ),
+            (
+                "access token as ID token",
+                json!({"nonce": "n"}),
+                Some("at+jwt"),
+                IdToken,
+                Err(TokenError::WrongType),
+            ),
+            (
+                "access token typ",
+                json!({}),
+                Some("AT+JWT"),
+                Bearer,
+                Ok(()),
+            ),
+            (
+                "other typ",
+                json!({}),
+                Some("secevent+jwt"),
+                Bearer,
+                Err(TokenError::WrongType),
+            ),
+            (
+                "empty sub",
+                json!({"sub": ""}),
+                None,
+                Bearer,
+                Err(TokenError::MissingClaim("sub".into())),
+            ),
+            (
+                "exp at the bound",
+                json!({"exp": now + 3600}),
+                None,
+                Bearer,
+                Ok(()),
+            ),
+            (
+                "exp past the bound",
+                json!({"exp": now + 3601}),
+                None,
+                Bearer,
+                Err(TokenError::LifetimeTooLong(3600)),
+            ),
+            (
+                "ID token for another client",
+                json!({"nonce": "n", "azp": "other"}),
+                None,
+                IdToken,
+                Err(TokenError::WrongParty),
+            ),
+            (
+                "ID token, azp the client",
+                json!({"nonce": "n", "azp": "portal"}),
+                None,
+                IdToken,
+                Ok(()),
+            ),
+            (
+                "ID token, several audiences, no azp",
+                json!({"nonce": "n", "aud": ["portal", "x"]}),
+                None,
+                IdToken,
+                Err(TokenError::WrongParty),
+            ),
+            (
+                "ID token, azp an API audience",
+                json!({"nonce": "n", "aud": ["portal", "portal-api"], "azp": "portal-api"}),
+                None,
+                IdToken,
+                Err(TokenError::WrongParty),
+            ),
+            (
+                "bearer, several audiences, azp ours",
+                json!({"aud": ["portal-api", "x"], "azp": "portal-api"}),
+                None,
+                Bearer,
+                Ok(()),
+            ),
+            (
+                "bearer, several audiences, azp theirs",
+                json!({"aud": ["portal-api", "x"], "azp": "x"}),
+                None,
+                Bearer,
+                Err(TokenError::WrongParty),
+            ),
+            (
+                "bearer, one audience, azp the calling client",
+                json!({"azp": "caller"}),
+                None,
+                Bearer,
+                Ok(()),
+            ),
+            (
+                "bearer, one audience in a list, no azp",
+                json!({"aud": ["portal"]}),
+                None,
+                Bearer,
+                Ok(()),
+            ),
+        ];
+        for (name, changes, typ, token_use, expected) in table {
+            let got = check_claims(&claims(changes), typ, token_use, limits, now);
+            assert_eq!(got, expected, "{name}");
+        }
     }
 }

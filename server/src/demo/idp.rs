@@ -239,6 +239,10 @@ impl DemoIdp {
             Algorithm::RS256
         });
         header.kid = Some(kid.to_owned());
+        if with_roles {
+            // An access token (RFC 9068), which an ID token cannot pass for.
+            header.typ = Some("at+jwt".to_owned());
+        }
         jsonwebtoken::encode(&header, &claims, key)
     }
 

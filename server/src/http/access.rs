@@ -245,16 +245,32 @@ fn same_origin(request: &Request, identity: &Identity) -> bool {
         .and_then(|v| v.to_str().ok())
         .filter(|o| *o != "null");
     if let Some(origin) = origin {
-        let own = identity.public_url.origin().ascii_serialization();
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-        return origin == own
-            || host.is_some_and(|h| {
-                origin == format!("http://{h}") || origin == format!("https://{h}")
-            });
+        return origin_allowed(
+            origin,
+            &identity.public_url,
+            host,
+            identity.origin_from_host,
+        );
     }
     headers
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"same-origin")
+}
+
+/// True when `origin` is the portal's own: `public_url`'s origin; when that was not configured
+/// (`origin_from_host`), also the request's `Host` over http(s).
+fn origin_allowed(
+    origin: &str,
+    public_url: &url::Url,
+    host: Option<&str>,
+    origin_from_host: bool,
+) -> bool {
+    origin == public_url.origin().ascii_serialization()
+        || (origin_from_host
+            && host.is_some_and(|h| {
+                origin == format!("http://{h}") || origin == format!("https://{h}")
+            }))
 }
 
 /// The refusal for a principal that does not meet `requirement`, if any.
@@ -489,6 +505,39 @@ fn refuse(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csrf_origins() {
+        let configured = url::Url::parse("https://scr.example.nhs.uk/").unwrap();
+        // Configured: only its origin; the Host header (a proxy's or a rebinding DNS name's
+        // choice) says nothing.
+        for (origin, host, allowed) in [
+            ("https://scr.example.nhs.uk", "scr.example.nhs.uk", true),
+            ("http://evil.example", "evil.example", false),
+            ("https://evil.example", "evil.example", false),
+            ("http://10.0.0.5:3000", "10.0.0.5:3000", false),
+            ("http://scr.example.nhs.uk", "scr.example.nhs.uk", false),
+            (
+                "https://scr.example.nhs.uk:8443",
+                "scr.example.nhs.uk:8443",
+                false,
+            ),
+        ] {
+            let got = origin_allowed(origin, &configured, Some(host), false);
+            assert_eq!(got, allowed, "configured, {origin} with Host {host}");
+        }
+        // Derived from the listener: that origin, or the Host the request came to.
+        let derived = url::Url::parse("http://127.0.0.1:3000/").unwrap();
+        for (origin, host, allowed) in [
+            ("http://127.0.0.1:3000", "localhost:3000", true),
+            ("http://localhost:3000", "localhost:3000", true),
+            ("https://localhost:3000", "localhost:3000", true),
+            ("http://evil.example", "localhost:3000", false),
+        ] {
+            let got = origin_allowed(origin, &derived, Some(host), true);
+            assert_eq!(got, allowed, "derived, {origin} with Host {host}");
+        }
+    }
 
     #[test]
     fn route_table() {

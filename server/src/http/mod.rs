@@ -13,11 +13,9 @@ use app::api::{IdentityProviders, SharedRecordService};
 use app::audit::SharedAuditService;
 use app::auth::SignInOption;
 use app::operations::SharedOperationsService;
-use axum::extract::connect_info::Connected;
 use axum::extract::MatchedPath;
 use axum::http::Request;
 use axum::routing::get;
-use axum::serve::IncomingStream;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -34,21 +32,10 @@ pub struct ApiState {
     pub audit: crate::audit::AuditTrail,
 }
 
-/// The connection's remote address (plain TCP or TLS), for per-address limits.
+/// The connection's remote address (plain TCP or TLS), for per-address limits; put on each
+/// request by [`crate::serve`] as `ConnectInfo<ClientAddr>`.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub SocketAddr);
-
-impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for ClientAddr {
-    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Self {
-        Self(*stream.remote_addr())
-    }
-}
-
-impl Connected<IncomingStream<'_, crate::tls::TlsListener>> for ClientAddr {
-    fn connect_info(stream: IncomingStream<'_, crate::tls::TlsListener>) -> Self {
-        Self(*stream.remote_addr())
-    }
-}
 
 /// Builds the whole portal.
 pub fn router(

@@ -1,5 +1,6 @@
 //! The HTTP client for one source: GETs FHIR JSON with a deadline, a body-size cap, a
-//! content-type check and few redirects, and resolves `next` links only on the source's origin.
+//! content-type check and few redirects (same origin only, no `Referer`: URLs carry NHS
+//! numbers), and resolves `next` links only on the source's origin.
 
 use super::auth::{AuthError, SourceAuth};
 use crate::config::SourceConfig;
@@ -25,6 +26,8 @@ pub enum SourceError {
     BadBundle(#[from] BundleError),
     #[error("sent a next-page link outside its own address")]
     ForeignNextLink,
+    #[error("redirected to another address, or too often; not followed")]
+    Redirected,
     #[error("sent an unusable reply: {0}")]
     Unusable(&'static str),
     #[error("HTTP client could not be built: {0}")]
@@ -60,7 +63,9 @@ impl FhirClient {
                 "shared-care-record-viewer/",
                 env!("CARGO_PKG_VERSION")
             ))
-            .redirect(reqwest::redirect::Policy::limited(3))
+            .redirect(same_origin_redirects())
+            // Request URLs carry NHS numbers: never repeat them to anyone.
+            .referer(false)
             .connect_timeout(Duration::from_millis(config.timeout_ms.min(3_000)))
             .timeout(config.timeout())
             .pool_idle_timeout(Duration::from_secs(60))
@@ -181,6 +186,25 @@ impl FhirClient {
     }
 }
 
+/// At most `MAX_REDIRECTS` redirects, each to the origin the request was sent to: another origin
+/// could be anyone, and would learn the NHS number in the URL and any credentials.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    const MAX_REDIRECTS: usize = 3;
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            attempt.error("redirect to another origin")
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
 /// Full jitter: uniform in `0..=50 ms · 2^(attempt-1)`, so retries from many views spread out.
 fn backoff(attempt: u32) -> Duration {
     use std::hash::{BuildHasher, Hasher};
@@ -193,6 +217,8 @@ fn backoff(attempt: u32) -> Duration {
 fn transport_error(e: reqwest::Error) -> SourceError {
     if e.is_timeout() {
         SourceError::Timeout
+    } else if e.is_redirect() {
+        SourceError::Redirected
     } else if e.is_connect() {
         SourceError::Transport("connection refused or failed".into())
     } else if e.is_body() || e.is_decode() {
@@ -206,6 +232,7 @@ fn transport_error(e: reqwest::Error) -> SourceError {
 mod tests {
     use super::*;
     use crate::config::SourceConfig;
+    use std::sync::Arc;
 
     fn client() -> FhirClient {
         let source: SourceConfig = toml::from_str(
@@ -238,6 +265,106 @@ mod tests {
             let ceiling = Duration::from_millis(50 << (attempt.min(6) - 1));
             assert!((0..20).all(|_| backoff(attempt) <= ceiling));
         }
+    }
+
+    /// A FHIR server on 127.0.0.1 whose routes are `router`, counting requests and keeping
+    /// the `Referer` headers it was sent.
+    async fn serve(
+        router: axum::Router,
+    ) -> (
+        String,
+        Arc<std::sync::atomic::AtomicUsize>,
+        Arc<std::sync::Mutex<Vec<String>>>,
+    ) {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let referers = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (c, r) = (count.clone(), referers.clone());
+        let router = router.layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let (c, r) = (c.clone(), r.clone());
+                async move {
+                    c.fetch_add(1, Ordering::SeqCst);
+                    if let Some(referer) = request.headers().get("referer") {
+                        r.lock().unwrap().push(referer.to_str().unwrap().to_owned());
+                    }
+                    next.run(request).await
+                }
+            },
+        ));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        (base, count, referers)
+    }
+
+    fn client_for(base: &str) -> FhirClient {
+        let source: SourceConfig = toml::from_str(&format!(
+            "id = \"gp\"\nname = \"GP\"\norganisation_code = \"A1\"\nkind = \"gp\"\nbase_url = \"{base}/R4\"\nmax_retries = 0"
+        ))
+        .unwrap();
+        FhirClient::new(&source).unwrap()
+    }
+
+    #[tokio::test]
+    async fn redirects_stay_on_the_source_origin_and_carry_no_referer() {
+        use axum::response::Redirect;
+        use axum::routing::get;
+        use std::sync::atomic::Ordering;
+        let bundle = || async {
+            (
+                [("content-type", "application/fhir+json")],
+                r#"{"resourceType":"Bundle","type":"searchset","entry":[]}"#,
+            )
+        };
+        let (elsewhere, elsewhere_count, _) =
+            serve(axum::Router::new().fallback(get(bundle))).await;
+        let to_elsewhere = format!("{elsewhere}/R4/Condition?patient=9434765919");
+        let (source, _, referers) = serve(
+            axum::Router::new()
+                .route(
+                    "/R4/Condition",
+                    get(move || {
+                        let to = to_elsewhere.clone();
+                        async move { Redirect::temporary(&to) }
+                    }),
+                )
+                .route(
+                    "/R4/Moved",
+                    get(|| async { Redirect::temporary("/R4/Here?patient=9434765919") }),
+                )
+                .route("/R4/Here", get(bundle))
+                .route(
+                    "/R4/Loop",
+                    get(|| async { Redirect::temporary("/R4/Loop") }),
+                ),
+        )
+        .await;
+        let client = client_for(&source);
+        let url = |path: &str| Url::parse(&format!("{source}/R4/{path}")).unwrap();
+
+        let refused = client
+            .get_bundle(&url("Condition?patient=9434765919"))
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, SourceError::Redirected), "{refused:?}");
+        assert_eq!(
+            elsewhere_count.load(Ordering::SeqCst),
+            0,
+            "the other origin was never asked"
+        );
+
+        client
+            .get_bundle(&url("Moved?patient=9434765919"))
+            .await
+            .expect("a same-origin redirect is followed");
+        let looping = client.get_bundle(&url("Loop")).await.unwrap_err();
+        assert!(matches!(looping, SourceError::Redirected), "{looping:?}");
+        assert_eq!(
+            *referers.lock().unwrap(),
+            Vec::<String>::new(),
+            "no Referer, not even on the same origin"
+        );
     }
 
     #[test]

@@ -75,11 +75,12 @@ pub async fn start_with(
     let demo = server::demo_mode::start(&mut config, population, faults)
         .await
         .expect("demo sources start");
-    // Tests fire many lookups as one user; the limits have their own test.
+    // Tests fire many lookups and refreshes as one user; the limits have their own tests.
     config.identity.lookup_rate = server::ratelimit::RateLimit {
         per_minute: 100_000,
         burst: 10_000,
     };
+    config.cache.refresh_interval_s = 0;
     // Each portal writes its own audit trail.
     config.audit.sqlite_path = std::env::temp_dir()
         .join(format!("scrv-test-{}", std::process::id()))
