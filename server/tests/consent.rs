@@ -953,7 +953,11 @@ mod labelled_source {
                         // A demographic search: every patient here is a Hidewell born so.
                         let mut all: Vec<_> = patients.iter().collect();
                         all.sort_by_key(|(nhs, _)| nhs.as_str());
-                        bundle(all.into_iter().map(|(nhs, meta)| patient(nhs, meta)).collect())
+                        bundle(
+                            all.into_iter()
+                                .map(|(nhs, meta)| patient(nhs, meta))
+                                .collect(),
+                        )
                     }
                     "Patient" => {
                         let nhs = query

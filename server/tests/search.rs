@@ -168,7 +168,7 @@ async fn a_patient_who_objected_is_counted_not_listed() {
         .expect("the search is audited");
     assert_eq!(
         summary.event.detail.as_deref(),
-        Some("0 candidate(s) shown; not shown: 1 objected to sharing, 0 wishes unknown")
+        Some("0 candidate(s) shown; not shown: 1 objected to sharing, 0 wishes unknown, 0 confidential beyond the role")
     );
 }
 
