@@ -223,6 +223,36 @@ pub struct TimelineEntry {
     /// another), in words for staff. Never resolved silently.
     #[serde(default)]
     pub discrepancy: Option<String>,
+    /// A measured value (an Observation's `valueQuantity`) with its reference range and the
+    /// source's interpretation: for trends and high/low marks.
+    #[serde(default)]
+    pub measurement: Option<Measurement>,
+}
+
+/// A measured value as the source sent it: decimals kept exactly as written (`7.80`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Measurement {
+    pub value: String,
+    pub unit: Option<String>,
+    /// The source's interpretation in v3 ObservationInterpretation codes (`H`, `L`, `HH`,
+    /// `LL`, `A`, `AA`, `N`...), when it gave one.
+    pub interpretation: Option<String>,
+    /// The reference range's low and high, as sent.
+    pub low: Option<String>,
+    pub high: Option<String>,
+}
+
+impl Measurement {
+    /// `H` or `L` (or `A`) for a value the source marked outside its range; `None` for normal
+    /// or unmarked values. The portal never judges a value against a range itself.
+    pub fn marker(&self) -> Option<&'static str> {
+        match self.interpretation.as_deref()? {
+            "H" | "HH" | "HU" | ">" => Some("H"),
+            "L" | "LL" | "LU" | "<" => Some("L"),
+            "A" | "AA" => Some("A"),
+            _ => None,
+        }
+    }
 }
 
 impl TimelineEntry {

@@ -1,6 +1,7 @@
 //! FHIR `Bundle` (searchset) parsing. Entries are kept as raw JSON so each resource is decoded on
 //! its own: a bad entry costs that entry, not the page.
 
+use super::resource::{resource_type, Bundled, Medication};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -25,6 +26,8 @@ pub struct BundleLink {
 
 #[derive(Debug, Deserialize)]
 pub struct BundleEntry {
+    #[serde(default, rename = "fullUrl")]
+    pub full_url: Option<String>,
     #[serde(default)]
     pub resource: Option<Box<RawValue>>,
     #[serde(default)]
@@ -63,6 +66,25 @@ impl Bundle {
             .iter()
             .find(|l| l.relation == "next")
             .map(|l| l.url.as_str())
+    }
+
+    /// The `Medication`s on the page (matched or `_include`d), for the medicines that name
+    /// them by reference. An unreadable one is left out: the medicine then shows its
+    /// reference's own words.
+    pub fn bundled(&self) -> Bundled {
+        let mut bundled = Bundled::default();
+        for entry in &self.entry {
+            let Some(raw) = entry.resource.as_deref() else {
+                continue;
+            };
+            if resource_type(raw.get()) != Some("Medication") {
+                continue;
+            }
+            if let Ok(medication) = serde_json::from_str::<Medication>(raw.get()) {
+                bundled.add_medication(entry.full_url.as_deref(), medication);
+            }
+        }
+        bundled
     }
 
     /// Entries that matched the search (not `_include`d extras or outcome messages).

@@ -1,5 +1,6 @@
-//! FHIR datatypes the timeline reads, each with one small pure function that turns it into
-//! display text (empty input gives `None`, never a placeholder).
+//! FHIR R4 datatypes the timeline reads, each with one small pure function that turns it into
+//! display text (empty input gives `None`, never a placeholder), and the choice-type shapes
+//! (`onset[x]`, `value[x]`...) the specification allows for the elements read.
 
 use app::model::Code;
 use serde::Deserialize;
@@ -50,6 +51,165 @@ pub struct Reference {
     pub display: Option<String>,
 }
 
+/// `Range`: low and high, either may be missing (an open range).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct Range {
+    pub low: Option<Quantity>,
+    pub high: Option<Quantity>,
+}
+
+/// `Ratio`: e.g. a titre (1:128) or a concentration (10 mg / 5 mL).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct Ratio {
+    pub numerator: Option<Quantity>,
+    pub denominator: Option<Quantity>,
+}
+
+/// `Timing`: the events it names, else its repeat's bounding period.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct Timing {
+    pub event: Vec<String>,
+    pub repeat: Option<TimingRepeat>,
+    pub code: Option<CodeableConcept>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TimingRepeat {
+    pub bounds_period: Option<Period>,
+}
+
+/// `Annotation` (a note): only its text is read.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct Annotation {
+    pub text: Option<String>,
+}
+
+/// When something began or was done, in whichever shape the source sent (`onset[x]`,
+/// `performed[x]`, `effective[x]`, `occurrence[x]`, `abatement[x]`). Only a dateTime, instant,
+/// Period or Timing places an item on the timeline; an age, a range of ages or words are
+/// shown as words.
+#[derive(Debug, Clone, Copy)]
+pub enum When<'a> {
+    DateTime(&'a str),
+    Period(&'a Period),
+    Timing(&'a Timing),
+    Age(&'a Quantity),
+    Range(&'a Range),
+    Text(&'a str),
+}
+
+impl<'a> When<'a> {
+    /// The first of the shapes present, in the order given.
+    pub fn first(shapes: impl IntoIterator<Item = Option<When<'a>>>) -> Option<When<'a>> {
+        shapes.into_iter().flatten().next()
+    }
+
+    /// The date that places it on the timeline, if the shape has one.
+    pub fn date(self) -> Option<&'a str> {
+        match self {
+            When::DateTime(d) => non_empty(Some(d)),
+            When::Period(p) => period_date(p),
+            When::Timing(t) => t.event.iter().find_map(|e| non_empty(Some(e))).or_else(|| {
+                t.repeat
+                    .as_ref()?
+                    .bounds_period
+                    .as_ref()
+                    .and_then(period_date)
+            }),
+            When::Age(_) | When::Range(_) | When::Text(_) => None,
+        }
+    }
+
+    /// Words for the shapes that carry no date ("age 45 years", "childhood"); a Period that
+    /// ended is shown with its end.
+    pub fn words(self) -> Option<String> {
+        match self {
+            When::DateTime(_) => None,
+            When::Period(p) => match (non_empty(p.start.as_deref()), non_empty(p.end.as_deref())) {
+                (Some(_), Some(end)) => Some(format!("until {end}")),
+                _ => None,
+            },
+            When::Timing(t) => t.code.as_ref().and_then(concept_text),
+            When::Age(age) => age_text(age).map(|a| format!("age {a}")),
+            When::Range(range) => range_text(range, age_text).map(|r| format!("age {r}")),
+            When::Text(text) => non_empty(Some(text)).map(str::to_owned),
+        }
+    }
+}
+
+/// A Period's start, else its end (an item known only to have ended by then).
+fn period_date(p: &Period) -> Option<&str> {
+    non_empty(p.start.as_deref()).or(non_empty(p.end.as_deref()))
+}
+
+/// An `Age` (a Quantity in UCUM time units): `45 years`, `6 months`.
+pub fn age_text(q: &Quantity) -> Option<String> {
+    let value = q.value.as_ref()?;
+    let unit = non_empty(q.unit.as_deref()).or_else(|| {
+        Some(match non_empty(q.code.as_deref())? {
+            "a" => "years",
+            "mo" => "months",
+            "wk" => "weeks",
+            "d" => "days",
+            "h" => "hours",
+            "min" => "minutes",
+            other => other,
+        })
+    });
+    Some(match unit {
+        Some(unit) => format!("{value} {unit}"),
+        None => value.to_string(),
+    })
+}
+
+/// `3.5 to 5.3 mmol/L`, `at least 18 years`, `up to 10 mg`.
+pub fn range_text(r: &Range, each: fn(&Quantity) -> Option<String>) -> Option<String> {
+    let low = r.low.as_ref().and_then(each);
+    let high = r.high.as_ref().and_then(each);
+    match (low, high) {
+        (Some(low), Some(high)) => Some(format!("{low} to {high}")),
+        (Some(low), None) => Some(format!("at least {low}")),
+        (None, Some(high)) => Some(format!("up to {high}")),
+        (None, None) => None,
+    }
+}
+
+/// `1:128` when neither side has a unit, else `10 mg / 5 mL`.
+pub fn ratio_text(r: &Ratio) -> Option<String> {
+    let n = r.numerator.as_ref()?;
+    let d = r.denominator.as_ref()?;
+    let unitless = |q: &Quantity| {
+        non_empty(q.unit.as_deref()).is_none() && non_empty(q.code.as_deref()).is_none()
+    };
+    if unitless(n) && unitless(d) {
+        return Some(format!("{}:{}", n.value.as_ref()?, d.value.as_ref()?));
+    }
+    Some(format!("{} / {}", quantity_text(n)?, quantity_text(d)?))
+}
+
+/// `from 2024-01-02 to 2024-01-09`, or one end of it.
+pub fn period_text(p: &Period) -> Option<String> {
+    match (non_empty(p.start.as_deref()), non_empty(p.end.as_deref())) {
+        (Some(start), Some(end)) => Some(format!("from {start} to {end}")),
+        (Some(start), None) => Some(format!("from {start}")),
+        (None, Some(end)) => Some(format!("until {end}")),
+        (None, None) => None,
+    }
+}
+
+/// The first coding's code of a concept (status-like concepts such as `clinicalStatus`).
+pub fn concept_code(concept: &CodeableConcept) -> Option<&str> {
+    concept
+        .coding
+        .iter()
+        .find_map(|c| non_empty(c.code.as_deref()))
+}
+
 /// A field that FHIR allows as one value in some resources and a list in others
 /// (`Encounter.type` is a list, `DocumentReference.type` is one).
 #[derive(Debug, Clone, Deserialize)]
@@ -74,7 +234,7 @@ impl<T> OneOrMany<T> {
     }
 }
 
-fn non_empty(s: Option<&str>) -> Option<&str> {
+pub fn non_empty(s: Option<&str>) -> Option<&str> {
     s.map(str::trim).filter(|s| !s.is_empty())
 }
 

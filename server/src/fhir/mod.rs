@@ -1,8 +1,9 @@
-//! Reading FHIR R4 JSON leniently: bundles, the few resource fields the timeline needs, and their
-//! normalisation into the shared timeline model. One malformed resource is skipped and counted;
-//! it never loses the rest of the bundle.
+//! Reading FHIR R4 JSON leniently: bundles, each supported resource type by its own
+//! definition, and their normalisation into the shared timeline model. One malformed resource
+//! is skipped and counted; it never loses the rest of the bundle.
 
 pub mod bundle;
+pub mod clinical;
 pub mod consent;
 pub mod datatypes;
 pub mod labels;
@@ -11,5 +12,5 @@ pub mod patient;
 pub mod resource;
 
 pub use bundle::{Bundle, BundleError};
-pub use normalise::{normalise, SkipReason};
-pub use resource::Resource;
+pub use normalise::{normalise, read, Read, SkipReason};
+pub use resource::{resource_type, Bundled, ResourceType};

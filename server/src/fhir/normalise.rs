@@ -1,10 +1,12 @@
 //! Turns one FHIR resource into one timeline entry: its clinical date (by the rules in
-//! `../shared/domain.md` §3), category, title, detail and provenance.
+//! `../shared/domain.md` §3), category, title, detail, status and provenance, each type read
+//! by its own definition ([`super::clinical`]).
 
-use super::datatypes::{codes, concept_text, quantity_text, CodeableConcept, Period};
-use super::resource::{Meta, Resource};
+use super::clinical::ClinicalResource;
+use super::datatypes::{codes, concept_text};
+use super::resource::{Bundled, Meta, ResourceType};
 use app::clinical_date::ClinicalDate;
-use app::model::{Category, TimelineEntry};
+use app::model::TimelineEntry;
 
 /// Why a resource was skipped. Counted per source and reported, never silently dropped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,193 +19,92 @@ pub enum SkipReason {
     BadDate,
 }
 
-/// The timeline category of a resource type, or `None` for types that are not timeline entries
-/// (Patient, Medication, OperationOutcome...).
-pub fn category(resource_type: &str) -> Option<Category> {
-    Some(match resource_type {
-        "Encounter" => Category::Encounter,
-        "Condition" => Category::Problem,
-        "AllergyIntolerance" => Category::Allergy,
-        "MedicationRequest" | "MedicationStatement" => Category::Medication,
-        "Observation" => Category::Observation,
-        "Procedure" => Category::Procedure,
-        "Immunization" => Category::Immunisation,
-        "DiagnosticReport" => Category::Report,
-        "DocumentReference" => Category::Document,
-        "CarePlan" => Category::CarePlan,
-        "Flag" => Category::Alert,
-        "EpisodeOfCare" => Category::Episode,
-        _ => return None,
-    })
+/// What one clinical resource is on the timeline.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Read {
+    Entry(Box<TimelineEntry>),
+    /// Recorded in error at the source: not a clinical fact, never shown.
+    EnteredInError,
+    /// A supported type that is not a timeline entry (Patient, Consent, Medication...).
+    NotClinical,
 }
 
-/// Normalises one resource. `Ok(None)` means the type is not shown on the timeline.
-pub fn normalise(r: &Resource, source_id: &str) -> Result<Option<TimelineEntry>, SkipReason> {
-    let Some(category) = category(&r.resource_type) else {
-        return Ok(None);
+/// Decodes one resource of a supported type and normalises it.
+pub fn read(
+    resource_type: ResourceType,
+    json: &str,
+    source_id: &str,
+    bundled: &Bundled,
+) -> Result<Read, SkipReason> {
+    match ClinicalResource::parse(resource_type, json) {
+        Ok(Some(resource)) => normalise(&resource, source_id, bundled),
+        Ok(None) => Ok(Read::NotClinical),
+        Err(_) => Err(SkipReason::Malformed),
+    }
+}
+
+/// Normalises one decoded clinical resource.
+pub fn normalise(
+    resource: &ClinicalResource,
+    source_id: &str,
+    bundled: &Bundled,
+) -> Result<Read, SkipReason> {
+    let resource_type = resource.resource_type();
+    let Ok(category) = ClinicalResource::category(resource_type) else {
+        return Ok(Read::NotClinical);
     };
-    let id =
-        r.id.as_deref()
-            .filter(|id| !id.is_empty())
-            .ok_or(SkipReason::NoId)?;
-    let date = match date_field(r) {
+    let r = resource.clinical();
+    let id = r.id().filter(|id| !id.is_empty()).ok_or(SkipReason::NoId)?;
+    if r.entered_in_error() {
+        return Ok(Read::EnteredInError);
+    }
+    let date = match r.date().map(str::trim).filter(|d| !d.is_empty()) {
         Some(value) => Some(ClinicalDate::parse(value).map_err(|_| SkipReason::BadDate)?),
         None => None,
     };
-    Ok(Some(TimelineEntry {
+    let what = r.what(bundled);
+    let title = what
+        .as_deref()
+        .and_then(concept_text)
+        .or_else(|| r.title_words())
+        .unwrap_or_else(|| format!("{} (no description)", category.label()));
+    let detail = r.detail();
+    Ok(Read::Entry(Box::new(TimelineEntry {
         date,
         category,
-        title: title(r).unwrap_or_else(|| format!("{} (no description)", category.label())),
-        detail: detail(r),
-        status: status(r),
+        title,
+        detail: (!detail.is_empty()).then(|| detail.join("; ")),
+        status: r.status(),
         source_id: source_id.to_owned(),
-        resource_type: r.resource_type.clone(),
+        resource_type: resource_type.name().to_owned(),
         resource_id: id.to_owned(),
-        codes: what(r).map(|c| codes(&c.coding)).unwrap_or_default(),
-        security: r.meta.as_ref().map(Meta::labels).unwrap_or_default(),
+        codes: what.map(|c| codes(&c.coding)).unwrap_or_default(),
+        security: r.meta().map(Meta::labels).unwrap_or_default(),
         also_recorded_at: Vec::new(),
         discrepancy: None,
-    }))
-}
-
-/// The concept that says what the item is.
-fn what(r: &Resource) -> Option<&CodeableConcept> {
-    match r.resource_type.as_str() {
-        "MedicationRequest" | "MedicationStatement" => r
-            .medication_codeable_concept
-            .as_ref()
-            .or_else(|| contained_medication(r)),
-        "Immunization" => r.vaccine_code.as_ref(),
-        "Encounter" | "EpisodeOfCare" | "DocumentReference" => r.type_.first(),
-        "CarePlan" => None,
-        _ => r.code.as_ref(),
-    }
-}
-
-fn start(p: &Option<Period>) -> Option<&str> {
-    p.as_ref().and_then(|p| p.start.as_deref())
-}
-
-/// The field that orders each type on the timeline, with its fallback.
-fn date_field(r: &Resource) -> Option<&str> {
-    fn s(v: &Option<String>) -> Option<&str> {
-        v.as_deref()
-    }
-    match r.resource_type.as_str() {
-        "Encounter" | "Flag" | "EpisodeOfCare" => start(&r.period),
-        "Condition" | "AllergyIntolerance" => s(&r.onset_date_time)
-            .or(start(&r.onset_period))
-            .or(s(&r.recorded_date)),
-        "MedicationStatement" => s(&r.effective_date_time)
-            .or(start(&r.effective_period))
-            .or(s(&r.date_asserted)),
-        "MedicationRequest" => s(&r.authored_on),
-        "Observation" | "DiagnosticReport" => s(&r.effective_date_time)
-            .or(s(&r.effective_instant))
-            .or(start(&r.effective_period))
-            .or(s(&r.issued)),
-        "Procedure" => s(&r.performed_date_time).or(start(&r.performed_period)),
-        "Immunization" => s(&r.occurrence_date_time).or(s(&r.recorded)),
-        "DocumentReference" => s(&r.date).or(r.context.as_ref().and_then(|c| start(&c.period))),
-        "CarePlan" => start(&r.period).or(s(&r.created)),
-        _ => None,
-    }
-}
-
-fn text(c: &Option<CodeableConcept>) -> Option<String> {
-    c.as_ref().and_then(concept_text)
-}
-
-fn title(r: &Resource) -> Option<String> {
-    let named = what(r).and_then(concept_text);
-    match r.resource_type.as_str() {
-        "MedicationRequest" | "MedicationStatement" => named.or_else(|| {
-            r.medication_reference
-                .as_ref()
-                .and_then(|m| m.display.clone())
-        }),
-        "Encounter" | "EpisodeOfCare" => named.or_else(|| text(&r.service_type)).or_else(|| {
-            r.class
-                .as_ref()
-                .and_then(|c| c.display.clone().or(c.code.clone()))
-        }),
-        "DocumentReference" => named.or(r.description.clone()),
-        "CarePlan" => r.title.clone().or(r.description.clone()),
-        _ => named,
-    }
-}
-
-/// The code of the contained Medication that `medicationReference: "#id"` points at.
-fn contained_medication(r: &Resource) -> Option<&CodeableConcept> {
-    let local_id = r
-        .medication_reference
-        .as_ref()?
-        .reference
-        .as_deref()?
-        .strip_prefix('#')?;
-    r.contained
-        .iter()
-        .find(|c| c.resource_type == "Medication" && c.id.as_deref() == Some(local_id))
-        .and_then(|m| m.code.as_ref())
-}
-
-fn detail(r: &Resource) -> Option<String> {
-    match r.resource_type.as_str() {
-        "Observation" => observation_value(r),
-        "MedicationRequest" => r.dosage_instruction.iter().find_map(|d| d.text.clone()),
-        "MedicationStatement" => r.dosage.iter().find_map(|d| d.text.clone()),
-        "DiagnosticReport" => r.conclusion.clone(),
-        "CarePlan" if r.title.is_some() => r.description.clone(),
-        "Encounter" => r.reason_code.first().and_then(concept_text),
-        _ => None,
-    }
-}
-
-/// `78.5 kg`, or for panels such as blood pressure `Systolic 128 mm[Hg]; Diastolic 82 mm[Hg]`.
-fn observation_value(r: &Resource) -> Option<String> {
-    let single = r
-        .value_quantity
-        .as_ref()
-        .and_then(quantity_text)
-        .or_else(|| r.value_string.clone())
-        .or_else(|| text(&r.value_codeable_concept));
-    if single.is_some() {
-        return single;
-    }
-    let parts: Vec<String> = r
-        .component
-        .iter()
-        .filter_map(|c| {
-            let value = c
-                .value_quantity
-                .as_ref()
-                .and_then(quantity_text)
-                .or_else(|| c.value_string.clone())?;
-            Some(match text(&c.code) {
-                Some(name) => format!("{name} {value}"),
-                None => value,
-            })
-        })
-        .collect();
-    (!parts.is_empty()).then(|| parts.join("; "))
-}
-
-fn status(r: &Resource) -> Option<String> {
-    r.clinical_status
-        .as_ref()
-        .and_then(|c| c.coding.iter().find_map(|c| c.code.clone()))
-        .or_else(|| r.status.clone())
+        measurement: r.measurement(),
+    })))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use app::clinical_date::DatePrecision;
+    use app::model::Category;
     use app::model::Code;
 
+    /// Reads a resource as a search page would.
+    fn read_json(json: &str) -> Result<Read, SkipReason> {
+        let name = crate::fhir::resource::resource_type(json).expect("a resourceType");
+        let resource_type = ResourceType::from_name(name).expect("a supported type");
+        read(resource_type, json, "gp", &Bundled::default())
+    }
+
     fn entry(json: &str) -> TimelineEntry {
-        let r = Resource::parse(json).unwrap();
-        normalise(&r, "gp").unwrap().unwrap()
+        match read_json(json) {
+            Ok(Read::Entry(entry)) => *entry,
+            other => panic!("{json}: {other:?}"),
+        }
     }
 
     #[test]
@@ -347,23 +248,45 @@ mod tests {
 
     #[test]
     fn non_timeline_types_are_not_entries() {
-        for t in ["Patient", "Medication", "OperationOutcome", "Basic"] {
-            let r = Resource::parse(&format!(r#"{{"resourceType":"{t}","id":"x"}}"#)).unwrap();
-            assert_eq!(normalise(&r, "gp"), Ok(None), "{t}");
+        for t in [
+            "Patient",
+            "Medication",
+            "Consent",
+            "Organization",
+            "Practitioner",
+        ] {
+            let json = format!(r#"{{"resourceType":"{t}","id":"x"}}"#);
+            assert_eq!(read_json(&json), Ok(Read::NotClinical), "{t}");
         }
     }
 
     #[test]
     fn refuses_what_cannot_be_placed() {
-        let no_id = Resource::parse(r#"{"resourceType":"Condition","code":{"text":"x"}}"#).unwrap();
-        assert_eq!(normalise(&no_id, "gp"), Err(SkipReason::NoId));
-        let bad_date =
-            Resource::parse(r#"{"resourceType":"Condition","id":"c","onsetDateTime":"yesterday"}"#)
-                .unwrap();
-        assert_eq!(normalise(&bad_date, "gp"), Err(SkipReason::BadDate));
-        assert!(
-            Resource::parse(r#"{"resourceType":"Condition","id":"c","code":"not-an-object"}"#)
-                .is_err()
-        );
+        let table = [
+            (
+                r#"{"resourceType":"Condition","code":{"text":"x"}}"#,
+                SkipReason::NoId,
+            ),
+            (
+                r#"{"resourceType":"Condition","id":"c","onsetDateTime":"yesterday"}"#,
+                SkipReason::BadDate,
+            ),
+            (
+                r#"{"resourceType":"Condition","id":"c","code":"not-an-object"}"#,
+                SkipReason::Malformed,
+            ),
+            // A list where R4 has one value, and one value where it has a list.
+            (
+                r#"{"resourceType":"DocumentReference","id":"d","type":[{"text":"x"}]}"#,
+                SkipReason::Malformed,
+            ),
+            (
+                r#"{"resourceType":"AllergyIntolerance","id":"a","type":{"text":"allergy"}}"#,
+                SkipReason::Malformed,
+            ),
+        ];
+        for (json, expected) in table {
+            assert_eq!(read_json(json), Err(expected), "{json}");
+        }
     }
 }

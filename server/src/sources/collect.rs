@@ -5,8 +5,9 @@
 use super::client::FhirClient;
 use super::SourceError;
 use crate::fhir::consent::ConsentDirective;
-use crate::fhir::{normalise, Bundle, Resource};
+use crate::fhir::{read, resource_type, Bundle, Read, ResourceType};
 use app::model::TimelineEntry;
+use std::collections::HashSet;
 use url::Url;
 
 /// What some searches of one source gathered.
@@ -19,32 +20,37 @@ pub struct Collected {
     /// Of those, the ones that were (or may have been) Consent resources: an objection the
     /// portal could not read is still possibly an objection.
     pub unreadable_consents: usize,
+    /// The entries taken so far: a resource a server repeats across pages counts once.
+    seen: HashSet<(ResourceType, String)>,
 }
 
 impl Collected {
     /// Takes one page's matches: those whose type `wanted` accepts; others are not ours.
+    /// Medications bundled on the page (`_include`d) name the medicines that point at them.
     fn read_page(
         &mut self,
         bundle: &Bundle,
         source_id: &str,
         wanted: &(dyn Fn(&str) -> bool + Sync),
     ) {
+        let bundled = bundle.bundled();
         for raw in bundle.matches() {
-            let resource = match Resource::parse(raw.get()) {
-                Ok(resource) => resource,
-                Err(_) => {
-                    self.skipped += 1;
-                    if may_be_consent(raw.get()) {
-                        self.unreadable_consents += 1;
-                    }
-                    continue;
+            let json = raw.get();
+            let Some(name) = resource_type(json) else {
+                self.skipped += 1;
+                if may_be_consent(json) {
+                    self.unreadable_consents += 1;
                 }
+                continue;
             };
-            if !wanted(&resource.resource_type) {
+            if !wanted(name) {
                 continue;
             }
-            if resource.resource_type == "Consent" {
-                match ConsentDirective::parse(raw.get()) {
+            let Some(resource_type) = ResourceType::from_name(name) else {
+                continue;
+            };
+            if resource_type == ResourceType::Consent {
+                match ConsentDirective::parse(json) {
                     Ok(consent) => self.consents.push(consent),
                     Err(_) => {
                         self.skipped += 1;
@@ -53,9 +59,13 @@ impl Collected {
                 }
                 continue;
             }
-            match normalise(&resource, source_id) {
-                Ok(Some(entry)) => self.entries.push(entry),
-                Ok(None) => {}
+            match read(resource_type, json, source_id, &bundled) {
+                Ok(Read::Entry(entry)) => {
+                    if self.seen.insert((resource_type, entry.resource_id.clone())) {
+                        self.entries.push(*entry);
+                    }
+                }
+                Ok(Read::EnteredInError | Read::NotClinical) => {}
                 Err(_) => self.skipped += 1,
             }
         }

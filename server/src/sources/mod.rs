@@ -227,6 +227,12 @@ impl FhirSource {
         url.query_pairs_mut()
             .append_pair("patient", patient_ids)
             .append_pair("_count", &self.config.page_size.to_string());
+        if matches!(resource_type, "MedicationRequest" | "MedicationStatement") {
+            // The Medication a medicine names by reference, on the same page (servers that
+            // do not support `_include` ignore it; the reference's display is the fallback).
+            url.query_pairs_mut()
+                .append_pair("_include", &format!("{resource_type}:medication"));
+        }
         let wanted = |t: &str| t == resource_type;
         let read = self.read_all_pages(url, &wanted).await;
         (resource_type.to_owned(), read)

@@ -1,0 +1,130 @@
+//! `AllergyIntolerance` as R4 defines it: `type` and `criticality` are codes, `category` a
+//! list of codes, `onset[x]` any of five shapes, reactions with manifestations and severity.
+
+use super::{identity, labelled, verified_in_error, verified_status, Clinical};
+use crate::fhir::datatypes::{
+    concept_text, Annotation, CodeableConcept, Period, Quantity, Range, When,
+};
+use crate::fhir::resource::{Bundled, Meta};
+use app::model::Measurement;
+use serde::Deserialize;
+use std::borrow::Cow;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AllergyIntolerance {
+    pub id: Option<String>,
+    pub meta: Option<Meta>,
+    pub clinical_status: Option<CodeableConcept>,
+    pub verification_status: Option<CodeableConcept>,
+    /// `allergy` or `intolerance` (a code: a JSON string).
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+    /// `food`, `medication`, `environment`, `biologic`.
+    pub category: Vec<String>,
+    /// `low`, `high`, `unable-to-assess`.
+    pub criticality: Option<String>,
+    pub code: Option<CodeableConcept>,
+    pub onset_date_time: Option<String>,
+    pub onset_age: Option<Quantity>,
+    pub onset_period: Option<Period>,
+    pub onset_range: Option<Range>,
+    pub onset_string: Option<String>,
+    pub recorded_date: Option<String>,
+    pub last_occurrence: Option<String>,
+    pub reaction: Vec<Reaction>,
+    pub note: Vec<Annotation>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Reaction {
+    pub substance: Option<CodeableConcept>,
+    pub manifestation: Vec<CodeableConcept>,
+    pub description: Option<String>,
+    /// `mild`, `moderate`, `severe`.
+    pub severity: Option<String>,
+}
+
+impl AllergyIntolerance {
+    fn onset(&self) -> Option<When<'_>> {
+        When::first([
+            self.onset_date_time.as_deref().map(When::DateTime),
+            self.onset_period.as_ref().map(When::Period),
+            self.onset_age.as_ref().map(When::Age),
+            self.onset_range.as_ref().map(When::Range),
+            self.onset_string.as_deref().map(When::Text),
+        ])
+    }
+}
+
+/// `Anaphylaxis (severe)`, or the reaction's own words.
+fn reaction_text(r: &Reaction) -> Option<String> {
+    let manifestations: Vec<String> = r.manifestation.iter().filter_map(concept_text).collect();
+    let what = if manifestations.is_empty() {
+        r.description.clone()?
+    } else {
+        manifestations.join(", ")
+    };
+    Some(match r.severity.as_deref() {
+        Some(severity) => format!("{what} ({severity})"),
+        None => what,
+    })
+}
+
+impl Clinical for AllergyIntolerance {
+    identity!();
+
+    fn date(&self) -> Option<&str> {
+        self.onset()
+            .and_then(When::date)
+            .or(self.recorded_date.as_deref())
+    }
+
+    fn what<'a>(&'a self, _: &'a Bundled) -> Option<Cow<'a, CodeableConcept>> {
+        self.code
+            .as_ref()
+            .or_else(|| self.reaction.iter().find_map(|r| r.substance.as_ref()))
+            .map(Cow::Borrowed)
+    }
+
+    fn title_words(&self) -> Option<String> {
+        None
+    }
+
+    fn detail(&self) -> Vec<String> {
+        let reactions: Vec<String> = self.reaction.iter().filter_map(reaction_text).collect();
+        [
+            labelled(
+                "Reaction",
+                (!reactions.is_empty()).then(|| reactions.join("; ")),
+            ),
+            labelled("Criticality", self.criticality.clone()),
+            labelled("Type", self.type_.clone()),
+            labelled(
+                "Category",
+                (!self.category.is_empty()).then(|| self.category.join(", ")),
+            ),
+            labelled("Onset", self.onset().and_then(When::words)),
+            labelled("Last occurred", self.last_occurrence.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    fn status(&self) -> Option<String> {
+        verified_status(
+            self.clinical_status.as_ref(),
+            self.verification_status.as_ref(),
+        )
+    }
+
+    fn entered_in_error(&self) -> bool {
+        verified_in_error(self.verification_status.as_ref())
+    }
+
+    fn measurement(&self) -> Option<Measurement> {
+        None
+    }
+}

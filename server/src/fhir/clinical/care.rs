@@ -1,0 +1,118 @@
+//! `CarePlan` and `Flag` as R4 defines them: a plan named by its title (or description,
+//! or category), an alert by its code.
+
+use super::{identity, Clinical};
+use crate::fhir::datatypes::{concept_text, non_empty, CodeableConcept, Period, When};
+use crate::fhir::resource::{Bundled, Meta};
+use app::model::Measurement;
+use serde::Deserialize;
+use std::borrow::Cow;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CarePlan {
+    pub id: Option<String>,
+    pub meta: Option<Meta>,
+    pub status: Option<String>,
+    pub intent: Option<String>,
+    pub category: Vec<CodeableConcept>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub period: Option<Period>,
+    pub created: Option<String>,
+}
+
+impl Clinical for CarePlan {
+    identity!();
+
+    fn date(&self) -> Option<&str> {
+        self.period
+            .as_ref()
+            .and_then(|p| When::Period(p).date())
+            .or(self.created.as_deref())
+    }
+
+    /// A plan is named by its words, not a code: no concept.
+    fn what<'a>(&'a self, _: &'a Bundled) -> Option<Cow<'a, CodeableConcept>> {
+        None
+    }
+
+    fn title_words(&self) -> Option<String> {
+        non_empty(self.title.as_deref())
+            .or(non_empty(self.description.as_deref()))
+            .map(str::to_owned)
+            .or_else(|| self.category.iter().find_map(concept_text))
+    }
+
+    fn detail(&self) -> Vec<String> {
+        non_empty(self.title.as_deref())
+            .and(non_empty(self.description.as_deref()))
+            .map(str::to_owned)
+            .into_iter()
+            .collect()
+    }
+
+    fn status(&self) -> Option<String> {
+        self.status.clone()
+    }
+
+    fn entered_in_error(&self) -> bool {
+        self.status.as_deref() == Some("entered-in-error")
+    }
+
+    fn measurement(&self) -> Option<Measurement> {
+        None
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Flag {
+    pub id: Option<String>,
+    pub meta: Option<Meta>,
+    /// `active`, `inactive` or `entered-in-error`.
+    pub status: Option<String>,
+    pub category: Vec<CodeableConcept>,
+    pub code: Option<CodeableConcept>,
+    pub period: Option<Period>,
+}
+
+impl Clinical for Flag {
+    identity!();
+
+    fn date(&self) -> Option<&str> {
+        self.period.as_ref().and_then(|p| When::Period(p).date())
+    }
+
+    fn what<'a>(&'a self, _: &'a Bundled) -> Option<Cow<'a, CodeableConcept>> {
+        self.code.as_ref().map(Cow::Borrowed)
+    }
+
+    fn title_words(&self) -> Option<String> {
+        None
+    }
+
+    fn detail(&self) -> Vec<String> {
+        let categories: Vec<String> = self.category.iter().filter_map(concept_text).collect();
+        let ended = self.period.as_ref().and_then(|p| When::Period(p).words());
+        [
+            (!categories.is_empty()).then(|| categories.join(", ")),
+            ended.map(|e| format!("Applies {e}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    fn status(&self) -> Option<String> {
+        self.status.clone()
+    }
+
+    fn entered_in_error(&self) -> bool {
+        self.status.as_deref() == Some("entered-in-error")
+    }
+
+    fn measurement(&self) -> Option<Measurement> {
+        None
+    }
+}

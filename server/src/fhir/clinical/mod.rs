@@ -1,0 +1,201 @@
+//! One lenient model per clinical resource type, each with the element types FHIR R4 gives
+//! *that* type (`AllergyIntolerance.type` is a code, `Encounter.type` a list of concepts), and
+//! the one closed enum the timeline reads them through. Every type answers every question the
+//! timeline asks ([`Clinical`] has no default methods), so a type cannot be half-handled.
+
+mod allergy;
+mod care;
+mod condition;
+mod document;
+mod encounter;
+mod medication;
+mod observation;
+mod procedure;
+
+pub use allergy::AllergyIntolerance;
+pub use care::{CarePlan, Flag};
+pub use condition::Condition;
+pub use document::DocumentReference;
+pub use encounter::{Encounter, EpisodeOfCare};
+pub use medication::{MedicationRequest, MedicationStatement};
+pub use observation::{DiagnosticReport, Observation};
+pub use procedure::{Immunization, Procedure};
+
+use super::datatypes::{concept_code, CodeableConcept};
+use super::resource::{Bundled, Meta, ResourceType};
+use app::model::{Category, Measurement};
+
+/// What the timeline asks of each clinical resource type.
+pub trait Clinical {
+    fn id(&self) -> Option<&str>;
+    fn meta(&self) -> Option<&Meta>;
+    /// The date that places it on the timeline (`../shared/domain.md` §3), as sent.
+    fn date(&self) -> Option<&str>;
+    /// The concept that says what it is (its title and the codes matched against lists).
+    /// `bundled` resolves a medicine's reference to a bundled `Medication`.
+    fn what<'a>(&'a self, bundled: &'a Bundled) -> Option<std::borrow::Cow<'a, CodeableConcept>>;
+    /// Words for the title when there is no concept (a reference's display, a title).
+    fn title_words(&self) -> Option<String>;
+    /// The qualifiers shown after the title, in order ("Severity: severe", a value, a dose).
+    fn detail(&self) -> Vec<String>;
+    /// The status shown beside it: a refuted or unconfirmed verification wins over the
+    /// clinical status.
+    fn status(&self) -> Option<String>;
+    /// Recorded in error: never shown as a clinical fact.
+    fn entered_in_error(&self) -> bool;
+    /// A measured value with its reference range and interpretation, for trends and H/L marks.
+    fn measurement(&self) -> Option<Measurement>;
+}
+
+/// A clinical resource of one supported type, decoded by that type's own definition.
+#[derive(Debug)]
+pub enum ClinicalResource {
+    AllergyIntolerance(AllergyIntolerance),
+    CarePlan(CarePlan),
+    Condition(Condition),
+    DiagnosticReport(DiagnosticReport),
+    DocumentReference(DocumentReference),
+    Encounter(Encounter),
+    EpisodeOfCare(EpisodeOfCare),
+    Flag(Flag),
+    Immunization(Immunization),
+    MedicationRequest(MedicationRequest),
+    MedicationStatement(MedicationStatement),
+    Observation(Observation),
+    Procedure(Procedure),
+}
+
+/// Why a type is not a timeline type (it is read elsewhere, or only as a reference target).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotClinical;
+
+impl ClinicalResource {
+    /// The timeline category of a supported type, or `NotClinical` for the types read
+    /// elsewhere (Consent, Patient) or only as what a reference names (Medication,
+    /// Organization, Practitioner).
+    pub fn category(resource_type: ResourceType) -> Result<Category, NotClinical> {
+        use ResourceType as T;
+        Ok(match resource_type {
+            T::AllergyIntolerance => Category::Allergy,
+            T::CarePlan => Category::CarePlan,
+            T::Condition => Category::Problem,
+            T::DiagnosticReport => Category::Report,
+            T::DocumentReference => Category::Document,
+            T::Encounter => Category::Encounter,
+            T::EpisodeOfCare => Category::Episode,
+            T::Flag => Category::Alert,
+            T::Immunization => Category::Immunisation,
+            T::MedicationRequest | T::MedicationStatement => Category::Medication,
+            T::Observation => Category::Observation,
+            T::Procedure => Category::Procedure,
+            T::Consent | T::Medication | T::Organization | T::Patient | T::Practitioner => {
+                return Err(NotClinical)
+            }
+        })
+    }
+
+    /// Decodes one resource of a clinical type by that type's definition.
+    pub fn parse(
+        resource_type: ResourceType,
+        json: &str,
+    ) -> Result<Option<Self>, serde_json::Error> {
+        use serde_json::from_str as read;
+        use ResourceType as T;
+        Ok(Some(match resource_type {
+            T::AllergyIntolerance => Self::AllergyIntolerance(read(json)?),
+            T::CarePlan => Self::CarePlan(read(json)?),
+            T::Condition => Self::Condition(read(json)?),
+            T::DiagnosticReport => Self::DiagnosticReport(read(json)?),
+            T::DocumentReference => Self::DocumentReference(read(json)?),
+            T::Encounter => Self::Encounter(read(json)?),
+            T::EpisodeOfCare => Self::EpisodeOfCare(read(json)?),
+            T::Flag => Self::Flag(read(json)?),
+            T::Immunization => Self::Immunization(read(json)?),
+            T::MedicationRequest => Self::MedicationRequest(read(json)?),
+            T::MedicationStatement => Self::MedicationStatement(read(json)?),
+            T::Observation => Self::Observation(read(json)?),
+            T::Procedure => Self::Procedure(read(json)?),
+            T::Consent | T::Medication | T::Organization | T::Patient | T::Practitioner => {
+                return Ok(None)
+            }
+        }))
+    }
+
+    pub fn resource_type(&self) -> ResourceType {
+        use ResourceType as T;
+        match self {
+            Self::AllergyIntolerance(_) => T::AllergyIntolerance,
+            Self::CarePlan(_) => T::CarePlan,
+            Self::Condition(_) => T::Condition,
+            Self::DiagnosticReport(_) => T::DiagnosticReport,
+            Self::DocumentReference(_) => T::DocumentReference,
+            Self::Encounter(_) => T::Encounter,
+            Self::EpisodeOfCare(_) => T::EpisodeOfCare,
+            Self::Flag(_) => T::Flag,
+            Self::Immunization(_) => T::Immunization,
+            Self::MedicationRequest(_) => T::MedicationRequest,
+            Self::MedicationStatement(_) => T::MedicationStatement,
+            Self::Observation(_) => T::Observation,
+            Self::Procedure(_) => T::Procedure,
+        }
+    }
+
+    /// The resource, as what the timeline asks of it.
+    pub fn clinical(&self) -> &dyn Clinical {
+        match self {
+            Self::AllergyIntolerance(r) => r,
+            Self::CarePlan(r) => r,
+            Self::Condition(r) => r,
+            Self::DiagnosticReport(r) => r,
+            Self::DocumentReference(r) => r,
+            Self::Encounter(r) => r,
+            Self::EpisodeOfCare(r) => r,
+            Self::Flag(r) => r,
+            Self::Immunization(r) => r,
+            Self::MedicationRequest(r) => r,
+            Self::MedicationStatement(r) => r,
+            Self::Observation(r) => r,
+            Self::Procedure(r) => r,
+        }
+    }
+}
+
+/// `Label: value` when there is a value.
+fn labelled(label: &str, value: Option<String>) -> Option<String> {
+    value.map(|v| format!("{label}: {v}"))
+}
+
+/// A verification status that must be seen before the clinical one (`refuted`,
+/// `unconfirmed`, `provisional`, `differential`), else the clinical status's code.
+fn verified_status(
+    clinical: Option<&CodeableConcept>,
+    verification: Option<&CodeableConcept>,
+) -> Option<String> {
+    let clinical = clinical.and_then(concept_code);
+    match verification.and_then(concept_code) {
+        Some(v @ ("refuted" | "entered-in-error")) => Some(v.to_owned()),
+        Some(v @ ("unconfirmed" | "provisional" | "differential")) => Some(match clinical {
+            Some(c) => format!("{c} ({v})"),
+            None => v.to_owned(),
+        }),
+        _ => clinical.map(str::to_owned),
+    }
+}
+
+/// True when a verification status says the item was recorded in error.
+fn verified_in_error(verification: Option<&CodeableConcept>) -> bool {
+    verification.and_then(concept_code) == Some("entered-in-error")
+}
+
+/// Implements the `id` and `meta` accessors every type has in the same two fields.
+macro_rules! identity {
+    () => {
+        fn id(&self) -> Option<&str> {
+            self.id.as_deref()
+        }
+        fn meta(&self) -> Option<&crate::fhir::resource::Meta> {
+            self.meta.as_ref()
+        }
+    };
+}
+use identity;

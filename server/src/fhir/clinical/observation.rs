@@ -1,0 +1,284 @@
+//! `Observation` and `DiagnosticReport` as R4 defines them: `value[x]` in every shape it
+//! allows (on the observation and on each component), why a value is absent, the source's
+//! interpretation and reference range, and `effective[x]` as a moment, period or timing.
+
+use super::{identity, labelled, Clinical};
+use crate::fhir::datatypes::{
+    concept_code, concept_text, period_text, quantity_text, range_text, ratio_text, Annotation,
+    CodeableConcept, Period, Quantity, Range, Ratio, Timing, When,
+};
+use crate::fhir::resource::{Bundled, Meta};
+use app::model::Measurement;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use std::borrow::Cow;
+
+/// Declares a struct holding `value[x]` in each of its R4 shapes beside the given fields,
+/// with `dataAbsentReason`, `interpretation` and `referenceRange` (shared by an observation
+/// and its components).
+macro_rules! with_value {
+    ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $field:ident : $ty:ty,)* }) => {
+        $(#[$m])*
+        pub struct $name {
+            $($(#[$fm])* pub $field: $ty,)*
+            pub value_quantity: Option<Quantity>,
+            pub value_codeable_concept: Option<CodeableConcept>,
+            pub value_string: Option<String>,
+            pub value_boolean: Option<bool>,
+            pub value_integer: Option<i64>,
+            pub value_range: Option<Range>,
+            pub value_ratio: Option<Ratio>,
+            pub value_sampled_data: Option<IgnoredAny>,
+            pub value_time: Option<String>,
+            pub value_date_time: Option<String>,
+            pub value_period: Option<Period>,
+            pub data_absent_reason: Option<CodeableConcept>,
+            pub interpretation: Vec<CodeableConcept>,
+            pub reference_range: Vec<ReferenceRange>,
+        }
+
+        impl $name {
+            /// The value in words, marked as the source interpreted it, or why it is absent.
+            fn value_words(&self) -> Option<String> {
+                let value = [
+                    self.value_quantity.as_ref().and_then(quantity_text),
+                    self.value_codeable_concept.as_ref().and_then(concept_text),
+                    self.value_string.clone(),
+                    self.value_boolean.map(|b| if b { "yes" } else { "no" }.to_owned()),
+                    self.value_integer.map(|i| i.to_string()),
+                    self.value_range.as_ref().and_then(|r| range_text(r, quantity_text)),
+                    self.value_ratio.as_ref().and_then(ratio_text),
+                    self.value_sampled_data.map(|_| "waveform (not shown)".to_owned()),
+                    self.value_time.clone(),
+                    self.value_date_time.clone(),
+                    self.value_period.as_ref().and_then(period_text),
+                ]
+                .into_iter()
+                .flatten()
+                .find(|v| !v.trim().is_empty());
+                match value {
+                    Some(value) => Some(match interpretation_mark(&self.interpretation) {
+                        Some(mark) => format!("{value} ({mark})"),
+                        None => value,
+                    }),
+                    None => self
+                        .data_absent_reason
+                        .as_ref()
+                        .and_then(concept_text)
+                        .map(|why| format!("not recorded: {why}")),
+                }
+            }
+        }
+    };
+}
+
+with_value! {
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(rename_all = "camelCase", default)]
+    pub struct Observation {
+        pub id: Option<String>,
+        pub meta: Option<Meta>,
+        pub status: Option<String>,
+        pub category: Vec<CodeableConcept>,
+        pub code: Option<CodeableConcept>,
+        pub effective_date_time: Option<String>,
+        pub effective_period: Option<Period>,
+        pub effective_timing: Option<Timing>,
+        pub effective_instant: Option<String>,
+        pub issued: Option<String>,
+        pub body_site: Option<CodeableConcept>,
+        pub note: Vec<Annotation>,
+        pub component: Vec<Component>,
+    }
+}
+
+with_value! {
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(rename_all = "camelCase", default)]
+    pub struct Component {
+        pub code: Option<CodeableConcept>,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReferenceRange {
+    pub low: Option<Quantity>,
+    pub high: Option<Quantity>,
+    pub text: Option<String>,
+}
+
+/// `H`, `L`, `A` (or the interpretation's words) when the source marked the value.
+fn interpretation_mark(interpretation: &[CodeableConcept]) -> Option<String> {
+    let concept = interpretation.first()?;
+    let mark = Measurement {
+        value: String::new(),
+        unit: None,
+        interpretation: concept_code(concept).map(str::to_owned),
+        low: None,
+        high: None,
+    }
+    .marker();
+    match (mark, concept_code(concept)) {
+        (Some(mark), _) => Some(mark.to_owned()),
+        (None, Some("N")) => None,
+        (None, _) => concept_text(concept),
+    }
+}
+
+/// `3.5 to 5.3 mmol/L`, or the range's own words.
+fn range_words(ranges: &[ReferenceRange]) -> Option<String> {
+    let r = ranges.first()?;
+    r.text.clone().or_else(|| {
+        range_text(
+            &Range {
+                low: r.low.clone(),
+                high: r.high.clone(),
+            },
+            quantity_text,
+        )
+    })
+}
+
+impl Observation {
+    /// A numeric value with its range and interpretation.
+    fn measured(&self) -> Option<Measurement> {
+        let quantity = self.value_quantity.as_ref()?;
+        let range = self.reference_range.first();
+        let bound = |q: Option<&Quantity>| q.and_then(|q| q.value.as_ref()).map(|v| v.to_string());
+        Some(Measurement {
+            value: quantity.value.as_ref()?.to_string(),
+            unit: quantity.unit.clone().or_else(|| quantity.code.clone()),
+            interpretation: self
+                .interpretation
+                .iter()
+                .find_map(concept_code)
+                .map(str::to_owned),
+            low: bound(range.and_then(|r| r.low.as_ref())),
+            high: bound(range.and_then(|r| r.high.as_ref())),
+        })
+    }
+}
+
+impl Clinical for Observation {
+    identity!();
+
+    fn date(&self) -> Option<&str> {
+        When::first([
+            self.effective_date_time.as_deref().map(When::DateTime),
+            self.effective_instant.as_deref().map(When::DateTime),
+            self.effective_period.as_ref().map(When::Period),
+            self.effective_timing.as_ref().map(When::Timing),
+        ])
+        .and_then(When::date)
+        .or(self.issued.as_deref())
+    }
+
+    fn what<'a>(&'a self, _: &'a Bundled) -> Option<Cow<'a, CodeableConcept>> {
+        self.code.as_ref().map(Cow::Borrowed)
+    }
+
+    fn title_words(&self) -> Option<String> {
+        None
+    }
+
+    /// `78.5 kg (H)`, or for panels such as blood pressure
+    /// `Systolic 128 mm[Hg]; Diastolic 82 mm[Hg]`, then the reference range.
+    fn detail(&self) -> Vec<String> {
+        let value = self.value_words().or_else(|| {
+            let parts: Vec<String> = self
+                .component
+                .iter()
+                .filter_map(|c| {
+                    let value = c.value_words()?;
+                    Some(match c.code.as_ref().and_then(concept_text) {
+                        Some(name) => format!("{name} {value}"),
+                        None => value,
+                    })
+                })
+                .collect();
+            (!parts.is_empty()).then(|| parts.join("; "))
+        });
+        [
+            value,
+            labelled("Range", range_words(&self.reference_range)),
+            labelled("Site", self.body_site.as_ref().and_then(concept_text)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    fn status(&self) -> Option<String> {
+        self.status.clone()
+    }
+
+    fn entered_in_error(&self) -> bool {
+        self.status.as_deref() == Some("entered-in-error")
+    }
+
+    fn measurement(&self) -> Option<Measurement> {
+        self.measured()
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DiagnosticReport {
+    pub id: Option<String>,
+    pub meta: Option<Meta>,
+    pub status: Option<String>,
+    pub category: Vec<CodeableConcept>,
+    pub code: Option<CodeableConcept>,
+    pub effective_date_time: Option<String>,
+    pub effective_period: Option<Period>,
+    pub issued: Option<String>,
+    pub conclusion: Option<String>,
+    pub conclusion_code: Vec<CodeableConcept>,
+}
+
+impl Clinical for DiagnosticReport {
+    identity!();
+
+    fn date(&self) -> Option<&str> {
+        When::first([
+            self.effective_date_time.as_deref().map(When::DateTime),
+            self.effective_period.as_ref().map(When::Period),
+        ])
+        .and_then(When::date)
+        .or(self.issued.as_deref())
+    }
+
+    fn what<'a>(&'a self, _: &'a Bundled) -> Option<Cow<'a, CodeableConcept>> {
+        self.code.as_ref().map(Cow::Borrowed)
+    }
+
+    fn title_words(&self) -> Option<String> {
+        None
+    }
+
+    fn detail(&self) -> Vec<String> {
+        let coded: Vec<String> = self
+            .conclusion_code
+            .iter()
+            .filter_map(concept_text)
+            .collect();
+        let conclusion = self
+            .conclusion
+            .clone()
+            .or_else(|| (!coded.is_empty()).then(|| coded.join(", ")));
+        conclusion.into_iter().collect()
+    }
+
+    fn status(&self) -> Option<String> {
+        self.status.clone()
+    }
+
+    fn entered_in_error(&self) -> bool {
+        self.status.as_deref() == Some("entered-in-error")
+    }
+
+    fn measurement(&self) -> Option<Measurement> {
+        None
+    }
+}
