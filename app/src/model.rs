@@ -295,6 +295,20 @@ pub struct Demographics {
     /// restricted Patient's details are withheld as a restricted item is.
     #[serde(default)]
     pub security: Vec<Code>,
+    /// `false` when the source marks this Patient record as no longer in use.
+    #[serde(default)]
+    pub active: Option<bool>,
+    /// Other Patient records the source links this one to (`Patient.link`): a merge
+    /// (`replaced-by`, `replaces`) or a record elsewhere (`refer`, `seealso`).
+    #[serde(default)]
+    pub links: Vec<PatientLink>,
+}
+
+/// One `Patient.link`: its type and the other record, as the source names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientLink {
+    pub kind: String,
+    pub other: String,
 }
 
 impl Demographics {
@@ -368,6 +382,9 @@ pub enum WarningKind {
     /// Sources that can hold the patient's objection to sharing did not answer about consent;
     /// the record was opened on a basis that overrides an objection.
     ConsentUnknown,
+    /// A source marks its Patient record inactive, merged into another, or linked to one
+    /// held elsewhere: what is shown from it may not be all there is.
+    PatientRecordLinked,
 }
 
 /// A warning shown above the record, naming the sources concerned.

@@ -83,10 +83,24 @@ async fn main() {
         "# Aggregation benchmarks ({} cores)\n",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    view_latency_against_the_slowest_source().await;
-    cache_hits().await;
-    parse_and_normalise();
-    memory_per_cached_patient().await;
+    // `cargo bench -p server --bench aggregation -- parse` runs only the sections named.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let run = |section: &str| only.is_empty() || only.iter().any(|o| o == section);
+    if run("latency") {
+        view_latency_against_the_slowest_source().await;
+    }
+    if run("cache") {
+        cache_hits().await;
+    }
+    if run("parse") {
+        parse_and_normalise();
+    }
+    if run("memory") {
+        memory_per_cached_patient().await;
+    }
 }
 
 /// Demo sources (with per-kind latency) and an aggregator over the sources `keep` selects.

@@ -124,6 +124,27 @@ fn discrepancy(
     (!differences.is_empty()).then(|| differences.join(". "))
 }
 
+/// What a source says of its Patient records that may mean the patient's data is elsewhere:
+/// marked inactive, merged into or from another record, or linked to one held elsewhere.
+fn record_links(records: &[Demographics]) -> Option<String> {
+    let mut said = Vec::new();
+    if records.iter().any(|d| d.active == Some(false)) {
+        said.push("its patient record is marked inactive (no longer in use)".to_owned());
+    }
+    for link in records.iter().flat_map(|d| &d.links) {
+        said.push(match link.kind.as_str() {
+            "replaced-by" => format!(
+                "its patient record has been merged into another ({}); entries filed under that record may not be shown",
+                link.other
+            ),
+            "replaces" => format!("its patient record replaces an older one ({})", link.other),
+            "refer" => format!("it refers to the patient's record held at {}", link.other),
+            _ => format!("it links the patient to another record ({})", link.other),
+        });
+    }
+    (!said.is_empty()).then(|| format!("{}.", said.join("; ")))
+}
+
 /// Reads one comparable field of a patient's demographics.
 type DemographicField = fn(&Demographics) -> Option<String>;
 
@@ -144,6 +165,15 @@ pub fn demographic_warnings(
             ),
             source_ids: vec![source_id.clone()],
         });
+    }
+    for (source_id, records) in patients {
+        if let Some(message) = record_links(records) {
+            warnings.push(RecordWarning {
+                kind: WarningKind::PatientRecordLinked,
+                message: format!("{}: {message}", name_of(source_id)),
+                source_ids: vec![source_id.clone()],
+            });
+        }
     }
     let all: Vec<&Demographics> = patients.iter().flat_map(|(_, r)| r).collect();
     let fields: [(&str, DemographicField); 4] = [
@@ -401,6 +431,61 @@ mod tests {
             gender: Some(gender.into()),
             source_id: source.into(),
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn inactive_and_merged_patient_records_are_warned_of() {
+        let link = |kind: &str, other: &str| app::model::PatientLink {
+            kind: kind.into(),
+            other: other.into(),
+        };
+        // (source's records, warning says)
+        let table = [
+            (vec![person("gp", "Smith", "1945-07-14", "female")], None),
+            (
+                vec![Demographics {
+                    active: Some(true),
+                    ..person("gp", "Smith", "1945-07-14", "female")
+                }],
+                None,
+            ),
+            (
+                vec![Demographics {
+                    active: Some(false),
+                    ..person("gp", "Smith", "1945-07-14", "female")
+                }],
+                Some("marked inactive"),
+            ),
+            (
+                vec![Demographics {
+                    links: vec![link("replaced-by", "Patient/p2")],
+                    ..person("gp", "Smith", "1945-07-14", "female")
+                }],
+                Some("merged into another (Patient/p2)"),
+            ),
+            (
+                vec![Demographics {
+                    links: vec![link("seealso", "Record at St Elsewhere")],
+                    ..person("gp", "Smith", "1945-07-14", "female")
+                }],
+                Some("another record (Record at St Elsewhere)"),
+            ),
+        ];
+        for (records, says) in table {
+            let warnings = demographic_warnings(&[("gp".to_owned(), records)], &name);
+            let linked: Vec<&RecordWarning> = warnings
+                .iter()
+                .filter(|w| w.kind == WarningKind::PatientRecordLinked)
+                .collect();
+            match says {
+                None => assert!(linked.is_empty(), "{warnings:?}"),
+                Some(words) => {
+                    assert_eq!(linked.len(), 1, "{warnings:?}");
+                    assert!(linked[0].message.contains(words), "{}", linked[0].message);
+                    assert_eq!(linked[0].source_ids, ["gp"]);
+                }
+            }
         }
     }
 

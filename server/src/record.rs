@@ -556,7 +556,7 @@ mod tests {
                 gender: None,
                 postcode: None,
                 source_id: at.into(),
-                security: Vec::new(),
+                ..Default::default()
             },
             consents: consents.map(|list| list.into_iter().map(directive).collect()),
         }

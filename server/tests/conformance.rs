@@ -342,16 +342,7 @@ fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
 
 /// Reads a search reply as a source's page is read; must never panic, whatever it holds.
 fn read_reply(body: &[u8]) {
-    let Ok(bundle) = Bundle::parse(body) else {
-        return;
-    };
-    let bundled = bundle.bundled();
-    for raw in bundle.matches() {
-        let json = raw.get();
-        if let Some(t) = resource_type(json).and_then(ResourceType::from_name) {
-            let _ = read(t, json, "fuzz", &bundled);
-        }
-    }
+    let _ = server::sources::read_reply(body, "fuzz");
 }
 
 proptest::proptest! {

@@ -16,6 +16,18 @@ pub struct Patient {
     pub gender: Option<String>,
     pub birth_date: Option<String>,
     pub address: Vec<Address>,
+    pub active: Option<bool>,
+    pub link: Vec<Link>,
+}
+
+/// `Patient.link`: another Patient record for the same person, and how they relate.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Link {
+    pub other: Option<super::datatypes::Reference>,
+    /// `replaced-by`, `replaces`, `refer` or `seealso`.
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -94,6 +106,18 @@ impl Patient {
                 .as_ref()
                 .map(super::resource::Meta::labels)
                 .unwrap_or_default(),
+            active: self.active,
+            links: self
+                .link
+                .iter()
+                .filter_map(|l| {
+                    let other = l.other.as_ref()?;
+                    Some(app::model::PatientLink {
+                        kind: l.type_.clone().unwrap_or_else(|| "seealso".to_owned()),
+                        other: other.display.clone().or(other.reference.clone())?,
+                    })
+                })
+                .collect(),
         }
     }
 }
@@ -173,6 +197,32 @@ mod tests {
             let d = Patient::parse(&json).unwrap().demographics("gp");
             assert_eq!(d.security, expected, "{meta}");
         }
+    }
+
+    #[test]
+    fn inactive_and_linked_records_are_kept() {
+        let d = Patient::parse(
+            r#"{"resourceType":"Patient","id":"p1","active":false,
+                "link":[{"other":{"reference":"Patient/p2"},"type":"replaced-by"},
+                        {"other":{"reference":"https://elsewhere.example/Patient/9","display":"Record at St Elsewhere"},"type":"seealso"},
+                        {"type":"refer"}]}"#,
+        )
+        .unwrap()
+        .demographics("gp");
+        assert_eq!(d.active, Some(false));
+        let links: Vec<(&str, &str)> = d
+            .links
+            .iter()
+            .map(|l| (l.kind.as_str(), l.other.as_str()))
+            .collect();
+        assert_eq!(
+            links,
+            [
+                ("replaced-by", "Patient/p2"),
+                ("seealso", "Record at St Elsewhere")
+            ],
+            "a link naming no record is no link"
+        );
     }
 
     #[test]

@@ -72,6 +72,16 @@ impl Collected {
     }
 }
 
+/// Reads one search reply as a page of a source's answer is read, taking every type the
+/// portal reads (the property tests and the fuzz target drive the reader through this).
+pub fn read_reply(body: &[u8], source_id: &str) -> Result<Collected, crate::fhir::BundleError> {
+    let bundle = Bundle::parse(body)?;
+    let mut collected = Collected::default();
+    let every_type = |name: &str| ResourceType::from_name(name).is_some();
+    collected.read_page(&bundle, source_id, &every_type);
+    Ok(collected)
+}
+
 /// Whether an unreadable resource says it is a Consent, or says nothing we can read about its
 /// type (so it may be one).
 fn may_be_consent(json: &str) -> bool {

@@ -6,6 +6,7 @@ pub mod auth;
 mod breaker;
 mod client;
 mod collect;
+pub use collect::{read_reply, Collected};
 
 use crate::config::{FetchMode, SourceConfig};
 use crate::fhir::consent::ConsentDirective;
@@ -15,7 +16,7 @@ use app::nhs_number::{NhsNumber, NHS_NUMBER_SYSTEM};
 use app::patient_search::PatientSearch;
 use breaker::{Breaker, Permit};
 pub use client::{FhirClient, SourceError};
-use collect::{read_all_pages, Collected};
+use collect::read_all_pages;
 use futures::stream::{self, StreamExt};
 use std::future::Future;
 use std::time::{Duration, Instant};
