@@ -122,6 +122,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_resource_repeated_across_pages_counts_once_and_includes_are_not_matches() {
+        let page = |ids: &[&str]| {
+            let entries: Vec<String> = ids
+                .iter()
+                .map(|id| {
+                    format!(
+                        r##"{{"resource":{{"resourceType":"MedicationRequest","id":"{id}","medicationReference":{{"reference":"Medication/m1"}}}},"search":{{"mode":"match"}}}}"##
+                    )
+                })
+                .chain([r#"{"fullUrl":"http://x/fhir/Medication/m1","resource":{"resourceType":"Medication","id":"m1","code":{"text":"Ramipril 5mg capsules"}},"search":{"mode":"include"}}"#.to_owned()])
+                .collect();
+            Bundle::parse(
+                format!(
+                    r#"{{"resourceType":"Bundle","entry":[{}]}}"#,
+                    entries.join(",")
+                )
+                .as_bytes(),
+            )
+            .unwrap()
+        };
+        let mut collected = Collected::default();
+        let wanted = |t: &str| t == "MedicationRequest" || t == "Medication";
+        collected.read_page(&page(&["r1", "r2"]), "gp", &wanted);
+        collected.read_page(&page(&["r2", "r3"]), "gp", &wanted);
+        let ids: Vec<_> = collected
+            .entries
+            .iter()
+            .map(|e| (e.resource_id.as_str(), e.title.as_str()))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("r1", "Ramipril 5mg capsules"),
+                ("r2", "Ramipril 5mg capsules"),
+                ("r3", "Ramipril 5mg capsules")
+            ]
+        );
+        assert_eq!(collected.skipped, 0);
+    }
+
+    #[test]
     fn a_page_sorts_entries_consents_and_unreadable_items() {
         let bundle = Bundle::parse(
             br#"{"resourceType":"Bundle","type":"searchset","entry":[
