@@ -82,6 +82,16 @@ pub const ALLERGIES: &[(&str, &str)] = &[
     ("294505008", "Allergy to aspirin"),
     ("418689008", "Allergy to grass pollen"),
 ];
+/// What the GP records of each allergy in `ALLERGIES` besides its code, as R4 types it:
+/// (category code, criticality code, reaction manifestation (SNOMED CT code, display),
+/// severity code).
+pub const ALLERGY_DETAILS: &[(&str, &str, (&str, &str), &str)] = &[
+    ("medication", "high", ("39579001", "Anaphylaxis"), "severe"),
+    ("environment", "low", ("271807003", "Eruption of skin"), "mild"),
+    ("food", "high", ("39579001", "Anaphylaxis"), "severe"),
+    ("medication", "low", ("418290006", "Itching"), "moderate"),
+    ("environment", "low", ("61582004", "Allergic rhinitis"), "mild"),
+];
 /// (dm+d-style VMP code, name, dose instruction).
 pub const MEDICINES: &[(&str, &str, &str)] = &[
     (

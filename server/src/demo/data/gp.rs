@@ -2,7 +2,7 @@
 //! through a contained Medication), vital signs and HbA1c, immunisations.
 
 use super::calendar::date;
-use super::catalogue::{ALLERGIES, GP_PROBLEMS, MEDICINES, SNOMED, VACCINES};
+use super::catalogue::{ALLERGIES, ALLERGY_DETAILS, GP_PROBLEMS, MEDICINES, SNOMED, VACCINES};
 use super::records::{coded, quantity, Gen};
 use serde_json::json;
 
@@ -35,6 +35,19 @@ impl Gen {
                 "code": coded(SNOMED, code, display), "recordedDate": date(day) });
             if self.rng.chance(50) {
                 body["onsetDateTime"] = json!(self.onset(day));
+            }
+            // As R4 types them: `type` and `criticality` are codes, `category` a list of codes.
+            if let Some((category, criticality, (reaction_code, reaction), severity)) = ALLERGIES
+                .iter()
+                .position(|(c, _)| *c == code)
+                .and_then(|i| ALLERGY_DETAILS.get(i))
+            {
+                body["type"] = json!("allergy");
+                body["category"] = json!([category]);
+                body["criticality"] = json!(criticality);
+                body["reaction"] = json!([{
+                    "manifestation": [coded(SNOMED, reaction_code, reaction)],
+                    "severity": severity }]);
             }
             self.push("AllergyIntolerance", day, body);
         }
