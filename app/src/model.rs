@@ -223,6 +223,10 @@ pub struct TimelineEntry {
     /// another), in words for staff. Never resolved silently.
     #[serde(default)]
     pub discrepancy: Option<String>,
+    /// A document's attachments (`DocumentReference.content`), each with whether the portal
+    /// can show it; empty for every other kind of entry.
+    #[serde(default)]
+    pub attachments: Vec<crate::document::AttachmentInfo>,
 }
 
 impl TimelineEntry {

@@ -216,6 +216,7 @@ mod tests {
             security: vec![],
             also_recorded_at: vec![],
             discrepancy: None,
+            attachments: Vec::new(),
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod bundle;
 pub mod consent;
 pub mod datatypes;
+pub mod document;
 pub mod labels;
 pub mod normalise;
 pub mod patient;

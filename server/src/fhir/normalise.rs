@@ -63,6 +63,7 @@ pub fn normalise(r: &Resource, source_id: &str) -> Result<Option<TimelineEntry>,
         security: r.meta.as_ref().map(Meta::labels).unwrap_or_default(),
         also_recorded_at: Vec::new(),
         discrepancy: None,
+        attachments: Vec::new(),
     }))
 }
 

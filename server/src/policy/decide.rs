@@ -426,6 +426,7 @@ mod tests {
                 .collect(),
             also_recorded_at: vec![],
             discrepancy: None,
+            attachments: Vec::new(),
         }
     }
 

@@ -149,6 +149,7 @@ mod tests {
             security: vec![],
             also_recorded_at: vec![],
             discrepancy: None,
+            attachments: Vec::new(),
         }
     }
 

@@ -54,7 +54,12 @@ impl Collected {
                 continue;
             }
             match normalise(&resource, source_id) {
-                Ok(Some(entry)) => self.entries.push(entry),
+                Ok(Some(mut entry)) => {
+                    if entry.resource_type == "DocumentReference" {
+                        entry.attachments = crate::fhir::document::attachments(raw.get());
+                    }
+                    self.entries.push(entry)
+                }
                 Ok(None) => {}
                 Err(_) => self.skipped += 1,
             }
