@@ -145,8 +145,8 @@ mod tests {
 
     #[test]
     fn links_say_what_and_how_big() {
-        let info = |title: Option<&str>, content_type: Option<&str>, size: Option<u64>| {
-            AttachmentInfo {
+        let info =
+            |title: Option<&str>, content_type: Option<&str>, size: Option<u64>| AttachmentInfo {
                 index: 0,
                 content_type: content_type.map(str::to_owned),
                 title: title.map(str::to_owned),
@@ -154,8 +154,7 @@ mod tests {
                 language: None,
                 creation: None,
                 viewable: true,
-            }
-        };
+            };
         // (title, type, size, label)
         let table = [
             (
@@ -165,9 +164,24 @@ mod tests {
                 "Discharge summary (letter), 3 KB",
             ),
             (None, Some("application/pdf"), None, "Document (PDF)"),
-            (Some("  "), Some("text/plain"), Some(12), "Document (text), 12 bytes"),
-            (None, Some("application/rtf"), None, "Document (application/rtf)"),
-            (None, None, Some(3 * 1024 * 1024), "Document (type not given), 3.0 MB"),
+            (
+                Some("  "),
+                Some("text/plain"),
+                Some(12),
+                "Document (text), 12 bytes",
+            ),
+            (
+                None,
+                Some("application/rtf"),
+                None,
+                "Document (application/rtf)",
+            ),
+            (
+                None,
+                None,
+                Some(3 * 1024 * 1024),
+                "Document (type not given), 3.0 MB",
+            ),
         ];
         for (title, content_type, size, label) in table {
             assert_eq!(info(title, content_type, size).label(), label);

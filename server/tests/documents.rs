@@ -2,7 +2,8 @@
 //! a clinician opens a hospital letter's HTML (sanitised), text (escaped) and PDF (inline,
 //! with its headers); every refusal answers as the entry route does (role, withheld, dissent,
 //! unknown); types the portal does not show, addresses on another origin and documents over
-//! the size limit are refused with a message; each view is audited as `document-view`.
+//! the size limit are refused with a message; each view is audited as `document-view`, and
+//! nothing is sent when that cannot be written.
 
 mod common;
 
@@ -97,8 +98,10 @@ async fn a_clinician_opens_the_letter_the_note_and_the_pdf() {
         common::schema_keys(&doc, "AttachmentInfo"),
         common::object_keys(&letter["attachments"][0])
     );
-    assert!(doc["paths"]["/api/v1/patients/{nhs_number}/documents/{source}/{id}/{n}"]["get"]
-        .is_object());
+    assert!(
+        doc["paths"]["/api/v1/patients/{nhs_number}/documents/{source}/{id}/{n}"]["get"]
+            .is_object()
+    );
     let http = &portal.http;
 
     let html = open(http, &portal, &document(&nhs, "acute", &id, 0)).await;
@@ -112,8 +115,14 @@ async fn a_clinician_opens_the_letter_the_note_and_the_pdf() {
         "no script may run on a document's page: {csp}"
     );
     let page = html.text();
-    assert!(page.contains("chronic obstructive pulmonary disease"), "{page}");
-    assert!(page.contains("<th scope=\"col\">Test</th>"), "tables are kept");
+    assert!(
+        page.contains("chronic obstructive pulmonary disease"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<th scope=\"col\">Test</th>"),
+        "tables are kept"
+    );
     for probe in [
         "__xss",
         "<script",
@@ -172,7 +181,11 @@ async fn a_clinician_opens_the_letter_the_note_and_the_pdf() {
     )
     .await;
     assert_eq!(page.status, 415);
-    assert!(page.text().contains("cannot be shown here"), "{}", page.text());
+    assert!(
+        page.text().contains("cannot be shown here"),
+        "{}",
+        page.text()
+    );
 
     // Each document shown is audited: three views, each naming the patient, source and
     // attachment; nothing for the refused ones.
@@ -195,7 +208,10 @@ async fn a_clinician_opens_the_letter_the_note_and_the_pdf() {
         );
         assert!(!detail.contains("pulmonary"), "no clinical content");
     }
-    assert_eq!(EventKind::parse("document-view"), Some(EventKind::DocumentView));
+    assert_eq!(
+        EventKind::parse("document-view"),
+        Some(EventKind::DocumentView)
+    );
 }
 
 #[tokio::test]
@@ -208,7 +224,9 @@ async fn refusals_answer_exactly_as_for_the_entry() {
         record
     };
     assert!(
-        !restricted_record.to_string().contains("Fertility clinic letter"),
+        !restricted_record
+            .to_string()
+            .contains("Fertility clinic letter"),
         "the very restricted letter is withheld from the record"
     );
     let withheld_letter = restricted_gp_letter(&portal, &restricted).await;
@@ -226,15 +244,34 @@ async fn refusals_answer_exactly_as_for_the_entry() {
         (&call_handler, &nhs, "acute", id.as_str(), 404, "not-found"),
         (&officer, &nhs, "acute", id.as_str(), 403, "forbidden"),
         (&no_basis, &nhs, "acute", id.as_str(), 403, "basis-required"),
-        (&clinician, &restricted, "gp", withheld_letter.as_str(), 404, "not-found"),
-        (&clinician, &nhs, "acute", "no-such-document", 404, "not-found"),
+        (
+            &clinician,
+            &restricted,
+            "gp",
+            withheld_letter.as_str(),
+            404,
+            "not-found",
+        ),
+        (
+            &clinician,
+            &nhs,
+            "acute",
+            "no-such-document",
+            404,
+            "not-found",
+        ),
         (&clinician, &nhs, "nowhere", id.as_str(), 404, "not-found"),
         (&clinician, &dissenting, "gp", "anything", 403, "dissent"),
     ];
     for (client, patient, source, document_id, status, error) in table {
         let opened = open(client, &portal, &document(patient, source, document_id, 0)).await;
         let asked = open(client, &portal, &entry(patient, source, document_id)).await;
-        assert_eq!(opened.status, status, "{source}/{document_id}: {}", opened.text());
+        assert_eq!(
+            opened.status,
+            status,
+            "{source}/{document_id}: {}",
+            opened.text()
+        );
         assert_eq!(opened.json()["error"], error, "{source}/{document_id}");
         assert_eq!(
             (opened.status, opened.json()["error"].clone()),
@@ -271,7 +308,11 @@ async fn refusals_answer_exactly_as_for_the_entry() {
         .iter()
         .filter(|e| {
             e.event.kind == EventKind::Denied
-                && e.event.detail.as_deref().unwrap_or_default().starts_with("Withheld")
+                && e.event
+                    .detail
+                    .as_deref()
+                    .unwrap_or_default()
+                    .starts_with("Withheld")
                 && e.event.nhs_number.as_deref() == Some(restricted.as_str())
         })
         .count();
@@ -325,10 +366,11 @@ async fn a_document_over_the_limit_is_refused_never_cut_short() {
     let answer = open(&portal.http, &portal, &document(&nhs, "acute", &id, 0)).await;
     assert_eq!(answer.status, 413, "{}", answer.text());
     assert_eq!(answer.json()["error"], "too-large");
-    assert!(answer.json()["message"]
-        .as_str()
-        .unwrap()
-        .contains("larger than the portal shows (1024 bytes)"));
+    let message = answer.json()["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("is larger than the portal shows (1024 bytes)"),
+        "{message}"
+    );
     // The small PDF still opens.
     let pdf = open(&portal.http, &portal, &document(&nhs, "acute", &id, 1)).await;
     assert_eq!(pdf.status, 200);
@@ -338,4 +380,106 @@ async fn a_document_over_the_limit_is_refused_never_cut_short() {
         .filter(|e| e.event.kind == EventKind::DocumentView)
         .count();
     assert_eq!(views, 1, "only what was shown is audited as viewed");
+}
+
+/// A store that cannot be written, as when the disk is full or the database is down.
+struct Unwritable;
+
+type Fut<'a, T> = futures::future::BoxFuture<'a, Result<T, server::audit::AuditError>>;
+
+impl server::audit::AuditStore for Unwritable {
+    fn append<'a>(&'a self, _: &'a [server::audit::AuditEvent]) -> Fut<'a, Vec<i64>> {
+        Box::pin(async { Err(server::audit::AuditError::Write("disk I/O error".into())) })
+    }
+    fn read_after<'a>(&'a self, _: i64, _: u32) -> Fut<'a, Vec<server::audit::StoredEvent>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    fn pending_reviews<'a>(&'a self, _: u32) -> Fut<'a, Vec<server::audit::StoredEvent>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    fn get<'a>(&'a self, _: i64) -> Fut<'a, Option<server::audit::StoredEvent>> {
+        Box::pin(async { Ok(None) })
+    }
+    fn search<'a>(
+        &'a self,
+        _: &'a server::audit::Filter,
+        _: Option<i64>,
+        _: u32,
+    ) -> Fut<'a, Vec<server::audit::StoredEvent>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    fn read_period<'a>(
+        &'a self,
+        _: i64,
+        _: i64,
+        _: Option<(i64, i64)>,
+        _: u32,
+    ) -> Fut<'a, Vec<server::audit::PeriodEvent>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    fn checkpoint(&self) -> Fut<'_, Option<server::audit::Checkpoint>> {
+        Box::pin(async { Ok(None) })
+    }
+    fn purge<'a>(
+        &'a self,
+        _: i64,
+        _: &'a server::audit::AuditEvent,
+    ) -> Fut<'a, Option<server::audit::Checkpoint>> {
+        Box::pin(async { Err(server::audit::AuditError::Write("disk I/O error".into())) })
+    }
+}
+
+#[tokio::test]
+async fn no_document_is_sent_when_its_view_cannot_be_audited() {
+    use app::auth::{Caller, RequestInfo, Role, Viewer};
+    use app::consent::{Basis, BasisSource};
+    use std::sync::Arc;
+    let mut config = server::config::Config::demo().unwrap();
+    let population = common::population();
+    let _demo = server::demo_mode::start(&mut config, population.clone(), |_| Default::default())
+        .await
+        .unwrap();
+    let desk = server::viewing::RecordDesk::new(
+        &config,
+        server::audit::AuditTrail::start(Arc::new(Unwritable), 8),
+    )
+    .unwrap();
+    let role = Role::AeClinician;
+    let caller = Caller {
+        viewer: Viewer {
+            user_id: "u".into(),
+            name: "Dr A".into(),
+            role,
+            organisation: None,
+            other_roles: 0,
+            permissions: server::policy::PermissionMatrix::defaults().permissions(role),
+            csrf_token: String::new(),
+        },
+        basis: BasisSource::Stated(Ok(Some(Basis::new("permission-given", "")))),
+        request: RequestInfo::default(),
+    };
+    let nhs = showcase(&population, "hospital letters");
+    let gathered = desk.aggregator().gather(nhs, false).await;
+    let record = gathered.into_record(|_, _| Ok(()), |_| Ok(()));
+    let letter = record
+        .entries
+        .iter()
+        .find(|e| e.attachments.len() == 5)
+        .expect("the clinic letter");
+    for n in 0..3 {
+        let refused = server::documents::open(
+            &desk,
+            &config.documents,
+            &caller,
+            nhs,
+            ("acute", letter.resource_id.as_str()),
+            n,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&refused, server::documents::DocumentError::Lookup(app::api::LookupError::Unavailable(m)) if m.contains("audit trail")),
+            "attachment {n}: {refused:?}"
+        );
+    }
 }

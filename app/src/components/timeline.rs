@@ -7,8 +7,8 @@
 use crate::consent::WithheldItems;
 use crate::document::{document_path, AttachmentInfo};
 use crate::ids;
-use crate::nhs_number::NhsNumber;
 use crate::model::{SourceReport, TimelineEntry};
+use crate::nhs_number::NhsNumber;
 use leptos::prelude::*;
 use std::sync::Arc;
 

@@ -85,7 +85,9 @@ pub enum DocumentError {
     Gone { source_name: String },
     #[error("{source_name} did not send the document in time; try again")]
     Timeout { source_name: String },
-    #[error("the document could not be fetched from {source_name}; try again, or ask them for a copy")]
+    #[error(
+        "the document could not be fetched from {source_name}; try again, or ask them for a copy"
+    )]
     Source { source_name: String },
     #[error("{source_name} sent a document that could not be read")]
     Unreadable { source_name: String },
@@ -116,11 +118,10 @@ pub async fn open(
         .map_err(failed)?;
     // The document as the source holds it now: judged again (its labels may have changed
     // since the record was fetched), answered as a withheld item if it is refused now.
-    let fresh = fresh_entry(&json, source_id, document_id).ok_or_else(|| {
-        DocumentError::Unreadable {
+    let fresh =
+        fresh_entry(&json, source_id, document_id).ok_or_else(|| DocumentError::Unreadable {
             source_name: source_name.clone(),
-        }
-    })?;
+        })?;
     if let Err(refusal) = judge.allows(&caller.viewer, &fresh) {
         return Err(desk.refused_item(caller, nhs, refusal).await.into());
     }
@@ -130,15 +131,17 @@ pub async fn open(
     let (kind, chosen) = choose(&document, index, source.base_url(), config.max_bytes)?;
     let bytes = match chosen {
         Chosen::Inline(bytes) => bytes,
-        Chosen::At(url) => fetch(source, &url, kind, config)
-            .await
-            .map_err(|error| match error {
-                Fetch::Source(error) => failed(error),
-                Fetch::Unreadable => DocumentError::Unreadable {
-                    source_name: source_name.clone(),
-                },
-                Fetch::Attachment(error) => error.into(),
-            })?,
+        Chosen::At(url) => {
+            fetch(source, &url, kind, config)
+                .await
+                .map_err(|error| match error {
+                    Fetch::Source(error) => failed(error),
+                    Fetch::Unreadable => DocumentError::Unreadable {
+                        source_name: source_name.clone(),
+                    },
+                    Fetch::Attachment(error) => error.into(),
+                })?
+        }
     };
     let info = document
         .content
@@ -283,8 +286,14 @@ mod tests {
                 r#"{"resourceType":"Binary","contentType":"application/pdf","data":"JVBERi0="}"#,
                 Some(b"%PDF-"),
             ),
-            (r#"{"resourceType":"Binary","data":"JVBE\nRi0="}"#, Some(b"%PDF-")),
-            (r#"{"resourceType":"OperationOutcome","data":"JVBERi0="}"#, None),
+            (
+                r#"{"resourceType":"Binary","data":"JVBE\nRi0="}"#,
+                Some(b"%PDF-"),
+            ),
+            (
+                r#"{"resourceType":"OperationOutcome","data":"JVBERi0="}"#,
+                None,
+            ),
             (r#"{"resourceType":"Binary","data":"%%%"}"#, None),
             ("not json", None),
         ];
@@ -300,7 +309,9 @@ mod tests {
             said(SourceError::Http(404)),
             "Northgate no longer holds this document"
         );
-        assert!(said(SourceError::TooLarge(5)).contains("larger than the portal shows (1024 bytes)"));
+        assert!(
+            said(SourceError::TooLarge(5)).contains("larger than the portal shows (1024 bytes)")
+        );
         assert!(said(SourceError::Timeout).contains("in time"));
         assert!(said(SourceError::Http(500)).contains("could not be fetched from Northgate"));
     }

@@ -104,7 +104,10 @@ mod tests {
     fn text_is_escaped_and_html_sanitised_on_the_page() {
         let nhs = NhsNumber::parse("9434765919").unwrap();
         let text = document_page(
-            &opened(DocumentKind::Text, b"<script>window.__xss=1</script> & done"),
+            &opened(
+                DocumentKind::Text,
+                b"<script>window.__xss=1</script> & done",
+            ),
             nhs,
         )
         .unwrap();

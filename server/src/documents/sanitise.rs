@@ -124,9 +124,15 @@ mod tests {
             ("<script>window.__xss=1</script>", "__xss"),
             (r#"<img src=x onerror="window.__xss=2">"#, "onerror"),
             (r#"<img src=x onerror="window.__xss=2">"#, "<img"),
-            (r#"<a href="javascript:window.__xss=3">open</a>"#, "javascript:"),
+            (
+                r#"<a href="javascript:window.__xss=3">open</a>"#,
+                "javascript:",
+            ),
             (r#"<a href="javascript:window.__xss=3">open</a>"#, "href"),
-            (r#"<a href="https://evil.example/">here</a>"#, "evil.example"),
+            (
+                r#"<a href="https://evil.example/">here</a>"#,
+                "evil.example",
+            ),
             (r#"<a href="/auth/signout">here</a>"#, "signout"),
             (r#"<iframe src="https://evil.example/"></iframe>"#, "iframe"),
             (r#"<iframe srcdoc="<script>x</script>"></iframe>"#, "srcdoc"),
@@ -135,20 +141,44 @@ mod tests {
             (r#"<p style="display:none">hidden</p>"#, "style"),
             (r#"<p class="hidden">hidden</p>"#, "class"),
             (r#"<style>p { display: none }</style>"#, "display"),
-            (r#"<img src="https://tracker.example/pixel.png">"#, "tracker.example"),
-            (r#"<form action="https://evil.example/"><input name=q><button>Send</button></form>"#, "form"),
-            (r#"<form action="https://evil.example/"><input name=q></form>"#, "input"),
+            (
+                r#"<img src="https://tracker.example/pixel.png">"#,
+                "tracker.example",
+            ),
+            (
+                r#"<form action="https://evil.example/"><input name=q><button>Send</button></form>"#,
+                "form",
+            ),
+            (
+                r#"<form action="https://evil.example/"><input name=q></form>"#,
+                "input",
+            ),
             (r#"<svg onload="window.__xss=5"></svg>"#, "svg"),
-            (r#"<math><mi xlink:href="javascript:1">x</mi></math>"#, "javascript"),
+            (
+                r#"<math><mi xlink:href="javascript:1">x</mi></math>"#,
+                "javascript",
+            ),
             (r#"<p onclick="window.__xss=6">text</p>"#, "onclick"),
             (r#"<body onload="window.__xss=7">text</body>"#, "onload"),
-            (r#"<meta http-equiv="refresh" content="0;url=https://evil.example/">"#, "refresh"),
+            (
+                r#"<meta http-equiv="refresh" content="0;url=https://evil.example/">"#,
+                "refresh",
+            ),
             (r#"<base href="https://evil.example/">"#, "base"),
-            (r#"<link rel=stylesheet href="https://evil.example/x.css">"#, "stylesheet"),
+            (
+                r#"<link rel=stylesheet href="https://evil.example/x.css">"#,
+                "stylesheet",
+            ),
             (r#"<p id="csrf_token">x</p>"#, "csrf_token"),
             ("<!-- a comment --><p>x</p>", "comment"),
-            (r#"<div xmlns="http://www.w3.org/1999/xhtml" onmouseover="x()">n</div>"#, "onmouseover"),
-            (r#"<table background="https://evil.example/b.png"><tr><td>x</td></tr></table>"#, "evil.example"),
+            (
+                r#"<div xmlns="http://www.w3.org/1999/xhtml" onmouseover="x()">n</div>"#,
+                "onmouseover",
+            ),
+            (
+                r#"<table background="https://evil.example/b.png"><tr><td>x</td></tr></table>"#,
+                "evil.example",
+            ),
             (r#"<p>a</p><noscript><img src=x></noscript>"#, "img"),
             (r#"<template><script>x</script></template>"#, "script"),
             ("<scr<script>ipt>alert(1)</script>", "<script"),
@@ -167,12 +197,18 @@ mod tests {
         // (input, output)
         let table = [
             ("<h1>Discharge summary</h1>", "<h1>Discharge summary</h1>"),
-            ("<h2>Diagnoses</h2><p>Pneumonia</p>", "<h2>Diagnoses</h2><p>Pneumonia</p>"),
+            (
+                "<h2>Diagnoses</h2><p>Pneumonia</p>",
+                "<h2>Diagnoses</h2><p>Pneumonia</p>",
+            ),
             (
                 "<ul><li>Amoxicillin</li><li>Paracetamol</li></ul>",
                 "<ul><li>Amoxicillin</li><li>Paracetamol</li></ul>",
             ),
-            (r#"<ol start="3"><li>c</li></ol>"#, r#"<ol start="3"><li>c</li></ol>"#),
+            (
+                r#"<ol start="3"><li>c</li></ol>"#,
+                r#"<ol start="3"><li>c</li></ol>"#,
+            ),
             (
                 r#"<table><thead><tr><th scope="col">Medicine</th></tr></thead><tbody><tr><td colspan="2">Apixaban 5 mg</td></tr></tbody></table>"#,
                 r#"<table><thead><tr><th scope="col">Medicine</th></tr></thead><tbody><tr><td colspan="2">Apixaban 5 mg</td></tr></tbody></table>"#,
@@ -201,13 +237,18 @@ mod tests {
                 "<p>Before<script>window.__xss=1</script>after</p>",
                 "<p>Beforeafter</p>",
             ),
-            ("<p>5 &lt; 6 &amp; 7 &gt; 2</p>", "<p>5 &lt; 6 &amp; 7 &gt; 2</p>"),
+            (
+                "<p>5 &lt; 6 &amp; 7 &gt; 2</p>",
+                "<p>5 &lt; 6 &amp; 7 &gt; 2</p>",
+            ),
         ];
         for (input, expected) in table {
             assert_eq!(clinical_html(input), expected, "{input}");
         }
         assert_eq!(
-            narrative(r#"<div xmlns="http://www.w3.org/1999/xhtml"><b>Asthma</b><img src="x" onerror="y()"></div>"#),
+            narrative(
+                r#"<div xmlns="http://www.w3.org/1999/xhtml"><b>Asthma</b><img src="x" onerror="y()"></div>"#
+            ),
             "<div><b>Asthma</b></div>"
         );
     }

@@ -169,7 +169,9 @@ pub fn choose(
     if let Some(data) = attachment.data.as_deref().filter(|d| !d.trim().is_empty()) {
         // Base64 takes 4 characters for 3 bytes: refuse before decoding what cannot fit.
         let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        let decoded_at_least = (compact.len() as u64 / 4).saturating_mul(3).saturating_sub(2);
+        let decoded_at_least = (compact.len() as u64 / 4)
+            .saturating_mul(3)
+            .saturating_sub(2);
         if decoded_at_least > max_bytes {
             return Err(too_large(decoded_at_least));
         }
@@ -287,11 +289,18 @@ mod tests {
             (13, Err(AttachmentError::NoType)),
             (14, Err(AttachmentError::NoContent)),
             (15, Err(AttachmentError::BadData)),
-            (16, Ok((DocumentKind::Text, Chosen::Inline(b"hello".to_vec())))),
+            (
+                16,
+                Ok((DocumentKind::Text, Chosen::Inline(b"hello".to_vec()))),
+            ),
             (17, Err(AttachmentError::NoSuchAttachment(17))),
         ];
         for (index, expected) in table {
-            assert_eq!(choose(&doc, index, &base, 1024), expected, "attachment {index}");
+            assert_eq!(
+                choose(&doc, index, &base, 1024),
+                expected,
+                "attachment {index}"
+            );
         }
     }
 

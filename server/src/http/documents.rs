@@ -35,7 +35,8 @@ pub async fn open_document(
         }
     };
     let Ok(index) = index.parse::<usize>() else {
-        let error = LookupError::InvalidInput("the attachment number must be a whole number".into());
+        let error =
+            LookupError::InvalidInput("the attachment number must be a whole number".into());
         return refusal(DocumentError::Lookup(error), browser);
     };
     let opened = match documents::open(

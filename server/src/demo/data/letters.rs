@@ -32,7 +32,8 @@ const ADMISSIONS: [(&str, &str, &str); 4] = [
 
 /// An admission's discharge summary as an HTML letter.
 pub fn discharge_summary(admitted: i64, discharged: i64) -> String {
-    let (diagnosis, treatment, plan) = ADMISSIONS[admitted.rem_euclid(ADMISSIONS.len() as i64) as usize];
+    let (diagnosis, treatment, plan) =
+        ADMISSIONS[admitted.rem_euclid(ADMISSIONS.len() as i64) as usize];
     let days = (discharged - admitted).max(0);
     format!(
         r#"<h1>Discharge summary</h1>
@@ -123,7 +124,9 @@ pub fn minimal_pdf(line: &str) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for offset in offsets {
         out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
     }
