@@ -257,7 +257,8 @@ mod tests {
         ]));
         let at = |u: &str| Ok((DocumentKind::Pdf, Chosen::At(Url::parse(u).unwrap())));
         // (index, outcome) with a 1 KiB limit
-        let table: Vec<(usize, Result<(DocumentKind, Chosen), AttachmentError>)> = vec![
+        type Outcome = Result<(DocumentKind, Chosen), AttachmentError>;
+        let table: Vec<(usize, Outcome)> = vec![
             (0, Ok((DocumentKind::Html, Chosen::Inline(letter.clone())))),
             (1, at("https://fhir.example.org/R4/Binary/abc")),
             (2, at("https://fhir.example.org/R4/Binary/def")),
