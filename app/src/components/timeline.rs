@@ -187,7 +187,9 @@ fn AttachmentItem(
             let href = document_path(nhs, &entry.source_id, &entry.resource_id, attachment.index);
             view! {
                 <li>
-                    <a data-testid=ids::DOCUMENT_LINK class="font-semibold text-[#005eb8] underline" href=href>
+                    // A server page, not a route of this app: `rel="external"` makes the
+                    // client-side router leave it to the browser.
+                    <a data-testid=ids::DOCUMENT_LINK rel="external" class="font-semibold text-[#005eb8] underline" href=href>
                         {format!("Open {label}")}
                     </a>
                 </li>
