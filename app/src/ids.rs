@@ -50,9 +50,11 @@ pub const EMERGENCY_USERS: &str = "emergency-users";
 pub const SAME_SURNAME: &str = "same-surname";
 pub const PATIENT_ACCESS: &str = "patient-access";
 pub const PATIENT_VIEWER: &str = "patient-viewer";
+pub const ATTACHMENTS: &str = "attachments";
+pub const DOCUMENT_LINK: &str = "document-link";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 49] = [
+pub const ALL: [&str; 51] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -102,6 +104,8 @@ pub const ALL: [&str; 49] = [
     SAME_SURNAME,
     PATIENT_ACCESS,
     PATIENT_VIEWER,
+    ATTACHMENTS,
+    DOCUMENT_LINK,
 ];
 
 #[cfg(test)]

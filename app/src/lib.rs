@@ -11,6 +11,7 @@
 //! - [`operations`]: the admin's operational data (notification delivery).
 //! - [`clinical_date`]: FHIR dates with their precision, ordered and displayed.
 //! - [`model`]: the record shared by pages and the JSON API.
+//! - [`document`]: documents attached to an entry and the address that opens one.
 //! - [`patient_search`]: finding a patient by demographics when there is no NHS number.
 //! - [`api`]: server functions and the service trait the server implements.
 //! - [`shell`], [`pages`], [`components`]: what the browser shows.
@@ -24,6 +25,7 @@ pub mod auth;
 pub mod clinical_date;
 pub mod components;
 pub mod consent;
+pub mod document;
 pub mod ids;
 pub mod model;
 pub mod nhs_number;

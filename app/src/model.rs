@@ -227,6 +227,10 @@ pub struct TimelineEntry {
     /// source's interpretation: for trends and high/low marks.
     #[serde(default)]
     pub measurement: Option<Measurement>,
+    /// A document's attachments (`DocumentReference.content`), each with whether the portal
+    /// can show it; empty for every other kind of entry.
+    #[serde(default)]
+    pub attachments: Vec<crate::document::AttachmentInfo>,
 }
 
 /// A measured value as the source sent it: decimals kept exactly as written (`7.80`).

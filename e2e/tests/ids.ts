@@ -50,6 +50,8 @@ export const ids = {
   sameSurname: 'same-surname',
   patientAccess: 'patient-access',
   patientViewer: 'patient-viewer',
+  attachments: 'attachments',
+  documentLink: 'document-link',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;

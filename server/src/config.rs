@@ -34,6 +34,9 @@ pub struct Config {
     /// Child-protection flags and their notifications (`[child_protection]`).
     #[serde(default)]
     pub child_protection: crate::notify::ChildProtectionConfig,
+    /// Documents opened through the portal (`[documents]`).
+    #[serde(default)]
+    pub documents: crate::documents::DocumentsConfig,
     pub sources: Vec<SourceConfig>,
     /// Patients listed on the search page; filled by demo mode, never read from a file.
     #[serde(skip)]
@@ -342,6 +345,7 @@ impl Config {
         problems.extend(self.consent.problems());
         problems.extend(self.audit.problems());
         problems.extend(self.child_protection.problems());
+        problems.extend(self.documents.problems());
         if let Err(more) = crate::policy::PermissionMatrix::with_overrides(&self.permissions) {
             problems.extend(more);
         }
@@ -504,7 +508,7 @@ mod tests {
 
     #[test]
     fn refuses_bad_configs_naming_the_key() {
-        let cases: [(&str, &str); 22] = [
+        let cases: [(&str, &str); 24] = [
             ("", "missing field `sources`"),
             ("[[sources]]\nid = \"gp\"", "missing field `name`"),
             (
@@ -585,6 +589,14 @@ mod tests {
             (
                 &format!("[cache]\nrefresh_interval_s = 7200\n{ONE_SOURCE}"),
                 "cache.refresh_interval_s must be at most 3600",
+            ),
+            (
+                &format!("[documents]\nmax_bytes = 10\n{ONE_SOURCE}"),
+                "documents.max_bytes must be between 1024 and",
+            ),
+            (
+                &format!("[documents]\nmax_size = 10\n{ONE_SOURCE}"),
+                "unknown field `max_size`",
             ),
             (
                 &format!("[identity]\nmax_token_lifetime_s = 30\n{ONE_SOURCE}"),

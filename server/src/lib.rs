@@ -13,6 +13,8 @@
 //! - [`policy`]: what each role may do and see (permission matrix), and the one decision
 //!   function for legitimate basis, dissent and sensitive items; pure.
 //! - [`viewing`]: opening a record for one member of staff: basis, consent, each item judged.
+//! - [`documents`]: opening one document's attachment (judged as its entry, fetched fresh,
+//!   sanitised, audited before it is sent).
 //! - [`ratelimit`]: per-user and per-address request limits.
 //! - [`serve`]: accepting connections (plain or TLS) with header-read and idle timeouts and a
 //!   connection limit.
@@ -30,6 +32,7 @@ pub mod cache;
 pub mod config;
 pub mod demo;
 pub mod demo_mode;
+pub mod documents;
 pub mod fhir;
 pub mod http;
 pub mod merge;

@@ -247,6 +247,7 @@ mod tests {
             also_recorded_at: vec![],
             discrepancy: None,
             measurement: None,
+            attachments: Vec::new(),
         }
     }
 

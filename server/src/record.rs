@@ -55,6 +55,11 @@ impl Aggregator {
         })
     }
 
+    /// The configured source with this id.
+    pub fn source(&self, id: &str) -> Option<&FhirSource> {
+        self.sources.iter().find(|s| s.config().id == id)
+    }
+
     /// The cache, for purging a patient when their consent changes.
     pub fn cache(&self) -> &SourceCache {
         &self.cache
@@ -527,6 +532,7 @@ mod tests {
             also_recorded_at: vec![],
             discrepancy: None,
             measurement: None,
+            attachments: Vec::new(),
         }
     }
 

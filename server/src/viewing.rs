@@ -16,7 +16,9 @@ use app::auth::{Caller, Permission, Role, Viewer};
 use app::consent::{
     Basis, BasisPrompt, BasisSource, ConsentUnknownNotice, DissentNotice, SessionKey, UnreadConsent,
 };
-use app::model::{DemoPatient, PatientRecord, RecordWarning, TimelineEntry, WarningKind};
+use app::model::{
+    DemoPatient, PatientRecord, RecordWarning, SourceKind, TimelineEntry, WarningKind,
+};
 use app::nhs_number::NhsNumber;
 use app::patient_search::SearchResults;
 use futures::future::BoxFuture;
@@ -180,7 +182,7 @@ impl RecordDesk {
     }
 
     /// Writes an event that must be durable before the caller sees anything.
-    async fn durably(&self, event: AuditEvent) -> Result<i64, LookupError> {
+    pub(crate) async fn durably(&self, event: AuditEvent) -> Result<i64, LookupError> {
         self.audit.record(event).await.map_err(|error| {
             tracing::error!(%error, "audit event not written: nothing is shown");
             LookupError::Unavailable(
@@ -259,15 +261,7 @@ impl RecordDesk {
         nhs: NhsNumber,
         at: (&str, &str, &str),
     ) -> Result<TimelineEntry, LookupError> {
-        let entry = match self.judge_entry(caller, nhs, at).await {
-            Ok(entry) => entry,
-            Err(refusal) => {
-                return Err(match self.refused(caller, Some(nhs), refusal).await {
-                    LookupError::Withheld(_) | LookupError::NotFound(_) => no_such_item(),
-                    other => other,
-                })
-            }
-        };
+        let (entry, _) = self.item(caller, nhs, at).await?;
         let mut event = AuditEvent::by(caller, EventKind::EntryView)
             .patient(nhs)
             .detail(format!("{}/{}", entry.resource_type, entry.resource_id))
@@ -278,13 +272,42 @@ impl RecordDesk {
         Ok(entry)
     }
 
+    /// One item by its provenance, judged as [`RecordDesk::entry`] judges it (a refusal is
+    /// audited and answered as `entry` answers it), with the judgement kept for a fresh copy
+    /// of the item (a document read again from its source). Nothing is audited on success:
+    /// the caller audits what it shows.
+    pub(crate) async fn item(
+        &self,
+        caller: &Caller,
+        nhs: NhsNumber,
+        at: (&str, &str, &str),
+    ) -> Result<(TimelineEntry, ItemJudge<'_>), LookupError> {
+        match self.judge_entry(caller, nhs, at).await {
+            Ok(found) => Ok(found),
+            Err(refusal) => Err(self.refused_item(caller, nhs, refusal).await),
+        }
+    }
+
+    /// Audits an item's refusal and gives the answer the caller sees: withheld and not found
+    /// alike.
+    pub(crate) async fn refused_item(
+        &self,
+        caller: &Caller,
+        nhs: NhsNumber,
+        refusal: LookupError,
+    ) -> LookupError {
+        match self.refused(caller, Some(nhs), refusal).await {
+            LookupError::Withheld(_) | LookupError::NotFound(_) => no_such_item(),
+            other => other,
+        }
+    }
+
     async fn judge_entry(
         &self,
         caller: &Caller,
         nhs: NhsNumber,
         at: (&str, &str, &str),
-    ) -> Result<TimelineEntry, LookupError> {
-        let viewer = &caller.viewer;
+    ) -> Result<(TimelineEntry, ItemJudge<'_>), LookupError> {
         let (basis, consent, gathered) = self.gather(caller, nhs, false).await?;
         let (source_id, resource_type, id) = at;
         let (kind, entry) = gathered
@@ -292,21 +315,14 @@ impl RecordDesk {
             .ok_or_else(|| {
                 LookupError::NotFound(format!("no item {resource_type}/{id} at {source_id}"))
             })?;
-        match decide(
-            &self.policy,
-            viewer,
-            Some(&basis),
-            &consent,
-            Some((kind, entry)),
-        ) {
-            Decision::Allow => Ok(entry.clone()),
-            Decision::Withhold(why) => Err(LookupError::Withheld(format!(
-                "{why} ({source_id}/{resource_type}/{id})"
-            ))),
-            Decision::Deny(why) => Err(LookupError::Withheld(format!(
-                "{why} ({source_id}/{resource_type}/{id})"
-            ))),
-        }
+        let judge = ItemJudge {
+            policy: &self.policy,
+            basis,
+            consent,
+            kind,
+        };
+        judge.allows(&caller.viewer, entry)?;
+        Ok((entry.clone(), judge))
     }
 
     /// The checks every view of a patient passes before any item is judged: permission to
@@ -495,6 +511,41 @@ impl RecordDesk {
             return Err(LookupError::BasisRefused(refusal.to_string()));
         }
         Ok(key.clone())
+    }
+}
+
+/// The decisions one item was judged by (basis, consent, its source's kind), to judge a fresh
+/// copy of it the same way.
+pub(crate) struct ItemJudge<'a> {
+    policy: &'a ConsentPolicy,
+    basis: Basis,
+    consent: ConsentState,
+    kind: SourceKind,
+}
+
+impl ItemJudge<'_> {
+    /// `Ok` when the viewer may see `entry`; otherwise why not, as a withheld item.
+    pub(crate) fn allows(&self, viewer: &Viewer, entry: &TimelineEntry) -> Result<(), LookupError> {
+        let at = format!(
+            "{}/{}/{}",
+            entry.source_id, entry.resource_type, entry.resource_id
+        );
+        match decide(
+            self.policy,
+            viewer,
+            Some(&self.basis),
+            &self.consent,
+            Some((self.kind, entry)),
+        ) {
+            Decision::Allow => Ok(()),
+            Decision::Withhold(why) => Err(LookupError::Withheld(format!("{why} ({at})"))),
+            Decision::Deny(why) => Err(LookupError::Withheld(format!("{why} ({at})"))),
+        }
+    }
+
+    /// The basis the item was opened on.
+    pub(crate) fn basis(&self) -> &Basis {
+        &self.basis
     }
 }
 

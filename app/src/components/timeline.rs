@@ -1,10 +1,14 @@
 //! The merged timeline, newest first, with a filter by source organisation, and a marker row
-//! for each group of withheld items (undated: a withheld item's date is not shown either). The
-//! filter runs in the browser, so it only responds once the wasm bundle has hydrated the page.
+//! for each group of withheld items (undated: a withheld item's date is not shown either). A
+//! document's row links to each attachment the portal can show (opened through the portal) and
+//! says which it cannot. The filter runs in the browser, so it only responds once the wasm
+//! bundle has hydrated the page.
 
 use crate::consent::WithheldItems;
+use crate::document::{document_path, AttachmentInfo};
 use crate::ids;
 use crate::model::{SourceReport, TimelineEntry};
+use crate::nhs_number::NhsNumber;
 use leptos::prelude::*;
 use std::sync::Arc;
 
@@ -13,6 +17,9 @@ pub fn Timeline(
     entries: Vec<TimelineEntry>,
     sources: Vec<SourceReport>,
     #[prop(optional)] withheld: Vec<WithheldItems>,
+    /// The patient, for links to their documents (none: documents are listed without links).
+    #[prop(optional)]
+    nhs: Option<NhsNumber>,
 ) -> impl IntoView {
     let entries = Arc::new(entries);
     let withheld = Arc::new(withheld);
@@ -42,7 +49,7 @@ pub fn Timeline(
         let rows = entries
             .iter()
             .filter(|e| choice.as_ref().is_none_or(|id| e.recorded_at(id)))
-            .map(|e| view! { <TimelineRow entry=e.clone() sources=sources.clone() /> })
+            .map(|e| view! { <TimelineRow entry=e.clone() sources=sources.clone() nhs /> })
             .collect_view();
         (markers, rows)
     };
@@ -104,7 +111,11 @@ fn FilterChip(
 }
 
 #[component]
-fn TimelineRow(entry: TimelineEntry, sources: Arc<Vec<SourceReport>>) -> impl IntoView {
+fn TimelineRow(
+    entry: TimelineEntry,
+    sources: Arc<Vec<SourceReport>>,
+    nhs: Option<NhsNumber>,
+) -> impl IntoView {
     let date = entry
         .date
         .as_ref()
@@ -128,6 +139,14 @@ fn TimelineRow(entry: TimelineEntry, sources: Arc<Vec<SourceReport>>) -> impl In
         })
         .collect::<Vec<_>>();
     let source_name = source_name(&sources, &entry.source_id);
+    let attachments = (!entry.attachments.is_empty()).then(|| {
+        let items = entry
+            .attachments
+            .iter()
+            .map(|a| view! { <AttachmentItem attachment=a.clone() entry=entry.clone() nhs /> })
+            .collect_view();
+        view! { <ul data-testid=ids::ATTACHMENTS class="mt-1 space-y-1">{items}</ul> }
+    });
     view! {
         <tr data-testid=ids::TIMELINE_ROW data-source-id=entry.source_id.clone() data-category=format!("{:?}", entry.category)>
             <td class="whitespace-nowrap px-3 py-2 align-top font-mono">{date}</td>
@@ -143,6 +162,7 @@ fn TimelineRow(entry: TimelineEntry, sources: Arc<Vec<SourceReport>>) -> impl In
                         <span class="font-semibold">"Sources differ: "</span>{d}
                     </p>
                 })}
+                {attachments}
             </td>
             <td class="px-3 py-2 align-top">
                 {source_name}
@@ -151,6 +171,35 @@ fn TimelineRow(entry: TimelineEntry, sources: Arc<Vec<SourceReport>>) -> impl In
                 })}
             </td>
         </tr>
+    }
+}
+
+/// One attachment: a link that opens it through the portal, or why it cannot be shown here.
+#[component]
+fn AttachmentItem(
+    attachment: AttachmentInfo,
+    entry: TimelineEntry,
+    nhs: Option<NhsNumber>,
+) -> impl IntoView {
+    let label = attachment.label();
+    match nhs.filter(|_| attachment.viewable) {
+        Some(nhs) => {
+            let href = document_path(nhs, &entry.source_id, &entry.resource_id, attachment.index);
+            view! {
+                <li>
+                    // A server page, not a route of this app: `rel="external"` makes the
+                    // client-side router leave it to the browser.
+                    <a data-testid=ids::DOCUMENT_LINK rel="external" class="font-semibold text-[#005eb8] underline" href=href>
+                        {format!("Open {label}")}
+                    </a>
+                </li>
+            }
+            .into_any()
+        }
+        None => view! {
+            <li class="text-slate-700">{format!("{label}: cannot be shown here; ask the organisation that holds it")}</li>
+        }
+        .into_any(),
     }
 }
 

@@ -74,7 +74,7 @@ fn Found(record: PatientRecord) -> impl IntoView {
                 </p>
             </div>
             <WithheldList withheld=record.withheld.clone() sources=record.sources.clone() />
-            <Timeline entries=record.entries sources=record.sources withheld=record.withheld />
+            <Timeline entries=record.entries sources=record.sources withheld=record.withheld nhs=record.nhs_number />
         </div>
     }
 }

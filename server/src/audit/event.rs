@@ -21,6 +21,8 @@ pub enum EventKind {
     EmergencyAccess,
     /// One item of a record asked for by id.
     EntryView,
+    /// A document's attachment opened (its content sent to the viewer).
+    DocumentView,
     /// Anything refused: no basis, a basis not allowed, dissent, a withheld item.
     Denied,
     Export,
@@ -33,7 +35,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 14] = [
         Self::SignIn,
         Self::SignOut,
         Self::RoleChosen,
@@ -42,6 +44,7 @@ impl EventKind {
         Self::RecordView,
         Self::EmergencyAccess,
         Self::EntryView,
+        Self::DocumentView,
         Self::Denied,
         Self::Export,
         Self::AuditSearch,
@@ -60,6 +63,7 @@ impl EventKind {
             Self::RecordView => "record-view",
             Self::EmergencyAccess => "emergency-access",
             Self::EntryView => "entry-view",
+            Self::DocumentView => "document-view",
             Self::Denied => "denied",
             Self::Export => "export",
             Self::AuditSearch => "audit-search",

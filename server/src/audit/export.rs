@@ -108,7 +108,10 @@ const ACT_REASON: &str = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 fn audit_event(stored: &StoredEvent) -> Value {
     let e = &stored.event;
     let (kind, subtype, action) = match e.kind {
-        EventKind::RecordView | EventKind::EmergencyAccess | EventKind::EntryView => (
+        EventKind::RecordView
+        | EventKind::EmergencyAccess
+        | EventKind::EntryView
+        | EventKind::DocumentView => (
             json!({ "system": AUDIT_TYPE, "code": "rest", "display": "Restful Operation" }),
             Some(json!({ "system": RESTFUL, "code": "read" })),
             "R",

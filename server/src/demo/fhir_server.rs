@@ -1,6 +1,6 @@
 //! The HTTP face of one synthetic source: a small read-only FHIR R4 server with `metadata`,
 //! Patient search by NHS number or demographics, per-type search by patient with paging,
-//! `Patient/{id}/$everything`, and reads by id.
+//! `Patient/{id}/$everything`, reads by id, and `Binary/{id}` (a document's content).
 //! Every answer, errors included, is FHIR JSON; nothing about patients is logged.
 
 use super::data::ids::parse_patient_id;
@@ -479,6 +479,9 @@ async fn read(
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, FhirError> {
     let Path((resource_type, id)) = path.map_err(|_| FhirError::Invalid(BAD_PATH))?;
+    if resource_type == "Binary" {
+        return binary(&source, &id);
+    }
     let resource = if resource_type == "Patient" {
         let (index, second) = parse_patient_id(source.kind, &id)
             .filter(|(i, second)| holds(&source, *i, *second))
@@ -497,6 +500,22 @@ async fn read(
             .ok_or(FhirError::NotFound)?
     };
     Ok(fhir(StatusCode::OK, &resource))
+}
+
+/// `GET /fhir/Binary/<id>`: a document's content, as raw bytes of the type its
+/// DocumentReference gives, when one of the patient's DocumentReferences points at it.
+fn binary(source: &Source, id: &str) -> Result<Response, FhirError> {
+    let patient_id = id.rsplitn(3, '-').nth(2).ok_or(FhirError::NotFound)?;
+    let reference = format!("Binary/{id}");
+    let content_type = record_of(source, patient_id)?
+        .iter()
+        .filter(|r| r["resourceType"] == "DocumentReference")
+        .flat_map(|r| r["content"].as_array().cloned().unwrap_or_default())
+        .find(|c| c["attachment"]["url"] == reference.as_str())
+        .and_then(|c| c["attachment"]["contentType"].as_str().map(str::to_owned))
+        .ok_or(FhirError::NotFound)?;
+    let bytes = super::data::letters::pdf_for(id);
+    Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
 }
 
 fn supported(resource_type: &str) -> Result<&'static str, FhirError> {

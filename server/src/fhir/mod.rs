@@ -6,6 +6,7 @@ pub mod bundle;
 pub mod clinical;
 pub mod consent;
 pub mod datatypes;
+pub mod document;
 pub mod labels;
 pub mod normalise;
 pub mod patient;

@@ -83,6 +83,7 @@ pub fn normalise(
         also_recorded_at: Vec::new(),
         discrepancy: None,
         measurement: r.measurement(),
+        attachments: r.attachments(),
     })))
 }
 

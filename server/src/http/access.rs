@@ -562,6 +562,10 @@ mod tests {
                 Role(Some(Permission::FindPatient)),
             ),
             ("/api/v1/patients", Role(Some(Permission::FindPatient))),
+            (
+                "/api/v1/patients/9434765919/documents/acute/d1/0",
+                Role(Some(Permission::FindPatient)),
+            ),
             ("/somewhere-else", Role(None)),
             ("/sfn/not-in-the-table", Nobody),
             ("/sfn/audit-search", Role(Some(Permission::Audit))),

@@ -1,5 +1,6 @@
 //! The read-only JSON API for other systems: `GET /api/v1/patients/{nhs_number}/record`,
-//! one item of it at `.../entries/{source}/{type}/{id}`, `GET /api/v1/patients?family=&
+//! one item of it at `.../entries/{source}/{type}/{id}`, one document's attachment at
+//! `.../documents/{source}/{id}/{n}` ([`super::documents`]), `GET /api/v1/patients?family=&
 //! birthdate=...` (demographic search), and the OpenAPI description at `/api/openapi.json`.
 //! It calls the same service as the pages; callers state their legitimate basis in the
 //! `Legitimate-Basis` (and `Legitimate-Basis-Reason`) headers.
@@ -23,6 +24,10 @@ pub fn router(state: ApiState) -> Router {
         .route(
             "/api/v1/patients/{nhs_number}/entries/{source}/{resource_type}/{id}",
             get(patient_entry),
+        )
+        .route(
+            "/api/v1/patients/{nhs_number}/documents/{source}/{id}/{n}",
+            get(super::documents::open_document),
         )
         .route("/api/v1/patients", get(search_patients))
         .route("/api/v1/audit/events", get(export_audit))

@@ -3,6 +3,7 @@
 
 pub mod access;
 mod api;
+mod documents;
 mod headers;
 
 use crate::auth::Identity;
@@ -30,6 +31,8 @@ use tower_http::trace::TraceLayer;
 pub struct ApiState {
     pub records: Arc<RecordDesk>,
     pub audit: crate::audit::AuditTrail,
+    /// How large a document is shown (`[documents]`).
+    pub documents: crate::documents::DocumentsConfig,
 }
 
 /// The connection's remote address (plain TCP or TLS), for per-address limits; put on each
@@ -105,6 +108,7 @@ pub fn router(
         .merge(api::router(ApiState {
             records,
             audit: audit_trail,
+            documents: config.documents.clone(),
         }))
         .merge(crate::auth::oidc::routes(identity.clone()));
     if let Some(idp) = demo_idp {

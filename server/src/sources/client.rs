@@ -98,11 +98,62 @@ impl FhirClient {
     }
 
     async fn get_fhir_json(&self, url: &Url) -> Result<Vec<u8>, SourceError> {
-        let mut response = self.send(url).await?;
+        let (_, body) = self
+            .get_body(url, "application/fhir+json", self.max_body_bytes, true)
+            .await?;
+        Ok(body)
+    }
+
+    /// GETs one resource (a FHIR read, `[base]/Type/id`) as FHIR JSON, at most `max_bytes`,
+    /// retrying transient failures as [`FhirClient::get_bundle`] does.
+    pub async fn get_resource(&self, url: &Url, max_bytes: usize) -> Result<Vec<u8>, SourceError> {
+        let mut attempt = 0;
+        loop {
+            match self
+                .get_body(url, "application/fhir+json", max_bytes, true)
+                .await
+            {
+                Err(error) if attempt < self.max_retries && error.is_retryable() => {
+                    attempt += 1;
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                other => return other.map(|(_, body)| body),
+            }
+        }
+    }
+
+    /// GETs a document's content at `url` (which must be on the source's origin), any
+    /// content type, at most `max_bytes`: the content type's essence and the bytes. Never
+    /// cached, never retried (the clinician can ask again).
+    pub async fn get_content(
+        &self,
+        url: &Url,
+        accept: &str,
+        max_bytes: usize,
+    ) -> Result<(String, Vec<u8>), SourceError> {
+        if url.origin() != self.origin {
+            return Err(SourceError::Unusable(
+                "a document address outside the source",
+            ));
+        }
+        self.get_body(url, accept, max_bytes, false).await
+    }
+
+    /// One GET (and one more with a new token after a 401): the reply's content type essence
+    /// and body, refused when not a success, larger than `max_bytes`, or (`fhir_only`) not
+    /// FHIR JSON.
+    async fn get_body(
+        &self,
+        url: &Url,
+        accept: &str,
+        max_bytes: usize,
+        fhir_only: bool,
+    ) -> Result<(String, Vec<u8>), SourceError> {
+        let mut response = self.send(url, accept).await?;
         if response.status() == reqwest::StatusCode::UNAUTHORIZED && self.auth.is_token_based() {
             // The token may have been revoked early: one more try with a new one.
             self.auth.invalidate();
-            response = self.send(url).await?;
+            response = self.send(url, accept).await?;
         }
         let status = response.status();
         if !status.is_success() {
@@ -120,33 +171,32 @@ impl FhirClient {
             .unwrap_or("")
             .trim()
             .to_owned();
-        if !matches!(
-            essence.as_str(),
-            "application/fhir+json" | "application/json"
-        ) {
+        if fhir_only
+            && !matches!(
+                essence.as_str(),
+                "application/fhir+json" | "application/json"
+            )
+        {
             return Err(SourceError::NotFhir(essence));
         }
         if response
             .content_length()
-            .is_some_and(|n| n > self.max_body_bytes as u64)
+            .is_some_and(|n| n > max_bytes as u64)
         {
-            return Err(SourceError::TooLarge(self.max_body_bytes));
+            return Err(SourceError::TooLarge(max_bytes));
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-            if body.len() + chunk.len() > self.max_body_bytes {
-                return Err(SourceError::TooLarge(self.max_body_bytes));
+            if body.len() + chunk.len() > max_bytes {
+                return Err(SourceError::TooLarge(max_bytes));
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(body)
+        Ok((essence, body))
     }
 
-    async fn send(&self, url: &Url) -> Result<reqwest::Response, SourceError> {
-        let mut request = self
-            .http
-            .get(url.clone())
-            .header(ACCEPT, "application/fhir+json");
+    async fn send(&self, url: &Url, accept: &str) -> Result<reqwest::Response, SourceError> {
+        let mut request = self.http.get(url.clone()).header(ACCEPT, accept);
         if let Some(authorization) = self.auth.authorization().await? {
             request = request.header(AUTHORIZATION, authorization);
         }

@@ -92,6 +92,49 @@ impl FhirSource {
         &self.config
     }
 
+    /// One resource read by id (`[base]/<type>/<id>`), fresh, as FHIR JSON of at most
+    /// `max_bytes`, within the source's deadline. Not cached; a failure here does not count
+    /// against the source's circuit breaker (one document is not the source's health).
+    pub async fn read(
+        &self,
+        resource_type: &str,
+        id: &str,
+        max_bytes: usize,
+    ) -> Result<Vec<u8>, SourceError> {
+        let mut url = self.type_url(resource_type);
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.push(id);
+        }
+        self.within_deadline(self.client.get_resource(&url, max_bytes))
+            .await
+    }
+
+    /// A document's content at `url` on this source's origin (the caller resolved and checked
+    /// it), with the source's authentication, redirect rules and deadline; never cached.
+    pub async fn content(
+        &self,
+        url: &Url,
+        accept: &str,
+        max_bytes: usize,
+    ) -> Result<(String, Vec<u8>), SourceError> {
+        self.within_deadline(self.client.get_content(url, accept, max_bytes))
+            .await
+    }
+
+    /// The base URL documents' relative addresses resolve against.
+    pub fn base_url(&self) -> &Url {
+        &self.config.base_url
+    }
+
+    async fn within_deadline<T>(
+        &self,
+        work: impl Future<Output = Result<T, SourceError>>,
+    ) -> Result<T, SourceError> {
+        tokio::time::timeout(self.config.timeout(), work)
+            .await
+            .unwrap_or(Err(SourceError::Timeout))
+    }
+
     /// Everything this source holds about the patient, within the source's deadline.
     pub async fn fetch(&self, nhs: NhsNumber) -> Result<SourceAnswer, SourceError> {
         self.guarded(self.fetch_unbounded(nhs)).await
@@ -439,6 +482,7 @@ impl SourceAnswer {
                     + e.date.as_ref().map_or(0, |d| d.value.len())
                     + codes(&e.codes)
                     + codes(&e.security)
+                    + e.attachments.len() * 256
             })
             .sum();
         let consents = record.consents.len() * 512;

@@ -27,7 +27,7 @@ impl Gen {
                 "Emergency admission",
                 Some(discharged),
             );
-            self.discharge_summary(discharged);
+            self.discharge_summary(day, discharged);
             if self.rng.chance(70) {
                 self.discharge_medicine(discharged);
             }
@@ -68,14 +68,18 @@ impl Gen {
         }
     }
 
-    /// The discharge summary letter of an admission, as a DocumentReference.
-    fn discharge_summary(&mut self, discharged: i64) {
+    /// The discharge summary letter of an admission, as a DocumentReference with the letter
+    /// inline as HTML.
+    fn discharge_summary(&mut self, admitted: i64, discharged: i64) {
         let minute = self.minute();
+        let letter = super::letters::discharge_summary(admitted, discharged);
         let body = json!({ "status": "current",
             "type": coded(SNOMED, "373942005", "Discharge summary"),
             "date": date_time(discharged, minute),
             "description": "Discharge summary",
-            "content": [{ "attachment": { "contentType": "application/pdf", "title": "Discharge summary" } }] });
+            "content": [{ "attachment": { "contentType": "text/html", "language": "en-GB",
+                "data": super::letters::base64(letter.as_bytes()), "size": letter.len(),
+                "title": "Discharge summary", "creation": date_time(discharged, minute) } }] });
         self.push("DocumentReference", discharged, body);
     }
 

@@ -87,10 +87,20 @@ pub const ALLERGIES: &[(&str, &str)] = &[
 /// severity code).
 pub const ALLERGY_DETAILS: &[(&str, &str, (&str, &str), &str)] = &[
     ("medication", "high", ("39579001", "Anaphylaxis"), "severe"),
-    ("environment", "low", ("271807003", "Eruption of skin"), "mild"),
+    (
+        "environment",
+        "low",
+        ("271807003", "Eruption of skin"),
+        "mild",
+    ),
     ("food", "high", ("39579001", "Anaphylaxis"), "severe"),
     ("medication", "low", ("418290006", "Itching"), "moderate"),
-    ("environment", "low", ("61582004", "Allergic rhinitis"), "mild"),
+    (
+        "environment",
+        "low",
+        ("61582004", "Allergic rhinitis"),
+        "mild",
+    ),
 ];
 /// (dm+d-style VMP code, name, dose instruction).
 pub const MEDICINES: &[(&str, &str, &str)] = &[

@@ -7,6 +7,7 @@ mod calendar;
 mod catalogue;
 mod gp;
 pub(super) mod ids;
+pub(super) mod letters;
 mod mental_health;
 mod nhs;
 pub(super) mod records;
@@ -37,6 +38,7 @@ const TWO_RECORDS_AT_HOSPITAL: usize = 11;
 const DISSENTED: usize = 12;
 const CHILD_PROTECTION: usize = 13;
 const CONSENT_UNREADABLE: usize = 14;
+const LETTERS: usize = 15;
 
 /// Showcase patients whose records carry a tricky case of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +53,9 @@ pub enum Showcase {
     Dissented,
     /// A child on a protection plan, flagged by social care.
     ChildProtection,
+    /// Hospital letters: HTML with script-injection probes, a PDF, a text note, a type the
+    /// portal does not show and a copy held elsewhere.
+    Letters,
 }
 
 /// Deterministic synthetic patients: the same `(patients, seed)` always gives the same people and
@@ -166,6 +171,7 @@ impl Population {
             RESTRICTED => Some(Showcase::Restricted),
             DISSENTED => Some(Showcase::Dissented),
             CHILD_PROTECTION => Some(Showcase::ChildProtection),
+            LETTERS => Some(Showcase::Letters),
             _ => None,
         }
     }
@@ -196,7 +202,8 @@ impl Population {
             | RESTRICTED
             | TWO_RECORDS_AT_HOSPITAL
             | DISSENTED
-            | CONSENT_UNREADABLE => return vec![Gp, Acute],
+            | CONSENT_UNREADABLE
+            | LETTERS => return vec![Gp, Acute],
             BIRTH_DATE_DIFFERS => return vec![Gp, Acute, MentalHealth],
             _ => {}
         }
@@ -288,6 +295,10 @@ impl Population {
                 CONSENT_UNREADABLE,
                 "the GP cannot say whether they objected to sharing (its Consent search fails)",
             ),
+            (
+                LETTERS,
+                "hospital letters: HTML with unsafe content, a PDF and a text note",
+            ),
         ];
         labelled
             .into_iter()
@@ -375,7 +386,7 @@ mod tests {
     fn showcase_labels_match_the_data() {
         let population = Population::new(Population::DEFAULT_PATIENTS, Population::DEFAULT_SEED);
         let showcase = population.showcase();
-        assert_eq!(showcase.len(), 16);
+        assert_eq!(showcase.len(), 17);
         for p in &showcase {
             let known = population.known_at(p.nhs_number);
             let failing = population.failing_source(p.nhs_number);
@@ -448,6 +459,15 @@ mod tests {
                         Some(SourceKind::Gp)
                     );
                     assert_eq!(failing, None);
+                }
+                l if l.starts_with("hospital letters") => {
+                    assert_eq!(known, [SourceKind::Gp, SourceKind::Acute]);
+                    let index = population.index_of(p.nhs_number).unwrap();
+                    let letters = records::clinical(&population, index, SourceKind::Acute)
+                        .into_iter()
+                        .filter(|r| r["description"] == "Respiratory clinic letter")
+                        .count();
+                    assert_eq!(letters, 1);
                 }
                 "not known at any source" => {
                     assert!(known.is_empty());

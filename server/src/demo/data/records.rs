@@ -68,6 +68,7 @@ pub fn clinical(population: &Population, index: usize, kind: SourceKind) -> Vec<
         (Some(Showcase::ManyObservations), SourceKind::Gp) => g.many_observations(),
         (Some(Showcase::Restricted), SourceKind::Gp) => g.restricted_items(),
         (Some(Showcase::Restricted), SourceKind::Acute) => g.sensitive_unlabelled(),
+        (Some(Showcase::Letters), SourceKind::Acute) => g.hospital_letters(),
         (Some(Showcase::Dissented), SourceKind::Gp) => g.dissent(),
         (Some(Showcase::ChildProtection), SourceKind::SocialCare) => g.child_protection_plan(),
         _ => {}
@@ -158,6 +159,12 @@ impl Gen {
         body["meta"] = json!({ "lastUpdated": date_time((day + 1).min(ANCHOR_DAY), 600) });
         body[key] = json!({ "reference": self.subject });
         self.out.push(body);
+    }
+
+    /// The id the next pushed resource of this kind would get (`<patient>-<kind>-<n>`): for
+    /// companions such as a document's `Binary`.
+    pub(super) fn next_id(&self, kind: &str) -> String {
+        format!("{}-{kind}-{}", self.id_prefix, self.out.len())
     }
 
     /// The resource added last, to adjust.

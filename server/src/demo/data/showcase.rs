@@ -2,7 +2,8 @@
 //! items recorded at two sources (one medicine stopped at discharge but still on GP repeats), a
 //! patient with thousands of observations (paging), restricted confidentiality labels and an
 //! unlabelled sensitive diagnosis, an objection to sharing, a child on a protection plan, sources disagreeing about a birth
-//! date, and two patient records for one NHS number at one source.
+//! date, two patient records for one NHS number at one source, and hospital letters whose
+//! content a portal must not trust.
 
 use super::calendar::{date, date_time, ANCHOR_DAY};
 use super::catalogue::{ALLERGIES, LOINC, MEDICINES, SNOMED};
@@ -116,6 +117,36 @@ impl Gen {
             "dateTime": date_time(day, 600),
             "provision": { "type": "deny" } });
         self.push("Consent", day, body);
+    }
+}
+
+impl Gen {
+    /// A clinic letter with five attachments: HTML carrying script-injection probes (inline),
+    /// a PDF on the source (`Binary/<id>`), a plain-text note (inline), a type the portal
+    /// does not show, and a copy at another organisation's address (never fetched).
+    pub(super) fn hospital_letters(&mut self) {
+        use super::letters;
+        let day = ANCHOR_DAY - 20;
+        let letter = letters::unsafe_letter(day);
+        let note = letters::advice_note(day);
+        let binary = self.next_id("binary");
+        let pdf = letters::pdf_for(&binary);
+        let body = json!({ "status": "current",
+            "type": coded(SNOMED, "371531000", "Report of clinical encounter"),
+            "description": "Respiratory clinic letter", "date": date_time(day, 660),
+            "content": [
+                { "attachment": { "contentType": "text/html; charset=utf-8", "title": "Clinic letter",
+                    "data": letters::base64(letter.as_bytes()), "size": letter.len() } },
+                { "attachment": { "contentType": "application/pdf", "title": "Clinic letter (signed copy)",
+                    "url": format!("Binary/{binary}"), "size": pdf.len() } },
+                { "attachment": { "contentType": "text/plain", "title": "Telephone advice note",
+                    "data": letters::base64(note.as_bytes()), "size": note.len() } },
+                { "attachment": { "contentType": "application/rtf", "title": "Dictation",
+                    "data": letters::base64(b"{\\rtf1 Synthetic dictation}") } },
+                { "attachment": { "contentType": "application/pdf", "title": "Copy held elsewhere",
+                    "url": "https://elsewhere.example/letters/copy.pdf" } }
+            ] });
+        self.push("DocumentReference", day, body);
     }
 }
 

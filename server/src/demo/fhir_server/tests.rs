@@ -382,3 +382,42 @@ async fn latency_is_added_before_every_answer() {
         "latency applied"
     );
 }
+
+#[tokio::test]
+async fn a_document_binary_is_served_as_its_type_only_when_a_document_points_at_it() {
+    let population = population();
+    let source = serve(SourceKind::Acute, &population, Faults::default()).await;
+    let nhs = showcase(&population, "hospital letters");
+    let index = population.index_of(nhs).unwrap();
+    let letter = clinical(&population, index, SourceKind::Acute)
+        .into_iter()
+        .find(|r| r["description"] == "Respiratory clinic letter")
+        .unwrap();
+    let (status, read) = get(&format!(
+        "{}/DocumentReference/{}",
+        source.base_url,
+        letter["id"].as_str().unwrap()
+    ))
+    .await;
+    assert_eq!((status, &read), (200, &letter));
+    let binary = letter["content"][1]["attachment"]["url"].as_str().unwrap();
+    let response = reqwest::get(format!("{}/{binary}", source.base_url))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let bytes = response.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-1.4"));
+    assert_eq!(
+        Some(bytes.len() as u64),
+        letter["content"][1]["attachment"]["size"].as_u64()
+    );
+    let patient = patient_id(SourceKind::Acute, index);
+    for missing in [
+        format!("Binary/{patient}-binary-999"),
+        "Binary/nonsense".to_owned(),
+    ] {
+        let (status, body) = get(&format!("{}/{missing}", source.base_url)).await;
+        assert_outcome(status, &body, 404);
+    }
+}

@@ -3,6 +3,7 @@
 
 use super::{identity, Clinical};
 use crate::fhir::datatypes::{concept_text, non_empty, CodeableConcept, Period, When};
+use crate::fhir::document::{attachment_infos, Content};
 use crate::fhir::resource::{Bundled, Meta};
 use app::model::Measurement;
 use serde::Deserialize;
@@ -21,22 +22,10 @@ pub struct DocumentReference {
     pub category: Vec<CodeableConcept>,
     pub date: Option<String>,
     pub description: Option<String>,
+    /// The document itself: what the timeline lists of each attachment (the bytes are read
+    /// again from the source only when one is opened).
     pub content: Vec<Content>,
     pub context: Option<Context>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct Content {
-    pub attachment: Option<AttachmentSummary>,
-}
-
-/// What the timeline shows of an attachment (the bytes are read only when opened).
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct AttachmentSummary {
-    pub content_type: Option<String>,
-    pub title: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,7 +57,7 @@ impl Clinical for DocumentReference {
             .or_else(|| {
                 self.content
                     .iter()
-                    .find_map(|c| non_empty(c.attachment.as_ref()?.title.as_deref()))
+                    .find_map(|c| non_empty(c.attachment.title.as_deref()))
                     .map(str::to_owned)
             })
             .or_else(|| self.category.iter().find_map(concept_text))
@@ -95,5 +84,9 @@ impl Clinical for DocumentReference {
 
     fn measurement(&self) -> Option<Measurement> {
         None
+    }
+
+    fn attachments(&self) -> Vec<app::document::AttachmentInfo> {
+        attachment_infos(&self.content)
     }
 }

@@ -45,6 +45,10 @@ pub trait Clinical {
     fn entered_in_error(&self) -> bool;
     /// A measured value with its reference range and interpretation, for trends and H/L marks.
     fn measurement(&self) -> Option<Measurement>;
+    /// A document's attachments as the timeline lists them (only documents have any).
+    fn attachments(&self) -> Vec<app::document::AttachmentInfo> {
+        Vec::new()
+    }
 }
 
 /// A clinical resource of one supported type, decoded by that type's own definition.
