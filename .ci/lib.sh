@@ -21,7 +21,7 @@ ensure_wasm_target() {
   fi
 }
 
-# wasm-bindgen-cli from crates.io, at the version in Cargo.lock. Its own lockfile pins a
+# wasm-bindgen-cli from the Rust package registry, at the version in Cargo.lock. Its own lockfile pins a
 # webpki-roots release the registry no longer serves, so if the locked install fails we unpack
 # the crate, move that one pin to the release before it, and install from the unpacked copy.
 ensure_wasm_bindgen() {

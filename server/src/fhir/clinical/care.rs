@@ -1,10 +1,9 @@
 //! `CarePlan` and `Flag` as R4 defines them: a plan named by its title (or description,
 //! or category), an alert by its code.
 
-use super::{identity, Clinical};
+use super::{identity, plain_status, Clinical};
 use crate::fhir::datatypes::{concept_text, non_empty, CodeableConcept, Period, When};
 use crate::fhir::resource::{Bundled, Meta};
-use app::model::Measurement;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -52,17 +51,7 @@ impl Clinical for CarePlan {
             .collect()
     }
 
-    fn status(&self) -> Option<String> {
-        self.status.clone()
-    }
-
-    fn entered_in_error(&self) -> bool {
-        self.status.as_deref() == Some("entered-in-error")
-    }
-
-    fn measurement(&self) -> Option<Measurement> {
-        None
-    }
+    plain_status!();
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -104,15 +93,5 @@ impl Clinical for Flag {
         .collect()
     }
 
-    fn status(&self) -> Option<String> {
-        self.status.clone()
-    }
-
-    fn entered_in_error(&self) -> bool {
-        self.status.as_deref() == Some("entered-in-error")
-    }
-
-    fn measurement(&self) -> Option<Measurement> {
-        None
-    }
+    plain_status!();
 }

@@ -6,7 +6,6 @@ use crate::fhir::datatypes::{
     concept_text, Annotation, CodeableConcept, Period, Quantity, Range, When,
 };
 use crate::fhir::resource::{Bundled, Meta};
-use app::model::Measurement;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -98,9 +97,5 @@ impl Clinical for Condition {
 
     fn entered_in_error(&self) -> bool {
         verified_in_error(self.verification_status.as_ref())
-    }
-
-    fn measurement(&self) -> Option<Measurement> {
-        None
     }
 }

@@ -5,7 +5,6 @@ use super::{identity, Clinical};
 use crate::fhir::datatypes::{concept_text, non_empty, CodeableConcept, Period, When};
 use crate::fhir::document::{attachment_infos, Content};
 use crate::fhir::resource::{Bundled, Meta};
-use app::model::Measurement;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -80,10 +79,6 @@ impl Clinical for DocumentReference {
     fn entered_in_error(&self) -> bool {
         self.status.as_deref() == Some("entered-in-error")
             || self.doc_status.as_deref() == Some("entered-in-error")
-    }
-
-    fn measurement(&self) -> Option<Measurement> {
-        None
     }
 
     fn attachments(&self) -> Vec<app::document::AttachmentInfo> {

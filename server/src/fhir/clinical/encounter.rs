@@ -1,10 +1,9 @@
 //! `Encounter` and `EpisodeOfCare` as R4 defines them: `type` is a list of concepts, `class` a
 //! coding, and an admission's discharge disposition says where the patient went.
 
-use super::{identity, labelled, Clinical};
+use super::{identity, labelled, plain_status, Clinical};
 use crate::fhir::datatypes::{concept_text, CodeableConcept, Coding, Period, Reference, When};
 use crate::fhir::resource::{Bundled, Meta};
-use app::model::Measurement;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -71,17 +70,7 @@ impl Clinical for Encounter {
         .collect()
     }
 
-    fn status(&self) -> Option<String> {
-        self.status.clone()
-    }
-
-    fn entered_in_error(&self) -> bool {
-        self.status.as_deref() == Some("entered-in-error")
-    }
-
-    fn measurement(&self) -> Option<Measurement> {
-        None
-    }
+    plain_status!();
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -127,15 +116,5 @@ impl Clinical for EpisodeOfCare {
         .collect()
     }
 
-    fn status(&self) -> Option<String> {
-        self.status.clone()
-    }
-
-    fn entered_in_error(&self) -> bool {
-        self.status.as_deref() == Some("entered-in-error")
-    }
-
-    fn measurement(&self) -> Option<Measurement> {
-        None
-    }
+    plain_status!();
 }

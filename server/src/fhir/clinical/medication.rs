@@ -2,13 +2,12 @@
 //! concept or a reference (to a contained `Medication`, or one bundled beside it), dosage in
 //! words, and for requests the intent and what is to be supplied.
 
-use super::{identity, labelled, Clinical};
+use super::{identity, labelled, plain_status, Clinical};
 use crate::fhir::datatypes::{
     concept_text, non_empty, quantity_text, Annotation, CodeableConcept, Period, Quantity,
     Reference, When,
 };
 use crate::fhir::resource::{contained_medication, Bundled, Contained, Meta};
-use app::model::Measurement;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -156,17 +155,7 @@ impl Clinical for MedicationRequest {
         .collect()
     }
 
-    fn status(&self) -> Option<String> {
-        self.status.clone()
-    }
-
-    fn entered_in_error(&self) -> bool {
-        self.status.as_deref() == Some("entered-in-error")
-    }
-
-    fn measurement(&self) -> Option<Measurement> {
-        None
-    }
+    plain_status!();
 }
 
 impl Clinical for MedicationStatement {
@@ -209,15 +198,5 @@ impl Clinical for MedicationStatement {
         .collect()
     }
 
-    fn status(&self) -> Option<String> {
-        self.status.clone()
-    }
-
-    fn entered_in_error(&self) -> bool {
-        self.status.as_deref() == Some("entered-in-error")
-    }
-
-    fn measurement(&self) -> Option<Measurement> {
-        None
-    }
+    plain_status!();
 }

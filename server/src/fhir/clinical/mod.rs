@@ -1,7 +1,8 @@
 //! One lenient model per clinical resource type, each with the element types FHIR R4 gives
 //! *that* type (`AllergyIntolerance.type` is a code, `Encounter.type` a list of concepts), and
-//! the one closed enum the timeline reads them through. Every type answers every question the
-//! timeline asks ([`Clinical`] has no default methods), so a type cannot be half-handled.
+//! the one closed enum the timeline reads them through. Every type answers each question every
+//! entry needs (date, what it is, title, detail, status, recorded in error: [`Clinical`] has
+//! no defaults for them), so a type cannot be half-handled.
 
 mod allergy;
 mod care;
@@ -25,7 +26,8 @@ use super::datatypes::{concept_code, CodeableConcept};
 use super::resource::{Bundled, Meta, ResourceType};
 use app::model::{Category, Measurement};
 
-/// What the timeline asks of each clinical resource type.
+/// What the timeline asks of each clinical resource type. Only the type-specific extras (a
+/// measurement, a document's attachments) have defaults.
 pub trait Clinical {
     fn id(&self) -> Option<&str>;
     fn meta(&self) -> Option<&Meta>;
@@ -43,8 +45,11 @@ pub trait Clinical {
     fn status(&self) -> Option<String>;
     /// Recorded in error: never shown as a clinical fact.
     fn entered_in_error(&self) -> bool;
-    /// A measured value with its reference range and interpretation, for trends and H/L marks.
-    fn measurement(&self) -> Option<Measurement>;
+    /// A measured value with its reference range and interpretation, for trends and H/L marks
+    /// (only observations have one).
+    fn measurement(&self) -> Option<Measurement> {
+        None
+    }
     /// A document's attachments as the timeline lists them (only documents have any).
     fn attachments(&self) -> Vec<app::document::AttachmentInfo> {
         Vec::new()
@@ -203,3 +208,17 @@ macro_rules! identity {
     };
 }
 use identity;
+
+/// Implements `status` and `entered_in_error` for the types whose status is one code in
+/// `status` (`entered-in-error` meaning recorded in error).
+macro_rules! plain_status {
+    () => {
+        fn status(&self) -> Option<String> {
+            self.status.clone()
+        }
+        fn entered_in_error(&self) -> bool {
+            self.status.as_deref() == Some("entered-in-error")
+        }
+    };
+}
+use plain_status;

@@ -2,7 +2,7 @@
 //! allows (on the observation and on each component), why a value is absent, the source's
 //! interpretation and reference range, and `effective[x]` as a moment, period or timing.
 
-use super::{identity, labelled, Clinical};
+use super::{identity, labelled, plain_status, Clinical};
 use crate::fhir::datatypes::{
     concept_code, concept_text, period_text, quantity_text, range_text, ratio_text, Annotation,
     CodeableConcept, Period, Quantity, Range, Ratio, Timing, When,
@@ -209,13 +209,7 @@ impl Clinical for Observation {
         .collect()
     }
 
-    fn status(&self) -> Option<String> {
-        self.status.clone()
-    }
-
-    fn entered_in_error(&self) -> bool {
-        self.status.as_deref() == Some("entered-in-error")
-    }
+    plain_status!();
 
     fn measurement(&self) -> Option<Measurement> {
         self.measured()
@@ -270,15 +264,5 @@ impl Clinical for DiagnosticReport {
         conclusion.into_iter().collect()
     }
 
-    fn status(&self) -> Option<String> {
-        self.status.clone()
-    }
-
-    fn entered_in_error(&self) -> bool {
-        self.status.as_deref() == Some("entered-in-error")
-    }
-
-    fn measurement(&self) -> Option<Measurement> {
-        None
-    }
+    plain_status!();
 }

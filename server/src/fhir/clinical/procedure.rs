@@ -1,12 +1,11 @@
 //! `Procedure` and `Immunization` as R4 defines them: `performed[x]` in any of five shapes
 //! (words and ages included) and `occurrence[x]` as a dateTime or words.
 
-use super::{identity, labelled, Clinical};
+use super::{identity, labelled, plain_status, Clinical};
 use crate::fhir::datatypes::{
     concept_text, quantity_text, Annotation, CodeableConcept, Period, Quantity, Range, When,
 };
 use crate::fhir::resource::{Bundled, Meta};
-use app::model::Measurement;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -77,17 +76,7 @@ impl Clinical for Procedure {
         .collect()
     }
 
-    fn status(&self) -> Option<String> {
-        self.status.clone()
-    }
-
-    fn entered_in_error(&self) -> bool {
-        self.status.as_deref() == Some("entered-in-error")
-    }
-
-    fn measurement(&self) -> Option<Measurement> {
-        None
-    }
+    plain_status!();
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -151,15 +140,5 @@ impl Clinical for Immunization {
         .collect()
     }
 
-    fn status(&self) -> Option<String> {
-        self.status.clone()
-    }
-
-    fn entered_in_error(&self) -> bool {
-        self.status.as_deref() == Some("entered-in-error")
-    }
-
-    fn measurement(&self) -> Option<Measurement> {
-        None
-    }
+    plain_status!();
 }
