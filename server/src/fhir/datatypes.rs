@@ -109,6 +109,24 @@ impl<'a> When<'a> {
         shapes.into_iter().flatten().next()
     }
 
+    /// The five-shape choice R4 gives `onset[x]`, `abatement[x]` and `performed[x]`: dateTime,
+    /// Period, Age, Range or string, the first present.
+    pub fn of_five(
+        date_time: &'a Option<String>,
+        period: &'a Option<Period>,
+        age: &'a Option<Quantity>,
+        range: &'a Option<Range>,
+        text: &'a Option<String>,
+    ) -> Option<When<'a>> {
+        Self::first([
+            date_time.as_deref().map(When::DateTime),
+            period.as_ref().map(When::Period),
+            age.as_ref().map(When::Age),
+            range.as_ref().map(When::Range),
+            text.as_deref().map(When::Text),
+        ])
+    }
+
     /// The date that places it on the timeline, if the shape has one.
     pub fn date(self) -> Option<&'a str> {
         match self {

@@ -47,13 +47,13 @@ pub struct Reaction {
 
 impl AllergyIntolerance {
     fn onset(&self) -> Option<When<'_>> {
-        When::first([
-            self.onset_date_time.as_deref().map(When::DateTime),
-            self.onset_period.as_ref().map(When::Period),
-            self.onset_age.as_ref().map(When::Age),
-            self.onset_range.as_ref().map(When::Range),
-            self.onset_string.as_deref().map(When::Text),
-        ])
+        When::of_five(
+            &self.onset_date_time,
+            &self.onset_period,
+            &self.onset_age,
+            &self.onset_range,
+            &self.onset_string,
+        )
     }
 }
 

@@ -36,24 +36,24 @@ pub struct Condition {
 
 impl Condition {
     fn onset(&self) -> Option<When<'_>> {
-        When::first([
-            self.onset_date_time.as_deref().map(When::DateTime),
-            self.onset_period.as_ref().map(When::Period),
-            self.onset_age.as_ref().map(When::Age),
-            self.onset_range.as_ref().map(When::Range),
-            self.onset_string.as_deref().map(When::Text),
-        ])
+        When::of_five(
+            &self.onset_date_time,
+            &self.onset_period,
+            &self.onset_age,
+            &self.onset_range,
+            &self.onset_string,
+        )
     }
 
     /// When it resolved, in words.
     fn abatement(&self) -> Option<String> {
-        let when = When::first([
-            self.abatement_date_time.as_deref().map(When::DateTime),
-            self.abatement_period.as_ref().map(When::Period),
-            self.abatement_age.as_ref().map(When::Age),
-            self.abatement_range.as_ref().map(When::Range),
-            self.abatement_string.as_deref().map(When::Text),
-        ])?;
+        let when = When::of_five(
+            &self.abatement_date_time,
+            &self.abatement_period,
+            &self.abatement_age,
+            &self.abatement_range,
+            &self.abatement_string,
+        )?;
         when.date().map(str::to_owned).or_else(|| when.words())
     }
 }

@@ -30,13 +30,13 @@ pub struct Procedure {
 
 impl Procedure {
     fn performed(&self) -> Option<When<'_>> {
-        When::first([
-            self.performed_date_time.as_deref().map(When::DateTime),
-            self.performed_period.as_ref().map(When::Period),
-            self.performed_age.as_ref().map(When::Age),
-            self.performed_range.as_ref().map(When::Range),
-            self.performed_string.as_deref().map(When::Text),
-        ])
+        When::of_five(
+            &self.performed_date_time,
+            &self.performed_period,
+            &self.performed_age,
+            &self.performed_range,
+            &self.performed_string,
+        )
     }
 }
 
