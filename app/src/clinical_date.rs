@@ -77,8 +77,9 @@ impl ClinicalDate {
         })
     }
 
-    /// NHS display form: `04-Mar-2019 14:05`, `04-Mar-2019`, `Mar-2019` or `2019`.
-    /// Times are shown as the source wrote them (its local clock), not converted.
+    /// NHS display form: `04-Mar-2019 14:05`, `04-Mar-2019`, `Mar-2019` or `2019`. A time
+    /// with a zone is shown in UK time (GMT or BST as on that day; [`ClinicalDate::zone`]
+    /// names it); a time sent without a zone (R4 requires one) is shown as written.
     pub fn display(&self) -> String {
         let v = &self.value;
         let year = &v[..4];
@@ -92,6 +93,17 @@ impl ClinicalDate {
             DatePrecision::Year => year.to_owned(),
             DatePrecision::Month => format!("{}-{year}", month().unwrap_or("")),
             DatePrecision::Day => format!("{}-{}-{year}", day(), month().unwrap_or("")),
+            DatePrecision::Time if self.zone().is_some() => {
+                let local = UkTime::at(self.sort_key);
+                format!(
+                    "{:02}-{}-{} {:02}:{:02}",
+                    local.day,
+                    MONTHS[(local.month - 1) as usize],
+                    local.year,
+                    local.hour,
+                    local.minute
+                )
+            }
             DatePrecision::Time => format!(
                 "{}-{}-{year} {}",
                 day(),
@@ -100,6 +112,115 @@ impl ClinicalDate {
             ),
         }
     }
+
+    /// [`ClinicalDate::display`] with the zone named after a time: `04-Jul-2019 14:05 BST`,
+    /// `04-Mar-2019 14:05 GMT`, or `04-Mar-2019 14:05 (zone not stated)`.
+    pub fn display_zoned(&self) -> String {
+        match (self.precision, self.zone()) {
+            (DatePrecision::Time, Some(zone)) => format!("{} {}", self.display(), zone.label()),
+            (DatePrecision::Time, None) => format!("{} (zone not stated)", self.display()),
+            _ => self.display(),
+        }
+    }
+
+    /// The UK time zone in force at this instant, for a time sent with a zone; `None` for
+    /// dates without a time and times without a zone.
+    pub fn zone(&self) -> Option<UkZone> {
+        let time = self.value.split_once('T')?.1;
+        let zoned = time.ends_with('Z') || time.contains(['+', '-']);
+        zoned.then(|| UkTime::at(self.sort_key).zone)
+    }
+
+    /// The UK clock time only (`10:02`), for "fetched 10:02" on today's view; the full
+    /// display when there is no zoned time.
+    pub fn clock(&self) -> String {
+        match (self.precision, self.zone()) {
+            (DatePrecision::Time, Some(_)) => {
+                let local = UkTime::at(self.sort_key);
+                format!("{:02}:{:02}", local.hour, local.minute)
+            }
+            _ => self.display(),
+        }
+    }
+}
+
+/// The UK's civil time zones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UkZone {
+    /// Greenwich Mean Time (UTC+0), winter.
+    Gmt,
+    /// British Summer Time (UTC+1).
+    Bst,
+}
+
+impl UkZone {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Gmt => "GMT",
+            Self::Bst => "BST",
+        }
+    }
+}
+
+/// A UTC instant on the UK's clock. BST runs from 01:00 UTC on the last Sunday of March to
+/// 01:00 UTC on the last Sunday of October (the rule since 1996, in law in the Summer Time
+/// Order 2002); earlier years had other dates, so times before 1996 may be an hour out.
+/// Written here rather than taken from a time-zone crate: this one rule is all the portal
+/// needs, and a zone database would add hundreds of kilobytes to the browser bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UkTime {
+    pub year: i64,
+    pub month: i64,
+    pub day: i64,
+    pub hour: i64,
+    pub minute: i64,
+    pub zone: UkZone,
+}
+
+impl UkTime {
+    /// The UK clock at `utc` seconds since 1970-01-01T00:00:00Z.
+    pub fn at(utc: i64) -> Self {
+        let (year, ..) = civil_from_days(utc.div_euclid(86_400));
+        let starts = last_sunday(year, 3) * 86_400 + 3_600;
+        let ends = last_sunday(year, 10) * 86_400 + 3_600;
+        let zone = if (starts..ends).contains(&utc) {
+            UkZone::Bst
+        } else {
+            UkZone::Gmt
+        };
+        let local = utc + if zone == UkZone::Bst { 3_600 } else { 0 };
+        let (year, month, day) = civil_from_days(local.div_euclid(86_400));
+        let seconds = local.rem_euclid(86_400);
+        Self {
+            year,
+            month,
+            day,
+            hour: seconds / 3_600,
+            minute: seconds % 3_600 / 60,
+            zone,
+        }
+    }
+}
+
+/// Days since 1970-01-01 of the last Sunday of `month` in `year`.
+fn last_sunday(year: i64, month: i64) -> i64 {
+    let last = days_from_civil(year, month, days_in_month(year, month));
+    // 1970-01-01 was a Thursday: weekday 0 = Sunday is (days + 4) mod 7.
+    last - (last + 4).rem_euclid(7)
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// Newest first puts the later start first; at the same start the more precise value wins,
@@ -200,12 +321,12 @@ mod tests {
             (
                 "2019-03-04T14:05:00.123+01:00",
                 DatePrecision::Time,
-                "04-Mar-2019 14:05",
+                "04-Mar-2019 13:05",
             ),
             (
                 "2019-12-31T23:59-05:00",
                 DatePrecision::Time,
-                "31-Dec-2019 23:59",
+                "01-Jan-2020 04:59",
             ),
             ("2024-02-29", DatePrecision::Day, "29-Feb-2024"),
             (
@@ -291,5 +412,40 @@ mod tests {
                 "2018-12-31"
             ]
         );
+    }
+
+    /// UK clock changes, from the rule and checked against published dates: BST began
+    /// 31-Mar-2024 01:00 UTC and ended 27-Oct-2024 01:00 UTC; in 2026 29-Mar and 25-Oct.
+    #[test]
+    fn times_are_shown_on_the_uk_clock_with_their_zone() {
+        for (input, shown) in [
+            ("2024-03-31T00:59:59Z", "31-Mar-2024 00:59 GMT"),
+            ("2024-03-31T01:00:00Z", "31-Mar-2024 02:00 BST"),
+            ("2024-10-27T00:59:00Z", "27-Oct-2024 01:59 BST"),
+            ("2024-10-27T01:00:00Z", "27-Oct-2024 01:00 GMT"),
+            ("2026-03-29T01:30:00Z", "29-Mar-2026 02:30 BST"),
+            ("2026-10-25T00:30:00Z", "25-Oct-2026 01:30 BST"),
+            ("2026-10-25T01:30:00Z", "25-Oct-2026 01:30 GMT"),
+            ("2026-07-01T23:30:00Z", "02-Jul-2026 00:30 BST"),
+            ("2026-07-01T12:00:00+02:00", "01-Jul-2026 11:00 BST"),
+            ("2026-12-01T10:02:00+00:00", "01-Dec-2026 10:02 GMT"),
+            ("2026-12-01T10:02:00", "01-Dec-2026 10:02 (zone not stated)"),
+            ("2026-07-01", "01-Jul-2026"),
+        ] {
+            let date = ClinicalDate::parse(input).unwrap();
+            assert_eq!(date.display_zoned(), shown, "{input}");
+        }
+        let fetched = ClinicalDate::parse("2026-06-01T09:02:00Z").unwrap();
+        assert_eq!(fetched.clock(), "10:02");
+    }
+
+    #[test]
+    fn civil_days_round_trip() {
+        for days in [-800_000, -1, 0, 59, 365, 10_956, 11_016, 20_000, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
+        }
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
     }
 }

@@ -104,6 +104,106 @@ pub struct SourceReport {
     /// When the data shown for this source was fetched from it (RFC 3339, UTC); `None` when
     /// nothing was fetched. Older than the lookup when it came from the cache.
     pub fetched_at: Option<String>,
+    /// True when the data shown was not fetched for this lookup but taken from the brief
+    /// cache (or, with status `stale`, an earlier copy): `fetched_at` says when it was fetched.
+    #[serde(default)]
+    pub from_cache: bool,
+    /// What the source could not supply while answering the rest, one item per problem.
+    #[serde(default)]
+    pub problems: Vec<SourceProblem>,
+}
+
+/// One thing a source that answered could not supply, so that every part of the view that
+/// could hold it says so instead of showing absence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SourceProblem {
+    /// The search for one resource type failed (the type as FHIR names it).
+    NotSupplied { resource_type: String },
+    /// More of a resource type exists than the page limit let the portal fetch.
+    Truncated { resource_type: String },
+    /// Items that could not be read; `resource_type` is `None` when not even the type was
+    /// readable (then the item could belong anywhere).
+    Unreadable {
+        resource_type: Option<String>,
+        count: usize,
+    },
+}
+
+impl SourceProblem {
+    /// One plain sentence for staff: "Acute Hospital could not supply allergies." The
+    /// source's own wording is never shown (no internal causes).
+    pub fn sentence(&self, source: &str) -> String {
+        match self {
+            Self::NotSupplied { resource_type } => {
+                format!("{source} could not supply {}.", type_words(resource_type))
+            }
+            Self::Truncated { resource_type } => format!(
+                "{source} holds more {} than were fetched; the oldest are not shown.",
+                type_words(resource_type)
+            ),
+            Self::Unreadable {
+                resource_type: Some(t),
+                count: 1,
+            } => format!("1 of {source}'s {} could not be read.", type_words(t)),
+            Self::Unreadable {
+                resource_type: Some(t),
+                count,
+            } => format!("{count} of {source}'s {} could not be read.", type_words(t)),
+            Self::Unreadable {
+                resource_type: None,
+                count: 1,
+            } => format!("1 item from {source} could not be read."),
+            Self::Unreadable {
+                resource_type: None,
+                count,
+            } => format!("{count} items from {source} could not be read."),
+        }
+    }
+
+    /// True when what is missing could belong to `category` (an unreadable item of unknown
+    /// type could belong anywhere).
+    pub fn may_hold(&self, category: Category) -> bool {
+        match self {
+            Self::NotSupplied { resource_type }
+            | Self::Truncated { resource_type }
+            | Self::Unreadable {
+                resource_type: Some(resource_type),
+                ..
+            } => {
+                // A failed `$everything` (or any name that is not one type) may hold anything.
+                let held = Category::of_resource_type(resource_type);
+                held.is_empty() || held.contains(&category)
+            }
+            Self::Unreadable {
+                resource_type: None,
+                ..
+            } => true,
+        }
+    }
+}
+
+/// A FHIR resource type in words: `AllergyIntolerance` -> "allergies".
+fn type_words(resource_type: &str) -> String {
+    match resource_type {
+        "AllergyIntolerance" => "allergies",
+        "Condition" => "problems and diagnoses",
+        "MedicationRequest" => "prescriptions",
+        "MedicationStatement" => "medicines",
+        "Observation" => "observations and results",
+        "DiagnosticReport" => "reports",
+        "Encounter" => "encounters",
+        "EpisodeOfCare" => "episodes of care",
+        "Procedure" => "procedures",
+        "Immunization" => "immunisations",
+        "DocumentReference" => "documents",
+        "CarePlan" => "care plans",
+        "Flag" => "alerts",
+        "Consent" => "consent records",
+        "Patient" => "patient details",
+        other => return format!("{other} records"),
+    }
+    .to_owned()
 }
 
 /// Broad clinical grouping of a timeline entry, used for filtering and labels.
@@ -128,6 +228,27 @@ pub enum Category {
 }
 
 impl Category {
+    /// The categories a FHIR resource type's items may fall in (empty for types that are not
+    /// timeline entries).
+    pub fn of_resource_type(resource_type: &str) -> &'static [Category] {
+        match resource_type {
+            "AllergyIntolerance" => &[Self::Allergy],
+            "Condition" => &[Self::Problem],
+            "MedicationRequest" | "MedicationStatement" | "Medication" => &[Self::Medication],
+            "Observation" => &[Self::Observation],
+            "DiagnosticReport" => &[Self::Report],
+            "Encounter" => &[Self::Encounter],
+            "EpisodeOfCare" => &[Self::Episode],
+            "Procedure" => &[Self::Procedure],
+            "Immunization" => &[Self::Immunisation],
+            "DocumentReference" => &[Self::Document],
+            "CarePlan" => &[Self::CarePlan],
+            "Flag" => &[Self::Alert],
+            "Patient" => &[Self::PatientDetails],
+            _ => &[],
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Encounter => "Encounter",
@@ -231,6 +352,15 @@ pub struct TimelineEntry {
     /// can show it; empty for every other kind of entry.
     #[serde(default)]
     pub attachments: Vec<crate::document::AttachmentInfo>,
+    /// When the item ends or ended, if the source says: a course of medicine's last day
+    /// (`dispenseRequest.validityPeriod.end`, a dosage's bounds, `effectivePeriod.end`), so
+    /// a course whose end has passed is never shown as current.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<ClinicalDate>,
+    /// Where an encounter happened, as its v3 ActCode class (`EMER` for an emergency
+    /// attendance, `IMP`/`ACUTE` for an admission, `AMB`...), for "last A&E attendance".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setting: Option<String>,
 }
 
 /// A measured value as the source sent it: decimals kept exactly as written (`7.80`).

@@ -248,6 +248,8 @@ mod tests {
             discrepancy: None,
             measurement: None,
             attachments: Vec::new(),
+            until: None,
+            setting: None,
         }
     }
 

@@ -181,10 +181,12 @@ impl Aggregator {
         };
         if let Some(fetched) = &data {
             report.fetched_at = Some(fetched.at_utc.clone());
+            report.from_cache = fetched.at < started;
             match &fetched.answer {
                 SourceAnswer::Found(record) => {
                     report.entry_count = record.entries.len();
                     report.skipped_count = record.skipped;
+                    report.problems = record.problems();
                     if record.is_partial() && report.status == SourceStatus::Ok {
                         report.status = SourceStatus::Partial;
                         report.message = Some(partial_message(&config.name, record));
@@ -368,6 +370,8 @@ fn blank_report(config: &SourceConfig, latency: Duration) -> SourceReport {
         skipped_count: 0,
         message: None,
         fetched_at: None,
+        from_cache: false,
+        problems: Vec::new(),
     }
 }
 
@@ -533,6 +537,8 @@ mod tests {
             discrepancy: None,
             measurement: None,
             attachments: Vec::new(),
+            until: None,
+            setting: None,
         }
     }
 

@@ -95,6 +95,8 @@ mod tests {
                 discrepancy: None,
                 measurement: None,
                 attachments: Vec::new(),
+                until: None,
+                setting: None,
             },
             source_name: "Northgate".into(),
             label: "Letter (text)".into(),

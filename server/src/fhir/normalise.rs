@@ -84,6 +84,10 @@ pub fn normalise(
         discrepancy: None,
         measurement: r.measurement(),
         attachments: r.attachments(),
+        until: r
+            .until()
+            .and_then(|end| ClinicalDate::parse(end.trim()).ok()),
+        setting: r.setting().map(str::to_owned),
     })))
 }
 

@@ -151,6 +151,8 @@ mod tests {
             discrepancy: None,
             measurement: None,
             attachments: Vec::new(),
+            until: None,
+            setting: None,
         }
     }
 

@@ -20,6 +20,8 @@ pub struct Collected {
     /// Of those, the ones that were (or may have been) Consent resources: an objection the
     /// portal could not read is still possibly an objection.
     pub unreadable_consents: usize,
+    /// Of those, the ones whose type could be read, by type (the rest could be anything).
+    pub unreadable_types: std::collections::BTreeMap<&'static str, usize>,
     /// The entries taken so far: a resource a server repeats across pages counts once.
     seen: HashSet<(ResourceType, String)>,
 }
@@ -66,7 +68,13 @@ impl Collected {
                     }
                 }
                 Ok(Read::EnteredInError | Read::NotClinical) => {}
-                Err(_) => self.skipped += 1,
+                Err(_) => {
+                    self.skipped += 1;
+                    *self
+                        .unreadable_types
+                        .entry(resource_type.name())
+                        .or_default() += 1;
+                }
             }
         }
     }

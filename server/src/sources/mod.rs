@@ -35,6 +35,8 @@ pub struct SourceRecord {
     pub consents: Vec<ConsentDirective>,
     /// Resources that could not be read (malformed, no id, unreadable date).
     pub skipped: usize,
+    /// Of those, the ones whose type could be read, by type.
+    pub unreadable_types: std::collections::BTreeMap<&'static str, usize>,
     /// Resource types whose results went past `max_pages` and were cut short.
     pub truncated_types: Vec<String>,
     /// Resource types whose search failed while others succeeded, with the reason.
@@ -45,6 +47,28 @@ pub struct SourceRecord {
 }
 
 impl SourceRecord {
+    /// What the source could not supply, one problem each: failed and truncated searches,
+    /// unreadable items by type (those whose type could not be read, last).
+    pub fn problems(&self) -> Vec<app::model::SourceProblem> {
+        use app::model::SourceProblem;
+        let failed = self.failed_types.iter().map(|(t, _)| SourceProblem::NotSupplied {
+            resource_type: t.clone(),
+        });
+        let truncated = self.truncated_types.iter().map(|t| SourceProblem::Truncated {
+            resource_type: t.clone(),
+        });
+        let typed = self.unreadable_types.iter().map(|(t, n)| SourceProblem::Unreadable {
+            resource_type: Some((*t).to_owned()),
+            count: *n,
+        });
+        let untyped = self.skipped - self.unreadable_types.values().sum::<usize>().min(self.skipped);
+        let untyped = (untyped > 0).then_some(SourceProblem::Unreadable {
+            resource_type: None,
+            count: untyped,
+        });
+        failed.chain(truncated).chain(typed).chain(untyped).collect()
+    }
+
     /// True when some of what the source holds is not shown.
     pub fn is_partial(&self) -> bool {
         self.skipped > 0 || !self.truncated_types.is_empty() || !self.failed_types.is_empty()
@@ -196,6 +220,9 @@ impl FhirSource {
                     record.entries.extend(collected.entries);
                     record.consents.extend(collected.consents);
                     record.skipped += collected.skipped;
+                    for (resource_type, count) in collected.unreadable_types {
+                        *record.unreadable_types.entry(resource_type).or_default() += count;
+                    }
                     unreadable_consents += collected.unreadable_consents;
                     if truncated {
                         record.truncated_types.push(label);

@@ -50,6 +50,10 @@ impl Clinical for Encounter {
             })
     }
 
+    fn setting(&self) -> Option<&str> {
+        self.class.as_ref()?.code.as_deref()
+    }
+
     fn detail(&self) -> Vec<String> {
         let stay = self.hospitalization.as_ref();
         [

@@ -136,6 +136,11 @@ impl Clinical for MedicationRequest {
         self.medication_reference.as_ref()?.display.clone()
     }
 
+    fn until(&self) -> Option<&str> {
+        let validity = self.dispense_request.as_ref()?.validity_period.as_ref()?;
+        validity.end.as_deref()
+    }
+
     fn detail(&self) -> Vec<String> {
         let intent = self
             .intent
@@ -181,6 +186,10 @@ impl Clinical for MedicationStatement {
 
     fn title_words(&self) -> Option<String> {
         self.medication_reference.as_ref()?.display.clone()
+    }
+
+    fn until(&self) -> Option<&str> {
+        self.effective_period.as_ref()?.end.as_deref()
     }
 
     fn detail(&self) -> Vec<String> {

@@ -54,6 +54,14 @@ pub trait Clinical {
     fn attachments(&self) -> Vec<app::document::AttachmentInfo> {
         Vec::new()
     }
+    /// When the item ends or ended, as sent (only medicines say so).
+    fn until(&self) -> Option<&str> {
+        None
+    }
+    /// An encounter's v3 ActCode class (`EMER`, `IMP`...): only encounters have one.
+    fn setting(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A clinical resource of one supported type, decoded by that type's own definition.
