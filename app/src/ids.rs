@@ -52,9 +52,21 @@ pub const PATIENT_ACCESS: &str = "patient-access";
 pub const PATIENT_VIEWER: &str = "patient-viewer";
 pub const ATTACHMENTS: &str = "attachments";
 pub const DOCUMENT_LINK: &str = "document-link";
+pub const SUMMARY: &str = "summary";
+pub const SUMMARY_SECTION: &str = "summary-section";
+pub const SUMMARY_LINE: &str = "summary-line";
+pub const SUMMARY_EMPTY: &str = "summary-empty";
+pub const SUMMARY_UNREAD: &str = "summary-unread";
+pub const RESTRICTED_BADGE: &str = "restricted-badge";
+pub const BANNER_BADGES: &str = "banner-badges";
+pub const TIMES_NOTE: &str = "times-note";
+pub const ENTRY_FLAG: &str = "entry-flag";
+pub const SOURCE_PROBLEM: &str = "source-problem";
+pub const SKIP_LINK: &str = "skip-link";
+pub const RECORD_HEADING: &str = "record-heading";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 51] = [
+pub const ALL: [&str; 63] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -106,6 +118,18 @@ pub const ALL: [&str; 51] = [
     PATIENT_VIEWER,
     ATTACHMENTS,
     DOCUMENT_LINK,
+    SUMMARY,
+    SUMMARY_SECTION,
+    SUMMARY_LINE,
+    SUMMARY_EMPTY,
+    SUMMARY_UNREAD,
+    RESTRICTED_BADGE,
+    BANNER_BADGES,
+    TIMES_NOTE,
+    ENTRY_FLAG,
+    SOURCE_PROBLEM,
+    SKIP_LINK,
+    RECORD_HEADING,
 ];
 
 #[cfg(test)]

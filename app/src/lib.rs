@@ -11,6 +11,7 @@
 //! - [`operations`]: the admin's operational data (notification delivery).
 //! - [`clinical_date`]: FHIR dates with their precision, ordered and displayed.
 //! - [`model`]: the record shared by pages and the JSON API.
+//! - [`summary`]: the record's summary sections and whether each is known to be complete.
 //! - [`document`]: documents attached to an entry and the address that opens one.
 //! - [`patient_search`]: finding a patient by demographics when there is no NHS number.
 //! - [`api`]: server functions and the service trait the server implements.
@@ -34,6 +35,7 @@ pub mod pages;
 pub mod patient_search;
 pub mod reports;
 pub mod shell;
+pub mod summary;
 
 pub use shell::{shell, App};
 

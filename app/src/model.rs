@@ -519,6 +519,8 @@ pub enum WarningKind {
     /// A source marks its Patient record inactive, merged into another, or linked to one
     /// held elsewhere: what is shown from it may not be all there is.
     PatientRecordLinked,
+    /// The patient has objected to sharing; the record was opened in an emergency over it.
+    PatientObjected,
 }
 
 /// A warning shown above the record, naming the sources concerned.

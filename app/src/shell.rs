@@ -38,28 +38,67 @@ pub fn App() -> impl IntoView {
     // Effects run only in the browser, so this flips once the wasm bundle has hydrated the page.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
+    nhs_number_shortcut();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/app.css" />
-        <Title text="Shared care record" />
+        // Page titles name the page, never the patient (titles show in tabs and histories).
+        <Title formatter=|page: String| format!("{page} – Shared care record") />
         <Router>
             <div data-testid=ids::APP_ROOT data-hydrated=move || hydrated.get().to_string()>
+                <a
+                    href="#main"
+                    data-testid=ids::SKIP_LINK
+                    class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:bg-[#ffeb3b] focus:px-3 focus:py-2 focus:font-semibold focus:text-slate-950"
+                >
+                    "Skip to main content"
+                </a>
                 <Header />
-                <main class="mx-auto max-w-6xl px-4 py-6">
+                <main id="main" tabindex="-1" class="mx-auto max-w-6xl px-4 py-6 focus:outline-none">
                     <Routes fallback=NotFound>
-                        <Route path=path!("/") view=LookupPage />
-                        <Route path=path!("/record") view=RecordPage />
-                        <Route path=path!("/search") view=SearchPage />
-                        <Route path=path!("/signin") view=SignInPage />
-                        <Route path=path!("/choose-role") view=ChooseRolePage />
-                        <Route path=path!("/audit") view=AuditPage />
-                        <Route path=path!("/audit/reports") view=ReportsPage />
-                        <Route path=path!("/audit/patient") view=PatientAccessPage />
-                        <Route path=path!("/admin") view=AdminPage />
+                        <Route path=path!("/") view=|| view! { <Title text="Find a patient" /> <LookupPage /> } />
+                        <Route path=path!("/record") view=|| view! { <Title text="Patient record" /> <RecordPage /> } />
+                        <Route path=path!("/search") view=|| view! { <Title text="Search by details" /> <SearchPage /> } />
+                        <Route path=path!("/signin") view=|| view! { <Title text="Sign in" /> <SignInPage /> } />
+                        <Route path=path!("/choose-role") view=|| view! { <Title text="Choose your role" /> <ChooseRolePage /> } />
+                        <Route path=path!("/audit") view=|| view! { <Title text="Audit review" /> <AuditPage /> } />
+                        <Route path=path!("/audit/reports") view=|| view! { <Title text="Access reports" /> <ReportsPage /> } />
+                        <Route path=path!("/audit/patient") view=|| view! { <Title text="Patient access report" /> <PatientAccessPage /> } />
+                        <Route path=path!("/admin") view=|| view! { <Title text="Operations" /> <AdminPage /> } />
                     </Routes>
                 </main>
             </div>
         </Router>
+    }
+}
+
+/// "/" anywhere outside a text box moves focus to the NHS number box (the search-box
+/// convention), so a clinician can start the next lookup without the mouse. Browser only.
+fn nhs_number_shortcut() {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        use leptos::web_sys::{Element, HtmlElement};
+        let handle = window_event_listener(leptos::ev::keydown, |event| {
+            if event.key() != "/" || event.ctrl_key() || event.meta_key() || event.alt_key() {
+                return;
+            }
+            let typing = event
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .is_some_and(|e| {
+                    matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                        || e.has_attribute("contenteditable")
+                });
+            let input = document()
+                .get_element_by_id("nhs")
+                .and_then(|e| e.dyn_into::<HtmlElement>().ok());
+            if let (false, Some(input)) = (typing, input) {
+                event.prevent_default();
+                let _ = input.focus();
+            }
+        });
+        on_cleanup(move || handle.remove());
     }
 }
 

@@ -52,6 +52,18 @@ export const ids = {
   patientViewer: 'patient-viewer',
   attachments: 'attachments',
   documentLink: 'document-link',
+  summary: 'summary',
+  summarySection: 'summary-section',
+  summaryLine: 'summary-line',
+  summaryEmpty: 'summary-empty',
+  summaryUnread: 'summary-unread',
+  restrictedBadge: 'restricted-badge',
+  bannerBadges: 'banner-badges',
+  timesNote: 'times-note',
+  entryFlag: 'entry-flag',
+  sourceProblem: 'source-problem',
+  skipLink: 'skip-link',
+  recordHeading: 'record-heading',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;

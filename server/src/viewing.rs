@@ -244,6 +244,9 @@ impl RecordDesk {
         if let (ConsentState::Unknown { source_ids }, Some(unread)) = (&consent, &unread) {
             warnings.insert(0, consent_unknown_warning(source_ids, unread));
         }
+        if let ConsentState::Dissent { source_id } = &consent {
+            warnings.insert(0, objection_overridden_warning(source_id));
+        }
         Ok(PatientRecord {
             summary_only: viewer.summary_only(),
             basis: Some(basis),
@@ -646,6 +649,15 @@ fn consent_unknown_warning(source_ids: &[String], unread: &[UnreadConsent]) -> R
             names.join("; ")
         ),
         source_ids: source_ids.to_vec(),
+    }
+}
+
+/// Shown first on a record opened in an emergency over the patient's recorded objection.
+fn objection_overridden_warning(source_id: &str) -> RecordWarning {
+    RecordWarning {
+        kind: WarningKind::PatientObjected,
+        message: "The patient has objected to sharing their record. It was opened on your emergency reason, which is recorded and will be reviewed: use only what this emergency needs.".to_owned(),
+        source_ids: vec![source_id.to_owned()],
     }
 }
 

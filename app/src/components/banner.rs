@@ -1,7 +1,11 @@
-//! The patient banner: name, date of birth, gender and NHS number, in NHS display form.
+//! The patient banner on every patient page: name, date of birth with age, gender and NHS
+//! number in NHS display form, the registered GP practice, the address behind a toggle, and
+//! beside them the badges a clinician must not miss (allergies, child protection, end-of-life
+//! decisions, an objection overridden in an emergency).
 
 use crate::ids;
-use crate::model::PatientRecord;
+use crate::model::{PatientRecord, WarningKind};
+use crate::summary::{AllergyBadge, Summary};
 use leptos::prelude::*;
 
 #[component]
@@ -18,19 +22,88 @@ pub fn PatientBanner(record: PatientRecord) -> impl IntoView {
         .clone()
         .map(capitalise)
         .unwrap_or_else(|| "Not Known".to_owned());
+    let badges = badges(&record);
+    // The record heading takes focus when the record loads, so keyboard and screen-reader
+    // users start at whose record it is (browser only: effects do not run on the server).
+    let heading = NodeRef::<leptos::html::H1>::new();
+    Effect::new(move |_| {
+        if let Some(heading) = heading.get() {
+            let _ = heading.focus();
+        }
+    });
     view! {
-        <section data-testid=ids::PATIENT_BANNER class="rounded-t bg-slate-800 px-4 py-3 text-white">
-            <h1 class="text-xl font-bold">{name}</h1>
+        <section data-testid=ids::PATIENT_BANNER aria-label="Patient" class="rounded-t bg-slate-800 px-4 py-3 text-white">
+            <h1 node_ref=heading id="record-heading" data-testid=ids::RECORD_HEADING tabindex="-1" class="text-xl font-bold focus:outline-none">{name}</h1>
             <dl class="mt-1 flex flex-wrap gap-x-6 gap-y-1 text-sm">
-                <div class="flex gap-1"><dt class="opacity-75">"Born"</dt><dd class="font-semibold">{born}</dd></div>
-                <div class="flex gap-1"><dt class="opacity-75">"Gender"</dt><dd class="font-semibold">{gender}</dd></div>
+                <div class="flex gap-1"><dt class="opacity-80">"Born"</dt><dd class="font-semibold">{born}</dd></div>
+                <div class="flex gap-1"><dt class="opacity-80">"Gender"</dt><dd class="font-semibold">{gender}</dd></div>
                 <div class="flex gap-1">
-                    <dt class="opacity-75">"NHS No."</dt>
+                    <dt class="opacity-80">"NHS No."</dt>
                     <dd class="font-mono font-semibold">{record.nhs_number.formatted()}</dd>
                 </div>
             </dl>
+            <ul data-testid=ids::BANNER_BADGES aria-label="Alerts about this patient" class="mt-2 flex flex-wrap gap-2 text-sm">
+                {badges}
+            </ul>
         </section>
     }
+}
+
+/// The badges, most urgent first.
+fn badges(record: &PatientRecord) -> impl IntoView {
+    let summary = Summary::of(record);
+    let allergy = summary.allergy_badge();
+    let allergy_tone = match allergy {
+        AllergyBadge::Recorded(_) => "bg-[#d5281b] text-white",
+        AllergyBadge::Unknown(_) | AllergyBadge::NoneShown => "bg-[#ffb81c] text-slate-950",
+        AllergyBadge::NoneRecorded => "bg-white text-slate-900",
+    };
+    let mut badges = vec![(
+        "allergies",
+        allergy.text(),
+        allergy_tone,
+        Some("#summary-allergies"),
+    )];
+    if !record.child_protection.is_empty() {
+        let text = "Child protection plan".to_owned();
+        badges.push(("child-protection", text, "bg-[#d5281b] text-white", None));
+    }
+    let end_of_life = summary.end_of_life();
+    if !end_of_life.is_empty() {
+        let text = match end_of_life.as_slice() {
+            [one] => one.entry.title.clone(),
+            many => format!("{} end-of-life decisions", many.len()),
+        };
+        badges.push((
+            "end-of-life",
+            text,
+            "bg-[#330072] text-white",
+            Some("#summary-care-plans"),
+        ));
+    }
+    let objected = record.warnings.iter().any(|w| {
+        matches!(
+            w.kind,
+            WarningKind::PatientObjected | WarningKind::ConsentUnknown
+        )
+    });
+    if objected {
+        let text = "Objected to sharing (or may have): emergency access".to_owned();
+        badges.push(("objected", text, "bg-[#ffb81c] text-slate-950", None));
+    }
+    badges
+        .into_iter()
+        .map(|(kind, text, tone, href)| {
+            let class = format!("rounded px-2 py-0.5 font-semibold {tone}");
+            match href {
+                Some(href) => view! {
+                    <li data-badge=kind><a href=href class=format!("{class} underline-offset-2 hover:underline")>{text}</a></li>
+                }
+                .into_any(),
+                None => view! { <li data-badge=kind><span class=class>{text}</span></li> }.into_any(),
+            }
+        })
+        .collect_view()
 }
 
 fn capitalise(word: String) -> String {

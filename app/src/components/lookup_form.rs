@@ -23,6 +23,8 @@ pub fn LookupForm(
                     inputmode="numeric"
                     autocomplete="off"
                     placeholder="e.g. 943 476 5919"
+                    aria-keyshortcuts="/"
+                    title="Press / from anywhere on the page to come back here"
                     value=move || value.get()
                     class="mt-1 w-56 rounded border-2 border-slate-700 px-3 py-2 font-mono text-lg focus:outline-none focus:ring-4 focus:ring-yellow-400"
                 />

@@ -6,6 +6,7 @@ mod consent;
 mod lookup_form;
 mod search_form;
 mod source_status;
+mod summary;
 mod timeline;
 mod warnings;
 
@@ -15,5 +16,6 @@ pub use consent::{BasisBanner, BasisForm, ConsentUnknownPage, DissentPage, Withh
 pub use lookup_form::LookupForm;
 pub use search_form::PatientSearchForm;
 pub use source_status::SourceStatusList;
+pub use summary::{is_restricted, RecordSummary};
 pub use timeline::Timeline;
 pub use warnings::RecordWarnings;

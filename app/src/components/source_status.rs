@@ -24,11 +24,27 @@ fn SourceCard(source: SourceReport) -> impl IntoView {
         SourceStatus::Stale | SourceStatus::Partial => "border-amber-600 bg-amber-50",
     };
     let summary = match source.status {
-        status if status.has_data() => {
-            format!("{} entries · {} ms", source.entry_count, source.latency_ms)
-        }
-        _ => format!("{} ms", source.latency_ms),
+        status if status.has_data() => format!(
+            "{} {}",
+            entries_text(source.entry_count),
+            timing_text(&source)
+        ),
+        _ => format!("no answer after {}", seconds_text(source.latency_ms)),
     };
+    // A partial answer says each missing part in one sentence; a failure says why.
+    let problems = if source.problems.is_empty() {
+        source.message.clone().into_iter().collect::<Vec<_>>()
+    } else {
+        source
+            .problems
+            .iter()
+            .map(|p| p.sentence(&source.name))
+            .collect()
+    };
+    let problems = problems
+        .into_iter()
+        .map(|p| view! { <p data-testid=ids::SOURCE_PROBLEM class="mt-1 text-sm text-red-800">{p}</p> })
+        .collect_view();
     view! {
         <li
             class=format!("rounded border-l-4 px-3 py-2 {tone}")
@@ -36,7 +52,7 @@ fn SourceCard(source: SourceReport) -> impl IntoView {
             data-status=status_wire_name(source.status)
         >
             <p class="font-semibold">{source.name.clone()}</p>
-            <p class="text-xs uppercase tracking-wide text-slate-600">
+            <p class="text-xs uppercase tracking-wide text-slate-700">
                 {format!("{} · {}", source.kind.label(), source.organisation_code)}
             </p>
             <p class="mt-1 text-sm">
@@ -44,12 +60,41 @@ fn SourceCard(source: SourceReport) -> impl IntoView {
                 " · "
                 {summary}
             </p>
-            {source.message.clone().map(|m| view! { <p class="mt-1 text-sm text-red-800">{m}</p> })}
-            {retrieved(source.fetched_at.as_deref()).map(|r| view! { <p class="mt-1 text-xs text-slate-600">{r}</p> })}
-            {(source.skipped_count > 0).then(|| view! {
-                <p class="mt-1 text-sm text-amber-800">{format!("{} unreadable items skipped", source.skipped_count)}</p>
-            })}
+            {problems}
         </li>
+    }
+}
+
+fn entries_text(count: usize) -> String {
+    match count {
+        1 => "1 entry,".to_owned(),
+        n => format!("{n} entries,"),
+    }
+}
+
+/// "from the brief cache, fetched 10:02" for a cached answer (its own latency is not the
+/// source's); "fetched now (1.2 s)" for one fetched for this lookup.
+fn timing_text(source: &SourceReport) -> String {
+    let fetched = source
+        .fetched_at
+        .as_deref()
+        .and_then(|at| crate::clinical_date::ClinicalDate::parse(at).ok());
+    match (source.from_cache, fetched) {
+        (true, Some(at)) if source.status == SourceStatus::Stale => {
+            format!("earlier copy fetched {}", at.display_zoned())
+        }
+        (true, Some(at)) => format!("from the brief cache, fetched {}", at.clock()),
+        (true, None) => "from the brief cache".to_owned(),
+        (false, _) => format!("fetched now ({})", seconds_text(source.latency_ms)),
+    }
+}
+
+/// `850 ms` below a second, `1.2 s` above.
+fn seconds_text(ms: u64) -> String {
+    if ms < 1_000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", ms as f64 / 1_000.0)
     }
 }
 
@@ -63,10 +108,4 @@ fn status_wire_name(status: SourceStatus) -> &'static str {
         SourceStatus::CircuitOpen => "circuit-open",
         SourceStatus::Partial => "partial",
     }
-}
-
-/// "Retrieved 22-Nov-2026 10:19 (UTC)" for the data shown from this source.
-fn retrieved(fetched_at: Option<&str>) -> Option<String> {
-    let date = crate::clinical_date::ClinicalDate::parse(fetched_at?).ok()?;
-    Some(format!("Retrieved {} (UTC)", date.display()))
 }

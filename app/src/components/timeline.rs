@@ -20,6 +20,9 @@ pub fn Timeline(
     /// The patient, for links to their documents (none: documents are listed without links).
     #[prop(optional)]
     nhs: Option<NhsNumber>,
+    /// When the record was looked up (UTC seconds): entries dated later are flagged.
+    #[prop(optional)]
+    now: Option<i64>,
 ) -> impl IntoView {
     let entries = Arc::new(entries);
     let withheld = Arc::new(withheld);
@@ -49,7 +52,7 @@ pub fn Timeline(
         let rows = entries
             .iter()
             .filter(|e| choice.as_ref().is_none_or(|id| e.recorded_at(id)))
-            .map(|e| view! { <TimelineRow entry=e.clone() sources=sources.clone() nhs /> })
+            .map(|e| view! { <TimelineRow entry=e.clone() sources=sources.clone() nhs now /> })
             .collect_view();
         (markers, rows)
     };
@@ -115,6 +118,7 @@ fn TimelineRow(
     entry: TimelineEntry,
     sources: Arc<Vec<SourceReport>>,
     nhs: Option<NhsNumber>,
+    now: Option<i64>,
 ) -> impl IntoView {
     let date = entry
         .date
@@ -139,6 +143,7 @@ fn TimelineRow(
         })
         .collect::<Vec<_>>();
     let source_name = source_name(&sources, &entry.source_id);
+    let future = matches!((&entry.date, now), (Some(date), Some(now)) if date.sort_key > now);
     let attachments = (!entry.attachments.is_empty()).then(|| {
         let items = entry
             .attachments
@@ -156,6 +161,12 @@ fn TimelineRow(
                 {entry.detail.clone().map(|d| view! { <span class="text-slate-700">" — " {d}</span> })}
                 {entry.status.clone().map(|s| view! {
                     <span class="ml-2 rounded bg-slate-100 px-1 text-xs text-slate-700">{s}</span>
+                })}
+                {crate::components::is_restricted(&entry).then(|| view! {
+                    <span data-testid=ids::RESTRICTED_BADGE class="ml-2 rounded border border-[#d5281b] px-1 text-xs font-semibold text-[#d5281b]">"Restricted"</span>
+                })}
+                {future.then(|| view! {
+                    <span data-testid=ids::ENTRY_FLAG data-flag="future" class="ml-2 rounded bg-[#ffb81c] px-1 text-xs font-semibold text-slate-950">"Dated in the future"</span>
                 })}
                 {entry.discrepancy.clone().map(|d| view! {
                     <p data-testid=ids::DISCREPANCY class="mt-1 rounded border-l-4 border-amber-600 bg-amber-50 px-2 py-1 text-amber-900">

@@ -5,7 +5,7 @@
 use crate::api::{get_record, LookupError, RecordBasis};
 use crate::components::{
     BasisBanner, BasisForm, ConsentUnknownPage, DissentPage, LookupForm, PatientBanner,
-    RecordWarnings, SourceStatusList, Timeline, WithheldList,
+    RecordSummary, RecordWarnings, SourceStatusList, Timeline, WithheldList,
 };
 use crate::ids;
 use crate::model::PatientRecord;
@@ -49,32 +49,49 @@ pub fn RecordPage() -> impl IntoView {
 
 #[component]
 fn Found(record: PatientRecord) -> impl IntoView {
+    let summary_only = record.summary_only;
+    // A role limited to the summary is told only that something is not shown: which sources
+    // or kinds of item would say which services the patient used.
+    let withheld = if summary_only {
+        Vec::new()
+    } else {
+        record.withheld.clone()
+    };
+    let any_withheld = !record.withheld.is_empty();
+    let now = crate::clinical_date::ClinicalDate::parse(&record.retrieved_at)
+        .ok()
+        .map(|d| d.sort_key);
     view! {
         <div class="mt-6">
             <ChildProtectionBanner flags=record.child_protection.clone() />
             <PatientBanner record=record.clone() />
             {record.basis.clone().map(|basis| view! { <BasisBanner basis /> })}
-            <Show when=move || record.summary_only>
+            <Show when=move || summary_only>
                 <p data-testid=ids::LIMITED_VIEW class="border-l-4 border-[#005eb8] bg-blue-50 px-4 py-2 text-sm">
                     "Limited summary for your role: allergies, current medications, alerts and care plans. Other parts of the record are not shown."
+                    {any_withheld.then_some(" Some information is not shown for your role.")}
                 </p>
             </Show>
             <RecordWarnings warnings=record.warnings.clone() />
             <div class="rounded-b bg-white p-4 shadow">
                 <h2 class="sr-only">"Sources"</h2>
                 <SourceStatusList sources=record.sources.clone() />
-                <p class="mt-2 flex items-center gap-3 text-xs text-slate-600">
-                    {retrieved_at(&record.retrieved_at)}
+                <p class="mt-2 flex flex-wrap items-center gap-3 text-xs text-slate-700">
+                    <span data-testid=ids::TIMES_NOTE>{looked_up(&record.retrieved_at)}</span>
                     <a
-                        class="font-semibold text-[#005eb8] underline"
+                        class="font-semibold text-[#005eb8] underline print:hidden"
                         href=format!("/record?nhs={}&refresh=true", record.nhs_number.as_digits())
                     >
                         "Refresh from the sources"
                     </a>
                 </p>
             </div>
-            <WithheldList withheld=record.withheld.clone() sources=record.sources.clone() />
-            <Timeline entries=record.entries sources=record.sources withheld=record.withheld nhs=record.nhs_number />
+            <RecordSummary record=record.clone() />
+            <WithheldList withheld=withheld.clone() sources=record.sources.clone() />
+            <h2 class="mt-8 text-lg font-bold print:hidden">"Full record, newest first"</h2>
+            <div class="print:hidden">
+                <Timeline entries=record.entries sources=record.sources withheld nhs=record.nhs_number now=now.unwrap_or(i64::MAX) />
+            </div>
         </div>
     }
 }
@@ -151,11 +168,17 @@ fn LookupFailed(error: LookupError, typed: String) -> impl IntoView {
     }
 }
 
-/// "Looked up 22-Nov-2026 10:19 (UTC)": when this view was assembled (each source shows when
-/// its data was fetched).
-fn retrieved_at(rfc3339: &str) -> String {
+/// "Looked up 01-Dec-2026 10:02. Times are UK time (GMT)." when this view was assembled
+/// (each source says when its data was fetched), and the zone every clinical time is shown in.
+fn looked_up(rfc3339: &str) -> String {
     match crate::clinical_date::ClinicalDate::parse(rfc3339) {
-        Ok(date) => format!("Looked up {} (UTC)", date.display()),
+        Ok(date) => {
+            let zone = date.zone().map_or("UK time", |z| z.label());
+            format!(
+                "Looked up {}. Times are UK time ({zone} now; each as on its own day).",
+                date.display()
+            )
+        }
         Err(_) => format!("Retrieved {rfc3339}"),
     }
 }

@@ -51,22 +51,40 @@ impl SourceRecord {
     /// unreadable items by type (those whose type could not be read, last).
     pub fn problems(&self) -> Vec<app::model::SourceProblem> {
         use app::model::SourceProblem;
-        let failed = self.failed_types.iter().map(|(t, _)| SourceProblem::NotSupplied {
-            resource_type: t.clone(),
-        });
-        let truncated = self.truncated_types.iter().map(|t| SourceProblem::Truncated {
-            resource_type: t.clone(),
-        });
-        let typed = self.unreadable_types.iter().map(|(t, n)| SourceProblem::Unreadable {
-            resource_type: Some((*t).to_owned()),
-            count: *n,
-        });
-        let untyped = self.skipped - self.unreadable_types.values().sum::<usize>().min(self.skipped);
+        let failed = self
+            .failed_types
+            .iter()
+            .map(|(t, _)| SourceProblem::NotSupplied {
+                resource_type: t.clone(),
+            });
+        let truncated = self
+            .truncated_types
+            .iter()
+            .map(|t| SourceProblem::Truncated {
+                resource_type: t.clone(),
+            });
+        let typed = self
+            .unreadable_types
+            .iter()
+            .map(|(t, n)| SourceProblem::Unreadable {
+                resource_type: Some((*t).to_owned()),
+                count: *n,
+            });
+        let untyped = self.skipped
+            - self
+                .unreadable_types
+                .values()
+                .sum::<usize>()
+                .min(self.skipped);
         let untyped = (untyped > 0).then_some(SourceProblem::Unreadable {
             resource_type: None,
             count: untyped,
         });
-        failed.chain(truncated).chain(typed).chain(untyped).collect()
+        failed
+            .chain(truncated)
+            .chain(typed)
+            .chain(untyped)
+            .collect()
     }
 
     /// True when some of what the source holds is not shown.
