@@ -484,6 +484,11 @@ pub struct PatientRecord {
     /// silently.
     #[serde(default)]
     pub withheld: Vec<WithheldItems>,
+    /// For a role limited to the summary: how many items are not shown, with no breakdown
+    /// (by source or kind, it would say which services the patient used). `withheld` is then
+    /// empty.
+    #[serde(default)]
+    pub hidden_for_role: usize,
     /// The legitimate basis this record was opened on.
     #[serde(default)]
     pub basis: Option<Basis>,

@@ -248,10 +248,11 @@ fn coverage(kind: SectionKind, sources: &[SourceReport]) -> Coverage {
 /// True when items this section could show are withheld from the viewer. For a role limited
 /// to the summary any withheld item counts (what was withheld is not broken down).
 fn withheld(kind: SectionKind, record: &PatientRecord) -> bool {
-    record
-        .withheld
-        .iter()
-        .any(|w| record.summary_only || kind.categories().contains(&w.category))
+    record.hidden_for_role > 0
+        || record
+            .withheld
+            .iter()
+            .any(|w| record.summary_only || kind.categories().contains(&w.category))
 }
 
 fn lines<'a>(
@@ -496,6 +497,7 @@ mod tests {
             retrieved_at: "2026-12-01T10:02:00Z".to_owned(),
             summary_only: false,
             withheld: Vec::new(),
+            hidden_for_role: 0,
             basis: None,
             child_protection: Vec::new(),
         }
@@ -615,6 +617,8 @@ mod tests {
             "None recorded."
         );
         record.summary_only = true;
+        record.withheld.clear();
+        record.hidden_for_role = 1;
         let summary = Summary::of(&record);
         assert_eq!(
             summary.section(SectionKind::Allergies).empty_text(),

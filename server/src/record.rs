@@ -321,6 +321,7 @@ impl Gathered {
             retrieved_at: now_rfc3339(),
             summary_only: false,
             withheld,
+            hidden_for_role: 0,
             basis: None,
             child_protection: Vec::new(),
         }

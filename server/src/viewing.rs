@@ -17,7 +17,7 @@ use app::consent::{
     Basis, BasisPrompt, BasisSource, ConsentUnknownNotice, DissentNotice, SessionKey, UnreadConsent,
 };
 use app::model::{
-    DemoPatient, PatientRecord, RecordWarning, SourceKind, TimelineEntry, WarningKind,
+    DemoPatient, PatientRecord, RecordWarning, SourceKind, SourceStatus, TimelineEntry, WarningKind,
 };
 use app::nhs_number::NhsNumber;
 use app::patient_search::SearchResults;
@@ -139,7 +139,8 @@ impl RecordDesk {
         categories.sort();
         categories.dedup();
         event.categories = categories;
-        event.withheld = record.withheld.iter().map(|w| w.count as u32).sum();
+        event.withheld = (record.withheld.iter().map(|w| w.count).sum::<usize>()
+            + record.hidden_for_role) as u32;
         event.same_surname = record
             .demographics
             .as_ref()
@@ -247,12 +248,16 @@ impl RecordDesk {
         if let ConsentState::Dissent { source_id } = &consent {
             warnings.insert(0, objection_overridden_warning(source_id));
         }
-        Ok(PatientRecord {
+        let mut record = PatientRecord {
             summary_only: viewer.summary_only(),
             basis: Some(basis),
             warnings,
             ..record
-        })
+        };
+        if record.summary_only {
+            conceal_services(&mut record);
+        }
+        Ok(record)
     }
 
     /// One item of the record by its provenance, if the viewer may see it. An item the
@@ -649,6 +654,25 @@ fn consent_unknown_warning(source_ids: &[String], unread: &[UnreadConsent]) -> R
             names.join("; ")
         ),
         source_ids: source_ids.to_vec(),
+    }
+}
+
+/// For a role limited to the summary, says nothing about which services the patient used:
+/// withheld items become one count with no source or kind, and a source that answered but
+/// shows nothing for the role reads as one that answered with nothing ("not known there"
+/// and "known, nothing you may see" look alike). Failures are kept: a section a failed
+/// source could hold must still say it is not known. A record no source holds is left as it
+/// is ("no record found" is not a disclosure).
+fn conceal_services(record: &mut PatientRecord) {
+    record.hidden_for_role = record.withheld.drain(..).map(|w| w.count).sum();
+    if !record.found() {
+        return;
+    }
+    for source in &mut record.sources {
+        let answered = matches!(source.status, SourceStatus::Ok | SourceStatus::NotFound);
+        if answered && source.entry_count == 0 {
+            source.status = SourceStatus::Ok;
+        }
     }
 }
 

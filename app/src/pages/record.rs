@@ -57,7 +57,7 @@ fn Found(record: PatientRecord) -> impl IntoView {
     } else {
         record.withheld.clone()
     };
-    let any_withheld = !record.withheld.is_empty();
+    let any_withheld = record.hidden_for_role > 0 || !record.withheld.is_empty();
     let now = crate::clinical_date::ClinicalDate::parse(&record.retrieved_at)
         .ok()
         .map(|d| d.sort_key);

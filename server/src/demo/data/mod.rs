@@ -39,6 +39,7 @@ const DISSENTED: usize = 12;
 const CHILD_PROTECTION: usize = 13;
 const CONSENT_UNREADABLE: usize = 14;
 const LETTERS: usize = 15;
+const GP_FAILS: usize = 18;
 
 /// Showcase patients whose records carry a tricky case of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +54,8 @@ pub enum Showcase {
     Dissented,
     /// A child on a protection plan, flagged by social care.
     ChildProtection,
+    /// End-of-life decisions at the GP: a ReSPECT form and an end-of-life care plan.
+    EndOfLife,
     /// Hospital letters: HTML with script-injection probes, a PDF, a text note, a type the
     /// portal does not show and a copy held elsewhere.
     Letters,
@@ -172,6 +175,7 @@ impl Population {
             DISSENTED => Some(Showcase::Dissented),
             CHILD_PROTECTION => Some(Showcase::ChildProtection),
             LETTERS => Some(Showcase::Letters),
+            LONG_HISTORY => Some(Showcase::EndOfLife),
             _ => None,
         }
     }
@@ -193,7 +197,9 @@ impl Population {
     fn kinds_knowing(&self, index: usize) -> Vec<SourceKind> {
         use SourceKind::*;
         match index {
-            ALL_FOUR | LONG_HISTORY | FAILING_MENTAL_HEALTH => return SourceKind::ALL.to_vec(),
+            ALL_FOUR | LONG_HISTORY | FAILING_MENTAL_HEALTH | GP_FAILS => {
+                return SourceKind::ALL.to_vec()
+            }
             GP_AND_SOCIAL_CARE | CHILD_PROTECTION => return vec![Gp, SocialCare],
             GP_AND_ACUTE => return vec![Gp, Acute],
             GP_ONLY | MANY_OBSERVATIONS => return vec![Gp],
@@ -228,7 +234,12 @@ impl Population {
 
     /// The source that answers HTTP 500 for patient `index`, if any.
     pub fn failing_at(&self, index: usize) -> Option<SourceKind> {
-        (index == FAILING_MENTAL_HEALTH && index < self.count).then_some(SourceKind::MentalHealth)
+        match index {
+            _ if index >= self.count => None,
+            FAILING_MENTAL_HEALTH => Some(SourceKind::MentalHealth),
+            GP_FAILS => Some(SourceKind::Gp),
+            _ => None,
+        }
     }
 
     /// The source whose Consent search answers HTTP 500 for patient `index` while its other
@@ -251,7 +262,10 @@ impl Population {
     pub fn showcase(&self) -> Vec<DemoPatient> {
         let labelled = [
             (ALL_FOUR, "known at all four sources"),
-            (LONG_HISTORY, "known at all four sources, long history"),
+            (
+                LONG_HISTORY,
+                "known at all four sources, long history, end-of-life plan",
+            ),
             (GP_AND_SOCIAL_CARE, "GP and social care only"),
             (GP_AND_ACUTE, "GP and acute hospital only"),
             (
@@ -298,6 +312,10 @@ impl Population {
             (
                 LETTERS,
                 "hospital letters: HTML with unsafe content, a PDF and a text note",
+            ),
+            (
+                GP_FAILS,
+                "GP practice fails for this patient (HTTP 500): allergies unknown",
             ),
         ];
         labelled
@@ -386,7 +404,7 @@ mod tests {
     fn showcase_labels_match_the_data() {
         let population = Population::new(Population::DEFAULT_PATIENTS, Population::DEFAULT_SEED);
         let showcase = population.showcase();
-        assert_eq!(showcase.len(), 17);
+        assert_eq!(showcase.len(), 18);
         for p in &showcase {
             let known = population.known_at(p.nhs_number);
             let failing = population.failing_source(p.nhs_number);
@@ -408,6 +426,10 @@ mod tests {
                 l if l.starts_with("mental-health source fails") => {
                     assert_eq!(known, SourceKind::ALL.to_vec());
                     assert_eq!(failing, Some(SourceKind::MentalHealth));
+                }
+                l if l.starts_with("GP practice fails") => {
+                    assert_eq!(known, SourceKind::ALL.to_vec());
+                    assert_eq!(failing, Some(SourceKind::Gp));
                 }
                 l if l.starts_with("same allergy") => {
                     assert_eq!(known, [SourceKind::Gp, SourceKind::Acute])

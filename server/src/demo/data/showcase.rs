@@ -106,6 +106,22 @@ impl Gen {
         self.push("Flag", day, body);
     }
 
+    /// End-of-life decisions as a GP records them: a ReSPECT recommendation not to attempt
+    /// CPR (an active alert) and an end-of-life care plan naming who to contact.
+    pub(super) fn end_of_life(&mut self) {
+        let day = ANCHOR_DAY - 45;
+        let body = json!({ "status": "active",
+            "category": super::records::category("flag-category", "clinical", "Clinical"),
+            "code": coded(SNOMED, "450476008", "ReSPECT: not for attempted cardiopulmonary resuscitation"),
+            "period": { "start": date(day) } });
+        self.push("Flag", day, body);
+        let body = json!({ "status": "active", "intent": "plan",
+            "category": [coded(SNOMED, "736373009", "End of life care plan")],
+            "title": "End of life care plan: preferred place of care home; contact daughter first",
+            "period": { "start": date(day) } });
+        self.push("CarePlan", day, body);
+    }
+
     /// The patient's objection to sharing their record, as their GP records it: an active
     /// Consent with a `deny` provision for the privacy scope.
     pub(super) fn dissent(&mut self) {
