@@ -38,7 +38,9 @@ test('a call handler sees the limited summary only', async ({ page }) => {
   await giveBasis(page);
   await expect(page.locator(tid(ids.patientBanner))).toBeVisible();
   await expect(page.locator(tid(ids.limitedView))).toBeVisible();
-  await expect(page.locator(tid(ids.withheld))).toContainText('not shown to your role');
+  // What is withheld is one line, never broken down by source or kind.
+  await expect(page.locator(tid(ids.limitedView))).toContainText('Some information is not shown for your role.');
+  await expect(page.locator(tid(ids.withheld))).toHaveCount(0);
   const categories = await page
     .locator(tid(ids.timelineRow))
     .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-category')));
