@@ -52,9 +52,14 @@ pub const PATIENT_ACCESS: &str = "patient-access";
 pub const PATIENT_VIEWER: &str = "patient-viewer";
 pub const ATTACHMENTS: &str = "attachments";
 pub const DOCUMENT_LINK: &str = "document-link";
+pub const IDENTITY: &str = "identity-check";
+pub const IDENTITY_NOT_HELD: &str = "identity-not-held";
+pub const IDENTITY_NOT_SHOWN: &str = "identity-not-shown";
+pub const IDENTITY_WARNINGS: &str = "identity-warnings";
+pub const IDENTITY_SOURCES: &str = "identity-sources";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 51] = [
+pub const ALL: [&str; 56] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -106,6 +111,11 @@ pub const ALL: [&str; 51] = [
     PATIENT_VIEWER,
     ATTACHMENTS,
     DOCUMENT_LINK,
+    IDENTITY,
+    IDENTITY_NOT_HELD,
+    IDENTITY_NOT_SHOWN,
+    IDENTITY_WARNINGS,
+    IDENTITY_SOURCES,
 ];
 
 #[cfg(test)]

@@ -52,6 +52,11 @@ export const ids = {
   patientViewer: 'patient-viewer',
   attachments: 'attachments',
   documentLink: 'document-link',
+  identity: 'identity-check',
+  identityNotHeld: 'identity-not-held',
+  identityNotShown: 'identity-not-shown',
+  identityWarnings: 'identity-warnings',
+  identitySources: 'identity-sources',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;
