@@ -21,7 +21,7 @@ async fn prompt(browser: &Browser, nhs: &str) -> (u16, Value) {
     (status, body)
 }
 
-fn identity(body: &Value) -> &Value {
+fn identity_of(body: &Value) -> &Value {
     &body["BasisRequired"]["identity"]
 }
 
@@ -77,7 +77,7 @@ async fn the_prompt_says_whose_record_it_is_before_any_basis() {
 
     let (status, body) = prompt(&clinician, &nhs).await;
     assert_eq!(status, 403, "{body}");
-    let identity = identity(&body);
+    let identity = identity_of(&body);
     assert_eq!(identity["outcome"], "shown", "{body}");
     let holds = answers(identity);
     assert_eq!(holds.len(), 4, "{identity}");
@@ -137,7 +137,7 @@ async fn disagreement_failure_and_absence_are_said_before_any_basis() {
     // The hospital holds another birth date: the mismatch warning, before any basis.
     let nhs = showcase(population, "hospital records a different date of birth").as_digits();
     let (_, body) = prompt(&clinician, &nhs).await;
-    let identity = identity(&body);
+    let identity = identity_of(&body);
     assert_eq!(identity["outcome"], "shown", "{body}");
     let warnings = identity["warnings"].as_array().unwrap();
     assert_eq!(warnings.len(), 1, "{identity}");
@@ -149,7 +149,7 @@ async fn disagreement_failure_and_absence_are_said_before_any_basis() {
     // A source that fails is named as such, never as not holding the patient.
     let nhs = showcase(population, "mental-health source fails").as_digits();
     let (_, body) = prompt(&clinician, &nhs).await;
-    let identity = identity(&body);
+    let identity = identity_of(&body);
     assert_eq!(identity["outcome"], "shown", "{body}");
     let failed: Vec<(String, String)> = answers(identity)
         .into_iter()
@@ -161,7 +161,7 @@ async fn disagreement_failure_and_absence_are_said_before_any_basis() {
     let nhs = showcase(population, "not known at any source").as_digits();
     let (status, body) = prompt(&clinician, &nhs).await;
     assert_eq!(status, 403);
-    let identity = identity(&body);
+    let identity = identity_of(&body);
     assert_eq!(identity["outcome"], "not-held", "{body}");
     let said = answers(identity);
     assert_eq!(said.len(), 4);
@@ -197,14 +197,14 @@ async fn details_the_search_would_not_list_are_not_shown_and_roles_without_looku
     for (browser, nhs, outcome, status) in table {
         let (got, body) = prompt(browser, nhs).await;
         assert_eq!(got, status, "{nhs}: {body}");
-        assert_eq!(identity(&body)["outcome"], outcome, "{nhs}: {body}");
+        assert_eq!(identity_of(&body)["outcome"], outcome, "{nhs}: {body}");
         if outcome == "not-shown" {
             let text = body.to_string();
             assert!(
                 !text.contains(family_of(nhs)),
                 "no name before a basis: {text}"
             );
-            assert!(identity(&body).get("sources").is_none(), "{body}");
+            assert!(identity_of(&body).get("sources").is_none(), "{body}");
         }
     }
     let objected_events = identity_events(&portal, &objected).await;
