@@ -63,7 +63,8 @@ pub fn check(
     if candidates.is_empty() {
         return Checked {
             check: IdentityCheck::NotHeld { sources },
-            audit_detail: "identity checked before a basis: no source that answered holds the number",
+            audit_detail:
+                "identity checked before a basis: no source that answered holds the number",
             read_at,
         };
     }
@@ -192,7 +193,10 @@ mod tests {
             (
                 vec![
                     ok("gp", vec![person("gp", "1947-03-14", Some(&[]), None)]),
-                    ok("acute", vec![person("acute", "1947-03-15", Some(&[]), None)]),
+                    ok(
+                        "acute",
+                        vec![person("acute", "1947-03-15", Some(&[]), None)],
+                    ),
                 ],
                 "shown",
                 1,
@@ -242,7 +246,10 @@ mod tests {
             (
                 vec![
                     ok("gp", vec![person("gp", "1947-03-14", Some(&[DENY]), None)]),
-                    ok("acute", vec![person("acute", "1947-03-14", Some(&[]), None)]),
+                    ok(
+                        "acute",
+                        vec![person("acute", "1947-03-14", Some(&[]), None)],
+                    ),
                 ],
                 "not shown",
                 0,
@@ -264,7 +271,10 @@ mod tests {
             (
                 vec![
                     ok("gp", vec![person("gp", "1947-03-14", None, None)]),
-                    ok("acute", vec![person("acute", "1947-03-14", Some(&[]), None)]),
+                    ok(
+                        "acute",
+                        vec![person("acute", "1947-03-14", Some(&[]), None)],
+                    ),
                 ],
                 "not shown",
                 0,

@@ -149,7 +149,10 @@ impl Aggregator {
     /// Asks every source at once who holds this NHS number (their Patient resources and, as a
     /// demographic search reads them, consent directives): never a clinical resource, never
     /// cached. A failure is said in words for staff (the cause is logged).
-    pub async fn identify(&self, nhs: NhsNumber) -> Vec<(SourceReport, Result<Vec<Candidate>, String>)> {
+    pub async fn identify(
+        &self,
+        nhs: NhsNumber,
+    ) -> Vec<(SourceReport, Result<Vec<Candidate>, String>)> {
         join_all(self.sources.iter().map(|source| async move {
             let started = Instant::now();
             let result = tokio::time::timeout(self.lookup_timeout, source.identify(nhs))

@@ -192,9 +192,17 @@ async fn server_functions_use_the_basis_recorded_in_the_session() {
         .sources
         .iter()
         .flat_map(|s| s.paths_asked())
-        .filter(|p| !matches!(p.as_str(), "/fhir/Patient" | "/fhir/Consent" | "/fhir/metadata"))
+        .filter(|p| {
+            !matches!(
+                p.as_str(),
+                "/fhir/Patient" | "/fhir/Consent" | "/fhir/metadata"
+            )
+        })
         .collect();
-    assert!(clinical.is_empty(), "no clinical resource asked without a basis: {clinical:?}");
+    assert!(
+        clinical.is_empty(),
+        "no clinical resource asked without a basis: {clinical:?}"
+    );
 
     // Refused bases are not recorded.
     // (basis, status, error variant)

@@ -38,7 +38,10 @@ fn answers(identity: &Value) -> Vec<(String, String)> {
                         Value::Object(o) => o.keys().next().cloned().unwrap_or_default(),
                         _ => String::new(),
                     };
-                    (s["source_id"].as_str().unwrap_or_default().to_owned(), answer)
+                    (
+                        s["source_id"].as_str().unwrap_or_default().to_owned(),
+                        answer,
+                    )
                 })
                 .collect()
         })
@@ -52,7 +55,12 @@ fn clinical_requests(portal: &Portal) -> Vec<String> {
         .sources
         .iter()
         .flat_map(|s| s.paths_asked())
-        .filter(|p| !matches!(p.as_str(), "/fhir/Patient" | "/fhir/Consent" | "/fhir/metadata"))
+        .filter(|p| {
+            !matches!(
+                p.as_str(),
+                "/fhir/Patient" | "/fhir/Consent" | "/fhir/metadata"
+            )
+        })
         .collect()
 }
 
@@ -84,7 +92,11 @@ async fn the_prompt_says_whose_record_it_is_before_any_basis() {
     assert!(holds.iter().all(|(_, a)| a == "holds"), "{holds:?}");
     // The details as the first source holds them, in every part the banner needs.
     let details = &identity["sources"][0]["answer"]["holds"][0];
-    let person = population.person(population.index_of(showcase(population, "known at all four sources")).unwrap());
+    let person = population.person(
+        population
+            .index_of(showcase(population, "known at all four sources"))
+            .unwrap(),
+    );
     assert_eq!(details["family"], person.family, "{details}");
     assert_eq!(details["given"][0], person.given);
     assert_eq!(details["prefix"], person.prefix);
@@ -96,7 +108,11 @@ async fn the_prompt_says_whose_record_it_is_before_any_basis() {
         .iter()
         .map(|l| l.as_str().unwrap())
         .collect();
-    assert_eq!(address.len(), 3, "house and street, town, postcode: {address:?}");
+    assert_eq!(
+        address.len(),
+        3,
+        "house and street, town, postcode: {address:?}"
+    );
     assert_eq!(address[2], person.postcode);
     // Every source names the practice, in its own R4 shape.
     for source in identity["sources"].as_array().unwrap() {
@@ -107,7 +123,10 @@ async fn the_prompt_says_whose_record_it_is_before_any_basis() {
     assert_eq!(identity["warnings"].as_array().unwrap().len(), 0);
     assert_eq!(identity["today"].as_str().unwrap().len(), 10);
     // The bases are still offered, and no clinical resource was read.
-    assert!(!body["BasisRequired"]["options"].as_array().unwrap().is_empty());
+    assert!(!body["BasisRequired"]["options"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     assert_eq!(clinical_requests(&portal), Vec::<String>::new());
 
     // The check is a patient search naming the patient, then the prompt a refusal.
@@ -119,7 +138,11 @@ async fn the_prompt_says_whose_record_it_is_before_any_basis() {
     let given = clinician
         .post(
             "/sfn/basis",
-            &[("nhs_number", &nhs), ("code", "permission-given"), ("reason", "")],
+            &[
+                ("nhs_number", &nhs),
+                ("code", "permission-given"),
+                ("reason", ""),
+            ],
         )
         .await;
     assert_eq!(given.status(), 200);
@@ -142,7 +165,10 @@ async fn disagreement_failure_and_absence_are_said_before_any_basis() {
     let warnings = identity["warnings"].as_array().unwrap();
     assert_eq!(warnings.len(), 1, "{identity}");
     assert!(
-        warnings[0].as_str().unwrap().contains("different dates of birth"),
+        warnings[0]
+            .as_str()
+            .unwrap()
+            .contains("different dates of birth"),
         "{warnings:?}"
     );
 

@@ -3,10 +3,10 @@
 //! basis the record was opened on, and the markers for withheld items.
 
 use crate::api::{LookupError, RecordBasis};
+use crate::components::identity::IdentityPanel;
 use crate::consent::{
     Basis, BasisOption, BasisPrompt, ConsentUnknownNotice, DissentNotice, WithheldItems,
 };
-use crate::components::identity::IdentityPanel;
 use crate::identity::IdentityCheck;
 use crate::ids;
 use crate::model::SourceReport;

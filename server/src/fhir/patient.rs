@@ -114,7 +114,12 @@ impl Address {
             .collect();
         // Only a postcode is not the address: the text, when given, says more.
         let only_postcode = self.line.is_empty() && self.city.is_none() && self.district.is_none();
-        match self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        match self
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             Some(text) if parts.is_empty() || only_postcode => {
                 let separator = if text.contains('\n') { '\n' } else { ',' };
                 text.split(separator)
@@ -466,7 +471,13 @@ mod tests {
             (r#"[]"#, &[]),
             (
                 r#"[{"use":"home","line":["1 Mill Lane","Flat 2"],"city":"Leeds","district":"West Yorkshire","postalCode":"LS1 4AP"}]"#,
-                &["1 Mill Lane", "Flat 2", "Leeds", "West Yorkshire", "LS1 4AP"],
+                &[
+                    "1 Mill Lane",
+                    "Flat 2",
+                    "Leeds",
+                    "West Yorkshire",
+                    "LS1 4AP",
+                ],
             ),
             // Text only, on lines or with commas.
             (
@@ -505,7 +516,10 @@ mod tests {
                 &["York"],
             ),
             // Blank parts are no address.
-            (r#"[{"use":"home","line":[" "],"city":""},{"city":"Leeds"}]"#, &["Leeds"]),
+            (
+                r#"[{"use":"home","line":[" "],"city":""},{"city":"Leeds"}]"#,
+                &["Leeds"],
+            ),
         ];
         for (address, expected) in table {
             let p = Patient::parse(&format!(

@@ -40,7 +40,9 @@ fn patient(person: &Person, id: String, kind: SourceKind) -> Value {
     let house = (person.index * 7) % 120 + 1;
     let mut contained = Vec::new();
     let general_practitioner = match kind {
-        SourceKind::Gp => json!({ "identifier": { "system": ODS, "value": ods_code }, "display": practice }),
+        SourceKind::Gp => {
+            json!({ "identifier": { "system": ODS, "value": ods_code }, "display": practice })
+        }
         SourceKind::Acute => {
             contained.push(json!({ "resourceType": "Organization", "id": "gp",
                 "identifier": [{ "system": ODS, "value": ods_code }], "name": practice }));
