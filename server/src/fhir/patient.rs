@@ -623,9 +623,8 @@ mod tests {
                 practice(Some("Dr A Jones, Riverside"), None),
             ),
             (
-                format!(
-                    r#""generalPractitioner":[{{"type":"Practitioner","identifier":{{"system":"https://fhir.nhs.uk/Id/sds-user-id","value":"G123"}},"display":"Dr B Khan"}}]"#
-                ),
+                r#""generalPractitioner":[{"type":"Practitioner","identifier":{"system":"https://fhir.nhs.uk/Id/sds-user-id","value":"G123"},"display":"Dr B Khan"}]"#
+                    .to_owned(),
                 practice(Some("Dr B Khan"), None),
             ),
             // A local identifier system is not an ODS code.
