@@ -164,6 +164,9 @@ pub struct BasisPrompt {
     pub options: Vec<BasisOption>,
     /// How long a recorded basis lasts for this patient in this session, in minutes.
     pub lasts_minutes: u64,
+    /// Whose record it is, from the sources' Patient resources, shown before the bases.
+    #[serde(default)]
+    pub identity: crate::identity::IdentityCheck,
 }
 
 /// The patient has asked for their record not to be shared: where that is recorded, whom to

@@ -66,7 +66,15 @@ pub const SKIP_LINK: &str = "skip-link";
 pub const RECORD_HEADING: &str = "record-heading";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 63] = [
+pub const ALL: [&str; 68] = [
+pub const IDENTITY: &str = "identity-check";
+pub const IDENTITY_NOT_HELD: &str = "identity-not-held";
+pub const IDENTITY_NOT_SHOWN: &str = "identity-not-shown";
+pub const IDENTITY_WARNINGS: &str = "identity-warnings";
+pub const IDENTITY_SOURCES: &str = "identity-sources";
+
+/// Every id above, for the consistency test.
+pub const ALL: [&str; 68] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -130,6 +138,11 @@ pub const ALL: [&str; 63] = [
     SOURCE_PROBLEM,
     SKIP_LINK,
     RECORD_HEADING,
+    IDENTITY,
+    IDENTITY_NOT_HELD,
+    IDENTITY_NOT_SHOWN,
+    IDENTITY_WARNINGS,
+    IDENTITY_SOURCES,
 ];
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ pub mod clinical_date;
 pub mod components;
 pub mod consent;
 pub mod document;
+pub mod identity;
 pub mod ids;
 pub mod model;
 pub mod nhs_number;

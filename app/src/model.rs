@@ -436,6 +436,35 @@ pub struct Demographics {
     /// (`replaced-by`, `replaces`) or a record elsewhere (`refer`, `seealso`).
     #[serde(default)]
     pub links: Vec<PatientLink>,
+    /// The current home address as display lines (`Address.line`, city, district, postcode,
+    /// or `Address.text`); empty when the source gives none that is current.
+    #[serde(default)]
+    pub address: Vec<String>,
+    /// The registered GP practice (`Patient.generalPractitioner`, else
+    /// `managingOrganization`), when the source names one.
+    #[serde(default)]
+    pub gp_practice: Option<GpPractice>,
+}
+
+/// A patient's registered GP practice, as a source names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct GpPractice {
+    /// The practice's name (or, for a reference to a GP, the GP's name as the source gives it).
+    pub name: Option<String>,
+    /// The practice's ODS code (`https://fhir.nhs.uk/Id/ods-organization-code`).
+    pub ods_code: Option<String>,
+}
+
+impl GpPractice {
+    /// `Riverside Medical Practice (Y12345)`; "Not Known" when it names nothing.
+    pub fn display(&self) -> String {
+        match (&self.name, &self.ods_code) {
+            (Some(name), Some(code)) => format!("{name} ({code})"),
+            (Some(name), None) => name.clone(),
+            (None, Some(code)) => format!("Practice {code}"),
+            (None, None) => "Not Known".to_owned(),
+        }
+    }
 }
 
 /// One `Patient.link`: its type and the other record, as the source names it.

@@ -64,6 +64,11 @@ export const ids = {
   sourceProblem: 'source-problem',
   skipLink: 'skip-link',
   recordHeading: 'record-heading',
+  identity: 'identity-check',
+  identityNotHeld: 'identity-not-held',
+  identityNotShown: 'identity-not-shown',
+  identityWarnings: 'identity-warnings',
+  identitySources: 'identity-sources',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;

@@ -81,10 +81,11 @@ test('an invalid NHS number gets a clear message and no record', async ({ page }
 test('an unknown patient shows no record found with each source answer', async ({ page }) => {
   const nhs = await demoPatient(page, 'not known at any source');
   await lookUp(page, nhs);
-  await giveBasis(page);
-  const panel = page.locator(tid(ids.noRecord));
+  // Said before any basis is asked (identity before the basis): there is nothing to open.
+  const panel = page.locator(tid(ids.identityNotHeld));
   await expect(panel).toContainText('No record found');
-  await expect(panel.locator('li[data-status="not-found"]')).toHaveCount(4);
+  await expect(panel.locator('li[data-answer="not-held"]')).toHaveCount(4);
+  await expect(page.locator(tid(ids.basisPrompt))).toHaveCount(0);
 });
 
 test('a failing source shows as failed while the others still show', async ({ page }) => {

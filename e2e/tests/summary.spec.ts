@@ -31,7 +31,13 @@ test('the banner and the summary answer the first questions, in order', async ({
 
   const banner = page.locator(tid(ids.patientBanner));
   await expect(banner.locator('h1')).toHaveText(/^[A-Z' -]+, [A-Za-z]+( \([A-Za-z]+\))?$/);
-  await expect(banner).toContainText(/Born\s*\d{2}-[A-Z][a-z]{2}-\d{4}/);
+  await expect(banner).toContainText(/Born\s*\d{2}-[A-Z][a-z]{2}-\d{4} \(\d+y\)/);
+  await expect(banner).toContainText(/GP practice\s*Riverside Medical Practice \(Y12345\)/);
+  // The address is behind a toggle.
+  const address = banner.locator('details');
+  await expect(address.locator('p')).toBeHidden();
+  await address.locator('summary').click();
+  await expect(address.locator('p')).toContainText(/[A-Z]{1,2}\d/);
   await expect(banner).toContainText(/NHS No\.\s*\d{3} \d{3} \d{4}/);
   // The record heading has focus once the record loads.
   await expect(page.locator(tid(ids.recordHeading))).toBeFocused();

@@ -35,6 +35,7 @@ pub mod demo_mode;
 pub mod documents;
 pub mod fhir;
 pub mod http;
+pub mod identity;
 pub mod merge;
 pub mod notify;
 pub mod policy;

@@ -146,6 +146,35 @@ impl Aggregator {
         })
     }
 
+    /// Asks every source at once who holds this NHS number (their Patient resources and, as a
+    /// demographic search reads them, consent directives): never a clinical resource, never
+    /// cached. A failure is said in words for staff (the cause is logged).
+    pub async fn identify(
+        &self,
+        nhs: NhsNumber,
+    ) -> Vec<(SourceReport, Result<Vec<Candidate>, String>)> {
+        join_all(self.sources.iter().map(|source| async move {
+            let started = Instant::now();
+            let result = tokio::time::timeout(self.lookup_timeout, source.identify(nhs))
+                .await
+                .unwrap_or(Err(SourceError::Timeout));
+            let mut report = blank_report(source.config(), started.elapsed());
+            let result = result.map_err(|error| {
+                tracing::warn!(source = %report.id, %error, "a source could not be asked who holds a number");
+                report.status = failure_status(&error);
+                match error {
+                    SourceError::Timeout | SourceError::CircuitOpen => error.to_string(),
+                    _ => "failed to answer".to_owned(),
+                }
+            });
+            if matches!(&result, Ok(found) if found.is_empty()) {
+                report.status = SourceStatus::NotFound;
+            }
+            (report, result)
+        }))
+        .await
+    }
+
     /// One source's answer for this view: fresh, cached, or (when it fails) its last good copy.
     async fn view(&self, source: &FhirSource, nhs: NhsNumber, refresh: bool) -> SourceView {
         let config = source.config();
@@ -436,21 +465,16 @@ fn group_candidates(
     let mut not_shown = NotShown::default();
     let mut matches = Vec::new();
     for (nhs_number, found) in groups {
-        let objected = found.iter().any(|c| {
-            c.consents.as_ref().is_some_and(|directives| {
-                let at = c.demographics.source_id.as_str();
-                let state =
-                    ConsentState::from_directives(directives.iter().map(|d| (at, d)), today);
-                matches!(state, ConsentState::Dissent { .. })
-            })
-        });
-        if objected {
-            not_shown.objected += 1;
-            continue;
-        }
-        if found.iter().any(|c| c.consents.is_none()) {
-            not_shown.wishes_unknown += 1;
-            continue;
+        match wishes(&found, today) {
+            Some(Wishes::Objected) => {
+                not_shown.objected += 1;
+                continue;
+            }
+            Some(Wishes::Unknown) => {
+                not_shown.wishes_unknown += 1;
+                continue;
+            }
+            None => {}
         }
         let found: Vec<Demographics> = found.into_iter().map(|c| c.demographics).collect();
         // Every source's labels travel with the one set of details shown, so a label at any
@@ -475,6 +499,34 @@ fn group_candidates(
         });
     }
     (matches, not_shown)
+}
+
+/// Why one person's details are not shown before a basis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wishes {
+    /// An active objection to sharing at a source holding them (judged on `today`).
+    Objected,
+    /// A source holding them could not say whether they have objected.
+    Unknown,
+}
+
+/// Whether one person's records (`found`, all theirs) stop their details being shown before
+/// a basis, as a demographic search judges it; `None` when nothing does.
+pub(crate) fn wishes(found: &[Candidate], today: &str) -> Option<Wishes> {
+    let objected = found.iter().any(|c| {
+        c.consents.as_ref().is_some_and(|directives| {
+            let at = c.demographics.source_id.as_str();
+            let state = ConsentState::from_directives(directives.iter().map(|d| (at, d)), today);
+            matches!(state, ConsentState::Dissent { .. })
+        })
+    });
+    if objected {
+        Some(Wishes::Objected)
+    } else if found.iter().any(|c| c.consents.is_none()) {
+        Some(Wishes::Unknown)
+    } else {
+        None
+    }
 }
 
 /// "45 s", "3 min", "2 h": how old a stale copy is, in words staff read at a glance.

@@ -115,6 +115,14 @@ impl RecordDesk {
     ) -> Result<PatientRecord, LookupError> {
         let mut record = match self.judge(caller, nhs, refresh).await {
             Ok(record) => record,
+            // A person at the page is shown whose record it is before any basis is asked.
+            Err(LookupError::BasisRequired(mut prompt))
+                if matches!(caller.basis, BasisSource::Session(_)) =>
+            {
+                prompt.identity = self.identity(caller, nhs).await?;
+                let refusal = LookupError::BasisRequired(prompt);
+                return Err(self.refused(caller, Some(nhs), refusal).await);
+            }
             Err(refusal) => return Err(self.refused(caller, Some(nhs), refusal).await),
         };
         record.child_protection = self.child_protection.flags_in(&record);
@@ -151,6 +159,29 @@ impl RecordDesk {
             self.notify(caller, &record).await;
         }
         Ok(record)
+    }
+
+    /// Whose record this is, from the sources' Patient resources only (no clinical resource
+    /// is read, nothing is cached), judged as the demographic search judges a candidate. It
+    /// is a patient search in the audit trail, durable before anything is returned: no
+    /// audit, no details. Callers have already checked that the viewer may look patients up.
+    async fn identity(
+        &self,
+        caller: &Caller,
+        nhs: NhsNumber,
+    ) -> Result<app::identity::IdentityCheck, LookupError> {
+        let today = now_rfc3339().get(..10).unwrap_or_default().to_owned();
+        let answers = self.aggregator.identify(nhs).await;
+        let withheld = |details: &app::model::Demographics| {
+            labels_withhold(&self.policy, &caller.viewer, &details.security).is_some()
+        };
+        let checked = crate::identity::check(answers, &today, &withheld);
+        let mut event = AuditEvent::by(caller, EventKind::PatientSearch)
+            .patient(nhs)
+            .detail(checked.audit_detail);
+        event.sources = checked.read_at;
+        self.durably(event).await?;
+        Ok(checked.check)
     }
 
     /// Writes one notification per child-protection flag to the outbox (once a day per
@@ -430,6 +461,7 @@ impl RecordDesk {
         LookupError::BasisRequired(BasisPrompt {
             options: self.policy.options_for(viewer.role),
             lasts_minutes: self.policy.basis_lifetime_s.div_ceil(60),
+            identity: Default::default(),
         })
     }
 

@@ -161,8 +161,14 @@ async fn every_kind_of_event_is_written_with_its_fields() {
 
     assert_eq!(of_kind(&events, EventKind::EntryView).len(), 1);
     let searches = of_kind(&events, EventKind::PatientSearch);
-    assert_eq!(searches.len(), 1);
-    assert_eq!(searches[0].event.nhs_number, None);
+    assert_eq!(searches.len(), 2);
+    assert_eq!(searches[1].event.nhs_number, None);
+    // The basis prompt's identity check is a patient search naming the patient.
+    assert_eq!(searches[0].event.nhs_number.as_deref(), Some(nhs.as_str()));
+    assert_eq!(
+        searches[0].event.detail.as_deref(),
+        Some("identity shown before a basis")
+    );
 
     // No clinical content in any event: no entry title appears anywhere in the store.
     let titles: Vec<&str> = viewed["entries"]

@@ -12,11 +12,20 @@ use leptos::prelude::*;
 pub fn PatientBanner(record: PatientRecord) -> impl IntoView {
     let demographics = record.demographics.clone().unwrap_or_default();
     let name = demographics.display_name();
-    let born = demographics
-        .birth_date
+    let today = record.retrieved_at.get(..10).unwrap_or_default();
+    let born = match &demographics.birth_date {
+        Some(birth) => match crate::identity::age_text(birth, today) {
+            Some(age) => format!("{} ({age})", birth.display()),
+            None => birth.display(),
+        },
+        None => "Not Known".to_owned(),
+    };
+    let practice = demographics
+        .gp_practice
         .as_ref()
-        .map(|d| d.display())
+        .map(|p| p.display())
         .unwrap_or_else(|| "Not Known".to_owned());
+    let address = demographics.address.clone();
     let gender = demographics
         .gender
         .clone()
@@ -41,7 +50,15 @@ pub fn PatientBanner(record: PatientRecord) -> impl IntoView {
                     <dt class="opacity-80">"NHS No."</dt>
                     <dd class="font-mono font-semibold">{record.nhs_number.formatted()}</dd>
                 </div>
+                <div class="flex gap-1"><dt class="opacity-80">"GP practice"</dt><dd class="font-semibold">{practice}</dd></div>
             </dl>
+            // The address is behind a toggle: needed to confirm identity, not on every glance.
+            <details class="mt-1 text-sm">
+                <summary class="cursor-pointer underline-offset-2 hover:underline">"Address"</summary>
+                <p class="mt-1">
+                    {if address.is_empty() { "Not Known".to_owned() } else { address.join(", ") }}
+                </p>
+            </details>
             <ul data-testid=ids::BANNER_BADGES aria-label="Alerts about this patient" class="mt-2 flex flex-wrap gap-2 text-sm">
                 {badges}
             </ul>

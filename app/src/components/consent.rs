@@ -3,14 +3,17 @@
 //! basis the record was opened on, and the markers for withheld items.
 
 use crate::api::{LookupError, RecordBasis};
+use crate::components::identity::IdentityPanel;
 use crate::consent::{
     Basis, BasisOption, BasisPrompt, ConsentUnknownNotice, DissentNotice, WithheldItems,
 };
+use crate::identity::IdentityCheck;
 use crate::ids;
 use crate::model::SourceReport;
 use leptos::prelude::*;
 
-/// Asks why the user is opening this record: one form per basis their role may give.
+/// Shows whose record it is (the identity check), then asks why the user is opening it: one
+/// form per basis their role may give. A number no source holds asks nothing.
 #[component]
 pub fn BasisForm(
     nhs_number: String,
@@ -18,20 +21,32 @@ pub fn BasisForm(
     action: ServerAction<RecordBasis>,
 ) -> impl IntoView {
     let lasts = prompt.lasts_minutes;
+    let checked = prompt.identity != IdentityCheck::NotChecked;
+    let asks = prompt.identity.asks_basis();
     let options = prompt
         .options
         .into_iter()
         .map(|option| view! { <BasisChoice option nhs_number=nhs_number.clone() action /> })
         .collect_view();
+    let heading = if checked {
+        view! { <h2 class="text-xl font-semibold">"Why are you opening this record?"</h2> }
+            .into_any()
+    } else {
+        view! { <h1 class="text-xl font-semibold">"Why are you opening this record?"</h1> }
+            .into_any()
+    };
     view! {
-        <section data-testid=ids::BASIS_PROMPT class="mt-6 rounded bg-white p-4 shadow">
-            <h1 class="text-xl font-semibold">"Why are you opening this record?"</h1>
-            <p class="mt-1 text-sm text-slate-700">
-                {format!("Your answer is recorded in the audit trail and lasts {lasts} minutes for this patient. No source is asked until you answer.")}
-            </p>
-            <RefusalMessage action />
-            <div class="mt-4 grid gap-4 md:grid-cols-2">{options}</div>
-        </section>
+        <IdentityPanel identity=prompt.identity nhs_number=nhs_number.clone() />
+        {asks.then(|| view! {
+            <section data-testid=ids::BASIS_PROMPT class="mt-6 rounded bg-white p-4 shadow">
+                {heading}
+                <p class="mt-1 text-sm text-slate-700">
+                    {format!("Your answer is recorded in the audit trail and lasts {lasts} minutes for this patient. The record is not opened until you answer.")}
+                </p>
+                <RefusalMessage action />
+                <div class="mt-4 grid gap-4 md:grid-cols-2">{options}</div>
+            </section>
+        })}
     }
 }
 

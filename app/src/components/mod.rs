@@ -3,6 +3,7 @@
 mod banner;
 mod charts;
 mod consent;
+mod identity;
 mod lookup_form;
 mod search_form;
 mod source_status;
@@ -13,6 +14,7 @@ mod warnings;
 pub use banner::PatientBanner;
 pub use charts::{Bar, BarChart};
 pub use consent::{BasisBanner, BasisForm, ConsentUnknownPage, DissentPage, WithheldList};
+pub use identity::IdentityPanel;
 pub use lookup_form::LookupForm;
 pub use search_form::PatientSearchForm;
 pub use source_status::SourceStatusList;

@@ -35,6 +35,9 @@ pub struct Source {
     pub population: Arc<Population>,
     pub faults: Faults,
     pub requests: Arc<AtomicU64>,
+    /// The path of every request (no query string), in arrival order: tests check which
+    /// resource types the portal asked for.
+    pub paths: Arc<std::sync::Mutex<Vec<String>>>,
     /// Used for absolute links when a request carries no usable `Host` header.
     pub base_url: String,
     /// URLs already asked, for the first-try fault only.
@@ -111,6 +114,9 @@ async fn count_and_delay(
     next: Next,
 ) -> Response {
     source.requests.fetch_add(1, Ordering::SeqCst);
+    if let Ok(mut paths) = source.paths.lock() {
+        paths.push(request.uri().path().to_owned());
+    }
     if let Some(token) = &source.faults.required_bearer {
         let expected = format!("Bearer {token}");
         let sent = request.headers().get(header::AUTHORIZATION);

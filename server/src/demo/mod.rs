@@ -46,6 +46,7 @@ pub struct DemoSource {
     pub base_url: String,
     pub addr: SocketAddr,
     requests: Arc<AtomicU64>,
+    paths: Arc<std::sync::Mutex<Vec<String>>>,
     population: Arc<Population>,
     dissenting: Arc<std::sync::RwLock<std::collections::HashSet<usize>>>,
     received: Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
@@ -66,6 +67,7 @@ impl DemoSource {
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}/fhir");
         let requests = Arc::new(AtomicU64::new(0));
+        let paths = Arc::new(std::sync::Mutex::new(Vec::new()));
         let (stop, mut stopped) = watch::channel(false);
         let dissenting = Arc::new(std::sync::RwLock::new(Default::default()));
         let received = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -79,6 +81,7 @@ impl DemoSource {
             healed: healed.clone(),
             faults,
             requests: requests.clone(),
+            paths: paths.clone(),
             base_url: base_url.clone(),
             seen_urls: Default::default(),
         }));
@@ -99,6 +102,7 @@ impl DemoSource {
             base_url,
             addr,
             requests,
+            paths,
             population,
             dissenting,
             received,
@@ -148,6 +152,11 @@ impl DemoSource {
     /// HTTP requests received so far, whatever their outcome.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::SeqCst)
+    }
+
+    /// The path of every request received so far (no query string), in arrival order.
+    pub fn paths_asked(&self) -> Vec<String> {
+        self.paths.lock().map(|p| p.clone()).unwrap_or_default()
     }
 
     /// Stops accepting connections (graceful shutdown: requests in flight finish); later

@@ -10,7 +10,7 @@ pub use collect::{read_reply, Collected};
 
 use crate::config::{FetchMode, SourceConfig};
 use crate::fhir::consent::ConsentDirective;
-use crate::fhir::patient::Patient;
+use crate::fhir::patient::{Organization, Patient};
 use app::model::{Demographics, TimelineEntry};
 use app::nhs_number::{NhsNumber, NHS_NUMBER_SYSTEM};
 use app::patient_search::PatientSearch;
@@ -207,8 +207,27 @@ impl FhirSource {
         result
     }
 
+    /// Who the patient is here, before any basis: the source's Patients carrying the NHS
+    /// number and (as a demographic search reads them) their consent directives. No clinical
+    /// resource is read and nothing is cached.
+    pub async fn identify(&self, nhs: NhsNumber) -> Result<Vec<Candidate>, SourceError> {
+        self.guarded(async {
+            let (patients, included) = self.find_patients_with(nhs).await?;
+            let consents = self.candidates_consents(&patients).await;
+            Ok(patients
+                .iter()
+                .map(|p| Candidate {
+                    nhs: Some(nhs),
+                    demographics: p.demographics_with(&self.config.id, &included),
+                    consents: consents.about(p, &patients),
+                })
+                .collect())
+        })
+        .await
+    }
+
     async fn fetch_unbounded(&self, nhs: NhsNumber) -> Result<SourceAnswer, SourceError> {
-        let patients = self.find_patients(nhs).await?;
+        let (patients, included) = self.find_patients_with(nhs).await?;
         if patients.is_empty() {
             return Ok(SourceAnswer::NotFound);
         }
@@ -220,7 +239,7 @@ impl FhirSource {
         let mut record = SourceRecord {
             patients: patients
                 .iter()
-                .map(|p| p.demographics(&self.config.id))
+                .map(|p| p.demographics_with(&self.config.id, &included))
                 .collect(),
             ..Default::default()
         };
@@ -283,18 +302,35 @@ impl FhirSource {
         }
     }
 
-    /// `Patient?identifier=<system>|<nhs>`; only Patients that really carry the number count.
-    async fn find_patients(&self, nhs: NhsNumber) -> Result<Vec<Patient>, SourceError> {
+    /// `Patient?identifier=<system>|<nhs>&_include=Patient:general-practitioner`; only
+    /// Patients that really carry the number count. The Organizations the reply includes
+    /// (servers that do not support `_include` ignore it) name the registered practice.
+    async fn find_patients_with(
+        &self,
+        nhs: NhsNumber,
+    ) -> Result<(Vec<Patient>, Vec<Organization>), SourceError> {
         let digits = nhs.as_digits();
         let mut url = self.type_url("Patient");
         url.query_pairs_mut()
-            .append_pair("identifier", &format!("{NHS_NUMBER_SYSTEM}|{digits}"));
+            .append_pair("identifier", &format!("{NHS_NUMBER_SYSTEM}|{digits}"))
+            .append_pair("_include", "Patient:general-practitioner");
         let bundle = self.client.get_bundle(&url).await?;
-        Ok(bundle
+        let patients = bundle
             .matches()
             .filter_map(|raw| Patient::parse(raw.get()).ok())
             .filter(|p| p.resource_type == "Patient" && p.has_nhs_number(&digits))
-            .collect())
+            .collect();
+        let included = bundle
+            .entry
+            .iter()
+            .filter_map(|e| {
+                let raw = e.resource.as_deref()?;
+                let mut organisation = serde_json::from_str::<Organization>(raw.get()).ok()?;
+                organisation.full_url = e.full_url.clone();
+                (organisation.resource_type == "Organization").then_some(organisation)
+            })
+            .collect();
+        Ok((patients, included))
     }
 
     /// `<Type>?patient=<ids>&_count=<n>` for each configured type, bounded per source.

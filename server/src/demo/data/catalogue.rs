@@ -54,6 +54,29 @@ pub const MALE_PREFIXES: &[&str] = &["Mr", "Mr", "Mr", "Dr"];
 pub const POSTCODES: &[&str] = &[
     "LS1 4AP", "BS8 1TH", "M13 9PL", "NE1 7RU", "EX2 5DW", "TA1 2PX", "SW1A 2AA",
 ];
+/// The town of each postcode in [`POSTCODES`] (same order).
+pub const TOWNS: &[&str] = &[
+    "Leeds",
+    "Bristol",
+    "Manchester",
+    "Newcastle upon Tyne",
+    "Exeter",
+    "Taunton",
+    "London",
+];
+/// Streets for synthetic home addresses.
+pub const STREETS: &[&str] = &[
+    "Mill Lane",
+    "Church Street",
+    "Station Road",
+    "Victoria Terrace",
+    "Orchard Close",
+    "High Street",
+    "Park View",
+];
+/// The demo GP source's practice (as `server/config/demo.toml` names it): every synthetic
+/// patient is registered there.
+pub const GP_PRACTICE: (&str, &str) = ("Y12345", "Riverside Medical Practice");
 
 /// (SNOMED CT code, display) for long-term problems seen in primary care.
 pub const GP_PROBLEMS: &[(&str, &str)] = &[

@@ -502,7 +502,7 @@ mod tests {
             .nhs_numbers()
             .filter(|n| population.failing_source(*n).is_some())
             .collect();
-        assert_eq!(failing.len(), 1, "exactly one patient has a failing source");
+        assert_eq!(failing.len(), 2, "two patients have a failing source (mental health, GP)");
     }
 
     #[test]
@@ -513,7 +513,7 @@ mod tests {
             labels,
             [
                 "known at all four sources",
-                "known at all four sources, long history",
+                "known at all four sources, long history, end-of-life plan",
                 "not known at any source"
             ]
         );

@@ -15,16 +15,43 @@ use serde_json::{json, Value};
 /// own id; two for the showcase patient registered twice.
 pub fn patients(population: &Population, index: usize, kind: SourceKind) -> Vec<Value> {
     let person = population.person_at(index, kind);
-    let mut found = vec![patient(&person, patient_id(kind, index))];
+    let mut found = vec![patient(&person, patient_id(kind, index), kind)];
     if population.has_second_record(index, kind) {
-        found.push(patient(&person, second_record_id(kind, index)));
+        found.push(patient(&person, second_record_id(kind, index), kind));
     }
     found
 }
 
-/// A Patient resource with the given id and the person's demographics.
-fn patient(person: &Person, id: String) -> Value {
-    json!({
+/// A Patient resource with the given id and the person's demographics, home address and
+/// registered practice. Each kind of source names the practice in one of the shapes R4
+/// allows: the GP by a logical reference (its ODS code), the hospital by a contained
+/// Organization, the others by a typed reference with the code and a display.
+fn patient(person: &Person, id: String, kind: SourceKind) -> Value {
+    use super::catalogue::{GP_PRACTICE, POSTCODES, STREETS, TOWNS};
+    const ODS: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
+    let (ods_code, practice) = GP_PRACTICE;
+    let town = POSTCODES
+        .iter()
+        .position(|p| *p == person.postcode)
+        .and_then(|i| TOWNS.get(i))
+        .copied()
+        .unwrap_or("Leeds");
+    let street = STREETS[person.index % STREETS.len()];
+    let house = (person.index * 7) % 120 + 1;
+    let mut contained = Vec::new();
+    let general_practitioner = match kind {
+        SourceKind::Gp => {
+            json!({ "identifier": { "system": ODS, "value": ods_code }, "display": practice })
+        }
+        SourceKind::Acute => {
+            contained.push(json!({ "resourceType": "Organization", "id": "gp",
+                "identifier": [{ "system": ODS, "value": ods_code }], "name": practice }));
+            json!({ "reference": "#gp" })
+        }
+        SourceKind::MentalHealth | SourceKind::SocialCare => json!({ "type": "Organization",
+            "identifier": { "system": ODS, "value": ods_code }, "display": practice }),
+    };
+    let mut resource = json!({
         "resourceType": "Patient",
         "id": id,
         "meta": { "lastUpdated": date_time(ANCHOR_DAY - 30, 540) },
@@ -42,8 +69,14 @@ fn patient(person: &Person, id: String) -> Value {
                    "prefix": [person.prefix] }],
         "gender": if person.female { "female" } else { "male" },
         "birthDate": date(person.birth_day),
-        "address": [{ "use": "home", "postalCode": person.postcode }],
-    })
+        "address": [{ "use": "home", "line": [format!("{house} {street}")], "city": town,
+                      "postalCode": person.postcode }],
+        "generalPractitioner": [general_practitioner],
+    });
+    if !contained.is_empty() {
+        resource["contained"] = Value::Array(contained);
+    }
+    resource
 }
 
 /// Every clinical resource this source holds for the patient, in a stable order.
