@@ -65,8 +65,6 @@ pub const SOURCE_PROBLEM: &str = "source-problem";
 pub const SKIP_LINK: &str = "skip-link";
 pub const RECORD_HEADING: &str = "record-heading";
 
-/// Every id above, for the consistency test.
-pub const ALL: [&str; 68] = [
 pub const IDENTITY: &str = "identity-check";
 pub const IDENTITY_NOT_HELD: &str = "identity-not-held";
 pub const IDENTITY_NOT_SHOWN: &str = "identity-not-shown";
