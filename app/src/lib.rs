@@ -15,6 +15,7 @@
 //! - [`patient_search`]: finding a patient by demographics when there is no NHS number.
 //! - [`api`]: server functions and the service trait the server implements.
 //! - [`shell`], [`pages`], [`components`]: what the browser shows.
+//! - [`trends`]: which entries form a chartable series (vital signs, NEWS2, results).
 //! - [`ids`]: element hooks shared with the browser tests.
 
 #![recursion_limit = "256"]
@@ -34,6 +35,7 @@ pub mod pages;
 pub mod patient_search;
 pub mod reports;
 pub mod shell;
+pub mod trends;
 
 pub use shell::{shell, App};
 

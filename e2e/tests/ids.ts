@@ -52,6 +52,19 @@ export const ids = {
   patientViewer: 'patient-viewer',
   attachments: 'attachments',
   documentLink: 'document-link',
+  trendPage: 'trend-page',
+  trendLink: 'trend-link',
+  trendChart: 'trend-chart',
+  trendSvg: 'trend-svg',
+  trendRange: 'trend-range',
+  trendPoint: 'trend-point',
+  trendTable: 'trend-table',
+  trendRow: 'trend-row',
+  trendUnitsNote: 'trend-units-note',
+  trendSeries: 'trend-series',
+  trendIncomplete: 'trend-incomplete',
+  latestVitals: 'latest-vitals',
+  latestVital: 'latest-vital',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;

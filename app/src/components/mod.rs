@@ -7,6 +7,7 @@ mod lookup_form;
 mod search_form;
 mod source_status;
 mod timeline;
+mod trend_chart;
 mod warnings;
 
 pub use banner::PatientBanner;
@@ -16,4 +17,5 @@ pub use lookup_form::LookupForm;
 pub use search_form::PatientSearchForm;
 pub use source_status::SourceStatusList;
 pub use timeline::Timeline;
+pub use trend_chart::{incomplete_sources, LatestVitals, TrendChart};
 pub use warnings::RecordWarnings;
