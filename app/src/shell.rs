@@ -5,7 +5,7 @@ use crate::auth::SignedIn;
 use crate::ids;
 use crate::pages::{
     AdminPage, AuditPage, ChooseRolePage, LookupPage, NotFound, PatientAccessPage, RecordPage,
-    ReportsPage, SearchPage, SignInPage,
+    ReportsPage, SearchPage, SignInPage, TrendsPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=LookupPage />
                         <Route path=path!("/record") view=RecordPage />
+                        <Route path=path!("/record/trends") view=TrendsPage />
                         <Route path=path!("/search") view=SearchPage />
                         <Route path=path!("/signin") view=SignInPage />
                         <Route path=path!("/choose-role") view=ChooseRolePage />

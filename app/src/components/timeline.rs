@@ -157,6 +157,11 @@ fn TimelineRow(
                 {entry.status.clone().map(|s| view! {
                     <span class="ml-2 rounded bg-slate-100 px-1 text-xs text-slate-700">{s}</span>
                 })}
+                {nhs.zip(crate::trends::series_key(&entry)).map(|(nhs, key)| view! {
+                    <a data-testid=ids::TREND_LINK class="ml-2 text-xs font-semibold text-[#005eb8] underline" href=crate::trends::trend_href(nhs, key)>
+                        "Trend"<span class="sr-only">{format!(" of {}", entry.title)}</span>
+                    </a>
+                })}
                 {entry.discrepancy.clone().map(|d| view! {
                     <p data-testid=ids::DISCREPANCY class="mt-1 rounded border-l-4 border-amber-600 bg-amber-50 px-2 py-1 text-amber-900">
                         <span class="font-semibold">"Sources differ: "</span>{d}
