@@ -33,7 +33,11 @@ const BP_PANEL: &[(&str, &str)] = &[
     (SNOMED, "75367002"),
     (SNOMED, "163020007"),
 ];
-const SYSTOLIC: &[(&str, &str)] = &[(LOINC, "8480-6"), (SNOMED, "271649006"), (SNOMED, "72313002")];
+const SYSTOLIC: &[(&str, &str)] = &[
+    (LOINC, "8480-6"),
+    (SNOMED, "271649006"),
+    (SNOMED, "72313002"),
+];
 const DIASTOLIC: &[(&str, &str)] = &[
     (LOINC, "8462-4"),
     (SNOMED, "271650006"),
@@ -227,9 +231,10 @@ pub fn series_key(entry: &TimelineEntry) -> Option<&'static str> {
     }
     let measurement = entry.measurement.as_ref()?;
     let codes = &entry.codes;
-    let component_bp = measurement.components.iter().any(|c| {
-        any_listed(&c.codes, SYSTOLIC) || any_listed(&c.codes, DIASTOLIC)
-    });
+    let component_bp = measurement
+        .components
+        .iter()
+        .any(|c| any_listed(&c.codes, SYSTOLIC) || any_listed(&c.codes, DIASTOLIC));
     let has_value = !measurement.value.is_empty();
     CATALOGUE
         .iter()
@@ -301,7 +306,8 @@ impl Point {
     /// source flagged it).
     pub fn outside_range(&self) -> bool {
         let Some(n) = self.number else { return false };
-        self.low_number().is_some_and(|low| n < low) || self.high_number().is_some_and(|high| n > high)
+        self.low_number().is_some_and(|low| n < low)
+            || self.high_number().is_some_and(|high| n > high)
     }
 
     /// True when the reading is to be marked: flagged by the source or outside its range.
@@ -407,7 +413,9 @@ pub fn series(entries: &[TimelineEntry], key: &str) -> Option<Series> {
     let def = definition(key)?;
     let mut points: Vec<Point> = Vec::new();
     for entry in entries.iter().filter(|e| series_key(e) == Some(def.key)) {
-        let Some(m) = entry.measurement.as_ref() else { continue };
+        let Some(m) = entry.measurement.as_ref() else {
+            continue;
+        };
         if def.key != BLOOD_PRESSURE {
             points.push(Point::new(entry, Line::Value, m));
             continue;
@@ -467,7 +475,17 @@ pub fn trend_href(nhs: NhsNumber, key: &str) -> String {
 const SAME_UNIT: &[(&str, &[&str])] = &[
     ("°C", &["cel", "°c", "degc", "deg c", "℃"]),
     ("mmHg", &["mm[hg]", "mmhg", "mm hg"]),
-    ("/min", &["/min", "beats/min", "breaths/min", "bpm", "per minute", "1/min"]),
+    (
+        "/min",
+        &[
+            "/min",
+            "beats/min",
+            "breaths/min",
+            "bpm",
+            "per minute",
+            "1/min",
+        ],
+    ),
     ("%", &["%"]),
     ("kg", &["kg"]),
     ("kg/m²", &["kg/m2", "kg/m^2", "kg/m²"]),
@@ -478,7 +496,13 @@ const SAME_UNIT: &[(&str, &[&str])] = &[
     ("mg/L", &["mg/l"]),
     (
         "mL/min/1.73m²",
-        &["ml/min/1.73m2", "ml/min/1.73_m2", "ml/min/1.73 m2", "ml/min/1.73m^2", "ml/min/1.73m²"],
+        &[
+            "ml/min/1.73m2",
+            "ml/min/1.73_m2",
+            "ml/min/1.73 m2",
+            "ml/min/1.73m^2",
+            "ml/min/1.73m²",
+        ],
     ),
 ];
 
@@ -538,7 +562,12 @@ mod tests {
         }
     }
 
-    fn entry(id: &str, date: Option<&str>, codes: Vec<Code>, m: Option<Measurement>) -> TimelineEntry {
+    fn entry(
+        id: &str,
+        date: Option<&str>,
+        codes: Vec<Code>,
+        m: Option<Measurement>,
+    ) -> TimelineEntry {
         TimelineEntry {
             date: date.map(|d| ClinicalDate::parse(d).unwrap()),
             category: Category::Observation,
@@ -560,26 +589,60 @@ mod tests {
     #[test]
     fn any_coding_position_places_an_entry() {
         let local_first = vec![code("urn:local", "HR"), code(SNOMED, "364075005")];
-        let e = entry("a", Some("2026-06-01"), local_first, Some(measured("80", Some("/min"))));
+        let e = entry(
+            "a",
+            Some("2026-06-01"),
+            local_first,
+            Some(measured("80", Some("/min"))),
+        );
         assert_eq!(series_key(&e), Some("heart-rate"));
         let loinc_second = vec![code(SNOMED, "999"), code("http://loinc.org/", "8867-4")];
-        let e = entry("b", Some("2026-06-01"), loinc_second, Some(measured("80", None)));
-        assert_eq!(series_key(&e), Some("heart-rate"), "trailing slash on the system");
+        let e = entry(
+            "b",
+            Some("2026-06-01"),
+            loinc_second,
+            Some(measured("80", None)),
+        );
+        assert_eq!(
+            series_key(&e),
+            Some("heart-rate"),
+            "trailing slash on the system"
+        );
         // The right code in the wrong system is not a match.
         let wrong_system = vec![code("urn:local", "8867-4")];
-        let e = entry("c", Some("2026-06-01"), wrong_system, Some(measured("80", None)));
+        let e = entry(
+            "c",
+            Some("2026-06-01"),
+            wrong_system,
+            Some(measured("80", None)),
+        );
         assert_eq!(series_key(&e), None);
         // No measured value: nothing to chart.
         let e = entry("d", Some("2026-06-01"), vec![code(LOINC, "8867-4")], None);
         assert_eq!(series_key(&e), None);
-        let news = entry("e", None, vec![code(SNOMED, "1104051000000101")], Some(measured("7", None)));
+        let news = entry(
+            "e",
+            None,
+            vec![code(SNOMED, "1104051000000101")],
+            Some(measured("7", None)),
+        );
         assert_eq!(series_key(&news), Some("news2"));
     }
 
     #[test]
     fn readings_in_error_or_cancelled_are_not_plotted() {
-        let mut e = entry("a", Some("2026-06-01"), vec![code(LOINC, "8867-4")], Some(measured("80", None)));
-        let fine = entry("b", Some("2026-06-02"), vec![code(LOINC, "8867-4")], Some(measured("82", None)));
+        let mut e = entry(
+            "a",
+            Some("2026-06-01"),
+            vec![code(LOINC, "8867-4")],
+            Some(measured("80", None)),
+        );
+        let fine = entry(
+            "b",
+            Some("2026-06-02"),
+            vec![code(LOINC, "8867-4")],
+            Some(measured("82", None)),
+        );
         e.status = Some("entered-in-error".to_owned());
         assert_eq!(series_key(&e), None);
         let s = series(&[e, fine], "heart-rate").unwrap();
@@ -604,25 +667,53 @@ mod tests {
         };
         let panel = Measurement {
             components: vec![
-                component(vec![code("urn:x", "s"), code(SNOMED, "271649006")], "98", Some("L"), ("111", "219")),
+                component(
+                    vec![code("urn:x", "s"), code(SNOMED, "271649006")],
+                    "98",
+                    Some("L"),
+                    ("111", "219"),
+                ),
                 component(vec![code(LOINC, "8462-4")], "58", None, ("50", "90")),
                 // A mean arterial pressure: not drawn.
                 component(vec![code(LOINC, "8478-0")], "71", None, ("70", "100")),
             ],
             ..Default::default()
         };
-        let e1 = entry("p", Some("2026-06-02T08:00:00Z"), vec![code(SNOMED, "75367002")], Some(panel));
-        let systolic = entry("s", Some("2026-06-01T08:00:00Z"), vec![code(LOINC, "8480-6")], Some(measured("140", Some("mmHg"))));
-        let diastolic = entry("d", Some("2026-06-01T08:00:00Z"), vec![code(SNOMED, "271650006")], Some(measured("90", Some("mm[Hg]"))));
+        let e1 = entry(
+            "p",
+            Some("2026-06-02T08:00:00Z"),
+            vec![code(SNOMED, "75367002")],
+            Some(panel),
+        );
+        let systolic = entry(
+            "s",
+            Some("2026-06-01T08:00:00Z"),
+            vec![code(LOINC, "8480-6")],
+            Some(measured("140", Some("mmHg"))),
+        );
+        let diastolic = entry(
+            "d",
+            Some("2026-06-01T08:00:00Z"),
+            vec![code(SNOMED, "271650006")],
+            Some(measured("90", Some("mm[Hg]"))),
+        );
         // A panel code without measured components is not a blood pressure reading.
-        let empty_panel = entry("x", Some("2026-06-03"), vec![code(LOINC, "85354-9")], Some(measured("", None)));
+        let empty_panel = entry(
+            "x",
+            Some("2026-06-03"),
+            vec![code(LOINC, "85354-9")],
+            Some(measured("", None)),
+        );
         for e in [&e1, &systolic, &diastolic] {
             assert_eq!(series_key(e), Some(BLOOD_PRESSURE), "{}", e.resource_id);
         }
         assert_eq!(series_key(&empty_panel), None);
         let s = series(&[e1, systolic, diastolic, empty_panel], BLOOD_PRESSURE).unwrap();
-        let got: Vec<(&str, Line, Option<&str>)> =
-            s.points.iter().map(|p| (p.value.as_str(), p.line, p.marker)).collect();
+        let got: Vec<(&str, Line, Option<&str>)> = s
+            .points
+            .iter()
+            .map(|p| (p.value.as_str(), p.line, p.marker))
+            .collect();
         assert_eq!(
             got,
             [
@@ -643,7 +734,12 @@ mod tests {
     #[test]
     fn mixed_units_are_kept_apart_and_exact_spellings_joined() {
         let temp = |id: &str, date: &str, value: &str, unit: Option<&str>| {
-            entry(id, Some(date), vec![code(LOINC, "8310-5")], Some(measured(value, unit)))
+            entry(
+                id,
+                Some(date),
+                vec![code(LOINC, "8310-5")],
+                Some(measured(value, unit)),
+            )
         };
         let entries = [
             temp("a", "2026-06-01", "37.0", Some("Cel")),
@@ -653,23 +749,40 @@ mod tests {
         ];
         let s = series(&entries, "temperature").unwrap();
         let groups = s.by_unit();
-        let shape: Vec<(&str, usize)> = groups.iter().map(|g| (g.unit.as_str(), g.points.len())).collect();
+        let shape: Vec<(&str, usize)> = groups
+            .iter()
+            .map(|g| (g.unit.as_str(), g.points.len()))
+            .collect();
         assert_eq!(shape, [("[degF]", 1), ("°C", 2), ("No unit given", 1)]);
         assert_eq!(unit_group(Some("{beats}/min")), "/min");
         assert_eq!(unit_group(Some("mL/min/{1.73_m2}")), "mL/min/1.73m²");
         assert_eq!(unit_group(Some("mL/min/1.73m2")), "mL/min/1.73m²");
         assert_eq!(unit_group(Some("%")), "%");
         assert_eq!(unit_group(Some("mmol/mol")), "mmol/mol");
-        assert_ne!(unit_group(Some("%")), unit_group(Some("mmol/mol")), "HbA1c units differ");
+        assert_ne!(
+            unit_group(Some("%")),
+            unit_group(Some("mmol/mol")),
+            "HbA1c units differ"
+        );
     }
 
     #[test]
     fn undated_and_unreadable_values_are_listed_not_plotted() {
         let hr = |id: &str, date: Option<&str>, value: &str| {
-            entry(id, date, vec![code(LOINC, "8867-4")], Some(measured(value, Some("/min"))))
+            entry(
+                id,
+                date,
+                vec![code(LOINC, "8867-4")],
+                Some(measured(value, Some("/min"))),
+            )
         };
         let s = series(
-            &[hr("u", None, "70"), hr("b", Some("2026-06-02"), "75"), hr("a", Some("2026-06-01T10:00:00Z"), "72.50"), hr("x", Some("2026-06-03"), "high")],
+            &[
+                hr("u", None, "70"),
+                hr("b", Some("2026-06-02"), "75"),
+                hr("a", Some("2026-06-01T10:00:00Z"), "72.50"),
+                hr("x", Some("2026-06-03"), "high"),
+            ],
             "heart-rate",
         )
         .unwrap();
@@ -686,16 +799,35 @@ mod tests {
         let mut m = measured("112", Some("/min"));
         m.low = Some("51".to_owned());
         m.high = Some("90".to_owned());
-        let e = entry("a", Some("2026-06-01"), vec![code(LOINC, "8867-4")], Some(m.clone()));
+        let e = entry(
+            "a",
+            Some("2026-06-01"),
+            vec![code(LOINC, "8867-4")],
+            Some(m.clone()),
+        );
         let p = &series(&[e], "heart-rate").unwrap().points[0];
         assert!(p.outside_range() && p.marked() && p.marker.is_none());
         assert_eq!(p.range_words().as_deref(), Some("51 to 90"));
-        assert_eq!(p.flag_words(), "Outside the source's range (not flagged by the source)");
+        assert_eq!(
+            p.flag_words(),
+            "Outside the source's range (not flagged by the source)"
+        );
         m.interpretation = Some("HH".to_owned());
-        let e = entry("a", Some("2026-06-01"), vec![code(LOINC, "8867-4")], Some(m));
-        assert_eq!(series(&[e], "heart-rate").unwrap().points[0].flag_words(), "H: high (source's flag)");
+        let e = entry(
+            "a",
+            Some("2026-06-01"),
+            vec![code(LOINC, "8867-4")],
+            Some(m),
+        );
+        assert_eq!(
+            series(&[e], "heart-rate").unwrap().points[0].flag_words(),
+            "H: high (source's flag)"
+        );
         let nhs = NhsNumber::parse("9434765919").unwrap();
-        assert_eq!(trend_href(nhs, "heart-rate"), "/record/trends?nhs=9434765919&series=heart-rate");
+        assert_eq!(
+            trend_href(nhs, "heart-rate"),
+            "/record/trends?nhs=9434765919&series=heart-rate"
+        );
         assert!(series(&[], "no-such-series").is_none());
         let keys: Vec<&str> = CATALOGUE.iter().map(|d| d.key).collect();
         let mut unique = keys.clone();

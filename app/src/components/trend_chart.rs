@@ -14,7 +14,7 @@ pub const WIDTH: f64 = 720.0;
 pub const HEIGHT: f64 = 300.0;
 const LEFT: f64 = 56.0;
 const RIGHT: f64 = 20.0;
-const TOP: f64 = 14.0;
+const TOP: f64 = 26.0;
 const BOTTOM: f64 = 46.0;
 /// The least room between two dated ticks.
 const TICK_GAP: f64 = 118.0;
@@ -116,6 +116,15 @@ fn number_label(n: f64, step: f64) -> String {
     format!("{n:.decimals$}")
 }
 
+/// The range a line's band shows.
+struct LineRange {
+    line: Line,
+    low: Option<f64>,
+    high: Option<f64>,
+    words: String,
+    differ: bool,
+}
+
 /// Lays out the readings of one unit (only dated, numeric ones are placed).
 pub fn plot(points: &[&Point]) -> Plot {
     let placed: Vec<&Point> = points.iter().copied().filter(|p| p.plottable()).collect();
@@ -126,7 +135,7 @@ pub fn plot(points: &[&Point]) -> Plot {
     lines.dedup();
 
     // The band of each line: the latest reading's range that has a bound.
-    let ranges: Vec<(Line, Option<f64>, Option<f64>, String, bool)> = lines
+    let ranges: Vec<LineRange> = lines
         .iter()
         .filter_map(|line| {
             let of_line: Vec<&Point> = placed.iter().copied().filter(|p| p.line == *line).collect();
@@ -138,15 +147,23 @@ pub fn plot(points: &[&Point]) -> Plot {
                 .iter()
                 .any(|p| (&p.low, &p.high) != (&latest.low, &latest.high));
             let words = latest.range_words().unwrap_or_default();
-            Some((*line, latest.low_number(), latest.high_number(), words, differ))
+            Some(LineRange {
+                line: *line,
+                low: latest.low_number(),
+                high: latest.high_number(),
+                words,
+                differ,
+            })
         })
         .collect();
 
     let mut values: Vec<f64> = placed.iter().map(|p| value(p)).collect();
-    values.extend(ranges.iter().flat_map(|(_, l, h, _, _)| [*l, *h]).flatten());
+    values.extend(ranges.iter().flat_map(|r| [r.low, r.high]).flatten());
     let (mut lo, mut hi) = values
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
     if !lo.is_finite() {
         (lo, hi) = (0.0, 1.0);
     }
@@ -202,17 +219,25 @@ pub fn plot(points: &[&Point]) -> Plot {
 
     let bands = ranges
         .into_iter()
-        .map(|(line, low, high, words, differ)| {
-            let top = high.map(y_of).unwrap_or(TOP);
-            let bottom = low.map(y_of).unwrap_or(TOP + plot_h);
-            Band {
-                line,
-                top,
-                bottom,
-                label: format!("Reference range {words}"),
-                ranges_differ: differ,
-            }
-        })
+        .map(
+            |LineRange {
+                 line,
+                 low,
+                 high,
+                 words,
+                 differ,
+             }| {
+                let top = high.map(y_of).unwrap_or(TOP);
+                let bottom = low.map(y_of).unwrap_or(TOP + plot_h);
+                Band {
+                    line,
+                    top,
+                    bottom,
+                    label: format!("Reference range {words}"),
+                    ranges_differ: differ,
+                }
+            },
+        )
         .collect();
 
     let lines = lines
@@ -225,7 +250,11 @@ pub fn plot(points: &[&Point]) -> Plot {
                     let (mark, flagged) = mark_of(p);
                     let when = p.date.as_ref().map(|d| d.display()).unwrap_or_default();
                     let flag = p.marker.map(|m| format!(" ({m})")).unwrap_or_default();
-                    let unit = p.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+                    let unit = p
+                        .unit
+                        .as_deref()
+                        .map(|u| format!(" {u}"))
+                        .unwrap_or_default();
                     let what = match line {
                         Line::Value => String::new(),
                         other => format!("{} ", other.label().to_lowercase()),
@@ -321,6 +350,8 @@ fn chart_svg(plot: &Plot, unit: &str, description: String) -> impl IntoView {
         .iter()
         .map(|t| {
             let x = t.at;
+            // The last tick's label ends at the edge rather than running off it.
+            let anchor = if x > WIDTH - RIGHT - 40.0 { "end" } else { "middle" };
             let lines = t
                 .label
                 .iter()
@@ -329,7 +360,8 @@ fn chart_svg(plot: &Plot, unit: &str, description: String) -> impl IntoView {
                 .collect_view();
             view! {
                 <line x1=format!("{x:.1}") x2=format!("{x:.1}") y1=format!("{plot_bottom:.0}") y2=format!("{:.0}", plot_bottom + 5.0) stroke=TEXT />
-                <text y=format!("{:.0}", plot_bottom + 18.0) font-size="12" text-anchor="middle" fill=TEXT>{lines}</text>
+                <text y=format!("{:.0}", plot_bottom + 18.0) font-size="12" fill=TEXT
+                    text-anchor=anchor>{lines}</text>
             }
         })
         .collect_view();
@@ -377,7 +409,7 @@ fn chart_svg(plot: &Plot, unit: &str, description: String) -> impl IntoView {
             {grid}
             <line x1=format!("{LEFT:.0}") x2=format!("{LEFT:.0}") y1=format!("{TOP:.0}") y2=format!("{plot_bottom:.0}") stroke=TEXT />
             <line x1=format!("{LEFT:.0}") x2=format!("{:.0}", WIDTH - RIGHT) y1=format!("{plot_bottom:.0}") y2=format!("{plot_bottom:.0}") stroke=TEXT />
-            <text x="4" y=format!("{:.0}", TOP - 2.0) font-size="12" fill=TEXT>{unit.to_owned()}</text>
+            <text x="4" y="12" font-size="12" fill=TEXT>{unit.to_owned()}</text>
             {x_ticks}
             {lines}
         </svg>
@@ -388,7 +420,9 @@ fn chart_svg(plot: &Plot, unit: &str, description: String) -> impl IntoView {
 fn describe(label: &str, unit: &str, points: &[&Point]) -> String {
     let placed: Vec<&&Point> = points.iter().filter(|p| p.plottable()).collect();
     let (Some(first), Some(last)) = (placed.first(), placed.last()) else {
-        return format!("{label} ({unit}): no dated readings to chart; the figures are in the table below.");
+        return format!(
+            "{label} ({unit}): no dated readings to chart; the figures are in the table below."
+        );
     };
     let when = |p: &Point| p.date.as_ref().map(|d| d.display()).unwrap_or_default();
     let latest: Vec<String> = placed
@@ -496,7 +530,11 @@ fn legend(plot: &Plot, several_lines: bool) -> impl IntoView {
             </li>
         }
     };
-    let marked = plot.lines.iter().flat_map(|(_, p)| p).any(|p| p.mark != Mark::Normal);
+    let marked = plot
+        .lines
+        .iter()
+        .flat_map(|(_, p)| p)
+        .any(|p| p.mark != Mark::Normal);
     view! {
         <ul class="mt-1 flex flex-wrap gap-x-4 gap-y-1 text-sm" aria-label="Key">
             {several_lines.then(|| view! {
@@ -516,7 +554,11 @@ fn legend(plot: &Plot, several_lines: bool) -> impl IntoView {
 
 fn table_rows(points: &[&Point], sources: &[SourceReport], several_lines: bool) -> impl IntoView {
     // Newest first, as the timeline; undated readings last.
-    let mut rows: Vec<&Point> = points.iter().copied().filter(|p| p.date.is_some()).collect();
+    let mut rows: Vec<&Point> = points
+        .iter()
+        .copied()
+        .filter(|p| p.date.is_some())
+        .collect();
     rows.reverse();
     rows.extend(points.iter().copied().filter(|p| p.date.is_none()));
     rows.into_iter()
@@ -574,7 +616,11 @@ pub fn LatestVitals(
             let first = latest.first()?.clone();
             // Blood pressure: systolic/diastolic only when both were taken together.
             let value = if latest.len() > 1 && latest.iter().all(|p| p.date == first.date) {
-                latest.iter().map(|p| p.value.clone()).collect::<Vec<_>>().join("/")
+                latest
+                    .iter()
+                    .map(|p| p.value.clone())
+                    .collect::<Vec<_>>()
+                    .join("/")
             } else {
                 latest
                     .iter()
@@ -646,7 +692,13 @@ mod tests {
     use super::*;
     use crate::clinical_date::ClinicalDate;
 
-    fn point(date: &str, line: Line, value: &str, range: (Option<&str>, Option<&str>), marker: Option<&'static str>) -> Point {
+    fn point(
+        date: &str,
+        line: Line,
+        value: &str,
+        range: (Option<&str>, Option<&str>),
+        marker: Option<&'static str>,
+    ) -> Point {
         Point {
             date: Some(ClinicalDate::parse(date).unwrap()),
             line,
@@ -681,7 +733,9 @@ mod tests {
         assert!((placed[3].x - (WIDTH - RIGHT)).abs() < 0.01);
         assert!(placed.windows(2).all(|w| w[0].x < w[1].x));
         // Higher values are higher up (smaller y).
-        assert!(placed[0].y < placed[1].y && placed[1].y < placed[2].y && placed[2].y < placed[3].y);
+        assert!(
+            placed[0].y < placed[1].y && placed[1].y < placed[2].y && placed[2].y < placed[3].y
+        );
         // The band spans 51 to 90: the 72 inside it, the 118 above and the 48 below.
         let band = &plot.bands[0];
         assert!(band.top < placed[2].y && placed[2].y < band.bottom);
@@ -692,7 +746,12 @@ mod tests {
         let marks: Vec<(Mark, bool)> = placed.iter().map(|p| (p.mark, p.flagged)).collect();
         assert_eq!(
             marks,
-            [(Mark::High, true), (Mark::High, false), (Mark::Normal, false), (Mark::Low, true)],
+            [
+                (Mark::High, true),
+                (Mark::High, false),
+                (Mark::Normal, false),
+                (Mark::Low, true)
+            ],
             "flagged readings filled, the unflagged 95 hollow"
         );
         assert_eq!(placed[0].label, "27-Jun-2026 08:00: 118 /min (H)");
@@ -703,19 +762,50 @@ mod tests {
         // Dated ticks are spaced apart and labelled in the NHS format.
         assert!(plot.x_ticks.len() >= 2);
         assert_eq!(plot.x_ticks[0].label, ["27-Jun-2026", "08:00"]);
-        assert!(plot.x_ticks.windows(2).all(|w| w[1].at - w[0].at >= TICK_GAP));
+        assert!(plot
+            .x_ticks
+            .windows(2)
+            .all(|w| w[1].at - w[0].at >= TICK_GAP));
         // Value ticks cover the band and the readings.
-        let labels: Vec<f64> = plot.y_ticks.iter().map(|t| t.label[0].parse().unwrap()).collect();
+        let labels: Vec<f64> = plot
+            .y_ticks
+            .iter()
+            .map(|t| t.label[0].parse().unwrap())
+            .collect();
         assert!(labels[0] <= 48.0 && *labels.last().unwrap() >= 118.0);
     }
 
     #[test]
     fn blood_pressure_draws_two_lines_each_with_its_band() {
         let bp = [
-            point("2026-06-28T08:00:00Z", Line::Systolic, "98", (Some("111"), Some("219")), Some("L")),
-            point("2026-06-28T08:00:00Z", Line::Diastolic, "58", (Some("60"), Some("90")), None),
-            point("2026-06-29T08:00:00Z", Line::Systolic, "124", (Some("111"), Some("219")), None),
-            point("2026-06-29T08:00:00Z", Line::Diastolic, "76", (Some("60"), Some("90")), None),
+            point(
+                "2026-06-28T08:00:00Z",
+                Line::Systolic,
+                "98",
+                (Some("111"), Some("219")),
+                Some("L"),
+            ),
+            point(
+                "2026-06-28T08:00:00Z",
+                Line::Diastolic,
+                "58",
+                (Some("60"), Some("90")),
+                None,
+            ),
+            point(
+                "2026-06-29T08:00:00Z",
+                Line::Systolic,
+                "124",
+                (Some("111"), Some("219")),
+                None,
+            ),
+            point(
+                "2026-06-29T08:00:00Z",
+                Line::Diastolic,
+                "76",
+                (Some("60"), Some("90")),
+                None,
+            ),
         ];
         let refs: Vec<&Point> = bp.iter().collect();
         let plot = plot(&refs);
@@ -723,7 +813,10 @@ mod tests {
         assert_eq!(lines, [Line::Systolic, Line::Diastolic]);
         assert_eq!(plot.bands.len(), 2);
         let diastolic = &plot.lines[1].1;
-        assert_eq!((diastolic[0].mark, diastolic[0].flagged), (Mark::Low, false));
+        assert_eq!(
+            (diastolic[0].mark, diastolic[0].flagged),
+            (Mark::Low, false)
+        );
         assert_eq!(plot.x_ticks.len(), 2, "one tick per time, not per line");
     }
 
@@ -733,10 +826,17 @@ mod tests {
         undated.date = None;
         let lone = point("2026-06-28", Line::Value, "97", (Some("96"), None), None);
         let plot = plot(&[&lone, &undated]);
-        assert_eq!(plot.lines[0].1.len(), 1, "the undated reading is not placed");
+        assert_eq!(
+            plot.lines[0].1.len(),
+            1,
+            "the undated reading is not placed"
+        );
         assert!((plot.lines[0].1[0].x - (LEFT + (WIDTH - LEFT - RIGHT) / 2.0)).abs() < 0.01);
         let band = &plot.bands[0];
-        assert!((band.top - TOP).abs() < 0.01, "no upper bound: the band runs to the top");
+        assert!(
+            (band.top - TOP).abs() < 0.01,
+            "no upper bound: the band runs to the top"
+        );
         assert!(band.bottom > plot.lines[0].1[0].y);
         assert_eq!(band.label, "Reference range at least 96");
         let empty = super::plot(&[&undated]);
@@ -745,11 +845,20 @@ mod tests {
 
     #[test]
     fn ranges_that_differ_are_said_to() {
-        let a = point("2026-06-27", Line::Value, "80", (Some("50"), Some("100")), None);
+        let a = point(
+            "2026-06-27",
+            Line::Value,
+            "80",
+            (Some("50"), Some("100")),
+            None,
+        );
         let b = point("2026-06-28", Line::Value, "80", RANGE, None);
         let plot = plot(&[&a, &b]);
         assert!(plot.bands[0].ranges_differ);
-        assert_eq!(plot.bands[0].label, "Reference range 51 to 90", "the latest reading's range");
+        assert_eq!(
+            plot.bands[0].label, "Reference range 51 to 90",
+            "the latest reading's range"
+        );
     }
 
     #[test]

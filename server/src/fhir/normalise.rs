@@ -243,7 +243,10 @@ mod tests {
             ("92", Some("mm[Hg]"), Some("L"), Some("111"), Some("219"))
         );
         let diastolic = &m.components[1].measurement;
-        assert_eq!((diastolic.value.as_str(), diastolic.low.as_ref()), ("58.0", None));
+        assert_eq!(
+            (diastolic.value.as_str(), diastolic.low.as_ref()),
+            ("58.0", None)
+        );
 
         let own = entry(
             r#"{"resourceType":"Observation","id":"o2","status":"final","code":{"text":"Heart rate"},

@@ -103,7 +103,12 @@ fn flag(value: f64, low: f64, high: f64) -> Option<Value> {
 }
 
 /// A measured value with its range, flagged by the source when `flagged`.
-fn measured(value: f64, (low, high): (f64, f64), (unit, code): (&str, &str), flagged: bool) -> Value {
+fn measured(
+    value: f64,
+    (low, high): (f64, f64),
+    (unit, code): (&str, &str),
+    flagged: bool,
+) -> Value {
     let mut body = json!({
         "valueQuantity": ucum(value, unit, code),
         "referenceRange": range(low, high, unit, code) });
@@ -165,7 +170,11 @@ impl Gen {
                 component("8480-6", "Systolic blood pressure", r.systolic, (111.0, 219.0)),
                 component("8462-4", "Diastolic blood pressure", r.diastolic, (60.0, 90.0)),
             ] });
-            self.push("Observation", day, vital(coded(LOINC, "85354-9", "Blood pressure"), bp));
+            self.push(
+                "Observation",
+                day,
+                vital(coded(LOINC, "85354-9", "Blood pressure"), bp),
+            );
 
             // Heart rate coded twice: LOINC first, SNOMED CT second.
             let heart = json!({ "coding": [
@@ -175,20 +184,32 @@ impl Gen {
             self.push("Observation", day, vital(heart, value));
 
             let value = measured(r.respiratory_rate as f64, (12.0, 20.0), MIN, true);
-            self.push("Observation", day, vital(coded(LOINC, "9279-1", "Respiratory rate"), value));
+            self.push(
+                "Observation",
+                day,
+                vital(coded(LOINC, "9279-1", "Respiratory rate"), value),
+            );
 
             let mut value = measured(r.spo2 as f64, (96.0, 100.0), ("%", "%"), true);
             if r.on_oxygen {
                 value["note"] = json!([{ "text": "On supplemental oxygen" }]);
             }
-            let spo2 = coded(LOINC, "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry");
+            let spo2 = coded(
+                LOINC,
+                "59408-5",
+                "Oxygen saturation in Arterial blood by Pulse oximetry",
+            );
             self.push("Observation", day, vital(spo2, value));
 
             // The hospital sends a range with temperatures but no flag: the portal marks a
             // reading outside the range as "not flagged by the source".
             let celsius = r.temperature_tenths as f64 / 10.0;
             let value = measured(celsius, (36.1, 38.0), ("°C", "Cel"), false);
-            self.push("Observation", day, vital(coded(LOINC, "8310-5", "Body temperature"), value));
+            self.push(
+                "Observation",
+                day,
+                vital(coded(LOINC, "8310-5", "Body temperature"), value),
+            );
 
             let score = r.news2() as f64;
             let mut value = json!({ "valueQuantity": ucum(score, "score", "{score}"),
@@ -197,7 +218,11 @@ impl Gen {
             if let Some(interpretation) = flag(score, 0.0, 4.0) {
                 value["interpretation"] = interpretation;
             }
-            let news2 = coded(SNOMED, NEWS2_TOTAL, "Royal College of Physicians NEWS2 (National Early Warning Score 2) total score");
+            let news2 = coded(
+                SNOMED,
+                NEWS2_TOTAL,
+                "Royal College of Physicians NEWS2 (National Early Warning Score 2) total score",
+            );
             self.push("Observation", day, vital(news2, value));
         }
     }
@@ -220,10 +245,19 @@ impl Gen {
                 body
             };
             let value = measured(hba1c as f64, (20.0, 41.0), ("mmol/mol", "mmol/mol"), true);
-            let code = coded(LOINC, "59261-8", "Haemoglobin A1c/Haemoglobin.total in Blood by IFCC protocol");
+            let code = coded(
+                LOINC,
+                "59261-8",
+                "Haemoglobin A1c/Haemoglobin.total in Blood by IFCC protocol",
+            );
             self.push("Observation", day, lab(code, value));
 
-            let value = measured(egfr as f64, (60.0, 120.0), ("mL/min/1.73m2", "mL/min/{1.73_m2}"), true);
+            let value = measured(
+                egfr as f64,
+                (60.0, 120.0),
+                ("mL/min/1.73m2", "mL/min/{1.73_m2}"),
+                true,
+            );
             // SNOMED CT first, LOINC second.
             let code = json!({ "coding": [
                 { "system": SNOMED, "code": "1011481000000105", "display": "eGFR (estimated glomerular filtration rate) using creatinine Chronic Kidney Disease Epidemiology Collaboration equation per 1.73 square metres" },
@@ -264,17 +298,33 @@ mod tests {
         // (The hospital's usual laboratory results follow.)
         assert_eq!(
             keys[..6],
-            ["news2", "blood-pressure", "heart-rate", "respiratory-rate", "oxygen-saturation", "temperature"]
+            [
+                "news2",
+                "blood-pressure",
+                "heart-rate",
+                "respiratory-rate",
+                "oxygen-saturation",
+                "temperature"
+            ]
         );
         let heart = series(&acute, "heart-rate").unwrap();
         assert_eq!(heart.points.len(), ROUNDS as usize);
         assert_eq!(heart.by_unit().len(), 1);
-        assert!(heart.points[0].marker == Some("H") && heart.points[0].low.as_deref() == Some("51"));
-        assert!(heart.points.iter().any(|p| !p.marked()), "recovers into the range");
+        assert!(
+            heart.points[0].marker == Some("H") && heart.points[0].low.as_deref() == Some("51")
+        );
+        assert!(
+            heart.points.iter().any(|p| !p.marked()),
+            "recovers into the range"
+        );
         let bp = series(&acute, "blood-pressure").unwrap();
         assert_eq!(bp.points.len(), 2 * ROUNDS as usize);
         assert_eq!(bp.lines(), [Line::Systolic, Line::Diastolic]);
-        assert_eq!(bp.points[0].marker, Some("L"), "low systolic on arrival, flagged");
+        assert_eq!(
+            bp.points[0].marker,
+            Some("L"),
+            "low systolic on arrival, flagged"
+        );
         let temperature = series(&acute, "temperature").unwrap();
         assert_eq!(temperature.points[0].unit_group, "°C");
         assert!(temperature.points[0].outside_range() && temperature.points[0].marker.is_none());

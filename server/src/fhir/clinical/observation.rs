@@ -4,8 +4,8 @@
 
 use super::{identity, labelled, plain_status, Clinical};
 use crate::fhir::datatypes::{
-    codes, concept_code, concept_text, period_text, quantity_text, range_text, ratio_text, Annotation,
-    CodeableConcept, Period, Quantity, Range, Ratio, Timing, When,
+    codes, concept_code, concept_text, period_text, quantity_text, range_text, ratio_text,
+    Annotation, CodeableConcept, Period, Quantity, Range, Ratio, Timing, When,
 };
 use crate::fhir::resource::{Bundled, Meta};
 use app::model::{ComponentMeasurement, Measurement};
@@ -148,14 +148,29 @@ impl Observation {
             .iter()
             .filter_map(|c| {
                 Some(ComponentMeasurement {
-                    codes: c.code.as_ref().map(|k| codes(&k.coding)).unwrap_or_default(),
-                    measurement: measured(c.value_quantity.as_ref(), &c.reference_range, &c.interpretation)?,
+                    codes: c
+                        .code
+                        .as_ref()
+                        .map(|k| codes(&k.coding))
+                        .unwrap_or_default(),
+                    measurement: measured(
+                        c.value_quantity.as_ref(),
+                        &c.reference_range,
+                        &c.interpretation,
+                    )?,
                 })
             })
             .collect();
-        match measured(self.value_quantity.as_ref(), &self.reference_range, &self.interpretation) {
+        match measured(
+            self.value_quantity.as_ref(),
+            &self.reference_range,
+            &self.interpretation,
+        ) {
             Some(own) => Some(Measurement { components, ..own }),
-            None => (!components.is_empty()).then(|| Measurement { components, ..Default::default() }),
+            None => (!components.is_empty()).then(|| Measurement {
+                components,
+                ..Default::default()
+            }),
         }
     }
 }
@@ -172,7 +187,10 @@ fn measured(
     Some(Measurement {
         value: quantity.value.as_ref()?.to_string(),
         unit: quantity.unit.clone().or_else(|| quantity.code.clone()),
-        interpretation: interpretation.iter().find_map(concept_code).map(str::to_owned),
+        interpretation: interpretation
+            .iter()
+            .find_map(concept_code)
+            .map(str::to_owned),
         low: bound(range.and_then(|r| r.low.as_ref())),
         high: bound(range.and_then(|r| r.high.as_ref())),
         components: Vec::new(),
