@@ -71,8 +71,22 @@ pub const IDENTITY_NOT_SHOWN: &str = "identity-not-shown";
 pub const IDENTITY_WARNINGS: &str = "identity-warnings";
 pub const IDENTITY_SOURCES: &str = "identity-sources";
 
+pub const TREND_PAGE: &str = "trend-page";
+pub const TREND_LINK: &str = "trend-link";
+pub const TREND_CHART: &str = "trend-chart";
+pub const TREND_SVG: &str = "trend-svg";
+pub const TREND_RANGE: &str = "trend-range";
+pub const TREND_POINT: &str = "trend-point";
+pub const TREND_TABLE: &str = "trend-table";
+pub const TREND_ROW: &str = "trend-row";
+pub const TREND_UNITS_NOTE: &str = "trend-units-note";
+pub const TREND_SERIES: &str = "trend-series";
+pub const TREND_INCOMPLETE: &str = "trend-incomplete";
+pub const LATEST_VITALS: &str = "latest-vitals";
+pub const LATEST_VITAL: &str = "latest-vital";
+
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 68] = [
+pub const ALL: [&str; 81] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -141,6 +155,19 @@ pub const ALL: [&str; 68] = [
     IDENTITY_NOT_SHOWN,
     IDENTITY_WARNINGS,
     IDENTITY_SOURCES,
+    TREND_PAGE,
+    TREND_LINK,
+    TREND_CHART,
+    TREND_SVG,
+    TREND_RANGE,
+    TREND_POINT,
+    TREND_TABLE,
+    TREND_ROW,
+    TREND_UNITS_NOTE,
+    TREND_SERIES,
+    TREND_INCOMPLETE,
+    LATEST_VITALS,
+    LATEST_VITAL,
 ];
 
 #[cfg(test)]

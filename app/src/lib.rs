@@ -16,6 +16,7 @@
 //! - [`patient_search`]: finding a patient by demographics when there is no NHS number.
 //! - [`api`]: server functions and the service trait the server implements.
 //! - [`shell`], [`pages`], [`components`]: what the browser shows.
+//! - [`trends`]: which entries form a chartable series (vital signs, NEWS2, results).
 //! - [`ids`]: element hooks shared with the browser tests.
 
 #![recursion_limit = "256"]
@@ -37,6 +38,7 @@ pub mod patient_search;
 pub mod reports;
 pub mod shell;
 pub mod summary;
+pub mod trends;
 
 pub use shell::{shell, App};
 

@@ -364,8 +364,10 @@ pub struct TimelineEntry {
 }
 
 /// A measured value as the source sent it: decimals kept exactly as written (`7.80`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Measurement {
+    /// Empty when the observation has no value of its own, only `components` (a blood
+    /// pressure panel).
     pub value: String,
     pub unit: Option<String>,
     /// The source's interpretation in v3 ObservationInterpretation codes (`H`, `L`, `HH`,
@@ -374,6 +376,17 @@ pub struct Measurement {
     /// The reference range's low and high, as sent.
     pub low: Option<String>,
     pub high: Option<String>,
+    /// The measured components (`Observation.component.valueQuantity`: systolic and
+    /// diastolic), each with its own range and interpretation.
+    #[serde(default)]
+    pub components: Vec<ComponentMeasurement>,
+}
+
+/// One measured component of an observation, with the codings of what it measures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentMeasurement {
+    pub codes: Vec<Code>,
+    pub measurement: Measurement,
 }
 
 impl Measurement {

@@ -5,7 +5,7 @@ use crate::auth::SignedIn;
 use crate::ids;
 use crate::pages::{
     AdminPage, AuditPage, ChooseRolePage, LookupPage, NotFound, PatientAccessPage, RecordPage,
-    ReportsPage, SearchPage, SignInPage,
+    ReportsPage, SearchPage, SignInPage, TrendsPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=|| view! { <Title text="Find a patient" /> <LookupPage /> } />
                         <Route path=path!("/record") view=|| view! { <Title text="Patient record" /> <RecordPage /> } />
+                        <Route path=path!("/record/trends") view=TrendsPage />
                         <Route path=path!("/search") view=|| view! { <Title text="Search by details" /> <SearchPage /> } />
                         <Route path=path!("/signin") view=|| view! { <Title text="Sign in" /> <SignInPage /> } />
                         <Route path=path!("/choose-role") view=|| view! { <Title text="Choose your role" /> <ChooseRolePage /> } />

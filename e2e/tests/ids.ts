@@ -69,6 +69,19 @@ export const ids = {
   identityNotShown: 'identity-not-shown',
   identityWarnings: 'identity-warnings',
   identitySources: 'identity-sources',
+  trendPage: 'trend-page',
+  trendLink: 'trend-link',
+  trendChart: 'trend-chart',
+  trendSvg: 'trend-svg',
+  trendRange: 'trend-range',
+  trendPoint: 'trend-point',
+  trendTable: 'trend-table',
+  trendRow: 'trend-row',
+  trendUnitsNote: 'trend-units-note',
+  trendSeries: 'trend-series',
+  trendIncomplete: 'trend-incomplete',
+  latestVitals: 'latest-vitals',
+  latestVital: 'latest-vital',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;

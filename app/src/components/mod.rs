@@ -9,6 +9,7 @@ mod search_form;
 mod source_status;
 mod summary;
 mod timeline;
+mod trend_chart;
 mod warnings;
 
 pub use banner::PatientBanner;
@@ -20,4 +21,5 @@ pub use search_form::PatientSearchForm;
 pub use source_status::SourceStatusList;
 pub use summary::{is_restricted, RecordSummary};
 pub use timeline::Timeline;
+pub use trend_chart::{incomplete_sources, LatestVitals, TrendChart};
 pub use warnings::RecordWarnings;

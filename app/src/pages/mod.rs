@@ -9,6 +9,7 @@ mod not_found;
 mod record;
 mod search;
 mod sign_in;
+mod trends;
 
 pub use admin::AdminPage;
 pub use audit::AuditPage;
@@ -19,3 +20,4 @@ pub use not_found::NotFound;
 pub use record::RecordPage;
 pub use search::SearchPage;
 pub use sign_in::SignInPage;
+pub use trends::TrendsPage;

@@ -216,6 +216,57 @@ mod tests {
     }
 
     #[test]
+    fn measured_components_keep_their_codes_ranges_and_interpretation() {
+        let e = entry(
+            r#"{"resourceType":"Observation","id":"o1","status":"final",
+                "code":{"coding":[{"system":"http://loinc.org","code":"85354-9"}]},
+                "effectiveDateTime":"2025-01-01T09:30:00Z",
+                "component":[
+                  {"code":{"coding":[{"system":"urn:local","code":"SYS"},{"system":"http://loinc.org","code":"8480-6"}]},
+                   "valueQuantity":{"value":92,"code":"mm[Hg]"},
+                   "referenceRange":[{"low":{"value":111},"high":{"value":219}}],
+                   "interpretation":[{"coding":[{"code":"L"}]}]},
+                  {"code":{"coding":[{"system":"http://snomed.info/sct","code":"271650006"}]},
+                   "valueQuantity":{"value":58.0,"unit":"mmHg"}},
+                  {"code":{"text":"Cuff size"},"valueString":"large"},
+                  {"code":{"text":"Not taken"},"dataAbsentReason":{"text":"refused"}}]}"#,
+        );
+        let m = e.measurement.expect("a panel with measured components");
+        assert_eq!(m.value, "", "the panel has no value of its own");
+        assert_eq!(m.components.len(), 2, "only quantities are measurements");
+        let systolic = &m.components[0];
+        assert_eq!(systolic.codes[1], Code::new("http://loinc.org", "8480-6"));
+        assert_eq!(
+            (
+                systolic.measurement.value.as_str(),
+                systolic.measurement.unit.as_deref(),
+                systolic.measurement.marker(),
+                systolic.measurement.low.as_deref(),
+                systolic.measurement.high.as_deref()
+            ),
+            ("92", Some("mm[Hg]"), Some("L"), Some("111"), Some("219"))
+        );
+        let diastolic = &m.components[1].measurement;
+        assert_eq!(
+            (diastolic.value.as_str(), diastolic.low.as_ref()),
+            ("58.0", None)
+        );
+
+        let own = entry(
+            r#"{"resourceType":"Observation","id":"o2","status":"final","code":{"text":"Heart rate"},
+                "valueQuantity":{"value":112,"unit":"/min"},"interpretation":[{"coding":[{"code":"H"}]}],
+                "component":[{"code":{"text":"Rhythm regular"},"valueBoolean":true}]}"#,
+        );
+        let m = own.measurement.expect("measured");
+        assert_eq!((m.value.as_str(), m.marker()), ("112", Some("H")));
+        assert!(m.components.is_empty());
+        let words = entry(
+            r#"{"resourceType":"Observation","id":"o3","status":"final","code":{"text":"Smoking"},"valueString":"never"}"#,
+        );
+        assert_eq!(words.measurement, None);
+    }
+
+    #[test]
     fn encounter_takes_period_start_and_type() {
         let e = entry(
             r#"{"resourceType":"Encounter","id":"e1","status":"finished","class":{"code":"EMER","display":"emergency"},

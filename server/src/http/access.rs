@@ -44,7 +44,7 @@ pub fn requirement(path: &str, demo_idp: bool) -> Access {
         p if p.starts_with("/pkg/") || p.starts_with("/auth/") => Public,
         p if demo_idp && p.starts_with(DEMO_IDP) => Public,
         "/choose-role" | "/sfn/role-choices" => SignedIn,
-        "/record" | "/search" | "/sfn/record" | "/sfn/basis" | "/sfn/search"
+        "/record" | "/record/trends" | "/search" | "/sfn/record" | "/sfn/basis" | "/sfn/search"
         | "/sfn/demo-patients" | "/api/v1/patients" => Role(Some(Permission::FindPatient)),
         p if p.starts_with("/api/v1/patients/") => Role(Some(Permission::FindPatient)),
         "/admin" | "/sfn/ops-notifications" => Role(Some(Permission::Operations)),
@@ -552,6 +552,7 @@ mod tests {
             ("/choose-role", SignedIn),
             ("/", Role(None)),
             ("/record", Role(Some(Permission::FindPatient))),
+            ("/record/trends", Role(Some(Permission::FindPatient))),
             ("/search", Role(Some(Permission::FindPatient))),
             ("/sfn/record", Role(Some(Permission::FindPatient))),
             ("/sfn/basis", Role(Some(Permission::FindPatient))),

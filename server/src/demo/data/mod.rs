@@ -14,6 +14,7 @@ pub(super) mod records;
 mod rng;
 mod showcase;
 mod social_care;
+pub(super) mod vitals;
 
 use app::model::{DemoPatient, SourceKind};
 use app::nhs_number::NhsNumber;
@@ -39,6 +40,7 @@ const DISSENTED: usize = 12;
 const CHILD_PROTECTION: usize = 13;
 const CONSENT_UNREADABLE: usize = 14;
 const LETTERS: usize = 15;
+const VITALS: usize = 16;
 const GP_FAILS: usize = 18;
 
 /// Showcase patients whose records carry a tricky case of their own.
@@ -59,6 +61,9 @@ pub enum Showcase {
     /// Hospital letters: HTML with script-injection probes, a PDF, a text note, a type the
     /// portal does not show and a copy held elsewhere.
     Letters,
+    /// An emergency admission with observations every four hours (vital signs and NEWS2),
+    /// and the GP's HbA1c and eGFR history: trends.
+    Vitals,
 }
 
 /// Deterministic synthetic patients: the same `(patients, seed)` always gives the same people and
@@ -176,6 +181,7 @@ impl Population {
             CHILD_PROTECTION => Some(Showcase::ChildProtection),
             LETTERS => Some(Showcase::Letters),
             LONG_HISTORY => Some(Showcase::EndOfLife),
+            VITALS => Some(Showcase::Vitals),
             _ => None,
         }
     }
@@ -209,7 +215,8 @@ impl Population {
             | TWO_RECORDS_AT_HOSPITAL
             | DISSENTED
             | CONSENT_UNREADABLE
-            | LETTERS => return vec![Gp, Acute],
+            | LETTERS
+            | VITALS => return vec![Gp, Acute],
             BIRTH_DATE_DIFFERS => return vec![Gp, Acute, MentalHealth],
             _ => {}
         }
@@ -314,6 +321,10 @@ impl Population {
                 "hospital letters: HTML with unsafe content, a PDF and a text note",
             ),
             (
+                VITALS,
+                "acute admission with observations every 4 hours (NEWS2, blood pressure), GP HbA1c and eGFR: trends",
+            ),
+            (
                 GP_FAILS,
                 "GP practice fails for this patient (HTTP 500): allergies unknown",
             ),
@@ -404,7 +415,7 @@ mod tests {
     fn showcase_labels_match_the_data() {
         let population = Population::new(Population::DEFAULT_PATIENTS, Population::DEFAULT_SEED);
         let showcase = population.showcase();
-        assert_eq!(showcase.len(), 18);
+        assert_eq!(showcase.len(), 19);
         for p in &showcase {
             let known = population.known_at(p.nhs_number);
             let failing = population.failing_source(p.nhs_number);
@@ -490,6 +501,15 @@ mod tests {
                         .filter(|r| r["description"] == "Respiratory clinic letter")
                         .count();
                     assert_eq!(letters, 1);
+                }
+                l if l.starts_with("acute admission with observations") => {
+                    assert_eq!(known, [SourceKind::Gp, SourceKind::Acute]);
+                    let index = population.index_of(p.nhs_number).unwrap();
+                    let news2 = records::clinical(&population, index, SourceKind::Acute)
+                        .into_iter()
+                        .filter(|r| r["code"]["coding"][0]["code"] == vitals::NEWS2_TOTAL)
+                        .count();
+                    assert_eq!(news2, vitals::ROUNDS as usize);
                 }
                 "not known at any source" => {
                     assert!(known.is_empty());

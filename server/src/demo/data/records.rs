@@ -103,6 +103,8 @@ pub fn clinical(population: &Population, index: usize, kind: SourceKind) -> Vec<
         (Some(Showcase::Restricted), SourceKind::Acute) => g.sensitive_unlabelled(),
         (Some(Showcase::Letters), SourceKind::Acute) => g.hospital_letters(),
         (Some(Showcase::EndOfLife), SourceKind::Gp) => g.end_of_life(),
+        (Some(Showcase::Vitals), SourceKind::Acute) => g.vitals_admission(),
+        (Some(Showcase::Vitals), SourceKind::Gp) => g.vitals_gp_results(),
         (Some(Showcase::Dissented), SourceKind::Gp) => g.dissent(),
         (Some(Showcase::ChildProtection), SourceKind::SocialCare) => g.child_protection_plan(),
         _ => {}

@@ -4,11 +4,11 @@
 
 use super::{identity, labelled, plain_status, Clinical};
 use crate::fhir::datatypes::{
-    concept_code, concept_text, period_text, quantity_text, range_text, ratio_text, Annotation,
-    CodeableConcept, Period, Quantity, Range, Ratio, Timing, When,
+    codes, concept_code, concept_text, period_text, quantity_text, range_text, ratio_text,
+    Annotation, CodeableConcept, Period, Quantity, Range, Ratio, Timing, When,
 };
 use crate::fhir::resource::{Bundled, Meta};
-use app::model::Measurement;
+use app::model::{ComponentMeasurement, Measurement};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -115,8 +115,7 @@ fn interpretation_mark(interpretation: &[CodeableConcept]) -> Option<String> {
         value: String::new(),
         unit: None,
         interpretation: concept_code(concept).map(str::to_owned),
-        low: None,
-        high: None,
+        ..Default::default()
     }
     .marker();
     match (mark, concept_code(concept)) {
@@ -141,23 +140,61 @@ fn range_words(ranges: &[ReferenceRange]) -> Option<String> {
 }
 
 impl Observation {
-    /// A numeric value with its range and interpretation.
+    /// A numeric value with its range and interpretation, and each measured component (a
+    /// blood pressure's systolic and diastolic) with its own.
     fn measured(&self) -> Option<Measurement> {
-        let quantity = self.value_quantity.as_ref()?;
-        let range = self.reference_range.first();
-        let bound = |q: Option<&Quantity>| q.and_then(|q| q.value.as_ref()).map(|v| v.to_string());
-        Some(Measurement {
-            value: quantity.value.as_ref()?.to_string(),
-            unit: quantity.unit.clone().or_else(|| quantity.code.clone()),
-            interpretation: self
-                .interpretation
-                .iter()
-                .find_map(concept_code)
-                .map(str::to_owned),
-            low: bound(range.and_then(|r| r.low.as_ref())),
-            high: bound(range.and_then(|r| r.high.as_ref())),
-        })
+        let components: Vec<ComponentMeasurement> = self
+            .component
+            .iter()
+            .filter_map(|c| {
+                Some(ComponentMeasurement {
+                    codes: c
+                        .code
+                        .as_ref()
+                        .map(|k| codes(&k.coding))
+                        .unwrap_or_default(),
+                    measurement: measured(
+                        c.value_quantity.as_ref(),
+                        &c.reference_range,
+                        &c.interpretation,
+                    )?,
+                })
+            })
+            .collect();
+        match measured(
+            self.value_quantity.as_ref(),
+            &self.reference_range,
+            &self.interpretation,
+        ) {
+            Some(own) => Some(Measurement { components, ..own }),
+            None => (!components.is_empty()).then(|| Measurement {
+                components,
+                ..Default::default()
+            }),
+        }
     }
+}
+
+/// A `valueQuantity` with a value, with the first reference range and the interpretation.
+fn measured(
+    quantity: Option<&Quantity>,
+    ranges: &[ReferenceRange],
+    interpretation: &[CodeableConcept],
+) -> Option<Measurement> {
+    let quantity = quantity?;
+    let range = ranges.first();
+    let bound = |q: Option<&Quantity>| q.and_then(|q| q.value.as_ref()).map(|v| v.to_string());
+    Some(Measurement {
+        value: quantity.value.as_ref()?.to_string(),
+        unit: quantity.unit.clone().or_else(|| quantity.code.clone()),
+        interpretation: interpretation
+            .iter()
+            .find_map(concept_code)
+            .map(str::to_owned),
+        low: bound(range.and_then(|r| r.low.as_ref())),
+        high: bound(range.and_then(|r| r.high.as_ref())),
+        components: Vec::new(),
+    })
 }
 
 impl Clinical for Observation {
