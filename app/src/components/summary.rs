@@ -1,6 +1,8 @@
 //! The summary above the timeline: one section per question an A&E clinician asks first, each
-//! saying "none recorded" only when it is known, and otherwise which sources could not be read.
+//! saying "none recorded" only when it is known, and otherwise which sources could not be read;
+//! then the latest vital signs and NEWS2.
 
+use crate::components::LatestVitals;
 use crate::ids;
 use crate::model::{PatientRecord, SourceReport, TimelineEntry};
 use crate::summary::{Coverage, Line, Section, SectionKind, Summary};
@@ -18,6 +20,8 @@ pub fn RecordSummary(record: PatientRecord) -> impl IntoView {
         <section data-testid=ids::SUMMARY aria-labelledby="summary-heading" class="mt-4">
             <h2 id="summary-heading" class="sr-only">"Summary"</h2>
             <div class="grid gap-3 md:grid-cols-2">{sections}</div>
+            // The latest vital signs and NEWS2, each linking to its trend (nothing when none).
+            <LatestVitals entries=record.entries.clone() nhs=record.nhs_number sources=record.sources.clone() />
         </section>
     }
 }
