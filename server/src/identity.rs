@@ -138,6 +138,8 @@ mod tests {
             skipped_count: 0,
             message: None,
             fetched_at: None,
+            from_cache: false,
+            problems: Vec::new(),
         }
     }
 
