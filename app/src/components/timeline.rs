@@ -167,6 +167,7 @@ fn TimelineRow(
                 })}
                 {future.then(|| view! {
                     <span data-testid=ids::ENTRY_FLAG data-flag="future" class="ml-2 rounded bg-[#ffb81c] px-1 text-xs font-semibold text-slate-950">"Dated in the future"</span>
+                })}
                 {nhs.zip(crate::trends::series_key(&entry)).map(|(nhs, key)| view! {
                     <a data-testid=ids::TREND_LINK class="ml-2 text-xs font-semibold text-[#005eb8] underline" href=crate::trends::trend_href(nhs, key)>
                         "Trend"<span class="sr-only">{format!(" of {}", entry.title)}</span>
