@@ -52,9 +52,18 @@ pub const PATIENT_ACCESS: &str = "patient-access";
 pub const PATIENT_VIEWER: &str = "patient-viewer";
 pub const ATTACHMENTS: &str = "attachments";
 pub const DOCUMENT_LINK: &str = "document-link";
+pub const ENTRY_OPEN: &str = "entry-open";
+pub const ENTRY_PANEL: &str = "entry-panel";
+pub const ENTRY_PANEL_CLOSE: &str = "entry-panel-close";
+pub const ENTRY_PANEL_ERROR: &str = "entry-panel-error";
+pub const ENTRY_FIELDS: &str = "entry-fields";
+pub const ENTRY_PROVENANCE: &str = "entry-provenance";
+pub const ENTRY_NARRATIVE: &str = "entry-narrative";
+pub const ENTRY_NOTES: &str = "entry-notes";
+pub const ENTERED_IN_ERROR: &str = "entered-in-error";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 51] = [
+pub const ALL: [&str; 60] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -106,6 +115,15 @@ pub const ALL: [&str; 51] = [
     PATIENT_VIEWER,
     ATTACHMENTS,
     DOCUMENT_LINK,
+    ENTRY_OPEN,
+    ENTRY_PANEL,
+    ENTRY_PANEL_CLOSE,
+    ENTRY_PANEL_ERROR,
+    ENTRY_FIELDS,
+    ENTRY_PROVENANCE,
+    ENTRY_NARRATIVE,
+    ENTRY_NOTES,
+    ENTERED_IN_ERROR,
 ];
 
 #[cfg(test)]

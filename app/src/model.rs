@@ -231,6 +231,16 @@ pub struct TimelineEntry {
     /// can show it; empty for every other kind of entry.
     #[serde(default)]
     pub attachments: Vec<crate::document::AttachmentInfo>,
+    /// Recorded in error at the source (a status or verification status of
+    /// `entered-in-error`): kept so staff can see it was retracted, never shown as a clinical
+    /// fact, never merged with a real record of the item, never counted.
+    #[serde(default)]
+    pub entered_in_error: bool,
+    /// Every field the portal read of the resource, its narrative and notes: read with the
+    /// entry (and cached with it), but sent only for one item at a time
+    /// ([`crate::api::get_entry`]); a record's entries never carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_detail: Option<Box<crate::detail::EntryDetail>>,
 }
 
 /// A measured value as the source sent it: decimals kept exactly as written (`7.80`).
@@ -267,6 +277,47 @@ impl TimelineEntry {
                 .also_recorded_at
                 .iter()
                 .any(|p| p.source_id == source_id)
+    }
+
+    /// A copy without its full detail, as a record lists it (the detail is sent only for
+    /// one item at a time).
+    pub fn listed(&self) -> TimelineEntry {
+        let TimelineEntry {
+            date,
+            category,
+            title,
+            detail,
+            status,
+            source_id,
+            resource_type,
+            resource_id,
+            codes,
+            security,
+            also_recorded_at,
+            discrepancy,
+            measurement,
+            attachments,
+            entered_in_error,
+            full_detail: _,
+        } = self;
+        TimelineEntry {
+            date: date.clone(),
+            category: *category,
+            title: title.clone(),
+            detail: detail.clone(),
+            status: status.clone(),
+            source_id: source_id.clone(),
+            resource_type: resource_type.clone(),
+            resource_id: resource_id.clone(),
+            codes: codes.clone(),
+            security: security.clone(),
+            also_recorded_at: also_recorded_at.clone(),
+            discrepancy: discrepancy.clone(),
+            measurement: measurement.clone(),
+            attachments: attachments.clone(),
+            entered_in_error: *entered_in_error,
+            full_detail: None,
+        }
     }
 
     /// The item's provenance, for listing it beside the others.

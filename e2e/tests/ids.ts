@@ -52,6 +52,15 @@ export const ids = {
   patientViewer: 'patient-viewer',
   attachments: 'attachments',
   documentLink: 'document-link',
+  entryOpen: 'entry-open',
+  entryPanel: 'entry-panel',
+  entryPanelClose: 'entry-panel-close',
+  entryPanelError: 'entry-panel-error',
+  entryFields: 'entry-fields',
+  entryProvenance: 'entry-provenance',
+  entryNarrative: 'entry-narrative',
+  entryNotes: 'entry-notes',
+  enteredInError: 'entered-in-error',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;

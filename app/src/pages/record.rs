@@ -4,8 +4,8 @@
 
 use crate::api::{get_record, LookupError, RecordBasis};
 use crate::components::{
-    BasisBanner, BasisForm, ConsentUnknownPage, DissentPage, LookupForm, PatientBanner,
-    RecordWarnings, SourceStatusList, Timeline, WithheldList,
+    provide_entry_opener, BasisBanner, BasisForm, ConsentUnknownPage, DissentPage, EntryPanel,
+    LookupForm, PatientBanner, RecordWarnings, SourceStatusList, Timeline, WithheldList,
 };
 use crate::ids;
 use crate::model::PatientRecord;
@@ -49,7 +49,11 @@ pub fn RecordPage() -> impl IntoView {
 
 #[component]
 fn Found(record: PatientRecord) -> impl IntoView {
+    // Any row (or summary line) below opens the one entry panel.
+    provide_entry_opener();
+    let nhs = record.nhs_number;
     view! {
+        <EntryPanel nhs />
         <div class="mt-6">
             <ChildProtectionBanner flags=record.child_protection.clone() />
             <PatientBanner record=record.clone() />

@@ -95,6 +95,8 @@ mod tests {
                 discrepancy: None,
                 measurement: None,
                 attachments: Vec::new(),
+                entered_in_error: false,
+                full_detail: None,
             },
             source_name: "Northgate".into(),
             label: "Letter (text)".into(),

@@ -1,11 +1,15 @@
 //! Turns one FHIR resource into one timeline entry: its clinical date (by the rules in
 //! `../shared/domain.md` §3), category, title, detail, status and provenance, each type read
-//! by its own definition ([`super::clinical`]).
+//! by its own definition ([`super::clinical`]), with its full detail (every field read, the
+//! sanitised narrative, notes) for the entry panel. An entry recorded in error is kept and
+//! flagged, never dropped and never shown as ordinary.
 
 use super::clinical::ClinicalResource;
 use super::datatypes::{codes, concept_text};
 use super::resource::{Bundled, Meta, ResourceType};
+use crate::documents::sanitise;
 use app::clinical_date::ClinicalDate;
+use app::detail::EntryDetail;
 use app::model::TimelineEntry;
 
 /// Why a resource was skipped. Counted per source and reported, never silently dropped.
@@ -22,9 +26,8 @@ pub enum SkipReason {
 /// What one clinical resource is on the timeline.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Read {
+    /// A timeline entry (one recorded in error is flagged `entered_in_error`).
     Entry(Box<TimelineEntry>),
-    /// Recorded in error at the source: not a clinical fact, never shown.
-    EnteredInError,
     /// A supported type that is not a timeline entry (Patient, Consent, Medication...).
     NotClinical,
 }
@@ -55,9 +58,6 @@ pub fn normalise(
     };
     let r = resource.clinical();
     let id = r.id().filter(|id| !id.is_empty()).ok_or(SkipReason::NoId)?;
-    if r.entered_in_error() {
-        return Ok(Read::EnteredInError);
-    }
     let date = match r.date().map(str::trim).filter(|d| !d.is_empty()) {
         Some(value) => Some(ClinicalDate::parse(value).map_err(|_| SkipReason::BadDate)?),
         None => None,
@@ -84,6 +84,16 @@ pub fn normalise(
         discrepancy: None,
         measurement: r.measurement(),
         attachments: r.attachments(),
+        entered_in_error: r.entered_in_error(),
+        full_detail: Some(Box::new(EntryDetail {
+            fields: r.fields(),
+            narrative_html: r
+                .narrative()
+                .map(sanitise::narrative)
+                .filter(|html| !html.trim().is_empty()),
+            notes: r.notes(),
+            provenance: None,
+        })),
     })))
 }
 

@@ -109,7 +109,9 @@ fn refusal(error: DocumentError, browser: bool) -> Response {
             }
             (api.status(), "")
         }
-        DocumentError::Attachment(A::NoSuchAttachment(_)) | DocumentError::Gone { .. } => {
+        DocumentError::Attachment(A::NoSuchAttachment(_))
+        | DocumentError::Gone { .. }
+        | DocumentError::EnteredInError { .. } => {
             (StatusCode::NOT_FOUND, "not-found")
         }
         DocumentError::Attachment(A::CannotShow(_) | A::NoType) => {

@@ -428,6 +428,8 @@ mod tests {
             discrepancy: None,
             measurement: None,
             attachments: Vec::new(),
+            entered_in_error: false,
+            full_detail: None,
         }
     }
 

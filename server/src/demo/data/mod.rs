@@ -9,6 +9,7 @@ mod gp;
 pub(super) mod ids;
 pub(super) mod letters;
 mod mental_health;
+pub(super) mod narratives;
 mod nhs;
 pub(super) mod records;
 mod rng;
@@ -39,6 +40,8 @@ const DISSENTED: usize = 12;
 const CHILD_PROTECTION: usize = 13;
 const CONSENT_UNREADABLE: usize = 14;
 const LETTERS: usize = 15;
+// Index 16 is taken by another showcase patient (trends).
+const NARRATIVES: usize = 17;
 
 /// Showcase patients whose records carry a tricky case of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +59,9 @@ pub enum Showcase {
     /// Hospital letters: HTML with script-injection probes, a PDF, a text note, a type the
     /// portal does not show and a copy held elsewhere.
     Letters,
+    /// Narratives and a note carrying script-injection probes, and an allergy recorded in
+    /// error.
+    Narratives,
 }
 
 /// Deterministic synthetic patients: the same `(patients, seed)` always gives the same people and
@@ -172,6 +178,7 @@ impl Population {
             DISSENTED => Some(Showcase::Dissented),
             CHILD_PROTECTION => Some(Showcase::ChildProtection),
             LETTERS => Some(Showcase::Letters),
+            NARRATIVES => Some(Showcase::Narratives),
             _ => None,
         }
     }
@@ -203,7 +210,8 @@ impl Population {
             | TWO_RECORDS_AT_HOSPITAL
             | DISSENTED
             | CONSENT_UNREADABLE
-            | LETTERS => return vec![Gp, Acute],
+            | LETTERS
+            | NARRATIVES => return vec![Gp, Acute],
             BIRTH_DATE_DIFFERS => return vec![Gp, Acute, MentalHealth],
             _ => {}
         }
@@ -299,6 +307,10 @@ impl Population {
                 LETTERS,
                 "hospital letters: HTML with unsafe content, a PDF and a text note",
             ),
+            (
+                NARRATIVES,
+                "narratives and notes with unsafe content, and an allergy recorded in error",
+            ),
         ];
         labelled
             .into_iter()
@@ -386,7 +398,7 @@ mod tests {
     fn showcase_labels_match_the_data() {
         let population = Population::new(Population::DEFAULT_PATIENTS, Population::DEFAULT_SEED);
         let showcase = population.showcase();
-        assert_eq!(showcase.len(), 17);
+        assert_eq!(showcase.len(), 18);
         for p in &showcase {
             let known = population.known_at(p.nhs_number);
             let failing = population.failing_source(p.nhs_number);
@@ -468,6 +480,26 @@ mod tests {
                         .filter(|r| r["description"] == "Respiratory clinic letter")
                         .count();
                     assert_eq!(letters, 1);
+                }
+                l if l.starts_with("narratives and notes") => {
+                    assert_eq!(known, [SourceKind::Gp, SourceKind::Acute]);
+                    let index = population.index_of(p.nhs_number).unwrap();
+                    let gp = records::clinical(&population, index, SourceKind::Gp);
+                    let in_error = gp
+                        .iter()
+                        .filter(|r| {
+                            r["verificationStatus"]["coding"][0]["code"] == "entered-in-error"
+                        })
+                        .count();
+                    assert_eq!(in_error, 1);
+                    let probed = |r: &serde_json::Value| {
+                        r["text"]["div"]
+                            .as_str()
+                            .is_some_and(|d| d.contains("window.__xss=1"))
+                    };
+                    assert_eq!(gp.iter().filter(|r| probed(r)).count(), 1);
+                    let acute = records::clinical(&population, index, SourceKind::Acute);
+                    assert_eq!(acute.iter().filter(|r| probed(r)).count(), 1);
                 }
                 "not known at any source" => {
                     assert!(known.is_empty());
