@@ -496,6 +496,51 @@ mod tests {
     }
 
     #[test]
+    fn a_listed_entry_carries_no_full_detail_and_omits_it_on_the_wire() {
+        let entry = TimelineEntry {
+            date: None,
+            category: Category::Allergy,
+            title: "Latex allergy".into(),
+            detail: Some("Reaction: Urticaria".into()),
+            status: Some("active".into()),
+            source_id: "gp".into(),
+            resource_type: "AllergyIntolerance".into(),
+            resource_id: "a1".into(),
+            codes: vec![Code::new("http://snomed.info/sct", "300916003")],
+            security: Vec::new(),
+            also_recorded_at: Vec::new(),
+            discrepancy: None,
+            measurement: None,
+            attachments: Vec::new(),
+            entered_in_error: true,
+            full_detail: Some(Box::new(crate::detail::EntryDetail {
+                fields: vec![crate::detail::DetailField::new("Criticality", "low")],
+                ..Default::default()
+            })),
+        };
+        let listed = entry.listed();
+        assert_eq!(listed.full_detail, None);
+        assert_eq!(
+            TimelineEntry {
+                full_detail: None,
+                ..entry.clone()
+            },
+            listed,
+            "everything else is kept"
+        );
+        let wire = serde_json::to_value(&listed).unwrap();
+        assert!(wire.get("full_detail").is_none(), "{wire}");
+        assert_eq!(wire["entered_in_error"], true);
+        let full = serde_json::to_value(&entry).unwrap();
+        assert_eq!(full["full_detail"]["fields"][0]["label"], "Criticality");
+        // Older JSON without the new fields still reads.
+        let mut old = wire.clone();
+        old.as_object_mut().unwrap().remove("entered_in_error");
+        let read: TimelineEntry = serde_json::from_value(old).unwrap();
+        assert!(!read.entered_in_error);
+    }
+
+    #[test]
     fn wire_names_are_kebab_case() {
         assert_eq!(
             serde_json::to_string(&SourceKind::MentalHealth).unwrap(),

@@ -13,10 +13,10 @@ use crate::record::{now_rfc3339, Aggregator, Gathered};
 use crate::sources::SourceError;
 use app::api::{LookupError, RecordService, SearchForm};
 use app::auth::{Caller, Permission, Role, Viewer};
-use app::detail::EntryProvenance;
 use app::consent::{
     Basis, BasisPrompt, BasisSource, ConsentUnknownNotice, DissentNotice, SessionKey, UnreadConsent,
 };
+use app::detail::EntryProvenance;
 use app::model::{
     DemoPatient, PatientRecord, RecordWarning, SourceKind, TimelineEntry, WarningKind,
 };
@@ -326,14 +326,15 @@ impl RecordDesk {
         judge.allows(&caller.viewer, entry)?;
         let mut entry = entry.clone();
         if let Some(detail) = entry.full_detail.as_mut() {
-            detail.provenance = gathered
-                .reports()
-                .find(|r| r.id == source_id)
-                .map(|r| EntryProvenance {
-                    source_name: r.name.clone(),
-                    organisation_code: r.organisation_code.clone(),
-                    fetched_at: r.fetched_at.clone(),
-                });
+            detail.provenance =
+                gathered
+                    .reports()
+                    .find(|r| r.id == source_id)
+                    .map(|r| EntryProvenance {
+                        source_name: r.name.clone(),
+                        organisation_code: r.organisation_code.clone(),
+                        fetched_at: r.fetched_at.clone(),
+                    });
         }
         Ok((entry, judge))
     }

@@ -447,6 +447,46 @@ mod tests {
     }
 
     #[test]
+    fn timing_reads_each_repeat_shape_in_words() {
+        for (json, expected) in [
+            (
+                r#"{"repeat":{"frequency":2,"period":1,"periodUnit":"d"}}"#,
+                "twice a day",
+            ),
+            (
+                r#"{"repeat":{"frequency":1,"period":1,"periodUnit":"wk"}}"#,
+                "once a week",
+            ),
+            (
+                r#"{"repeat":{"frequency":3,"period":2,"periodUnit":"d"}}"#,
+                "3 times every 2 days",
+            ),
+            (
+                r#"{"repeat":{"frequency":1,"frequencyMax":2,"period":1,"periodUnit":"d"}}"#,
+                "1 to 2 times a day",
+            ),
+            (
+                r#"{"repeat":{"period":8,"periodUnit":"h"}}"#,
+                "every 8 hours",
+            ),
+            (r#"{"code":{"text":"At bedtime"}}"#, "At bedtime"),
+            (
+                r#"{"repeat":{"when":["ACM"],"duration":5,"durationUnit":"d"}}"#,
+                "for 5 days, when ACM",
+            ),
+            (
+                r#"{"repeat":{"timeOfDay":["08:00:00"],"count":3}}"#,
+                "at 08:00:00, 3 times in all",
+            ),
+            (r#"{"event":["2024-01-01"]}"#, "on 2024-01-01"),
+        ] {
+            let t: Timing = serde_json::from_str(json).unwrap();
+            assert_eq!(timing_text(&t).as_deref(), Some(expected), "{json}");
+        }
+        assert_eq!(timing_text(&Timing::default()), None);
+    }
+
+    #[test]
     fn one_or_many_reads_both_shapes() {
         let one: OneOrMany<CodeableConcept> = serde_json::from_str(r#"{"text":"a"}"#).unwrap();
         let many: OneOrMany<CodeableConcept> =

@@ -235,6 +235,54 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_recorded_in_error_is_kept_and_flagged() {
+        for json in [
+            r#"{"resourceType":"AllergyIntolerance","id":"a","code":{"text":"Aspirin"},
+                "verificationStatus":{"coding":[{"code":"entered-in-error"}]}}"#,
+            r#"{"resourceType":"Condition","id":"c","code":{"text":"Asthma"},
+                "verificationStatus":{"coding":[{"code":"entered-in-error"}]}}"#,
+            r#"{"resourceType":"MedicationRequest","id":"m","status":"entered-in-error","medicationCodeableConcept":{"text":"Ramipril"}}"#,
+            r#"{"resourceType":"DocumentReference","id":"d","status":"current","docStatus":"entered-in-error"}"#,
+        ] {
+            let e = entry(json);
+            assert!(e.entered_in_error, "{json}");
+        }
+        let ordinary = entry(r#"{"resourceType":"Condition","id":"c","code":{"text":"Asthma"}}"#);
+        assert!(!ordinary.entered_in_error);
+    }
+
+    #[test]
+    fn the_full_detail_is_read_with_the_entry_and_its_narrative_sanitised() {
+        let e = entry(
+            r#"{"resourceType":"Condition","id":"c","code":{"text":"Asthma"},
+                "text":{"status":"generated","div":"<div xmlns='http://www.w3.org/1999/xhtml'><p><b>Asthma</b></p><script>window.__xss=1</script><img src='x' onerror='window.__xss=2'><a href='javascript:window.__xss=3'>plan</a><style>p{display:none}</style><iframe src='https://evil.example/'></iframe><img src='http://tracker.example/p.png'></div>"},
+                "severity":{"text":"Moderate"},
+                "note":[{"text":"<script>alert(1)</script> wheezy"}]}"#,
+        );
+        let detail = e.full_detail.expect("read with the entry");
+        assert!(detail
+            .fields
+            .iter()
+            .any(|f| f.label == "Severity" && f.value == "Moderate"));
+        let html = detail.narrative_html.expect("a narrative");
+        assert_eq!(html, "<div><p><b>Asthma</b></p>plan</div>");
+        assert_eq!(detail.notes[0].text, "<script>alert(1)</script> wheezy");
+        assert_eq!(
+            detail.provenance, None,
+            "filled only when the item is served"
+        );
+        // A narrative that cleans to nothing is no narrative.
+        let empty = entry(
+            r#"{"resourceType":"Condition","id":"c","text":{"div":"<div><script>x()</script></div>"}}"#,
+        );
+        let html = empty.full_detail.unwrap().narrative_html;
+        assert!(
+            html.as_deref().is_none_or(|h| !h.contains("script")),
+            "{html:?}"
+        );
+    }
+
+    #[test]
     fn every_supported_type_gets_a_category() {
         for t in [
             "Encounter",

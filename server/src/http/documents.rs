@@ -111,9 +111,7 @@ fn refusal(error: DocumentError, browser: bool) -> Response {
         }
         DocumentError::Attachment(A::NoSuchAttachment(_))
         | DocumentError::Gone { .. }
-        | DocumentError::EnteredInError { .. } => {
-            (StatusCode::NOT_FOUND, "not-found")
-        }
+        | DocumentError::EnteredInError { .. } => (StatusCode::NOT_FOUND, "not-found"),
         DocumentError::Attachment(A::CannotShow(_) | A::NoType) => {
             (StatusCode::UNSUPPORTED_MEDIA_TYPE, "cannot-show")
         }

@@ -5,7 +5,14 @@
 use super::calendar::{date, date_time, ANCHOR_DAY};
 use super::catalogue::SNOMED;
 use super::records::{coded, Gen};
-use serde_json::json;
+use serde_json::{json, Value};
+
+/// A coded concept with the words the clinician wrote (`CodeableConcept.text`): these rows
+/// are told apart from the generated history by their words.
+fn titled(mut concept: Value, text: &str) -> Value {
+    concept["text"] = json!(text);
+    concept
+}
 
 /// A narrative with every kind of probe the entry panel must neutralise, around real text.
 pub const PROBE_NARRATIVE: &str = concat!(
@@ -34,7 +41,8 @@ impl Gen {
             "text": { "status": "generated", "div": PROBE_NARRATIVE },
             "clinicalStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active" }] },
             "verificationStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed" }] },
-            "code": coded(SNOMED, "195967001", "Asthma"), "onsetDateTime": date(day),
+            "code": titled(coded(SNOMED, "195967001", "Asthma"), "Asthma since childhood"),
+            "onsetDateTime": date(day),
             "recordedDate": date(day) });
         self.push("Condition", day, body);
 
@@ -43,7 +51,8 @@ impl Gen {
             "clinicalStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active" }] },
             "verificationStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "code": "confirmed" }] },
             "type": "allergy", "category": ["environment"], "criticality": "low",
-            "code": coded(SNOMED, "300916003", "Latex allergy"), "recordedDate": date(day),
+            "code": titled(coded(SNOMED, "300916003", "Latex allergy"), "Latex allergy (gloves)"),
+            "recordedDate": date(day),
             "reaction": [{ "manifestation": [coded(SNOMED, "126485001", "Urticaria")],
                            "severity": "moderate",
                            "exposureRoute": coded(SNOMED, "263887005", "Skin") }],
@@ -66,7 +75,7 @@ impl Gen {
         let body = json!({ "status": "finished",
             "text": { "status": "generated", "div": PROBE_NARRATIVE.replace("Asthma</b>, diagnosed in childhood; well controlled on inhalers", "Wheeze</b>, seen and treated with nebulisers") },
             "class": { "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "EMER", "display": "emergency" },
-            "type": [{ "text": "Emergency department attendance" }],
+            "type": [{ "text": "Emergency department attendance: wheeze" }],
             "period": { "start": date_time(day, 1_300), "end": date_time(day, 1_420) },
             "reasonCode": [{ "text": "Shortness of breath" }],
             "hospitalization": { "dischargeDisposition": { "text": "Home" } },

@@ -6,8 +6,8 @@ use super::{identity, labelled, verified_in_error, verified_status, Clinical};
 use crate::fhir::datatypes::{
     concept_text, Annotation, CodeableConcept, Period, Quantity, Range, Reference, When,
 };
-use app::detail::{DetailField, Note};
 use crate::fhir::resource::{Bundled, Meta};
+use app::detail::{DetailField, Note};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -133,12 +133,20 @@ impl Clinical for AllergyIntolerance {
 
     fn fields(&self) -> Vec<DetailField> {
         let mut all = vec![
-            field("Substance", self.what(&Bundled::default()).as_deref().and_then(concept_text)),
+            field(
+                "Substance",
+                self.what(&Bundled::default())
+                    .as_deref()
+                    .and_then(concept_text),
+            ),
             field("Type", self.type_.clone()),
             field("Category", fields::codes(&self.category)),
             field("Criticality", self.criticality.clone()),
             field("Clinical status", fields::concept(&self.clinical_status)),
-            field("Verification status", fields::concept(&self.verification_status)),
+            field(
+                "Verification status",
+                fields::concept(&self.verification_status),
+            ),
             field("Onset", self.onset().and_then(fields::when)),
             field("Recorded", fields::date(&self.recorded_date)),
             field("Last occurred", fields::date(&self.last_occurrence)),
@@ -165,6 +173,9 @@ impl Clinical for AllergyIntolerance {
 
     fn notes(&self) -> Vec<Note> {
         let reaction_notes = self.reaction.iter().flat_map(|r| fields::notes(&r.note));
-        fields::notes(&self.note).into_iter().chain(reaction_notes).collect()
+        fields::notes(&self.note)
+            .into_iter()
+            .chain(reaction_notes)
+            .collect()
     }
 }

@@ -6,8 +6,8 @@ use super::{identity, plain_status, Clinical};
 use crate::fhir::datatypes::{
     concept_text, non_empty, Annotation, CodeableConcept, Period, Reference, When,
 };
-use app::detail::{DetailField, Note};
 use crate::fhir::resource::{Bundled, Meta};
+use app::detail::{DetailField, Note};
 use serde::Deserialize;
 use std::borrow::Cow;
 

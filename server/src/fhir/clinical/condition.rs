@@ -6,8 +6,8 @@ use super::{identity, labelled, verified_in_error, verified_status, Clinical};
 use crate::fhir::datatypes::{
     concept_text, Annotation, CodeableConcept, Period, Quantity, Range, Reference, When,
 };
-use app::detail::{DetailField, Note};
 use crate::fhir::resource::{Bundled, Meta};
+use app::detail::{DetailField, Note};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -130,7 +130,10 @@ impl Clinical for Condition {
         fields::fields([
             field("Condition", fields::concept(&self.code)),
             field("Clinical status", fields::concept(&self.clinical_status)),
-            field("Verification status", fields::concept(&self.verification_status)),
+            field(
+                "Verification status",
+                fields::concept(&self.verification_status),
+            ),
             field("Category", fields::concepts(&self.category)),
             field("Severity", fields::concept(&self.severity)),
             field("Body site", fields::concepts(&self.body_site)),

@@ -4,9 +4,9 @@
 use super::fields::{self, field};
 use super::{identity, Clinical};
 use crate::fhir::datatypes::{concept_text, non_empty, CodeableConcept, Period, Reference, When};
-use app::detail::{DetailField, Note};
 use crate::fhir::document::{attachment_infos, Content};
 use crate::fhir::resource::{Bundled, Meta};
+use app::detail::{DetailField, Note};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -104,10 +104,18 @@ impl Clinical for DocumentReference {
             field("Held by", fields::shown(&self.custodian)),
             field(
                 "Covers",
-                context.and_then(|c| c.period.as_ref()).and_then(fields::period),
+                context
+                    .and_then(|c| c.period.as_ref())
+                    .and_then(fields::period),
             ),
-            field("Facility", context.and_then(|c| fields::concept(&c.facility_type))),
-            field("Specialty", context.and_then(|c| fields::concept(&c.practice_setting))),
+            field(
+                "Facility",
+                context.and_then(|c| fields::concept(&c.facility_type)),
+            ),
+            field(
+                "Specialty",
+                context.and_then(|c| fields::concept(&c.practice_setting)),
+            ),
         ])
     }
 

@@ -6,8 +6,8 @@ use super::{identity, labelled, plain_status, Clinical};
 use crate::fhir::datatypes::{
     concept_text, quantity_text, CodeableConcept, Coding, Period, Quantity, Reference, When,
 };
-use app::detail::{DetailField, Note};
 use crate::fhir::resource::{Bundled, Meta};
+use app::detail::{DetailField, Note};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -135,8 +135,14 @@ impl Clinical for Encounter {
             field("Period", self.period.as_ref().and_then(fields::period)),
             field("Length", self.length.as_ref().and_then(quantity_text)),
             field("Reason", fields::concepts(&self.reason_code)),
-            field("Admitted from", stay.and_then(|h| fields::concept(&h.admit_source))),
-            field("Readmission", stay.and_then(|h| fields::concept(&h.re_admission))),
+            field(
+                "Admitted from",
+                stay.and_then(|h| fields::concept(&h.admit_source)),
+            ),
+            field(
+                "Readmission",
+                stay.and_then(|h| fields::concept(&h.re_admission)),
+            ),
             field(
                 "Discharged to",
                 stay.and_then(|h| fields::concept(&h.discharge_disposition)),

@@ -8,8 +8,8 @@ use crate::fhir::datatypes::{
     concept_text, non_empty, quantity_text, range_text, ratio_text, timing_text, Annotation,
     CodeableConcept, Period, Quantity, Range, Ratio, Reference, Timing, When,
 };
-use app::detail::{DetailField, Note};
 use crate::fhir::resource::{contained_medication, Bundled, Contained, Meta};
+use app::detail::{DetailField, Note};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -120,7 +120,11 @@ fn dosage_fields(dosage: &[Dosage]) -> Vec<Option<DetailField>> {
                 r.dose_quantity
                     .as_ref()
                     .and_then(quantity_text)
-                    .or_else(|| r.dose_range.as_ref().and_then(|x| range_text(x, quantity_text)))
+                    .or_else(|| {
+                        r.dose_range
+                            .as_ref()
+                            .and_then(|x| range_text(x, quantity_text))
+                    })
             })
             .collect();
         let rates: Vec<String> = d
@@ -130,18 +134,31 @@ fn dosage_fields(dosage: &[Dosage]) -> Vec<Option<DetailField>> {
                 r.rate_ratio
                     .as_ref()
                     .and_then(ratio_text)
-                    .or_else(|| r.rate_range.as_ref().and_then(|x| range_text(x, quantity_text)))
+                    .or_else(|| {
+                        r.rate_range
+                            .as_ref()
+                            .and_then(|x| range_text(x, quantity_text))
+                    })
                     .or_else(|| r.rate_quantity.as_ref().and_then(quantity_text))
             })
             .collect();
         all.extend([
             field(&label("instructions"), d.text.clone()),
             field(&label("patient instruction"), d.patient_instruction.clone()),
-            field(&label("additional instruction"), fields::concepts(&d.additional_instruction)),
+            field(
+                &label("additional instruction"),
+                fields::concepts(&d.additional_instruction),
+            ),
             field(&label("timing"), d.timing.as_ref().and_then(timing_text)),
             field(&label("as needed"), as_needed),
-            field(&label("dose"), (!doses.is_empty()).then(|| doses.join(", "))),
-            field(&label("rate"), (!rates.is_empty()).then(|| rates.join(", "))),
+            field(
+                &label("dose"),
+                (!doses.is_empty()).then(|| doses.join(", ")),
+            ),
+            field(
+                &label("rate"),
+                (!rates.is_empty()).then(|| rates.join(", ")),
+            ),
             field(&label("route"), fields::concept(&d.route)),
             field(&label("site"), fields::concept(&d.site)),
             field(&label("method"), fields::concept(&d.method)),
@@ -256,27 +273,40 @@ impl Clinical for MedicationRequest {
             field("Intent", self.intent.clone()),
             field("Category", fields::concepts(&self.category)),
             field("Priority", self.priority.clone()),
-            field("Course of therapy", fields::concept(&self.course_of_therapy_type)),
+            field(
+                "Course of therapy",
+                fields::concept(&self.course_of_therapy_type),
+            ),
             field("Authored", fields::date(&self.authored_on)),
             field("Prescriber", fields::shown(&self.requester)),
             field("Reason", fields::concepts(&self.reason_code)),
         ];
         all.extend(dosage_fields(&self.dosage_instruction));
         all.extend([
-            field("Quantity", supply.and_then(|d| fields::quantity(&d.quantity))),
+            field(
+                "Quantity",
+                supply.and_then(|d| fields::quantity(&d.quantity)),
+            ),
             field(
                 "Supply duration",
                 supply.and_then(|d| fields::quantity(&d.expected_supply_duration)),
             ),
             field(
                 "Repeats allowed",
-                supply.and_then(|d| d.number_of_repeats_allowed).map(|n| n.to_string()),
+                supply
+                    .and_then(|d| d.number_of_repeats_allowed)
+                    .map(|n| n.to_string()),
             ),
             field(
                 "Valid",
-                supply.and_then(|d| d.validity_period.as_ref()).and_then(fields::period),
+                supply
+                    .and_then(|d| d.validity_period.as_ref())
+                    .and_then(fields::period),
             ),
-            field("Dispenser", supply.and_then(|d| fields::shown(&d.performer))),
+            field(
+                "Dispenser",
+                supply.and_then(|d| fields::shown(&d.performer)),
+            ),
         ]);
         fields::fields(all)
     }

@@ -4,12 +4,12 @@
 
 use super::fields::{self, field};
 use super::{identity, labelled, plain_status, Clinical};
-use app::detail::{DetailField, Note};
 use crate::fhir::datatypes::{
     concept_code, concept_text, period_text, quantity_text, range_text, ratio_text, Annotation,
     CodeableConcept, Period, Quantity, Range, Ratio, Reference, Timing, When,
 };
 use crate::fhir::resource::{Bundled, Meta};
+use app::detail::{DetailField, Note};
 use app::model::Measurement;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -263,7 +263,8 @@ impl Clinical for Observation {
             let range = all_ranges(&c.reference_range).map(|r| format!(" (range {r})"));
             all.push(field(
                 &name,
-                c.value_words().map(|v| format!("{v}{}", range.unwrap_or_default())),
+                c.value_words()
+                    .map(|v| format!("{v}{}", range.unwrap_or_default())),
             ));
         }
         fields::fields(all)
@@ -344,7 +345,10 @@ impl Clinical for DiagnosticReport {
             field("Taken", effective.and_then(fields::when)),
             field("Issued", fields::date(&self.issued)),
             field("Performed by", fields::shown_all(&self.performer)),
-            field("Interpreted by", fields::shown_all(&self.results_interpreter)),
+            field(
+                "Interpreted by",
+                fields::shown_all(&self.results_interpreter),
+            ),
             field("Results", fields::shown_all(&self.result)),
             field("Conclusion", self.conclusion.clone()),
             field("Coded conclusion", fields::concepts(&self.conclusion_code)),

@@ -7,8 +7,8 @@ use crate::fhir::datatypes::{
     concept_text, quantity_text, Annotation, CodeableConcept, Period, Quantity, Range, Reference,
     When,
 };
-use app::detail::{DetailField, Note};
 use crate::fhir::resource::{Bundled, Meta};
+use app::detail::{DetailField, Note};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -219,10 +219,7 @@ impl Clinical for Immunization {
             field("Vaccine", fields::concept(&self.vaccine_code)),
             field("Given", occurrence.and_then(fields::when)),
             field("Recorded", fields::date(&self.recorded)),
-            field(
-                "Recorded by whoever gave it",
-                fields::yes_no(self.primary_source),
-            ),
+            field("Primary source", fields::yes_no(self.primary_source)),
             field("Manufacturer", fields::shown(&self.manufacturer)),
             field("Batch", self.lot_number.clone()),
             field("Expiry", fields::date(&self.expiration_date)),
