@@ -142,10 +142,10 @@ impl Clinical for AllergyIntolerance {
             field("Type", self.type_.clone()),
             field("Category", fields::codes(&self.category)),
             field("Criticality", self.criticality.clone()),
-            field("Clinical status", fields::concept(&self.clinical_status)),
+            field("Clinical status", fields::status(&self.clinical_status)),
             field(
                 "Verification status",
-                fields::concept(&self.verification_status),
+                fields::status(&self.verification_status),
             ),
             field("Onset", self.onset().and_then(fields::when)),
             field("Recorded", fields::date(&self.recorded_date)),

@@ -129,10 +129,10 @@ impl Clinical for Condition {
         let stages: Vec<String> = stages.collect();
         fields::fields([
             field("Condition", fields::concept(&self.code)),
-            field("Clinical status", fields::concept(&self.clinical_status)),
+            field("Clinical status", fields::status(&self.clinical_status)),
             field(
                 "Verification status",
-                fields::concept(&self.verification_status),
+                fields::status(&self.verification_status),
             ),
             field("Category", fields::concepts(&self.category)),
             field("Severity", fields::concept(&self.severity)),

@@ -56,6 +56,20 @@ pub(crate) fn concept(c: &Option<CodeableConcept>) -> Option<String> {
     c.as_ref().and_then(concept_text)
 }
 
+/// A status-like concept (`clinicalStatus`, `verificationStatus`) in words: its text, else
+/// a coding's display, else its code alone (the status value sets need no system named).
+pub(crate) fn status(c: &Option<CodeableConcept>) -> Option<String> {
+    let c = c.as_ref()?;
+    non_empty(c.text.as_deref())
+        .or_else(|| {
+            c.coding
+                .iter()
+                .find_map(|x| non_empty(x.display.as_deref()))
+        })
+        .or_else(|| crate::fhir::datatypes::concept_code(c))
+        .map(str::to_owned)
+}
+
 /// Several concepts in words, comma-separated.
 pub(crate) fn concepts(list: &[CodeableConcept]) -> Option<String> {
     let words: Vec<String> = list.iter().filter_map(concept_text).collect();
