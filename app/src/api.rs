@@ -4,7 +4,7 @@
 
 use crate::auth::{SignInOption, SignedIn};
 use crate::consent::{BasisPrompt, ConsentUnknownNotice, DissentNotice};
-use crate::model::{DemoPatient, PatientRecord};
+use crate::model::{DemoPatient, PatientRecord, TimelineEntry};
 use crate::nhs_number::NhsNumberError;
 use crate::patient_search::{SearchError, SearchResults};
 use leptos::prelude::*;
@@ -90,6 +90,30 @@ pub async fn record_basis(
     with_status(record.await)
 }
 
+/// One entry of the patient's record with its full detail (every field read, the sanitised
+/// narrative, notes, provenance), judged as the record view judges it and audited as an
+/// entry view. An item the viewer may not see is answered exactly as one that does not exist.
+#[server(prefix = "/sfn", endpoint = "entry")]
+pub async fn get_entry(
+    nhs_number: String,
+    source_id: String,
+    resource_type: String,
+    resource_id: String,
+) -> Result<TimelineEntry, LookupError> {
+    let entry = async {
+        let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number)
+            .map_err(LookupError::InvalidNhsNumber)?;
+        record_service()?
+            .entry(
+                &current_caller()?,
+                nhs,
+                (&source_id, &resource_type, &resource_id),
+            )
+            .await
+    };
+    with_status(entry.await)
+}
+
 /// What staff typed into the demographic search form, unchecked.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchForm {
@@ -154,7 +178,7 @@ mod service {
     use super::{LookupError, SearchForm};
     use crate::auth::{Caller, Viewer};
     use crate::consent::Basis;
-    use crate::model::{DemoPatient, PatientRecord};
+    use crate::model::{DemoPatient, PatientRecord, TimelineEntry};
     use crate::nhs_number::NhsNumber;
     use crate::patient_search::SearchResults;
     use futures::future::BoxFuture;
@@ -189,6 +213,16 @@ mod service {
         ) -> BoxFuture<'a, Result<SearchResults, LookupError>>;
         /// Patients worth trying in demo mode; empty against real sources.
         fn demo_patients(&self) -> Vec<DemoPatient>;
+        /// One entry by its provenance `(source id, resource type, resource id)`, with its
+        /// full detail: the same checks as `lookup`, the item judged as the record view
+        /// judges it (a withheld item is answered as an unknown one), audited as an entry
+        /// view.
+        fn entry<'a>(
+            &'a self,
+            caller: &'a Caller,
+            nhs: NhsNumber,
+            at: (&'a str, &'a str, &'a str),
+        ) -> BoxFuture<'a, Result<TimelineEntry, LookupError>>;
     }
 
     /// The handle the server puts into Leptos context.

@@ -85,8 +85,18 @@ pub const TREND_INCOMPLETE: &str = "trend-incomplete";
 pub const LATEST_VITALS: &str = "latest-vitals";
 pub const LATEST_VITAL: &str = "latest-vital";
 
+pub const ENTRY_OPEN: &str = "entry-open";
+pub const ENTRY_PANEL: &str = "entry-panel";
+pub const ENTRY_PANEL_CLOSE: &str = "entry-panel-close";
+pub const ENTRY_PANEL_ERROR: &str = "entry-panel-error";
+pub const ENTRY_FIELDS: &str = "entry-fields";
+pub const ENTRY_PROVENANCE: &str = "entry-provenance";
+pub const ENTRY_NARRATIVE: &str = "entry-narrative";
+pub const ENTRY_NOTES: &str = "entry-notes";
+pub const ENTERED_IN_ERROR: &str = "entered-in-error";
+
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 81] = [
+pub const ALL: [&str; 90] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -168,6 +178,15 @@ pub const ALL: [&str; 81] = [
     TREND_INCOMPLETE,
     LATEST_VITALS,
     LATEST_VITAL,
+    ENTRY_OPEN,
+    ENTRY_PANEL,
+    ENTRY_PANEL_CLOSE,
+    ENTRY_PANEL_ERROR,
+    ENTRY_FIELDS,
+    ENTRY_PROVENANCE,
+    ENTRY_NARRATIVE,
+    ENTRY_NOTES,
+    ENTERED_IN_ERROR,
 ];
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! - [`clinical_date`]: FHIR dates with their precision, ordered and displayed.
 //! - [`model`]: the record shared by pages and the JSON API.
 //! - [`summary`]: the record's summary sections and whether each is known to be complete.
+//! - [`detail`]: the full detail of one entry (fields, narrative, notes, provenance).
 //! - [`document`]: documents attached to an entry and the address that opens one.
 //! - [`patient_search`]: finding a patient by demographics when there is no NHS number.
 //! - [`api`]: server functions and the service trait the server implements.
@@ -27,6 +28,7 @@ pub mod auth;
 pub mod clinical_date;
 pub mod components;
 pub mod consent;
+pub mod detail;
 pub mod document;
 pub mod identity;
 pub mod ids;

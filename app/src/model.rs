@@ -361,6 +361,16 @@ pub struct TimelineEntry {
     /// attendance, `IMP`/`ACUTE` for an admission, `AMB`...), for "last A&E attendance".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setting: Option<String>,
+    /// Recorded in error at the source (a status or verification status of
+    /// `entered-in-error`): kept so staff can see it was retracted, never shown as a clinical
+    /// fact, never merged with a real record of the item, never counted.
+    #[serde(default)]
+    pub entered_in_error: bool,
+    /// Every field the portal read of the resource, its narrative and notes: read with the
+    /// entry (and cached with it), but sent only for one item at a time
+    /// ([`crate::api::get_entry`]); a record's entries never carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_detail: Option<Box<crate::detail::EntryDetail>>,
 }
 
 /// A measured value as the source sent it: decimals kept exactly as written (`7.80`).
@@ -410,6 +420,51 @@ impl TimelineEntry {
                 .also_recorded_at
                 .iter()
                 .any(|p| p.source_id == source_id)
+    }
+
+    /// A copy without its full detail, as a record lists it (the detail is sent only for
+    /// one item at a time).
+    pub fn listed(&self) -> TimelineEntry {
+        let TimelineEntry {
+            date,
+            category,
+            title,
+            detail,
+            status,
+            source_id,
+            resource_type,
+            resource_id,
+            codes,
+            security,
+            also_recorded_at,
+            discrepancy,
+            measurement,
+            attachments,
+            until,
+            setting,
+            entered_in_error,
+            full_detail: _,
+        } = self;
+        TimelineEntry {
+            date: date.clone(),
+            category: *category,
+            title: title.clone(),
+            detail: detail.clone(),
+            status: status.clone(),
+            source_id: source_id.clone(),
+            resource_type: resource_type.clone(),
+            resource_id: resource_id.clone(),
+            codes: codes.clone(),
+            security: security.clone(),
+            also_recorded_at: also_recorded_at.clone(),
+            discrepancy: discrepancy.clone(),
+            measurement: measurement.clone(),
+            attachments: attachments.clone(),
+            until: until.clone(),
+            setting: setting.clone(),
+            entered_in_error: *entered_in_error,
+            full_detail: None,
+        }
     }
 
     /// The item's provenance, for listing it beside the others.
@@ -621,6 +676,53 @@ mod tests {
             "O'BRIEN, Siobhán Mary"
         );
         assert_eq!(demographics(None, &[], None).display_name(), "Not Known");
+    }
+
+    #[test]
+    fn a_listed_entry_carries_no_full_detail_and_omits_it_on_the_wire() {
+        let entry = TimelineEntry {
+            date: None,
+            category: Category::Allergy,
+            title: "Latex allergy".into(),
+            detail: Some("Reaction: Urticaria".into()),
+            status: Some("active".into()),
+            source_id: "gp".into(),
+            resource_type: "AllergyIntolerance".into(),
+            resource_id: "a1".into(),
+            codes: vec![Code::new("http://snomed.info/sct", "300916003")],
+            security: Vec::new(),
+            also_recorded_at: Vec::new(),
+            discrepancy: None,
+            measurement: None,
+            attachments: Vec::new(),
+            until: None,
+            setting: None,
+            entered_in_error: true,
+            full_detail: Some(Box::new(crate::detail::EntryDetail {
+                fields: vec![crate::detail::DetailField::new("Criticality", "low")],
+                ..Default::default()
+            })),
+        };
+        let listed = entry.listed();
+        assert_eq!(listed.full_detail, None);
+        assert_eq!(
+            TimelineEntry {
+                full_detail: None,
+                ..entry.clone()
+            },
+            listed,
+            "everything else is kept"
+        );
+        let wire = serde_json::to_value(&listed).unwrap();
+        assert!(wire.get("full_detail").is_none(), "{wire}");
+        assert_eq!(wire["entered_in_error"], true);
+        let full = serde_json::to_value(&entry).unwrap();
+        assert_eq!(full["full_detail"]["fields"][0]["label"], "Criticality");
+        // Older JSON without the new fields still reads.
+        let mut old = wire.clone();
+        old.as_object_mut().unwrap().remove("entered_in_error");
+        let read: TimelineEntry = serde_json::from_value(old).unwrap();
+        assert!(!read.entered_in_error);
     }
 
     #[test]

@@ -323,7 +323,7 @@ fn plain(entry: &TimelineEntry) -> Line<'_> {
 
 /// Recorded in error at the source: kept on the timeline, flagged, never summarised.
 fn set_aside(entry: &TimelineEntry) -> bool {
-    entry.status.as_deref() == Some("entered-in-error")
+    entry.entered_in_error || entry.status.as_deref() == Some("entered-in-error")
 }
 
 /// True when the entry's status starts with one of `words` (`active (unconfirmed)` is
@@ -482,6 +482,8 @@ mod tests {
             discrepancy: None,
             measurement: None,
             attachments: Vec::new(),
+            entered_in_error: false,
+            full_detail: None,
             until: None,
             setting: None,
         }

@@ -216,11 +216,11 @@ impl Line {
 
 /// True when the entry was recorded in error or not done: never plotted.
 fn not_a_reading(entry: &TimelineEntry) -> bool {
-    // (When entries recorded in error are kept and flagged, their flag is read here too.)
-    matches!(
-        entry.status.as_deref(),
-        Some("entered-in-error" | "cancelled")
-    )
+    entry.entered_in_error
+        || matches!(
+            entry.status.as_deref(),
+            Some("entered-in-error" | "cancelled")
+        )
 }
 
 /// The series an entry belongs to, when it carries a measured value: the first catalogue
@@ -583,6 +583,10 @@ mod tests {
             discrepancy: None,
             measurement: m,
             attachments: Vec::new(),
+            until: None,
+            setting: None,
+            entered_in_error: false,
+            full_detail: None,
         }
     }
 

@@ -82,6 +82,15 @@ export const ids = {
   trendIncomplete: 'trend-incomplete',
   latestVitals: 'latest-vitals',
   latestVital: 'latest-vital',
+  entryOpen: 'entry-open',
+  entryPanel: 'entry-panel',
+  entryPanelClose: 'entry-panel-close',
+  entryPanelError: 'entry-panel-error',
+  entryFields: 'entry-fields',
+  entryProvenance: 'entry-provenance',
+  entryNarrative: 'entry-narrative',
+  entryNotes: 'entry-notes',
+  enteredInError: 'entered-in-error',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;

@@ -42,7 +42,10 @@ pub fn merge_duplicates(
     // For each (category, code): the index of each source's newest entry.
     let mut newest: HashMap<(Category, &Code), HashMap<&str, usize>> = HashMap::new();
     for (i, entry) in entries.iter().enumerate() {
-        let Some(code) = identity(entry).filter(|_| merges(entry.category)) else {
+        // An item recorded in error is never merged: it must not lend a real record its
+        // provenance, nor take one's place.
+        let mergeable = merges(entry.category) && !entry.entered_in_error;
+        let Some(code) = identity(entry).filter(|_| mergeable) else {
             continue;
         };
         let per_source = newest.entry((entry.category, code)).or_default();
@@ -250,6 +253,8 @@ mod tests {
             attachments: Vec::new(),
             until: None,
             setting: None,
+            entered_in_error: false,
+            full_detail: None,
         }
     }
 
@@ -301,6 +306,61 @@ mod tests {
         assert_eq!(merged[0].also_recorded_at[0].source_id, "gp");
         assert_eq!(merged[0].also_recorded_at[0].resource_id, "g1");
         assert_eq!(merged[0].discrepancy, None, "same status: nothing to flag");
+    }
+
+    #[test]
+    fn an_item_recorded_in_error_never_merges_with_a_real_one() {
+        let mut retracted = entry(
+            "acute",
+            "a1",
+            Category::Allergy,
+            "91936005",
+            "2024-03-01",
+            "entered-in-error",
+        );
+        retracted.entered_in_error = true;
+        let real = entry(
+            "gp",
+            "g1",
+            Category::Allergy,
+            "91936005",
+            "2010-01-01",
+            "active",
+        );
+        let merged = merge_duplicates(vec![retracted, real], &name);
+        assert_eq!(ids(&merged), ["a1", "g1"], "both stay, apart");
+        assert!(merged.iter().all(|e| e.also_recorded_at.is_empty()));
+        assert!(merged.iter().all(|e| e.discrepancy.is_none()));
+        // Nor does a retracted record stand in for its source's real one.
+        let mut newer_retracted = entry(
+            "gp",
+            "g2",
+            Category::Allergy,
+            "91936005",
+            "2025-01-01",
+            "entered-in-error",
+        );
+        newer_retracted.entered_in_error = true;
+        let hospital = entry(
+            "acute",
+            "a3",
+            Category::Allergy,
+            "91936005",
+            "2024-03-01",
+            "active",
+        );
+        let real = entry(
+            "gp",
+            "g1",
+            Category::Allergy,
+            "91936005",
+            "2010-01-01",
+            "active",
+        );
+        let merged = merge_duplicates(vec![newer_retracted, hospital, real], &name);
+        assert_eq!(ids(&merged), ["g2", "a3"]);
+        assert_eq!(merged[1].also_recorded_at[0].resource_id, "g1");
+        assert!(merged[0].also_recorded_at.is_empty());
     }
 
     #[test]

@@ -295,7 +295,8 @@ impl Gathered {
     }
 
     /// Merges what `judge` lets through into one record, newest first, with duplicates across
-    /// sources shown once. Each entry is judged before merging (so nothing withheld shows
+    /// sources shown once, each entry without its full detail (fields, narrative, notes: sent
+    /// only for one item, by [`Gathered::entry`]'s caller). Each entry is judged before merging (so nothing withheld shows
     /// through a merged duplicate); what is withheld is counted by source, category and the
     /// reason `judge` gives, never dropped silently. A source's Patient details that
     /// `judge_details` refuses (its labels) are left out and counted the same way.
@@ -327,7 +328,8 @@ impl Gathered {
                 let before = entries.len();
                 for entry in &record.entries {
                     match judge(report.kind, entry) {
-                        Ok(()) => entries.push(entry.clone()),
+                        // Listed without its full detail: that is sent one item at a time.
+                        Ok(()) => entries.push(entry.listed()),
                         Err(reason) => {
                             count_withheld(&mut withheld, &report.id, entry.category, reason)
                         }
@@ -592,6 +594,8 @@ mod tests {
             attachments: Vec::new(),
             until: None,
             setting: None,
+            entered_in_error: false,
+            full_detail: None,
         }
     }
 

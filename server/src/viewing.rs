@@ -16,6 +16,7 @@ use app::auth::{Caller, Permission, Role, Viewer};
 use app::consent::{
     Basis, BasisPrompt, BasisSource, ConsentUnknownNotice, DissentNotice, SessionKey, UnreadConsent,
 };
+use app::detail::EntryProvenance;
 use app::model::{
     DemoPatient, PatientRecord, RecordWarning, SourceKind, SourceStatus, TimelineEntry, WarningKind,
 };
@@ -291,8 +292,9 @@ impl RecordDesk {
         Ok(record)
     }
 
-    /// One item of the record by its provenance, if the viewer may see it. An item the
-    /// record view would withhold is answered exactly as one that does not exist (same
+    /// One item of the record by its provenance, with its full detail (every field read, the
+    /// sanitised narrative, notes, and its source's name, ODS code and fetch time), if the
+    /// viewer may see it. An item the record view would withhold is answered exactly as one that does not exist (same
     /// status, same words), so ids cannot be probed; the audit trail says which it was.
     pub async fn entry(
         &self,
@@ -361,7 +363,19 @@ impl RecordDesk {
             kind,
         };
         judge.allows(&caller.viewer, entry)?;
-        Ok((entry.clone(), judge))
+        let mut entry = entry.clone();
+        if let Some(detail) = entry.full_detail.as_mut() {
+            detail.provenance =
+                gathered
+                    .reports()
+                    .find(|r| r.id == source_id)
+                    .map(|r| EntryProvenance {
+                        source_name: r.name.clone(),
+                        organisation_code: r.organisation_code.clone(),
+                        fetched_at: r.fetched_at.clone(),
+                    });
+        }
+        Ok((entry, judge))
     }
 
     /// The checks every view of a patient passes before any item is judged: permission to
@@ -660,6 +674,15 @@ impl RecordService for RecordDesk {
 
     fn demo_patients(&self) -> Vec<DemoPatient> {
         self.aggregator.demo_patients().to_vec()
+    }
+
+    fn entry<'a>(
+        &'a self,
+        caller: &'a Caller,
+        nhs: NhsNumber,
+        at: (&'a str, &'a str, &'a str),
+    ) -> BoxFuture<'a, Result<TimelineEntry, LookupError>> {
+        Box::pin(RecordDesk::entry(self, caller, nhs, at))
     }
 }
 

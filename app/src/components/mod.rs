@@ -1,8 +1,10 @@
-//! Presentational components: they take plain model values and render them; no server calls.
+//! Presentational components: they take plain model values and render them; no server calls
+//! (but the entry panel, which fetches the one entry it is opened on).
 
 mod banner;
 mod charts;
 mod consent;
+mod detail_panel;
 mod identity;
 mod lookup_form;
 mod search_form;
@@ -15,6 +17,7 @@ mod warnings;
 pub use banner::PatientBanner;
 pub use charts::{Bar, BarChart};
 pub use consent::{BasisBanner, BasisForm, ConsentUnknownPage, DissentPage, WithheldList};
+pub use detail_panel::{provide_entry_opener, use_entry_opener, EntryOpener, EntryPanel};
 pub use identity::IdentityPanel;
 pub use lookup_form::LookupForm;
 pub use search_form::PatientSearchForm;

@@ -2,9 +2,13 @@
 //! for each group of withheld items (undated: a withheld item's date is not shown either). A
 //! document's row links to each attachment the portal can show (opened through the portal) and
 //! says which it cannot. The filter runs in the browser, so it only responds once the wasm
-//! bundle has hydrated the page.
+//! bundle has hydrated the page. Each row's title is a button that opens the entry panel
+//! ([`super::detail_panel`]) when the page provides one; an entry recorded in error carries a
+//! badge and a struck-through title, never looking ordinary.
 
+use super::detail_panel::use_entry_opener;
 use crate::consent::WithheldItems;
+use crate::detail::EntryRef;
 use crate::document::{document_path, AttachmentInfo};
 use crate::ids;
 use crate::model::{SourceReport, TimelineEntry};
@@ -152,12 +156,46 @@ fn TimelineRow(
             .collect_view();
         view! { <ul data-testid=ids::ATTACHMENTS class="mt-1 space-y-1">{items}</ul> }
     });
+    let in_error = entry.entered_in_error;
+    let title_class = if in_error {
+        "font-medium line-through"
+    } else {
+        "font-medium"
+    };
+    let title = match use_entry_opener() {
+        Some(opener) => {
+            let at = EntryRef::of(&entry);
+            view! {
+                <button
+                    type="button"
+                    data-testid=ids::ENTRY_OPEN
+                    class=format!("{title_class} text-left text-[#005eb8] underline hover:text-[#003087]")
+                    on:click=move |_| opener.open(at.clone())
+                >
+                    {entry.title.clone()}
+                </button>
+            }
+            .into_any()
+        }
+        None => view! { <span class=title_class>{entry.title.clone()}</span> }.into_any(),
+    };
     view! {
-        <tr data-testid=ids::TIMELINE_ROW data-source-id=entry.source_id.clone() data-category=format!("{:?}", entry.category)>
+        <tr
+            data-testid=ids::TIMELINE_ROW
+            data-source-id=entry.source_id.clone()
+            data-category=format!("{:?}", entry.category)
+            data-entered-in-error=in_error.then_some("true")
+            class=in_error.then_some("bg-red-50")
+        >
             <td class="whitespace-nowrap px-3 py-2 align-top font-mono">{date}</td>
             <td class="px-3 py-2 align-top">{entry.category.label()}</td>
             <td class="px-3 py-2 align-top">
-                <span class="font-medium">{entry.title.clone()}</span>
+                {in_error.then(|| view! {
+                    <span data-testid=ids::ENTERED_IN_ERROR class="mr-2 rounded border border-[#d5281b] bg-white px-1 text-xs font-bold uppercase text-[#d5281b]">
+                        "Entered in error"
+                    </span>
+                })}
+                {title}
                 {entry.detail.clone().map(|d| view! { <span class="text-slate-700">" — " {d}</span> })}
                 {entry.status.clone().map(|s| view! {
                     <span class="ml-2 rounded bg-slate-100 px-1 text-xs text-slate-700">{s}</span>
@@ -192,7 +230,7 @@ fn TimelineRow(
 
 /// One attachment: a link that opens it through the portal, or why it cannot be shown here.
 #[component]
-fn AttachmentItem(
+pub fn AttachmentItem(
     attachment: AttachmentInfo,
     entry: TimelineEntry,
     nhs: Option<NhsNumber>,

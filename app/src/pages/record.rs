@@ -4,8 +4,9 @@
 
 use crate::api::{get_record, LookupError, RecordBasis};
 use crate::components::{
-    BasisBanner, BasisForm, ConsentUnknownPage, DissentPage, LookupForm, PatientBanner,
-    RecordSummary, RecordWarnings, SourceStatusList, Timeline, WithheldList,
+    provide_entry_opener, BasisBanner, BasisForm, ConsentUnknownPage, DissentPage, EntryPanel,
+    LookupForm, PatientBanner, RecordSummary, RecordWarnings, SourceStatusList, Timeline,
+    WithheldList,
 };
 use crate::ids;
 use crate::model::PatientRecord;
@@ -61,7 +62,11 @@ fn Found(record: PatientRecord) -> impl IntoView {
     let now = crate::clinical_date::ClinicalDate::parse(&record.retrieved_at)
         .ok()
         .map(|d| d.sort_key);
+    // Any row (or summary line) below opens the one entry panel.
+    provide_entry_opener();
+    let nhs = record.nhs_number;
     view! {
+        <EntryPanel nhs />
         <div class="mt-6">
             <ChildProtectionBanner flags=record.child_protection.clone() />
             <PatientBanner record=record.clone() />

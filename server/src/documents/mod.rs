@@ -83,6 +83,9 @@ pub enum DocumentError {
     Attachment(#[from] AttachmentError),
     #[error("{source_name} no longer holds this document")]
     Gone { source_name: String },
+    /// The source marks the document recorded in error: not a record of care, not opened.
+    #[error("{source_name} marks this document as entered in error, so it is not shown")]
+    EnteredInError { source_name: String },
     #[error("{source_name} did not send the document in time; try again")]
     Timeout { source_name: String },
     #[error(
@@ -124,6 +127,9 @@ pub async fn open(
         })?;
     if let Err(refusal) = judge.allows(&caller.viewer, &fresh) {
         return Err(desk.refused_item(caller, nhs, refusal).await.into());
+    }
+    if fresh.entered_in_error {
+        return Err(DocumentError::EnteredInError { source_name });
     }
     let document = DocumentReference::parse(&json).map_err(|_| DocumentError::Unreadable {
         source_name: source_name.clone(),

@@ -97,6 +97,8 @@ mod tests {
                 attachments: Vec::new(),
                 until: None,
                 setting: None,
+                entered_in_error: false,
+                full_detail: None,
             },
             source_name: "Northgate".into(),
             label: "Letter (text)".into(),

@@ -106,8 +106,8 @@ pub fn clinical_html(html: &str) -> String {
     policy().clean(html).to_string()
 }
 
-/// A `Resource.text.div` narrative (XHTML), cleaned by the same policy. The record page does
-/// not show narratives today; anything that does must pass them through here.
+/// A `Resource.text.div` narrative (XHTML), cleaned by the same policy. The entry panel shows
+/// narratives only as cleaned here (when the resource is read, [`crate::fhir::normalise`]).
 pub fn narrative(div: &str) -> String {
     clinical_html(div)
 }
@@ -189,6 +189,45 @@ mod tests {
                 !cleaned.to_lowercase().contains(banned),
                 "{probe:?} left {banned:?} in {cleaned:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_narrative_keeps_its_text_and_loses_every_probe() {
+        let div = concat!(
+            r#"<div xmlns="http://www.w3.org/1999/xhtml">"#,
+            "<p><b>Asthma</b>, since childhood.</p>",
+            "<script>window.__xss=1</script>",
+            r#"<img src="x" onerror="window.__xss=2">"#,
+            r#"<p><a href="javascript:window.__xss=3">Action plan</a></p>"#,
+            "<style>p { display: none }</style>",
+            r#"<iframe src="javascript:window.__xss=4"></iframe>"#,
+            r#"<img src="http://tracker.example/pixel.png">"#,
+            r#"<form action="https://evil.example/"><input name="q"></form>"#,
+            r#"<p onclick="window.__xss=5" style="color:red">Reviewed yearly.</p>"#,
+            "</div>"
+        );
+        let cleaned = narrative(div);
+        assert_eq!(
+            cleaned,
+            "<div><p><b>Asthma</b>, since childhood.</p><p>Action plan</p><p>Reviewed yearly.</p></div>"
+        );
+        for banned in [
+            "script",
+            "__xss",
+            "onerror",
+            "onclick",
+            "<img",
+            "javascript",
+            "style",
+            "iframe",
+            "tracker",
+            "form",
+            "input",
+            "href",
+            "src",
+        ] {
+            assert!(!cleaned.contains(banned), "{banned} in {cleaned}");
         }
     }
 

@@ -80,13 +80,108 @@ pub struct Timing {
 #[serde(rename_all = "camelCase", default)]
 pub struct TimingRepeat {
     pub bounds_period: Option<Period>,
+    pub bounds_duration: Option<Quantity>,
+    pub count: Option<u32>,
+    pub duration: Option<serde_json::Number>,
+    pub duration_unit: Option<String>,
+    pub frequency: Option<u32>,
+    pub frequency_max: Option<u32>,
+    pub period: Option<serde_json::Number>,
+    pub period_unit: Option<String>,
+    pub day_of_week: Vec<String>,
+    pub time_of_day: Vec<String>,
+    pub when: Vec<String>,
 }
 
-/// `Annotation` (a note): only its text is read.
+/// `Annotation` (a note): its text (markdown, shown as plain text), author and time.
 #[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Annotation {
     pub text: Option<String>,
+    pub author_reference: Option<Reference>,
+    pub author_string: Option<String>,
+    pub time: Option<String>,
+}
+
+/// `Resource.text` (`Narrative`): the XHTML `div`, kept only to be sanitised.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct Narrative {
+    pub status: Option<String>,
+    pub div: Option<String>,
+}
+
+/// A `Timing` in words: its code, else `2 times every 1 d`-style repeat words
+/// (`twice a day`, `every 8 hours`, `at bedtime`), with its events and bounds.
+pub fn timing_text(t: &Timing) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(code) = t.code.as_ref().and_then(concept_text) {
+        parts.push(code);
+    }
+    if let Some(r) = &t.repeat {
+        let unit = |u: Option<&str>, n: &serde_json::Number| {
+            let plural = n.to_string() != "1";
+            let word = match u.unwrap_or_default() {
+                "s" => "second",
+                "min" => "minute",
+                "h" => "hour",
+                "d" => "day",
+                "wk" => "week",
+                "mo" => "month",
+                "a" => "year",
+                other => other,
+            };
+            match (plural, word.is_empty()) {
+                (_, true) => n.to_string(),
+                (true, false) => format!("{n} {word}s"),
+                (false, false) => word.to_owned(),
+            }
+        };
+        match (r.frequency, &r.period) {
+            (Some(f), Some(p)) => {
+                let times = match (f, r.frequency_max) {
+                    (f, Some(max)) if max > f => format!("{f} to {max} times"),
+                    (1, _) => "once".to_owned(),
+                    (2, _) => "twice".to_owned(),
+                    (f, _) => format!("{f} times"),
+                };
+                let every = unit(r.period_unit.as_deref(), p);
+                parts.push(if p.to_string() == "1" {
+                    format!("{times} a {every}")
+                } else {
+                    format!("{times} every {every}")
+                });
+            }
+            (None, Some(p)) => parts.push(format!("every {}", unit(r.period_unit.as_deref(), p))),
+            _ => {}
+        }
+        if let Some(d) = &r.duration {
+            parts.push(format!("for {}", unit(r.duration_unit.as_deref(), d)));
+        }
+        if !r.day_of_week.is_empty() {
+            parts.push(format!("on {}", r.day_of_week.join(", ")));
+        }
+        if !r.time_of_day.is_empty() {
+            parts.push(format!("at {}", r.time_of_day.join(", ")));
+        }
+        if !r.when.is_empty() {
+            parts.push(format!("when {}", r.when.join(", ")));
+        }
+        if let Some(count) = r.count {
+            parts.push(format!("{count} times in all"));
+        }
+        if let Some(b) = r.bounds_duration.as_ref().and_then(quantity_text) {
+            parts.push(format!("for {b}"));
+        }
+        if let Some(b) = r.bounds_period.as_ref().and_then(period_text) {
+            parts.push(b);
+        }
+    }
+    let events: Vec<&str> = t.event.iter().filter_map(|e| non_empty(Some(e))).collect();
+    if !events.is_empty() {
+        parts.push(format!("on {}", events.join(", ")));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 /// When something began or was done, in whichever shape the source sent (`onset[x]`,
@@ -349,6 +444,46 @@ mod tests {
             let q: Quantity = serde_json::from_str(json).unwrap();
             assert_eq!(quantity_text(&q).as_deref(), expected, "{json}");
         }
+    }
+
+    #[test]
+    fn timing_reads_each_repeat_shape_in_words() {
+        for (json, expected) in [
+            (
+                r#"{"repeat":{"frequency":2,"period":1,"periodUnit":"d"}}"#,
+                "twice a day",
+            ),
+            (
+                r#"{"repeat":{"frequency":1,"period":1,"periodUnit":"wk"}}"#,
+                "once a week",
+            ),
+            (
+                r#"{"repeat":{"frequency":3,"period":2,"periodUnit":"d"}}"#,
+                "3 times every 2 days",
+            ),
+            (
+                r#"{"repeat":{"frequency":1,"frequencyMax":2,"period":1,"periodUnit":"d"}}"#,
+                "1 to 2 times a day",
+            ),
+            (
+                r#"{"repeat":{"period":8,"periodUnit":"h"}}"#,
+                "every 8 hours",
+            ),
+            (r#"{"code":{"text":"At bedtime"}}"#, "At bedtime"),
+            (
+                r#"{"repeat":{"when":["ACM"],"duration":5,"durationUnit":"d"}}"#,
+                "for 5 days, when ACM",
+            ),
+            (
+                r#"{"repeat":{"timeOfDay":["08:00:00"],"count":3}}"#,
+                "at 08:00:00, 3 times in all",
+            ),
+            (r#"{"event":["2024-01-01"]}"#, "on 2024-01-01"),
+        ] {
+            let t: Timing = serde_json::from_str(json).unwrap();
+            assert_eq!(timing_text(&t).as_deref(), Some(expected), "{json}");
+        }
+        assert_eq!(timing_text(&Timing::default()), None);
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! Turns one FHIR resource into one timeline entry: its clinical date (by the rules in
 //! `../shared/domain.md` §3), category, title, detail, status and provenance, each type read
-//! by its own definition ([`super::clinical`]).
+//! by its own definition ([`super::clinical`]), with its full detail (every field read, the
+//! sanitised narrative, notes) for the entry panel. An entry recorded in error is kept and
+//! flagged, never dropped and never shown as ordinary.
 
 use super::clinical::ClinicalResource;
 use super::datatypes::{codes, concept_text};
 use super::resource::{Bundled, Meta, ResourceType};
+use crate::documents::sanitise;
 use app::clinical_date::ClinicalDate;
+use app::detail::EntryDetail;
 use app::model::TimelineEntry;
 
 /// Why a resource was skipped. Counted per source and reported, never silently dropped.
@@ -22,9 +26,8 @@ pub enum SkipReason {
 /// What one clinical resource is on the timeline.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Read {
+    /// A timeline entry (one recorded in error is flagged `entered_in_error`).
     Entry(Box<TimelineEntry>),
-    /// Recorded in error at the source: not a clinical fact, never shown.
-    EnteredInError,
     /// A supported type that is not a timeline entry (Patient, Consent, Medication...).
     NotClinical,
 }
@@ -55,9 +58,6 @@ pub fn normalise(
     };
     let r = resource.clinical();
     let id = r.id().filter(|id| !id.is_empty()).ok_or(SkipReason::NoId)?;
-    if r.entered_in_error() {
-        return Ok(Read::EnteredInError);
-    }
     let date = match r.date().map(str::trim).filter(|d| !d.is_empty()) {
         Some(value) => Some(ClinicalDate::parse(value).map_err(|_| SkipReason::BadDate)?),
         None => None,
@@ -88,6 +88,16 @@ pub fn normalise(
             .until()
             .and_then(|end| ClinicalDate::parse(end.trim()).ok()),
         setting: r.setting().map(str::to_owned),
+        entered_in_error: r.entered_in_error(),
+        full_detail: Some(Box::new(EntryDetail {
+            fields: r.fields(),
+            narrative_html: r
+                .narrative()
+                .map(sanitise::narrative)
+                .filter(|html| !html.trim().is_empty()),
+            notes: r.notes(),
+            provenance: None,
+        })),
     })))
 }
 
@@ -277,6 +287,54 @@ mod tests {
         let by_class = entry(r#"{"resourceType":"Encounter","id":"e2","class":{"code":"AMB"}}"#);
         assert_eq!(by_class.title, "AMB");
         assert_eq!(by_class.date, None);
+    }
+
+    #[test]
+    fn an_entry_recorded_in_error_is_kept_and_flagged() {
+        for json in [
+            r#"{"resourceType":"AllergyIntolerance","id":"a","code":{"text":"Aspirin"},
+                "verificationStatus":{"coding":[{"code":"entered-in-error"}]}}"#,
+            r#"{"resourceType":"Condition","id":"c","code":{"text":"Asthma"},
+                "verificationStatus":{"coding":[{"code":"entered-in-error"}]}}"#,
+            r#"{"resourceType":"MedicationRequest","id":"m","status":"entered-in-error","medicationCodeableConcept":{"text":"Ramipril"}}"#,
+            r#"{"resourceType":"DocumentReference","id":"d","status":"current","docStatus":"entered-in-error"}"#,
+        ] {
+            let e = entry(json);
+            assert!(e.entered_in_error, "{json}");
+        }
+        let ordinary = entry(r#"{"resourceType":"Condition","id":"c","code":{"text":"Asthma"}}"#);
+        assert!(!ordinary.entered_in_error);
+    }
+
+    #[test]
+    fn the_full_detail_is_read_with_the_entry_and_its_narrative_sanitised() {
+        let e = entry(
+            r#"{"resourceType":"Condition","id":"c","code":{"text":"Asthma"},
+                "text":{"status":"generated","div":"<div xmlns='http://www.w3.org/1999/xhtml'><p><b>Asthma</b></p><script>window.__xss=1</script><img src='x' onerror='window.__xss=2'><a href='javascript:window.__xss=3'>plan</a><style>p{display:none}</style><iframe src='https://evil.example/'></iframe><img src='http://tracker.example/p.png'></div>"},
+                "severity":{"text":"Moderate"},
+                "note":[{"text":"<script>alert(1)</script> wheezy"}]}"#,
+        );
+        let detail = e.full_detail.expect("read with the entry");
+        assert!(detail
+            .fields
+            .iter()
+            .any(|f| f.label == "Severity" && f.value == "Moderate"));
+        let html = detail.narrative_html.expect("a narrative");
+        assert_eq!(html, "<div><p><b>Asthma</b></p>plan</div>");
+        assert_eq!(detail.notes[0].text, "<script>alert(1)</script> wheezy");
+        assert_eq!(
+            detail.provenance, None,
+            "filled only when the item is served"
+        );
+        // A narrative that cleans to nothing is no narrative.
+        let empty = entry(
+            r#"{"resourceType":"Condition","id":"c","text":{"div":"<div><script>x()</script></div>"}}"#,
+        );
+        let html = empty.full_detail.unwrap().narrative_html;
+        assert!(
+            html.as_deref().is_none_or(|h| !h.contains("script")),
+            "{html:?}"
+        );
     }
 
     #[test]

@@ -109,9 +109,9 @@ fn refusal(error: DocumentError, browser: bool) -> Response {
             }
             (api.status(), "")
         }
-        DocumentError::Attachment(A::NoSuchAttachment(_)) | DocumentError::Gone { .. } => {
-            (StatusCode::NOT_FOUND, "not-found")
-        }
+        DocumentError::Attachment(A::NoSuchAttachment(_))
+        | DocumentError::Gone { .. }
+        | DocumentError::EnteredInError { .. } => (StatusCode::NOT_FOUND, "not-found"),
         DocumentError::Attachment(A::CannotShow(_) | A::NoType) => {
             (StatusCode::UNSUPPORTED_MEDIA_TYPE, "cannot-show")
         }

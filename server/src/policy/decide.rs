@@ -430,6 +430,8 @@ mod tests {
             attachments: Vec::new(),
             until: None,
             setting: None,
+            entered_in_error: false,
+            full_detail: None,
         }
     }
 

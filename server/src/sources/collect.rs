@@ -67,7 +67,7 @@ impl Collected {
                         self.entries.push(*entry);
                     }
                 }
-                Ok(Read::EnteredInError | Read::NotClinical) => {}
+                Ok(Read::NotClinical) => {}
                 Err(_) => {
                     self.skipped += 1;
                     *self

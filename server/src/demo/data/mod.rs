@@ -9,6 +9,7 @@ mod gp;
 pub(super) mod ids;
 pub(super) mod letters;
 mod mental_health;
+pub(super) mod narratives;
 mod nhs;
 pub(super) mod records;
 mod rng;
@@ -41,6 +42,7 @@ const CHILD_PROTECTION: usize = 13;
 const CONSENT_UNREADABLE: usize = 14;
 const LETTERS: usize = 15;
 const VITALS: usize = 16;
+const NARRATIVES: usize = 17;
 const GP_FAILS: usize = 18;
 
 /// Showcase patients whose records carry a tricky case of their own.
@@ -64,6 +66,9 @@ pub enum Showcase {
     /// An emergency admission with observations every four hours (vital signs and NEWS2),
     /// and the GP's HbA1c and eGFR history: trends.
     Vitals,
+    /// Narratives and a note carrying script-injection probes, and an allergy recorded in
+    /// error.
+    Narratives,
 }
 
 /// Deterministic synthetic patients: the same `(patients, seed)` always gives the same people and
@@ -182,6 +187,7 @@ impl Population {
             LETTERS => Some(Showcase::Letters),
             LONG_HISTORY => Some(Showcase::EndOfLife),
             VITALS => Some(Showcase::Vitals),
+            NARRATIVES => Some(Showcase::Narratives),
             _ => None,
         }
     }
@@ -216,7 +222,8 @@ impl Population {
             | DISSENTED
             | CONSENT_UNREADABLE
             | LETTERS
-            | VITALS => return vec![Gp, Acute],
+            | VITALS
+            | NARRATIVES => return vec![Gp, Acute],
             BIRTH_DATE_DIFFERS => return vec![Gp, Acute, MentalHealth],
             _ => {}
         }
@@ -321,6 +328,10 @@ impl Population {
                 "hospital letters: HTML with unsafe content, a PDF and a text note",
             ),
             (
+                NARRATIVES,
+                "narratives and notes with unsafe content, and an allergy recorded in error",
+            ),
+            (
                 VITALS,
                 "acute admission with observations every 4 hours (NEWS2, blood pressure), GP HbA1c and eGFR: trends",
             ),
@@ -415,7 +426,7 @@ mod tests {
     fn showcase_labels_match_the_data() {
         let population = Population::new(Population::DEFAULT_PATIENTS, Population::DEFAULT_SEED);
         let showcase = population.showcase();
-        assert_eq!(showcase.len(), 19);
+        assert_eq!(showcase.len(), 20);
         for p in &showcase {
             let known = population.known_at(p.nhs_number);
             let failing = population.failing_source(p.nhs_number);
@@ -511,6 +522,26 @@ mod tests {
                         .count();
                     assert_eq!(news2, vitals::ROUNDS as usize);
                 }
+                l if l.starts_with("narratives and notes") => {
+                    assert_eq!(known, [SourceKind::Gp, SourceKind::Acute]);
+                    let index = population.index_of(p.nhs_number).unwrap();
+                    let gp = records::clinical(&population, index, SourceKind::Gp);
+                    let in_error = gp
+                        .iter()
+                        .filter(|r| {
+                            r["verificationStatus"]["coding"][0]["code"] == "entered-in-error"
+                        })
+                        .count();
+                    assert_eq!(in_error, 1);
+                    let probed = |r: &serde_json::Value| {
+                        r["text"]["div"]
+                            .as_str()
+                            .is_some_and(|d| d.contains("window.__xss=1"))
+                    };
+                    assert_eq!(gp.iter().filter(|r| probed(r)).count(), 1);
+                    let acute = records::clinical(&population, index, SourceKind::Acute);
+                    assert_eq!(acute.iter().filter(|r| probed(r)).count(), 1);
+                }
                 "not known at any source" => {
                     assert!(known.is_empty());
                     assert!(p.nhs_number.as_digits().starts_with("999"));
@@ -522,7 +553,11 @@ mod tests {
             .nhs_numbers()
             .filter(|n| population.failing_source(*n).is_some())
             .collect();
-        assert_eq!(failing.len(), 2, "two patients have a failing source (mental health, GP)");
+        assert_eq!(
+            failing.len(),
+            2,
+            "two patients have a failing source (mental health, GP)"
+        );
     }
 
     #[test]

@@ -107,6 +107,8 @@ pub fn clinical(population: &Population, index: usize, kind: SourceKind) -> Vec<
         (Some(Showcase::Vitals), SourceKind::Gp) => g.vitals_gp_results(),
         (Some(Showcase::Dissented), SourceKind::Gp) => g.dissent(),
         (Some(Showcase::ChildProtection), SourceKind::SocialCare) => g.child_protection_plan(),
+        (Some(Showcase::Narratives), SourceKind::Gp) => g.narratives_at_gp(),
+        (Some(Showcase::Narratives), SourceKind::Acute) => g.narratives_at_hospital(),
         _ => {}
     }
     g.out

@@ -1,11 +1,13 @@
 //! `AllergyIntolerance` as R4 defines it: `type` and `criticality` are codes, `category` a
 //! list of codes, `onset[x]` any of five shapes, reactions with manifestations and severity.
 
+use super::fields::{self, field};
 use super::{identity, labelled, verified_in_error, verified_status, Clinical};
 use crate::fhir::datatypes::{
-    concept_text, Annotation, CodeableConcept, Period, Quantity, Range, When,
+    concept_text, Annotation, CodeableConcept, Period, Quantity, Range, Reference, When,
 };
 use crate::fhir::resource::{Bundled, Meta};
+use app::detail::{DetailField, Note};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -14,6 +16,7 @@ use std::borrow::Cow;
 pub struct AllergyIntolerance {
     pub id: Option<String>,
     pub meta: Option<Meta>,
+    pub text: Option<crate::fhir::datatypes::Narrative>,
     pub clinical_status: Option<CodeableConcept>,
     pub verification_status: Option<CodeableConcept>,
     /// `allergy` or `intolerance` (a code: a JSON string).
@@ -31,6 +34,8 @@ pub struct AllergyIntolerance {
     pub onset_string: Option<String>,
     pub recorded_date: Option<String>,
     pub last_occurrence: Option<String>,
+    pub recorder: Option<Reference>,
+    pub asserter: Option<Reference>,
     pub reaction: Vec<Reaction>,
     pub note: Vec<Annotation>,
 }
@@ -43,6 +48,9 @@ pub struct Reaction {
     pub description: Option<String>,
     /// `mild`, `moderate`, `severe`.
     pub severity: Option<String>,
+    pub onset: Option<String>,
+    pub exposure_route: Option<CodeableConcept>,
+    pub note: Vec<Annotation>,
 }
 
 impl AllergyIntolerance {
@@ -121,5 +129,53 @@ impl Clinical for AllergyIntolerance {
 
     fn entered_in_error(&self) -> bool {
         verified_in_error(self.verification_status.as_ref())
+    }
+
+    fn fields(&self) -> Vec<DetailField> {
+        let mut all = vec![
+            field(
+                "Substance",
+                self.what(&Bundled::default())
+                    .as_deref()
+                    .and_then(concept_text),
+            ),
+            field("Type", self.type_.clone()),
+            field("Category", fields::codes(&self.category)),
+            field("Criticality", self.criticality.clone()),
+            field("Clinical status", fields::status(&self.clinical_status)),
+            field(
+                "Verification status",
+                fields::status(&self.verification_status),
+            ),
+            field("Onset", self.onset().and_then(fields::when)),
+            field("Recorded", fields::date(&self.recorded_date)),
+            field("Last occurred", fields::date(&self.last_occurrence)),
+            field("Recorded by", fields::shown(&self.recorder)),
+            field("Asserted by", fields::shown(&self.asserter)),
+        ];
+        let numbered = self.reaction.len() > 1;
+        for (n, r) in self.reaction.iter().enumerate() {
+            let label = |what: &str| match numbered {
+                true => format!("Reaction {}: {what}", n + 1),
+                false => format!("Reaction: {what}"),
+            };
+            all.extend([
+                field(&label("manifestation"), fields::concepts(&r.manifestation)),
+                field(&label("description"), r.description.clone()),
+                field(&label("severity"), r.severity.clone()),
+                field(&label("substance"), fields::concept(&r.substance)),
+                field(&label("exposure route"), fields::concept(&r.exposure_route)),
+                field(&label("onset"), fields::date(&r.onset)),
+            ]);
+        }
+        fields::fields(all)
+    }
+
+    fn notes(&self) -> Vec<Note> {
+        let reaction_notes = self.reaction.iter().flat_map(|r| fields::notes(&r.note));
+        fields::notes(&self.note)
+            .into_iter()
+            .chain(reaction_notes)
+            .collect()
     }
 }

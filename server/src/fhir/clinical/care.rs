@@ -1,9 +1,13 @@
 //! `CarePlan` and `Flag` as R4 defines them: a plan named by its title (or description,
 //! or category), an alert by its code.
 
+use super::fields::{self, field};
 use super::{identity, plain_status, Clinical};
-use crate::fhir::datatypes::{concept_text, non_empty, CodeableConcept, Period, When};
+use crate::fhir::datatypes::{
+    concept_text, non_empty, Annotation, CodeableConcept, Period, Reference, When,
+};
 use crate::fhir::resource::{Bundled, Meta};
+use app::detail::{DetailField, Note};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -12,6 +16,7 @@ use std::borrow::Cow;
 pub struct CarePlan {
     pub id: Option<String>,
     pub meta: Option<Meta>,
+    pub text: Option<crate::fhir::datatypes::Narrative>,
     pub status: Option<String>,
     pub intent: Option<String>,
     pub category: Vec<CodeableConcept>,
@@ -19,6 +24,24 @@ pub struct CarePlan {
     pub description: Option<String>,
     pub period: Option<Period>,
     pub created: Option<String>,
+    pub author: Option<Reference>,
+    pub activity: Vec<Activity>,
+    pub note: Vec<Annotation>,
+}
+
+/// `CarePlan.activity`: only its inline detail is read (a reference's target never is).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Activity {
+    pub detail: Option<ActivityDetail>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ActivityDetail {
+    pub code: Option<CodeableConcept>,
+    pub status: Option<String>,
+    pub description: Option<String>,
 }
 
 impl Clinical for CarePlan {
@@ -52,6 +75,32 @@ impl Clinical for CarePlan {
     }
 
     plain_status!();
+
+    fn fields(&self) -> Vec<DetailField> {
+        let mut all = vec![
+            field("Status", self.status.clone()),
+            field("Intent", self.intent.clone()),
+            field("Category", fields::concepts(&self.category)),
+            field("Title", self.title.clone()),
+            field("Description", self.description.clone()),
+            field("Period", self.period.as_ref().and_then(fields::period)),
+            field("Created", fields::date(&self.created)),
+            field("Author", fields::shown(&self.author)),
+        ];
+        for a in self.activity.iter().filter_map(|a| a.detail.as_ref()) {
+            let what = fields::concept(&a.code).or_else(|| a.description.clone());
+            let words = match (what, &a.status) {
+                (Some(w), Some(s)) => Some(format!("{w} ({s})")),
+                (w, _) => w,
+            };
+            all.push(field("Activity", words));
+        }
+        fields::fields(all)
+    }
+
+    fn notes(&self) -> Vec<Note> {
+        fields::notes(&self.note)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -59,11 +108,13 @@ impl Clinical for CarePlan {
 pub struct Flag {
     pub id: Option<String>,
     pub meta: Option<Meta>,
+    pub text: Option<crate::fhir::datatypes::Narrative>,
     /// `active`, `inactive` or `entered-in-error`.
     pub status: Option<String>,
     pub category: Vec<CodeableConcept>,
     pub code: Option<CodeableConcept>,
     pub period: Option<Period>,
+    pub author: Option<Reference>,
 }
 
 impl Clinical for Flag {
@@ -94,4 +145,18 @@ impl Clinical for Flag {
     }
 
     plain_status!();
+
+    fn fields(&self) -> Vec<DetailField> {
+        fields::fields([
+            field("Status", self.status.clone()),
+            field("Category", fields::concepts(&self.category)),
+            field("Flag", fields::concept(&self.code)),
+            field("Applies", self.period.as_ref().and_then(fields::period)),
+            field("Raised by", fields::shown(&self.author)),
+        ])
+    }
+
+    fn notes(&self) -> Vec<Note> {
+        Vec::new()
+    }
 }

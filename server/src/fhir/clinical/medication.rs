@@ -2,12 +2,14 @@
 //! concept or a reference (to a contained `Medication`, or one bundled beside it), dosage in
 //! words, and for requests the intent and what is to be supplied.
 
+use super::fields::{self, field};
 use super::{identity, labelled, plain_status, Clinical};
 use crate::fhir::datatypes::{
-    concept_text, non_empty, quantity_text, Annotation, CodeableConcept, Period, Quantity,
-    Reference, When,
+    concept_text, non_empty, quantity_text, range_text, ratio_text, timing_text, Annotation,
+    CodeableConcept, Period, Quantity, Range, Ratio, Reference, Timing, When,
 };
 use crate::fhir::resource::{contained_medication, Bundled, Contained, Meta};
+use app::detail::{DetailField, Note};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -16,11 +18,17 @@ use std::borrow::Cow;
 pub struct MedicationRequest {
     pub id: Option<String>,
     pub meta: Option<Meta>,
+    pub text: Option<crate::fhir::datatypes::Narrative>,
     pub contained: Contained,
     pub status: Option<String>,
+    pub status_reason: Option<CodeableConcept>,
     /// `proposal`, `plan`, `order`, `original-order`, `reflex-order`, `filler-order`,
     /// `instance-order`, `option`.
     pub intent: Option<String>,
+    pub category: Vec<CodeableConcept>,
+    pub priority: Option<String>,
+    pub requester: Option<Reference>,
+    pub course_of_therapy_type: Option<CodeableConcept>,
     pub medication_codeable_concept: Option<CodeableConcept>,
     pub medication_reference: Option<Reference>,
     pub authored_on: Option<String>,
@@ -35,10 +43,14 @@ pub struct MedicationRequest {
 pub struct MedicationStatement {
     pub id: Option<String>,
     pub meta: Option<Meta>,
+    pub text: Option<crate::fhir::datatypes::Narrative>,
     pub contained: Contained,
     pub status: Option<String>,
+    pub status_reason: Vec<CodeableConcept>,
+    pub category: Option<CodeableConcept>,
     pub medication_codeable_concept: Option<CodeableConcept>,
     pub medication_reference: Option<Reference>,
+    pub information_source: Option<Reference>,
     pub effective_date_time: Option<String>,
     pub effective_period: Option<Period>,
     pub date_asserted: Option<String>,
@@ -52,6 +64,29 @@ pub struct MedicationStatement {
 pub struct Dosage {
     pub text: Option<String>,
     pub patient_instruction: Option<String>,
+    pub additional_instruction: Vec<CodeableConcept>,
+    pub timing: Option<Timing>,
+    pub as_needed_boolean: Option<bool>,
+    pub as_needed_codeable_concept: Option<CodeableConcept>,
+    pub site: Option<CodeableConcept>,
+    pub route: Option<CodeableConcept>,
+    pub method: Option<CodeableConcept>,
+    pub dose_and_rate: Vec<DoseAndRate>,
+    pub max_dose_per_period: Option<Ratio>,
+}
+
+/// `Dosage.doseAndRate`: `dose[x]` as a quantity or range, `rate[x]` as a ratio, range or
+/// quantity.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DoseAndRate {
+    #[serde(rename = "type")]
+    pub type_: Option<CodeableConcept>,
+    pub dose_quantity: Option<Quantity>,
+    pub dose_range: Option<Range>,
+    pub rate_ratio: Option<Ratio>,
+    pub rate_range: Option<Range>,
+    pub rate_quantity: Option<Quantity>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -61,6 +96,79 @@ pub struct DispenseRequest {
     pub number_of_repeats_allowed: Option<u32>,
     pub quantity: Option<Quantity>,
     pub expected_supply_duration: Option<Quantity>,
+    pub performer: Option<Reference>,
+}
+
+/// Each dosage's fields: its words, timing, when needed, route, dose and rate, numbered
+/// when there are several.
+fn dosage_fields(dosage: &[Dosage]) -> Vec<Option<DetailField>> {
+    let numbered = dosage.len() > 1;
+    let mut all = Vec::new();
+    for (n, d) in dosage.iter().enumerate() {
+        let label = |what: &str| match numbered {
+            true => format!("Dosage {}: {what}", n + 1),
+            false => format!("Dosage: {what}"),
+        };
+        let as_needed = match (&d.as_needed_codeable_concept, d.as_needed_boolean) {
+            (Some(c), _) => concept_text(c).map(|why| format!("as needed for {why}")),
+            (None, b) => fields::yes_no(b),
+        };
+        let doses: Vec<String> = d
+            .dose_and_rate
+            .iter()
+            .filter_map(|r| {
+                r.dose_quantity
+                    .as_ref()
+                    .and_then(quantity_text)
+                    .or_else(|| {
+                        r.dose_range
+                            .as_ref()
+                            .and_then(|x| range_text(x, quantity_text))
+                    })
+            })
+            .collect();
+        let rates: Vec<String> = d
+            .dose_and_rate
+            .iter()
+            .filter_map(|r| {
+                r.rate_ratio
+                    .as_ref()
+                    .and_then(ratio_text)
+                    .or_else(|| {
+                        r.rate_range
+                            .as_ref()
+                            .and_then(|x| range_text(x, quantity_text))
+                    })
+                    .or_else(|| r.rate_quantity.as_ref().and_then(quantity_text))
+            })
+            .collect();
+        all.extend([
+            field(&label("instructions"), d.text.clone()),
+            field(&label("patient instruction"), d.patient_instruction.clone()),
+            field(
+                &label("additional instruction"),
+                fields::concepts(&d.additional_instruction),
+            ),
+            field(&label("timing"), d.timing.as_ref().and_then(timing_text)),
+            field(&label("as needed"), as_needed),
+            field(
+                &label("dose"),
+                (!doses.is_empty()).then(|| doses.join(", ")),
+            ),
+            field(
+                &label("rate"),
+                (!rates.is_empty()).then(|| rates.join(", ")),
+            ),
+            field(&label("route"), fields::concept(&d.route)),
+            field(&label("site"), fields::concept(&d.site)),
+            field(&label("method"), fields::concept(&d.method)),
+            field(
+                &label("maximum"),
+                d.max_dose_per_period.as_ref().and_then(ratio_text),
+            ),
+        ]);
+    }
+    all
 }
 
 /// The medicine a `medication[x]` names: its concept, else the contained or bundled
@@ -161,6 +269,56 @@ impl Clinical for MedicationRequest {
     }
 
     plain_status!();
+
+    fn fields(&self) -> Vec<DetailField> {
+        let supply = self.dispense_request.as_ref();
+        let mut all = vec![
+            field("Status", self.status.clone()),
+            field("Status reason", fields::concept(&self.status_reason)),
+            field("Intent", self.intent.clone()),
+            field("Category", fields::concepts(&self.category)),
+            field("Priority", self.priority.clone()),
+            field(
+                "Course of therapy",
+                fields::concept(&self.course_of_therapy_type),
+            ),
+            field("Authored", fields::date(&self.authored_on)),
+            field("Prescriber", fields::shown(&self.requester)),
+            field("Reason", fields::concepts(&self.reason_code)),
+        ];
+        all.extend(dosage_fields(&self.dosage_instruction));
+        all.extend([
+            field(
+                "Quantity",
+                supply.and_then(|d| fields::quantity(&d.quantity)),
+            ),
+            field(
+                "Supply duration",
+                supply.and_then(|d| fields::quantity(&d.expected_supply_duration)),
+            ),
+            field(
+                "Repeats allowed",
+                supply
+                    .and_then(|d| d.number_of_repeats_allowed)
+                    .map(|n| n.to_string()),
+            ),
+            field(
+                "Valid",
+                supply
+                    .and_then(|d| d.validity_period.as_ref())
+                    .and_then(fields::period),
+            ),
+            field(
+                "Dispenser",
+                supply.and_then(|d| fields::shown(&d.performer)),
+            ),
+        ]);
+        fields::fields(all)
+    }
+
+    fn notes(&self) -> Vec<Note> {
+        fields::notes(&self.note)
+    }
 }
 
 impl Clinical for MedicationStatement {
@@ -208,4 +366,26 @@ impl Clinical for MedicationStatement {
     }
 
     plain_status!();
+
+    fn fields(&self) -> Vec<DetailField> {
+        let taken = When::first([
+            self.effective_date_time.as_deref().map(When::DateTime),
+            self.effective_period.as_ref().map(When::Period),
+        ]);
+        let mut all = vec![
+            field("Status", self.status.clone()),
+            field("Status reason", fields::concepts(&self.status_reason)),
+            field("Category", fields::concept(&self.category)),
+            field("Taken", taken.and_then(fields::when)),
+            field("Asserted", fields::date(&self.date_asserted)),
+            field("Information from", fields::shown(&self.information_source)),
+            field("Reason", fields::concepts(&self.reason_code)),
+        ];
+        all.extend(dosage_fields(&self.dosage));
+        fields::fields(all)
+    }
+
+    fn notes(&self) -> Vec<Note> {
+        fields::notes(&self.note)
+    }
 }

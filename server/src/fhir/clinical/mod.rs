@@ -9,6 +9,7 @@ mod care;
 mod condition;
 mod document;
 mod encounter;
+mod fields;
 mod medication;
 mod observation;
 mod procedure;
@@ -24,6 +25,7 @@ pub use procedure::{Immunization, Procedure};
 
 use super::datatypes::{concept_code, CodeableConcept};
 use super::resource::{Bundled, Meta, ResourceType};
+use app::detail::{DetailField, Note};
 use app::model::{Category, Measurement};
 
 /// What the timeline asks of each clinical resource type. Only the type-specific extras (a
@@ -45,6 +47,16 @@ pub trait Clinical {
     fn status(&self) -> Option<String>;
     /// Recorded in error: never shown as a clinical fact.
     fn entered_in_error(&self) -> bool;
+    /// Every structured element the portal read, labelled, in the order the type defines
+    /// them (the entry panel's fields). A reference's target is never followed: only its
+    /// `display` is shown, and `reasonReference`s are not shown at all (they may name an
+    /// item withheld from the viewer).
+    fn fields(&self) -> Vec<DetailField>;
+    /// The resource's notes (`Annotation`s), as plain text.
+    fn notes(&self) -> Vec<Note>;
+    /// The resource's narrative (`text.div`) as sent: untrusted HTML, sanitised before
+    /// anything shows it ([`crate::documents::sanitise::narrative`]).
+    fn narrative(&self) -> Option<&str>;
     /// A measured value with its reference range and interpretation, for trends and H/L marks
     /// (only observations have one).
     fn measurement(&self) -> Option<Measurement> {
@@ -204,7 +216,8 @@ fn verified_in_error(verification: Option<&CodeableConcept>) -> bool {
     verification.and_then(concept_code) == Some("entered-in-error")
 }
 
-/// Implements the `id` and `meta` accessors every type has in the same two fields.
+/// Implements the `id`, `meta` and `narrative` accessors every type has in the same three
+/// fields (`id`, `meta`, `text`).
 macro_rules! identity {
     () => {
         fn id(&self) -> Option<&str> {
@@ -212,6 +225,9 @@ macro_rules! identity {
         }
         fn meta(&self) -> Option<&crate::fhir::resource::Meta> {
             self.meta.as_ref()
+        }
+        fn narrative(&self) -> Option<&str> {
+            crate::fhir::datatypes::non_empty(self.text.as_ref()?.div.as_deref())
         }
     };
 }

@@ -2,12 +2,14 @@
 //! allows (on the observation and on each component), why a value is absent, the source's
 //! interpretation and reference range, and `effective[x]` as a moment, period or timing.
 
+use super::fields::{self, field};
 use super::{identity, labelled, plain_status, Clinical};
 use crate::fhir::datatypes::{
     codes, concept_code, concept_text, period_text, quantity_text, range_text, ratio_text,
-    Annotation, CodeableConcept, Period, Quantity, Range, Ratio, Timing, When,
+    Annotation, CodeableConcept, Period, Quantity, Range, Ratio, Reference, Timing, When,
 };
 use crate::fhir::resource::{Bundled, Meta};
+use app::detail::{DetailField, Note};
 use app::model::{ComponentMeasurement, Measurement};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -78,6 +80,7 @@ with_value! {
     pub struct Observation {
         pub id: Option<String>,
         pub meta: Option<Meta>,
+        pub text: Option<crate::fhir::datatypes::Narrative>,
         pub status: Option<String>,
         pub category: Vec<CodeableConcept>,
         pub code: Option<CodeableConcept>,
@@ -86,7 +89,10 @@ with_value! {
         pub effective_timing: Option<Timing>,
         pub effective_instant: Option<String>,
         pub issued: Option<String>,
+        pub performer: Vec<Reference>,
+        pub method: Option<CodeableConcept>,
         pub body_site: Option<CodeableConcept>,
+        pub specimen: Option<Reference>,
         pub note: Vec<Annotation>,
         pub component: Vec<Component>,
     }
@@ -105,6 +111,8 @@ with_value! {
 pub struct ReferenceRange {
     pub low: Option<Quantity>,
     pub high: Option<Quantity>,
+    #[serde(rename = "type")]
+    pub type_: Option<CodeableConcept>,
     pub text: Option<String>,
 }
 
@@ -127,7 +135,10 @@ fn interpretation_mark(interpretation: &[CodeableConcept]) -> Option<String> {
 
 /// `3.5 to 5.3 mmol/L`, or the range's own words.
 fn range_words(ranges: &[ReferenceRange]) -> Option<String> {
-    let r = ranges.first()?;
+    ranges.first().and_then(one_range)
+}
+
+fn one_range(r: &ReferenceRange) -> Option<String> {
     r.text.clone().or_else(|| {
         range_text(
             &Range {
@@ -137,6 +148,21 @@ fn range_words(ranges: &[ReferenceRange]) -> Option<String> {
             quantity_text,
         )
     })
+}
+
+/// Every reference range in words, each with its type when it has one (`normal`).
+fn all_ranges(ranges: &[ReferenceRange]) -> Option<String> {
+    let words: Vec<String> = ranges
+        .iter()
+        .filter_map(|r| {
+            let range = one_range(r)?;
+            Some(match fields::concept(&r.type_) {
+                Some(kind) => format!("{range} ({kind})"),
+                None => range,
+            })
+        })
+        .collect();
+    (!words.is_empty()).then(|| words.join("; "))
 }
 
 impl Observation {
@@ -248,6 +274,43 @@ impl Clinical for Observation {
 
     plain_status!();
 
+    fn fields(&self) -> Vec<DetailField> {
+        let effective = When::first([
+            self.effective_date_time.as_deref().map(When::DateTime),
+            self.effective_instant.as_deref().map(When::DateTime),
+            self.effective_period.as_ref().map(When::Period),
+            self.effective_timing.as_ref().map(When::Timing),
+        ]);
+        let mut all = vec![
+            field("Status", self.status.clone()),
+            field("Category", fields::concepts(&self.category)),
+            field("Test", fields::concept(&self.code)),
+            field("Taken", effective.and_then(fields::when)),
+            field("Issued", fields::date(&self.issued)),
+            field("Value", self.value_words()),
+            field("Interpretation", fields::concepts(&self.interpretation)),
+            field("Reference range", all_ranges(&self.reference_range)),
+            field("Method", fields::concept(&self.method)),
+            field("Body site", fields::concept(&self.body_site)),
+            field("Specimen", fields::shown(&self.specimen)),
+            field("Performed by", fields::shown_all(&self.performer)),
+        ];
+        for c in &self.component {
+            let name = fields::concept(&c.code).unwrap_or_else(|| "Component".to_owned());
+            let range = all_ranges(&c.reference_range).map(|r| format!(" (range {r})"));
+            all.push(field(
+                &name,
+                c.value_words()
+                    .map(|v| format!("{v}{}", range.unwrap_or_default())),
+            ));
+        }
+        fields::fields(all)
+    }
+
+    fn notes(&self) -> Vec<Note> {
+        fields::notes(&self.note)
+    }
+
     fn measurement(&self) -> Option<Measurement> {
         self.measured()
     }
@@ -258,12 +321,16 @@ impl Clinical for Observation {
 pub struct DiagnosticReport {
     pub id: Option<String>,
     pub meta: Option<Meta>,
+    pub text: Option<crate::fhir::datatypes::Narrative>,
     pub status: Option<String>,
     pub category: Vec<CodeableConcept>,
     pub code: Option<CodeableConcept>,
     pub effective_date_time: Option<String>,
     pub effective_period: Option<Period>,
     pub issued: Option<String>,
+    pub performer: Vec<Reference>,
+    pub results_interpreter: Vec<Reference>,
+    pub result: Vec<Reference>,
     pub conclusion: Option<String>,
     pub conclusion_code: Vec<CodeableConcept>,
 }
@@ -302,4 +369,30 @@ impl Clinical for DiagnosticReport {
     }
 
     plain_status!();
+
+    fn fields(&self) -> Vec<DetailField> {
+        let effective = When::first([
+            self.effective_date_time.as_deref().map(When::DateTime),
+            self.effective_period.as_ref().map(When::Period),
+        ]);
+        fields::fields([
+            field("Status", self.status.clone()),
+            field("Category", fields::concepts(&self.category)),
+            field("Report", fields::concept(&self.code)),
+            field("Taken", effective.and_then(fields::when)),
+            field("Issued", fields::date(&self.issued)),
+            field("Performed by", fields::shown_all(&self.performer)),
+            field(
+                "Interpreted by",
+                fields::shown_all(&self.results_interpreter),
+            ),
+            field("Results", fields::shown_all(&self.result)),
+            field("Conclusion", self.conclusion.clone()),
+            field("Coded conclusion", fields::concepts(&self.conclusion_code)),
+        ])
+    }
+
+    fn notes(&self) -> Vec<Note> {
+        Vec::new()
+    }
 }
