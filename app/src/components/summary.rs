@@ -2,7 +2,8 @@
 //! saying "none recorded" only when it is known, and otherwise which sources could not be read;
 //! then the latest vital signs and NEWS2.
 
-use crate::components::LatestVitals;
+use crate::components::{use_entry_opener, LatestVitals};
+use crate::detail::EntryRef;
 use crate::ids;
 use crate::model::{PatientRecord, SourceReport, TimelineEntry};
 use crate::summary::{Coverage, Line, Section, SectionKind, Summary};
@@ -87,7 +88,7 @@ fn line_view(line: &Line, sources: &[SourceReport]) -> impl IntoView {
         <li data-testid=ids::SUMMARY_LINE data-resource-type=entry.resource_type.clone() class="py-2">
             <p>
                 {line.label.map(|l| view! { <span class="mr-1 font-semibold text-slate-700">{format!("{l}:")}</span> })}
-                <span class="font-semibold">{entry.title.clone()}</span>
+                {title_view(entry)}
                 {entry.detail.clone().map(|d| view! { <span class="text-slate-800">" — " {d}</span> })}
                 {line.end_of_life.then(|| view! {
                     <span class="ml-2 rounded bg-[#330072] px-1.5 text-xs font-semibold text-white">"End of life decision"</span>
@@ -102,6 +103,28 @@ fn line_view(line: &Line, sources: &[SourceReport]) -> impl IntoView {
                 <p data-testid=ids::DISCREPANCY class="mt-1 rounded border-l-4 border-amber-600 bg-amber-50 px-2 py-1 text-sm text-amber-950">{d}</p>
             })}
         </li>
+    }
+}
+
+/// The line's title: a button opening the entry's full detail (keyboard and screen-reader
+/// operable; the panel returns focus here when it closes).
+fn title_view(entry: &TimelineEntry) -> impl IntoView {
+    match use_entry_opener() {
+        Some(opener) => {
+            let at = EntryRef::of(entry);
+            view! {
+                <button
+                    type="button"
+                    data-testid=ids::ENTRY_OPEN
+                    class="text-left font-semibold text-[#005eb8] underline hover:text-[#003087]"
+                    on:click=move |_| opener.open(at.clone())
+                >
+                    {entry.title.clone()}
+                </button>
+            }
+            .into_any()
+        }
+        None => view! { <span class="font-semibold">{entry.title.clone()}</span> }.into_any(),
     }
 }
 
