@@ -44,6 +44,11 @@ test('screenshots for the README', async ({ page }) => {
   await page.evaluate(() => window.scrollTo(0, 0));
   await shoot(page, 'summary');
 
+  // The first allergy's full detail, opened from its summary line.
+  await page.locator(`${tid(ids.summary)} ${tid(ids.entryOpen)}`).first().click();
+  await expect(page.locator(tid(ids.entryFields))).toBeVisible();
+  await shoot(page, 'detail-panel');
+
   await openDemoPatient(page, 'acute admission with observations');
   await giveBasis(page);
   await page.locator(tid(ids.trendLink)).first().click();

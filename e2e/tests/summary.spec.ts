@@ -64,6 +64,15 @@ test('the banner and the summary answer the first questions, in order', async ({
   await expect(both).toContainText('active');
   await expect(both.locator(tid(ids.discrepancy))).toBeVisible();
 
+  // A summary line opens the entry's full detail, by keyboard; Escape returns focus to it.
+  const open = allergies.locator(tid(ids.entryOpen)).first();
+  await open.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.locator(tid(ids.entryFields))).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.locator(tid(ids.entryPanel))).toBeHidden();
+  await expect(open).toBeFocused();
+
   const problems = page.locator(`${tid(ids.summarySection)}[data-section="problems"]`);
   await expect(problems).toContainText('Atrial fibrillation');
   // Every source answered: empty sections say so plainly.
