@@ -361,6 +361,14 @@ pub struct TimelineEntry {
     /// attendance, `IMP`/`ACUTE` for an admission, `AMB`...), for "last A&E attendance".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setting: Option<String>,
+    /// Codes of why it was done (`reasonCode`), judged as the item's own codes are: a reason
+    /// on a sensitive list withholds the item that names it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reason_codes: Vec<Code>,
+    /// The items it was for, as `Type/id` at the same source (`reasonReference`,
+    /// `Encounter.diagnosis`, `CarePlan.addresses`): when one is withheld, so is this item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reason_refs: Vec<String>,
     /// Recorded in error at the source (a status or verification status of
     /// `entered-in-error`): kept so staff can see it was retracted, never shown as a clinical
     /// fact, never merged with a real record of the item, never counted.
@@ -442,6 +450,8 @@ impl TimelineEntry {
             attachments,
             until,
             setting,
+            reason_codes,
+            reason_refs,
             entered_in_error,
             full_detail: _,
         } = self;
@@ -462,6 +472,8 @@ impl TimelineEntry {
             attachments: attachments.clone(),
             until: until.clone(),
             setting: setting.clone(),
+            reason_codes: reason_codes.clone(),
+            reason_refs: reason_refs.clone(),
             entered_in_error: *entered_in_error,
             full_detail: None,
         }
@@ -697,6 +709,8 @@ mod tests {
             attachments: Vec::new(),
             until: None,
             setting: None,
+            reason_codes: Vec::new(),
+            reason_refs: Vec::new(),
             entered_in_error: true,
             full_detail: Some(Box::new(crate::detail::EntryDetail {
                 fields: vec![crate::detail::DetailField::new("Criticality", "low")],

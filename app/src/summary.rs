@@ -486,6 +486,8 @@ mod tests {
             full_detail: None,
             until: None,
             setting: None,
+            reason_codes: Vec::new(),
+            reason_refs: Vec::new(),
         }
     }
 

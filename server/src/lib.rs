@@ -25,6 +25,9 @@
 //! `main.rs` only parses arguments and calls [`run`], so tests start the real server on
 //! `127.0.0.1:0` the same way.
 
+// The record page's view type (rendered here on the server) nests deeper than the default.
+#![recursion_limit = "256"]
+
 pub mod audit;
 pub mod auth;
 pub mod body;

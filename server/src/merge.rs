@@ -253,6 +253,8 @@ mod tests {
             attachments: Vec::new(),
             until: None,
             setting: None,
+            reason_codes: Vec::new(),
+            reason_refs: Vec::new(),
             entered_in_error: false,
             full_detail: None,
         }

@@ -279,6 +279,15 @@ impl Gathered {
             .collect()
     }
 
+    /// Every entry a source recorded (empty when it has no record of the patient).
+    pub fn source_entries(&self, source_id: &str) -> &[TimelineEntry] {
+        self.views
+            .iter()
+            .find(|v| v.report.id == source_id)
+            .and_then(|v| v.record())
+            .map_or(&[], |r| r.entries.as_slice())
+    }
+
     /// The entry a source recorded under `resource_type/id`, with the kind of its source.
     pub fn entry(
         &self,
@@ -327,7 +336,9 @@ impl Gathered {
                 patients.push((report.id.clone(), shown));
                 let before = entries.len();
                 for entry in &record.entries {
-                    match judge(report.kind, entry) {
+                    let judged =
+                        judge_with_reasons(entry, &record.entries, |e| judge(report.kind, e));
+                    match judged {
                         // Listed without its full detail: that is sent one item at a time.
                         Ok(()) => entries.push(entry.listed()),
                         Err(reason) => {
@@ -357,6 +368,34 @@ impl Gathered {
             child_protection: Vec::new(),
         }
     }
+}
+
+/// Judges an item and what it names as its reason: its reason codes are judged as its own
+/// codes would be (a reason on a sensitive list), and an item at the same source it names as
+/// its reason (`Condition/c1`) must be shown too. So an encounter "for" a withheld diagnosis
+/// is withheld with it, never showing the diagnosis in its reason, detail or narrative.
+pub fn judge_with_reasons<E>(
+    entry: &TimelineEntry,
+    source_entries: &[TimelineEntry],
+    judge: impl Fn(&TimelineEntry) -> Result<(), E>,
+) -> Result<(), E> {
+    judge(entry)?;
+    if !entry.reason_codes.is_empty() {
+        let reasons = TimelineEntry {
+            codes: entry.reason_codes.clone(),
+            ..entry.listed()
+        };
+        judge(&reasons)?;
+    }
+    for named in &entry.reason_refs {
+        let target = source_entries
+            .iter()
+            .find(|e| named.split_once('/') == Some((&e.resource_type, &e.resource_id)));
+        if let Some(target) = target {
+            judge(target)?;
+        }
+    }
+    Ok(())
 }
 
 impl SourceView {
@@ -594,6 +633,8 @@ mod tests {
             attachments: Vec::new(),
             until: None,
             setting: None,
+            reason_codes: Vec::new(),
+            reason_refs: Vec::new(),
             entered_in_error: false,
             full_detail: None,
         }

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::notify::outbox::Outbox;
 use crate::notify::ChildProtectionConfig;
 use crate::policy::{decide, labels_withhold, ConsentPolicy, ConsentState, Decision, Refusal};
-use crate::record::{now_rfc3339, Aggregator, Gathered};
+use crate::record::{judge_with_reasons, now_rfc3339, Aggregator, Gathered};
 use crate::sources::SourceError;
 use app::api::{LookupError, RecordService, SearchForm};
 use app::auth::{Caller, Permission, Role, Viewer};
@@ -362,7 +362,8 @@ impl RecordDesk {
             consent,
             kind,
         };
-        judge.allows(&caller.viewer, entry)?;
+        let source_entries = gathered.source_entries(source_id);
+        judge_with_reasons(entry, source_entries, |e| judge.allows(&caller.viewer, e))?;
         let mut entry = entry.clone();
         if let Some(detail) = entry.full_detail.as_mut() {
             detail.provenance =

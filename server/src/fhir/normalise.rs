@@ -88,6 +88,16 @@ pub fn normalise(
             .until()
             .and_then(|end| ClinicalDate::parse(end.trim()).ok()),
         setting: r.setting().map(str::to_owned),
+        reason_codes: r
+            .reason_codes()
+            .iter()
+            .flat_map(|c| codes(&c.coding))
+            .collect(),
+        reason_refs: r
+            .reason_references()
+            .iter()
+            .filter_map(|r| local_reference(r.reference.as_deref()?))
+            .collect(),
         entered_in_error: r.entered_in_error(),
         full_detail: Some(Box::new(EntryDetail {
             fields: r.fields(),
@@ -99,6 +109,24 @@ pub fn normalise(
             provenance: None,
         })),
     })))
+}
+
+/// `Type/id` of a reference to a resource at the same source, as `Condition/123`,
+/// `Condition/123/_history/2` or an absolute URL ending so; `None` for a contained (`#x`) or
+/// `urn:` reference, which cannot name another entry.
+fn local_reference(reference: &str) -> Option<String> {
+    if reference.starts_with('#') || reference.starts_with("urn:") {
+        return None;
+    }
+    let path = reference.split(['?', '#']).next()?;
+    let path = match path.find("/_history/") {
+        Some(at) => &path[..at],
+        None => path,
+    };
+    let mut segments = path.trim_end_matches('/').rsplit('/');
+    let id = segments.next().filter(|s| !s.is_empty())?;
+    let resource_type = segments.next().filter(|s| !s.is_empty())?;
+    Some(format!("{resource_type}/{id}"))
 }
 
 #[cfg(test)]
@@ -402,5 +430,36 @@ mod tests {
         for (json, expected) in table {
             assert_eq!(read_json(json), Err(expected), "{json}");
         }
+    }
+
+    #[test]
+    fn reasons_are_kept_as_codes_and_local_references() {
+        for (reference, local) in [
+            ("Condition/c1", Some("Condition/c1")),
+            (
+                "https://fhir.example.org/R4/Condition/c1",
+                Some("Condition/c1"),
+            ),
+            ("Condition/c1/_history/3", Some("Condition/c1")),
+            ("#contained", None),
+            ("urn:uuid:6f1c1f3e-0000-4000-8000-000000000001", None),
+            ("", None),
+        ] {
+            assert_eq!(local_reference(reference).as_deref(), local, "{reference}");
+        }
+        let e = entry(
+            r#"{"resourceType":"Encounter","id":"e1","status":"finished",
+                "class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"EMER"},
+                "reasonCode":[{"coding":[{"system":"http://snomed.info/sct","code":"15628003"}]}],
+                "reasonReference":[{"reference":"Condition/c9"}],
+                "diagnosis":[{"condition":{"reference":"Condition/c8"}}],
+                "period":{"start":"2026-11-01T10:00:00Z"}}"#,
+        );
+        assert_eq!(e.setting.as_deref(), Some("EMER"));
+        assert_eq!(
+            e.reason_codes,
+            [Code::new("http://snomed.info/sct", "15628003")]
+        );
+        assert_eq!(e.reason_refs, ["Condition/c9", "Condition/c8"]);
     }
 }

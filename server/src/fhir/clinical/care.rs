@@ -27,6 +27,7 @@ pub struct CarePlan {
     pub author: Option<Reference>,
     pub activity: Vec<Activity>,
     pub note: Vec<Annotation>,
+    pub addresses: Vec<Reference>,
 }
 
 /// `CarePlan.activity`: only its inline detail is read (a reference's target never is).
@@ -46,6 +47,10 @@ pub struct ActivityDetail {
 
 impl Clinical for CarePlan {
     identity!();
+
+    fn reason_references(&self) -> Vec<&Reference> {
+        self.addresses.iter().collect()
+    }
 
     fn date(&self) -> Option<&str> {
         self.period

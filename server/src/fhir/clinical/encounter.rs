@@ -26,10 +26,19 @@ pub struct Encounter {
     pub period: Option<Period>,
     pub length: Option<Quantity>,
     pub reason_code: Vec<CodeableConcept>,
+    pub reason_reference: Vec<Reference>,
     pub hospitalization: Option<Hospitalization>,
+    pub diagnosis: Vec<EncounterDiagnosis>,
     pub participant: Vec<Participant>,
     pub location: Vec<EncounterLocation>,
     pub service_provider: Option<Reference>,
+}
+
+/// `Encounter.diagnosis`: a condition the encounter was for (read only as a reference).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EncounterDiagnosis {
+    pub condition: Option<Reference>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -60,6 +69,16 @@ pub struct EncounterLocation {
 
 impl Clinical for Encounter {
     identity!();
+
+    fn reason_codes(&self) -> Vec<&CodeableConcept> {
+        self.reason_code.iter().collect()
+    }
+
+    fn reason_references(&self) -> Vec<&Reference> {
+        let mut refs: Vec<&Reference> = self.reason_reference.iter().collect();
+        refs.extend(self.diagnosis.iter().filter_map(|d| d.condition.as_ref()));
+        refs
+    }
 
     fn date(&self) -> Option<&str> {
         self.period.as_ref().and_then(|p| When::Period(p).date())

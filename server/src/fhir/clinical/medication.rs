@@ -33,6 +33,7 @@ pub struct MedicationRequest {
     pub medication_reference: Option<Reference>,
     pub authored_on: Option<String>,
     pub reason_code: Vec<CodeableConcept>,
+    pub reason_reference: Vec<Reference>,
     pub dosage_instruction: Vec<Dosage>,
     pub dispense_request: Option<DispenseRequest>,
     pub note: Vec<Annotation>,
@@ -55,6 +56,7 @@ pub struct MedicationStatement {
     pub effective_period: Option<Period>,
     pub date_asserted: Option<String>,
     pub reason_code: Vec<CodeableConcept>,
+    pub reason_reference: Vec<Reference>,
     pub dosage: Vec<Dosage>,
     pub note: Vec<Annotation>,
 }
@@ -224,6 +226,14 @@ fn reasons(reason_code: &[CodeableConcept]) -> Option<String> {
 impl Clinical for MedicationRequest {
     identity!();
 
+    fn reason_codes(&self) -> Vec<&CodeableConcept> {
+        self.reason_code.iter().collect()
+    }
+
+    fn reason_references(&self) -> Vec<&Reference> {
+        self.reason_reference.iter().collect()
+    }
+
     fn date(&self) -> Option<&str> {
         self.authored_on.as_deref().or_else(|| {
             let validity = self.dispense_request.as_ref()?.validity_period.as_ref()?;
@@ -323,6 +333,14 @@ impl Clinical for MedicationRequest {
 
 impl Clinical for MedicationStatement {
     identity!();
+
+    fn reason_codes(&self) -> Vec<&CodeableConcept> {
+        self.reason_code.iter().collect()
+    }
+
+    fn reason_references(&self) -> Vec<&Reference> {
+        self.reason_reference.iter().collect()
+    }
 
     fn date(&self) -> Option<&str> {
         When::first([

@@ -66,6 +66,16 @@ pub trait Clinical {
     fn attachments(&self) -> Vec<app::document::AttachmentInfo> {
         Vec::new()
     }
+    /// Why it was done, as coded (`reasonCode`): judged as the item's own codes are, so a
+    /// withheld diagnosis is not shown through an encounter's or a medicine's reason.
+    fn reason_codes(&self) -> Vec<&CodeableConcept> {
+        Vec::new()
+    }
+    /// What it was for, by reference (`reasonReference`, `Encounter.diagnosis`,
+    /// `CarePlan.addresses`): when that item is withheld, so is this one.
+    fn reason_references(&self) -> Vec<&super::datatypes::Reference> {
+        Vec::new()
+    }
     /// When the item ends or ended, as sent (only medicines say so).
     fn until(&self) -> Option<&str> {
         None

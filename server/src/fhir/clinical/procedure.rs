@@ -28,6 +28,7 @@ pub struct Procedure {
     pub performed_age: Option<Quantity>,
     pub performed_range: Option<Range>,
     pub reason_code: Vec<CodeableConcept>,
+    pub reason_reference: Vec<Reference>,
     pub body_site: Vec<CodeableConcept>,
     pub outcome: Option<CodeableConcept>,
     pub performer: Vec<Performer>,
@@ -79,6 +80,14 @@ fn joined(concepts: &[CodeableConcept]) -> Option<String> {
 
 impl Clinical for Procedure {
     identity!();
+
+    fn reason_codes(&self) -> Vec<&CodeableConcept> {
+        self.reason_code.iter().collect()
+    }
+
+    fn reason_references(&self) -> Vec<&Reference> {
+        self.reason_reference.iter().collect()
+    }
 
     fn date(&self) -> Option<&str> {
         self.performed().and_then(When::date)
@@ -154,6 +163,7 @@ pub struct Immunization {
     pub dose_quantity: Option<Quantity>,
     pub performer: Vec<Performer>,
     pub reason_code: Vec<CodeableConcept>,
+    pub reason_reference: Vec<Reference>,
     pub protocol_applied: Vec<ProtocolApplied>,
     pub note: Vec<Annotation>,
 }
@@ -171,6 +181,14 @@ pub struct ProtocolApplied {
 
 impl Clinical for Immunization {
     identity!();
+
+    fn reason_codes(&self) -> Vec<&CodeableConcept> {
+        self.reason_code.iter().collect()
+    }
+
+    fn reason_references(&self) -> Vec<&Reference> {
+        self.reason_reference.iter().collect()
+    }
 
     fn date(&self) -> Option<&str> {
         self.occurrence_date_time
