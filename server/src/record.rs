@@ -614,6 +614,7 @@ pub(crate) fn now_rfc3339() -> String {
 mod tests {
     use super::*;
     use app::clinical_date::ClinicalDate;
+    use app::model::Code;
 
     fn entry(date: Option<&str>, id: &str) -> TimelineEntry {
         TimelineEntry {
@@ -637,6 +638,74 @@ mod tests {
             reason_refs: Vec::new(),
             entered_in_error: false,
             full_detail: None,
+        }
+    }
+
+    /// An item is withheld with what it names as its reason: a reason code on a sensitive
+    /// list, or a reason item (same source, any reference spelling the reader keeps) that is
+    /// itself withheld. Reasons that are shown, or that the source did not send, withhold
+    /// nothing.
+    #[test]
+    fn items_are_withheld_with_their_reasons() {
+        let sensitive = Code::new("http://snomed.info/sct", "15628003");
+        let condition = |id: &str, code: Option<&Code>| TimelineEntry {
+            codes: code.into_iter().cloned().collect(),
+            ..entry(None, id)
+        };
+        let encounter = |id: &str, codes: &[&Code], refs: &[&str]| TimelineEntry {
+            category: Category::Encounter,
+            resource_type: "Encounter".into(),
+            reason_codes: codes.iter().map(|c| (*c).clone()).collect(),
+            reason_refs: refs.iter().map(|r| r.to_string()).collect(),
+            ..entry(None, id)
+        };
+        let plain = Code::new("http://snomed.info/sct", "49436004");
+        let source = vec![
+            condition("secret", Some(&sensitive)),
+            condition("shown", Some(&plain)),
+        ];
+        let judge = |e: &TimelineEntry| -> Result<(), String> {
+            match e.codes.contains(&sensitive) {
+                true => Err("sensitive".into()),
+                false => Ok(()),
+            }
+        };
+        let cases = [
+            (
+                "for the withheld condition",
+                encounter("e1", &[], &["Condition/secret"]),
+                Err("sensitive"),
+            ),
+            (
+                "coded with a sensitive reason",
+                encounter("e2", &[&sensitive], &[]),
+                Err("sensitive"),
+            ),
+            (
+                "sensitive among other reasons",
+                encounter("e3", &[&plain, &sensitive], &[]),
+                Err("sensitive"),
+            ),
+            (
+                "for a condition that is shown",
+                encounter("e4", &[&plain], &["Condition/shown"]),
+                Ok(()),
+            ),
+            (
+                "for a condition not sent",
+                encounter("e5", &[], &["Condition/absent"]),
+                Ok(()),
+            ),
+            (
+                "an id alike at another type",
+                encounter("e6", &[], &["Observation/secret"]),
+                Ok(()),
+            ),
+            ("no reasons", encounter("e7", &[], &[]), Ok(())),
+        ];
+        for (case, item, expected) in cases {
+            let got = judge_with_reasons(&item, &source, judge);
+            assert_eq!(got, expected.map_err(str::to_owned), "{case}");
         }
     }
 
