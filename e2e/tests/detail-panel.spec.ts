@@ -131,7 +131,7 @@ test('an entry recorded in error never looks ordinary', async ({ page }) => {
   await expect(row.locator(tid(ids.enteredInError))).toHaveText(/entered in error/i);
   const opener = row.locator(tid(ids.entryOpen));
   await expect(opener).toHaveText('Allergy to aspirin');
-  await expect(opener).toHaveCSS('text-decoration-line', 'line-through');
+  await expect(opener.locator('s')).toHaveCSS('text-decoration-line', 'line-through');
 
   await opener.click();
   const panel = page.getByRole('dialog', { name: 'Allergy to aspirin' });

@@ -157,10 +157,13 @@ fn TimelineRow(
         view! { <ul data-testid=ids::ATTACHMENTS class="mt-1 space-y-1">{items}</ul> }
     });
     let in_error = entry.entered_in_error;
-    let title_class = if in_error {
-        "font-medium line-through"
-    } else {
-        "font-medium"
+    // Recorded in error: struck through (`<s>`: no longer accurate), beside a badge.
+    let words = {
+        let title = entry.title.clone();
+        move || match in_error {
+            true => view! { <s>{title.clone()}</s> }.into_any(),
+            false => title.clone().into_any(),
+        }
     };
     let title = match use_entry_opener() {
         Some(opener) => {
@@ -169,15 +172,15 @@ fn TimelineRow(
                 <button
                     type="button"
                     data-testid=ids::ENTRY_OPEN
-                    class=format!("{title_class} text-left text-[#005eb8] underline hover:text-[#003087]")
+                    class="text-left font-medium text-[#005eb8] underline hover:text-[#003087]"
                     on:click=move |_| opener.open(at.clone())
                 >
-                    {entry.title.clone()}
+                    {words()}
                 </button>
             }
             .into_any()
         }
-        None => view! { <span class=title_class>{entry.title.clone()}</span> }.into_any(),
+        None => view! { <span class="font-medium">{words()}</span> }.into_any(),
     };
     view! {
         <tr

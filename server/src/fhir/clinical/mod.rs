@@ -86,22 +86,23 @@ pub trait Clinical {
     }
 }
 
-/// A clinical resource of one supported type, decoded by that type's own definition.
+/// A clinical resource of one supported type, decoded by that type's own definition (boxed:
+/// the types differ widely in size).
 #[derive(Debug)]
 pub enum ClinicalResource {
-    AllergyIntolerance(AllergyIntolerance),
-    CarePlan(CarePlan),
-    Condition(Condition),
-    DiagnosticReport(DiagnosticReport),
-    DocumentReference(DocumentReference),
-    Encounter(Encounter),
-    EpisodeOfCare(EpisodeOfCare),
-    Flag(Flag),
-    Immunization(Immunization),
-    MedicationRequest(MedicationRequest),
-    MedicationStatement(MedicationStatement),
-    Observation(Observation),
-    Procedure(Procedure),
+    AllergyIntolerance(Box<AllergyIntolerance>),
+    CarePlan(Box<CarePlan>),
+    Condition(Box<Condition>),
+    DiagnosticReport(Box<DiagnosticReport>),
+    DocumentReference(Box<DocumentReference>),
+    Encounter(Box<Encounter>),
+    EpisodeOfCare(Box<EpisodeOfCare>),
+    Flag(Box<Flag>),
+    Immunization(Box<Immunization>),
+    MedicationRequest(Box<MedicationRequest>),
+    MedicationStatement(Box<MedicationStatement>),
+    Observation(Box<Observation>),
+    Procedure(Box<Procedure>),
 }
 
 /// Why a type is not a timeline type (it is read elsewhere, or only as a reference target).
@@ -141,19 +142,19 @@ impl ClinicalResource {
         use serde_json::from_str as read;
         use ResourceType as T;
         Ok(Some(match resource_type {
-            T::AllergyIntolerance => Self::AllergyIntolerance(read(json)?),
-            T::CarePlan => Self::CarePlan(read(json)?),
-            T::Condition => Self::Condition(read(json)?),
-            T::DiagnosticReport => Self::DiagnosticReport(read(json)?),
-            T::DocumentReference => Self::DocumentReference(read(json)?),
-            T::Encounter => Self::Encounter(read(json)?),
-            T::EpisodeOfCare => Self::EpisodeOfCare(read(json)?),
-            T::Flag => Self::Flag(read(json)?),
-            T::Immunization => Self::Immunization(read(json)?),
-            T::MedicationRequest => Self::MedicationRequest(read(json)?),
-            T::MedicationStatement => Self::MedicationStatement(read(json)?),
-            T::Observation => Self::Observation(read(json)?),
-            T::Procedure => Self::Procedure(read(json)?),
+            T::AllergyIntolerance => Self::AllergyIntolerance(Box::new(read(json)?)),
+            T::CarePlan => Self::CarePlan(Box::new(read(json)?)),
+            T::Condition => Self::Condition(Box::new(read(json)?)),
+            T::DiagnosticReport => Self::DiagnosticReport(Box::new(read(json)?)),
+            T::DocumentReference => Self::DocumentReference(Box::new(read(json)?)),
+            T::Encounter => Self::Encounter(Box::new(read(json)?)),
+            T::EpisodeOfCare => Self::EpisodeOfCare(Box::new(read(json)?)),
+            T::Flag => Self::Flag(Box::new(read(json)?)),
+            T::Immunization => Self::Immunization(Box::new(read(json)?)),
+            T::MedicationRequest => Self::MedicationRequest(Box::new(read(json)?)),
+            T::MedicationStatement => Self::MedicationStatement(Box::new(read(json)?)),
+            T::Observation => Self::Observation(Box::new(read(json)?)),
+            T::Procedure => Self::Procedure(Box::new(read(json)?)),
             T::Consent | T::Medication | T::Organization | T::Patient | T::Practitioner => {
                 return Ok(None)
             }
@@ -182,19 +183,19 @@ impl ClinicalResource {
     /// The resource, as what the timeline asks of it.
     pub fn clinical(&self) -> &dyn Clinical {
         match self {
-            Self::AllergyIntolerance(r) => r,
-            Self::CarePlan(r) => r,
-            Self::Condition(r) => r,
-            Self::DiagnosticReport(r) => r,
-            Self::DocumentReference(r) => r,
-            Self::Encounter(r) => r,
-            Self::EpisodeOfCare(r) => r,
-            Self::Flag(r) => r,
-            Self::Immunization(r) => r,
-            Self::MedicationRequest(r) => r,
-            Self::MedicationStatement(r) => r,
-            Self::Observation(r) => r,
-            Self::Procedure(r) => r,
+            Self::AllergyIntolerance(r) => r.as_ref(),
+            Self::CarePlan(r) => r.as_ref(),
+            Self::Condition(r) => r.as_ref(),
+            Self::DiagnosticReport(r) => r.as_ref(),
+            Self::DocumentReference(r) => r.as_ref(),
+            Self::Encounter(r) => r.as_ref(),
+            Self::EpisodeOfCare(r) => r.as_ref(),
+            Self::Flag(r) => r.as_ref(),
+            Self::Immunization(r) => r.as_ref(),
+            Self::MedicationRequest(r) => r.as_ref(),
+            Self::MedicationStatement(r) => r.as_ref(),
+            Self::Observation(r) => r.as_ref(),
+            Self::Procedure(r) => r.as_ref(),
         }
     }
 }
