@@ -39,7 +39,7 @@ test('a patient without their NHS number is found by family name and date of bir
   const banner = page.locator(tid(ids.patientBanner));
   const name = await banner.locator('h1').innerText();
   const family = name.split(',')[0].trim();
-  const born = (await banner.locator('dd').first().innerText()).trim(); // 14-Jul-1945
+  const born = (await banner.locator('dd').first().innerText()).trim().split(' ')[0]; // 14-Jul-1945 (81y)
   const [day, month, year] = born.split('-');
   const isoBorn = `${year}-${String(MONTHS.indexOf(month) + 1).padStart(2, '0')}-${day}`;
   const nhs = (await banner.locator('dd.font-mono').innerText()).trim();

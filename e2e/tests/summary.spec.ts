@@ -30,6 +30,8 @@ test('the banner and the summary answer the first questions, in order', async ({
   await giveBasis(page);
 
   const banner = page.locator(tid(ids.patientBanner));
+  // The record heading has focus once the record loads.
+  await expect(page.locator(tid(ids.recordHeading))).toBeFocused();
   await expect(banner.locator('h1')).toHaveText(/^[A-Z' -]+, [A-Za-z]+( \([A-Za-z]+\))?$/);
   await expect(banner).toContainText(/Born\s*\d{2}-[A-Z][a-z]{2}-\d{4} \(\d+y\)/);
   await expect(banner).toContainText(/GP practice\s*Riverside Medical Practice \(Y12345\)/);
@@ -39,8 +41,6 @@ test('the banner and the summary answer the first questions, in order', async ({
   await address.locator('summary').click();
   await expect(address.locator('p')).toContainText(/[A-Z]{1,2}\d/);
   await expect(banner).toContainText(/NHS No\.\s*\d{3} \d{3} \d{4}/);
-  // The record heading has focus once the record loads.
-  await expect(page.locator(tid(ids.recordHeading))).toBeFocused();
 
   expect(await sectionOrder(page)).toEqual([
     'allergies',

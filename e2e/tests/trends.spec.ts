@@ -35,7 +35,7 @@ test('a trend opened before the basis sends the clinician to the record, then ch
   const row = page.locator(tid(ids.timelineRow), { hasText: 'Heart rate' }).first();
   await row.locator(tid(ids.trendLink)).click();
   await expect(page).toHaveURL(/\/record\/trends\?nhs=\d{10}&series=heart-rate/);
-  await expect(page).toHaveTitle('Trend: Heart rate');
+  await expect(page).toHaveTitle('Trend: Heart rate – Shared care record');
   await expect(page.getByRole('heading', { name: 'Trend: Heart rate' })).toBeVisible();
 
   const chart = page.locator(tid(ids.trendChart));
