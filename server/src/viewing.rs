@@ -176,7 +176,15 @@ impl RecordDesk {
         let withheld = |details: &app::model::Demographics| {
             labels_withhold(&self.policy, &caller.viewer, &details.security).is_some()
         };
-        let checked = crate::identity::check(answers, &today, &withheld);
+        let gp_sources: Vec<String> = answers
+            .iter()
+            .filter(|(r, _)| r.kind == SourceKind::Gp)
+            .map(|(r, _)| r.id.clone())
+            .collect();
+        let mut checked = crate::identity::check(answers, &today, &withheld);
+        if caller.viewer.summary_only() {
+            conceal_identity_services(&mut checked.check, &gp_sources);
+        }
         let mut event = AuditEvent::by(caller, EventKind::PatientSearch)
             .patient(nhs)
             .detail(checked.audit_detail);
@@ -732,6 +740,27 @@ fn conceal_services(record: &mut PatientRecord) {
     }
 }
 
+/// For a role limited to the summary, the identity check names one source holding the
+/// patient (their GP practice when it does: the details shown come from it) and the sources
+/// that could not be asked, never the others: which services hold a record is not for the role.
+fn conceal_identity_services(check: &mut app::identity::IdentityCheck, gp_sources: &[String]) {
+    use app::identity::{IdentityAnswer, IdentityCheck};
+    let IdentityCheck::Shown { sources, .. } = check else {
+        return;
+    };
+    let holds = |s: &app::identity::IdentitySource| matches!(s.answer, IdentityAnswer::Holds(_));
+    let named = sources
+        .iter()
+        .position(|s| holds(s) && gp_sources.contains(&s.source_id))
+        .or_else(|| sources.iter().position(holds));
+    let mut index = 0;
+    sources.retain(|s| {
+        let keep = Some(index) == named || matches!(s.answer, IdentityAnswer::Failed(_));
+        index += 1;
+        keep
+    });
+}
+
 /// Shown first on a record opened in an emergency over the patient's recorded objection.
 fn objection_overridden_warning(source_id: &str) -> RecordWarning {
     RecordWarning {
@@ -782,6 +811,53 @@ pub fn stated_basis(headers: &axum::http::HeaderMap) -> Result<Option<Basis>, St
 mod tests {
     use super::*;
     use axum::http::HeaderMap;
+
+    /// A limited-summary role is told of one source holding the patient (the GP when it
+    /// does) and of failures, never of the others.
+    #[test]
+    fn a_summary_only_identity_check_names_one_holder_and_the_failures() {
+        use app::identity::{IdentityAnswer, IdentityCheck, IdentitySource};
+        let source = |id: &str, answer: IdentityAnswer| IdentitySource {
+            source_id: id.into(),
+            name: id.into(),
+            organisation_code: "X".into(),
+            answer,
+        };
+        let holds = || IdentityAnswer::Holds(vec![Default::default()]);
+        let cases = [
+            (
+                vec![
+                    source("gp", holds()),
+                    source("acute", IdentityAnswer::NotHeld),
+                    source("mh", holds()),
+                    source("sc", IdentityAnswer::Failed("timed out".into())),
+                ],
+                vec!["gp", "sc"],
+            ),
+            (
+                vec![
+                    source("acute", IdentityAnswer::NotHeld),
+                    source("mh", holds()),
+                    source("gp", IdentityAnswer::NotHeld),
+                ],
+                vec!["mh"],
+            ),
+            (vec![source("mh", holds()), source("acute", holds())], vec!["mh"]),
+        ];
+        for (sources, kept) in cases {
+            let mut check = IdentityCheck::Shown {
+                sources,
+                warnings: Vec::new(),
+                today: "2026-12-02".into(),
+            };
+            conceal_identity_services(&mut check, &["gp".to_owned()]);
+            let IdentityCheck::Shown { sources, .. } = check else {
+                panic!("still shown");
+            };
+            let ids: Vec<&str> = sources.iter().map(|s| s.source_id.as_str()).collect();
+            assert_eq!(ids, kept);
+        }
+    }
 
     #[test]
     fn stated_bases_are_read_from_headers() {
