@@ -754,7 +754,8 @@ mod tests {
             ],
             "flagged readings filled, the unflagged 95 hollow"
         );
-        assert_eq!(placed[0].label, "27-Jun-2026 08:00: 118 /min (H)");
+        // 08:00 UTC is 09:00 on the UK clock in June (BST).
+        assert_eq!(placed[0].label, "27-Jun-2026 09:00: 118 /min (H)");
         // Every plotted value lies within the drawing.
         for p in placed {
             assert!(p.y >= TOP - 0.01 && p.y <= HEIGHT - BOTTOM + 0.01);
@@ -870,7 +871,7 @@ mod tests {
         let refs: Vec<&Point> = points.iter().collect();
         assert_eq!(
             describe("Heart rate", "/min", &refs),
-            "Heart rate in /min: 2 readings from 27-Jun-2026 08:00 to 30-Jun-2026 08:00; latest 72; 1 flagged or outside the reference range. The figures are in the table below."
+            "Heart rate in /min: 2 readings from 27-Jun-2026 09:00 to 30-Jun-2026 09:00; latest 72; 1 flagged or outside the reference range. The figures are in the table below."
         );
     }
 }
