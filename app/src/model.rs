@@ -355,19 +355,19 @@ pub struct TimelineEntry {
     /// When the item ends or ended, if the source says: a course of medicine's last day
     /// (`dispenseRequest.validityPeriod.end`, a dosage's bounds, `effectivePeriod.end`), so
     /// a course whose end has passed is never shown as current.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub until: Option<ClinicalDate>,
     /// Where an encounter happened, as its v3 ActCode class (`EMER` for an emergency
     /// attendance, `IMP`/`ACUTE` for an admission, `AMB`...), for "last A&E attendance".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub setting: Option<String>,
     /// Codes of why it was done (`reasonCode`), judged as the item's own codes are: a reason
     /// on a sensitive list withholds the item that names it.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub reason_codes: Vec<Code>,
     /// The items it was for, as `Type/id` at the same source (`reasonReference`,
     /// `Encounter.diagnosis`, `CarePlan.addresses`): when one is withheld, so is this item.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub reason_refs: Vec<String>,
     /// Recorded in error at the source (a status or verification status of
     /// `entered-in-error`): kept so staff can see it was retracted, never shown as a clinical
