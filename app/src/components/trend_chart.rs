@@ -762,7 +762,7 @@ mod tests {
         }
         // Dated ticks are spaced apart and labelled in the NHS format.
         assert!(plot.x_ticks.len() >= 2);
-        assert_eq!(plot.x_ticks[0].label, ["27-Jun-2026", "08:00"]);
+        assert_eq!(plot.x_ticks[0].label, ["27-Jun-2026", "09:00"]);
         assert!(plot
             .x_ticks
             .windows(2)
