@@ -842,7 +842,10 @@ mod tests {
                 ],
                 vec!["mh"],
             ),
-            (vec![source("mh", holds()), source("acute", holds())], vec!["mh"]),
+            (
+                vec![source("mh", holds()), source("acute", holds())],
+                vec!["mh"],
+            ),
         ];
         for (sources, kept) in cases {
             let mut check = IdentityCheck::Shown {

@@ -472,7 +472,10 @@ async fn restricted_and_sensitive_items_are_withheld_and_counted() {
     .await;
     // Told as one count, never by source or kind (that would say which services were used).
     assert_eq!(limited["withheld"], serde_json::json!([]), "{limited}");
-    assert!(limited["hidden_for_role"].as_u64().unwrap() > 0, "{limited}");
+    assert!(
+        limited["hidden_for_role"].as_u64().unwrap() > 0,
+        "{limited}"
+    );
 }
 
 #[tokio::test]
