@@ -6,7 +6,7 @@ pub const ANCHOR_DAY: i64 = 20_634;
 
 /// `YYYY-MM-DD` of a day number (days since 1970-01-01).
 pub fn date(day: i64) -> String {
-    let (y, m, d) = civil_from_days(day);
+    let (y, m, d) = app::clinical_date::civil_from_days(day);
     format!("{y:04}-{m:02}-{d:02}")
 }
 
@@ -28,20 +28,6 @@ pub fn year_month(day: i64) -> String {
 /// `YYYY` (a partial date).
 pub fn year(day: i64) -> String {
     date(day)[..4].to_owned()
-}
-
-/// Howard Hinnant's inverse of days-from-civil.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
