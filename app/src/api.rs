@@ -64,11 +64,35 @@ pub async fn get_record(nhs_number: String, refresh: bool) -> Result<PatientReco
     let lookup = async {
         let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number)
             .map_err(LookupError::InvalidNhsNumber)?;
-        record_service()?
-            .lookup(&current_caller()?, nhs, refresh)
-            .await
+        let service = record_service()?;
+        let caller = current_caller()?;
+        // The record page, rendering on the server, streams each source's early answer.
+        match use_context::<crate::lookup_progress::LookupProgress>() {
+            Some(progress) => {
+                let _finished = progress.finish_on_drop();
+                service
+                    .lookup_with_progress(&caller, nhs, refresh, progress.clone())
+                    .await
+            }
+            None => service.lookup(&caller, nhs, refresh).await,
+        }
     };
     with_status(lookup.await)
+}
+
+/// The sources a lookup of this patient will ask, named for the page to show while they are
+/// asked: only once the caller may open the record (permission to find patients and a basis
+/// for this patient). No source is asked, and nothing about the patient is returned.
+#[server(prefix = "/sfn", endpoint = "sources-asked")]
+pub async fn get_sources_asked(
+    nhs_number: String,
+) -> Result<Vec<crate::lookup_progress::SourceAsked>, LookupError> {
+    let asked = async {
+        let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number)
+            .map_err(LookupError::InvalidNhsNumber)?;
+        record_service()?.sources_asked(&current_caller()?, nhs)
+    };
+    with_status(asked.await)
 }
 
 /// Records why the signed-in user is opening this patient's record (`code` is a basis code,
@@ -178,6 +202,7 @@ mod service {
     use super::{LookupError, SearchForm};
     use crate::auth::{Caller, Viewer};
     use crate::consent::Basis;
+    use crate::lookup_progress::{LookupProgress, SourceAsked};
     use crate::model::{DemoPatient, PatientRecord, TimelineEntry};
     use crate::nhs_number::NhsNumber;
     use crate::patient_search::SearchResults;
@@ -223,6 +248,22 @@ mod service {
             nhs: NhsNumber,
             at: (&'a str, &'a str, &'a str),
         ) -> BoxFuture<'a, Result<TimelineEntry, LookupError>>;
+        /// `lookup`, telling `progress` each source's early answer (whether it answered, never
+        /// what it holds) as it comes, as the viewer may be told it.
+        fn lookup_with_progress<'a>(
+            &'a self,
+            caller: &'a Caller,
+            nhs: NhsNumber,
+            refresh: bool,
+            progress: LookupProgress,
+        ) -> BoxFuture<'a, Result<PatientRecord, LookupError>>;
+        /// The sources `lookup` would ask, once the caller may open this patient's record
+        /// (the same permission and basis checks, before any source is asked).
+        fn sources_asked(
+            &self,
+            caller: &Caller,
+            nhs: NhsNumber,
+        ) -> Result<Vec<SourceAsked>, LookupError>;
     }
 
     /// The handle the server puts into Leptos context.

@@ -94,9 +94,13 @@ pub const ENTRY_PROVENANCE: &str = "entry-provenance";
 pub const ENTRY_NARRATIVE: &str = "entry-narrative";
 pub const ENTRY_NOTES: &str = "entry-notes";
 pub const ENTERED_IN_ERROR: &str = "entered-in-error";
+pub const LOOKUP_PROGRESS: &str = "lookup-progress";
+pub const PROGRESS_CARD: &str = "progress-card";
+pub const PROGRESS_ANSWER: &str = "progress-answer";
+pub const LOOKUP_DONE: &str = "lookup-done";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 90] = [
+pub const ALL: [&str; 94] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -187,6 +191,10 @@ pub const ALL: [&str; 90] = [
     ENTRY_NARRATIVE,
     ENTRY_NOTES,
     ENTERED_IN_ERROR,
+    LOOKUP_PROGRESS,
+    PROGRESS_CARD,
+    PROGRESS_ANSWER,
+    LOOKUP_DONE,
 ];
 
 #[cfg(test)]

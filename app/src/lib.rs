@@ -14,6 +14,7 @@
 //! - [`summary`]: the record's summary sections and whether each is known to be complete.
 //! - [`detail`]: the full detail of one entry (fields, narrative, notes, provenance).
 //! - [`document`]: documents attached to an entry and the address that opens one.
+//! - [`lookup_progress`]: each source's early answer, streamed while the record is fetched.
 //! - [`patient_search`]: finding a patient by demographics when there is no NHS number.
 //! - [`api`]: server functions and the service trait the server implements.
 //! - [`shell`], [`pages`], [`components`]: what the browser shows.
@@ -32,6 +33,7 @@ pub mod detail;
 pub mod document;
 pub mod identity;
 pub mod ids;
+pub mod lookup_progress;
 pub mod model;
 pub mod nhs_number;
 pub mod operations;

@@ -91,6 +91,10 @@ export const ids = {
   entryNarrative: 'entry-narrative',
   entryNotes: 'entry-notes',
   enteredInError: 'entered-in-error',
+  lookupProgress: 'lookup-progress',
+  progressCard: 'progress-card',
+  progressAnswer: 'progress-answer',
+  lookupDone: 'lookup-done',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;

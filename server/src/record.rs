@@ -55,6 +55,22 @@ impl Aggregator {
         })
     }
 
+    /// Every configured source, in order, as a page names it while asking.
+    pub fn sources_asked(&self) -> Vec<app::lookup_progress::SourceAsked> {
+        self.sources
+            .iter()
+            .map(|source| {
+                let config = source.config();
+                app::lookup_progress::SourceAsked {
+                    id: config.id.clone(),
+                    name: config.name.clone(),
+                    organisation_code: config.organisation_code.clone(),
+                    kind: config.kind,
+                }
+            })
+            .collect()
+    }
+
     /// The configured source with this id.
     pub fn source(&self, id: &str) -> Option<&FhirSource> {
         self.sources.iter().find(|s| s.config().id == id)
@@ -73,11 +89,22 @@ impl Aggregator {
     /// Asks all sources concurrently (or reuses their brief cached answers unless `refresh`).
     /// Nothing is filtered yet: the caller decides what may be shown ([`Gathered::into_record`]).
     pub async fn gather(&self, nhs: NhsNumber, refresh: bool) -> Gathered {
-        let views = join_all(
-            self.sources
-                .iter()
-                .map(|source| self.view(source, nhs, refresh)),
-        )
+        self.gather_reporting(nhs, refresh, &|_| {}).await
+    }
+
+    /// [`Aggregator::gather`], handing each source's report to `answered` the moment that
+    /// source has answered (or failed), while the others are still being asked.
+    pub async fn gather_reporting(
+        &self,
+        nhs: NhsNumber,
+        refresh: bool,
+        answered: &(dyn Fn(&SourceReport) + Sync),
+    ) -> Gathered {
+        let views = join_all(self.sources.iter().map(|source| async move {
+            let view = self.view(source, nhs, refresh).await;
+            answered(&view.report);
+            view
+        }))
         .await;
         for SourceView { report, .. } in &views {
             tracing::info!(

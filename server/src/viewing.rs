@@ -17,6 +17,7 @@ use app::consent::{
     Basis, BasisPrompt, BasisSource, ConsentUnknownNotice, DissentNotice, SessionKey, UnreadConsent,
 };
 use app::detail::EntryProvenance;
+use app::lookup_progress::{EarlyAnswer, LookupProgress, SourceAsked};
 use app::model::{
     DemoPatient, PatientRecord, RecordWarning, SourceKind, SourceStatus, TimelineEntry, WarningKind,
 };
@@ -114,7 +115,20 @@ impl RecordDesk {
         nhs: NhsNumber,
         refresh: bool,
     ) -> Result<PatientRecord, LookupError> {
-        let mut record = match self.judge(caller, nhs, refresh).await {
+        self.open_reporting(caller, nhs, refresh, &|_| {}).await
+    }
+
+    /// [`RecordDesk::open`], telling `answered` each source's report as that source answers
+    /// (before consent and the items are judged: callers pass on only what
+    /// [`app::lookup_progress::EarlyAnswer`] keeps of it).
+    pub async fn open_reporting(
+        &self,
+        caller: &Caller,
+        nhs: NhsNumber,
+        refresh: bool,
+        answered: &(dyn Fn(&app::model::SourceReport) + Sync),
+    ) -> Result<PatientRecord, LookupError> {
+        let mut record = match self.judge(caller, nhs, refresh, answered).await {
             Ok(record) => record,
             // A person at the page is shown whose record it is before any basis is asked.
             Err(LookupError::BasisRequired(mut prompt))
@@ -251,16 +265,19 @@ impl RecordDesk {
         refusal
     }
 
-    /// The decisions for one view: the basis, then the sources (through the cache), then
-    /// consent, then each item.
+    /// The decisions for one view: the basis, then the sources (through the cache, telling
+    /// `answered` each source's report as it answers), then consent, then each item.
     async fn judge(
         &self,
         caller: &Caller,
         nhs: NhsNumber,
         refresh: bool,
+        answered: &(dyn Fn(&app::model::SourceReport) + Sync),
     ) -> Result<PatientRecord, LookupError> {
         let viewer = &caller.viewer;
-        let (basis, consent, gathered) = self.gather(caller, nhs, refresh).await?;
+        let (basis, consent, gathered) = self
+            .gather_reporting(caller, nhs, refresh, answered)
+            .await?;
         // Named only on a record opened while the patient's wishes were unknown.
         let unread =
             matches!(consent, ConsentState::Unknown { .. }).then(|| unread_consent(&gathered));
@@ -396,11 +413,27 @@ impl RecordDesk {
         nhs: NhsNumber,
         refresh: bool,
     ) -> Result<(Basis, ConsentState, Gathered), LookupError> {
+        self.gather_reporting(caller, nhs, refresh, &|_| {}).await
+    }
+
+    /// [`RecordDesk::gather`], telling `answered` each source's report as it answers. The
+    /// consent decision below needs every source's answer, so nothing clinical is judged, let
+    /// alone shown, before the slowest source has answered or run out of time.
+    async fn gather_reporting(
+        &self,
+        caller: &Caller,
+        nhs: NhsNumber,
+        refresh: bool,
+        answered: &(dyn Fn(&app::model::SourceReport) + Sync),
+    ) -> Result<(Basis, ConsentState, Gathered), LookupError> {
         let viewer = &caller.viewer;
         may_find_patients(viewer)?;
         let basis = self.basis_for(viewer, &caller.basis, nhs)?;
         let refresh = refresh && self.may_refresh(&viewer.user_id, nhs);
-        let gathered = self.aggregator.gather(nhs, refresh).await;
+        let gathered = self
+            .aggregator
+            .gather_reporting(nhs, refresh, answered)
+            .await;
         let consent = self.consent_state(nhs, &gathered);
         match decide(&self.policy, viewer, Some(&basis), &consent, None) {
             Decision::Allow => Ok((basis, consent, gathered)),
@@ -620,6 +653,32 @@ impl RecordService for RecordDesk {
         refresh: bool,
     ) -> BoxFuture<'a, Result<PatientRecord, LookupError>> {
         Box::pin(self.open(caller, nhs, refresh))
+    }
+
+    fn lookup_with_progress<'a>(
+        &'a self,
+        caller: &'a Caller,
+        nhs: NhsNumber,
+        refresh: bool,
+        progress: LookupProgress,
+    ) -> BoxFuture<'a, Result<PatientRecord, LookupError>> {
+        let summary_only = caller.viewer.summary_only();
+        Box::pin(async move {
+            let answered = |report: &app::model::SourceReport| {
+                progress.answered(&report.id, EarlyAnswer::for_role(report, summary_only));
+            };
+            self.open_reporting(caller, nhs, refresh, &answered).await
+        })
+    }
+
+    fn sources_asked(
+        &self,
+        caller: &Caller,
+        nhs: NhsNumber,
+    ) -> Result<Vec<SourceAsked>, LookupError> {
+        may_find_patients(&caller.viewer)?;
+        self.basis_for(&caller.viewer, &caller.basis, nhs)?;
+        Ok(self.aggregator.sources_asked())
     }
 
     fn record_basis<'a>(

@@ -7,6 +7,7 @@ mod consent;
 mod detail_panel;
 mod identity;
 mod lookup_form;
+mod lookup_progress;
 mod search_form;
 mod source_status;
 mod summary;
@@ -20,6 +21,7 @@ pub use consent::{BasisBanner, BasisForm, ConsentUnknownPage, DissentPage, Withh
 pub use detail_panel::{provide_entry_opener, use_entry_opener, EntryOpener, EntryPanel};
 pub use identity::IdentityPanel;
 pub use lookup_form::LookupForm;
+pub use lookup_progress::SourcesBeingAsked;
 pub use search_form::PatientSearchForm;
 pub use source_status::SourceStatusList;
 pub use summary::{is_restricted, RecordSummary};

@@ -1,12 +1,14 @@
 //! The record page: looks up the NHS number in the query string and shows the banner, each
 //! source's answer and the merged timeline, or what must happen first (a legitimate basis),
 //! or a clear reason why there is nothing to show (dissent, an invalid number, a refusal).
+//! While the sources are asked, each source's card streams in as it answers; the record
+//! itself comes only when every source has answered or run out of time.
 
-use crate::api::{get_record, LookupError, RecordBasis};
+use crate::api::{get_record, get_sources_asked, LookupError, RecordBasis};
 use crate::components::{
     provide_entry_opener, BasisBanner, BasisForm, ConsentUnknownPage, DissentPage, EntryPanel,
-    LookupForm, PatientBanner, RecordSummary, RecordWarnings, SourceStatusList, Timeline,
-    WithheldList,
+    LookupForm, PatientBanner, RecordSummary, RecordWarnings, SourceStatusList, SourcesBeingAsked,
+    Timeline, WithheldList,
 };
 use crate::ids;
 use crate::model::PatientRecord;
@@ -20,6 +22,14 @@ pub fn RecordPage() -> impl IntoView {
     let refresh = move || query.read().get("refresh").is_some_and(|r| r == "true");
     // Recording a basis re-runs the lookup (the server now finds the basis in the session).
     let basis = ServerAction::<RecordBasis>::new();
+    // On the server, each source's card is told when its source answers (streamed as it
+    // comes); the record waits for every source (see `crate::lookup_progress`).
+    #[cfg(feature = "ssr")]
+    provide_context(crate::lookup_progress::LookupProgress::default());
+    let asked = Resource::new(
+        move || (typed(), basis.version().get()),
+        |(nhs, _)| get_sources_asked(nhs),
+    );
     let record = Resource::new(
         move || (typed(), refresh(), basis.version().get()),
         |(nhs, refresh, _)| get_record(nhs, refresh),
@@ -27,9 +37,15 @@ pub fn RecordPage() -> impl IntoView {
 
     view! {
         <div class="rounded bg-white p-4 shadow"><LookupForm value=Signal::derive(typed) /></div>
+        // Hidden (style/main.css) once the record or a refusal is shown below.
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                asked.await.ok().map(|asked| view! { <SourcesBeingAsked asked /> })
+            })}
+        </Suspense>
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-700" role="status">"Asking the sources…"</p> }>
             {move || Suspend::new(async move {
-                match record.await {
+                let view = match record.await {
                     Ok(record) if record.found() => view! { <Found record /> }.into_any(),
                     Ok(record) => view! { <NotFound record /> }.into_any(),
                     Err(LookupError::BasisRequired(prompt)) => {
@@ -42,7 +58,8 @@ pub fn RecordPage() -> impl IntoView {
                         view! { <ConsentUnknownPage nhs_number=typed() notice=*notice action=basis /> }.into_any()
                     }
                     Err(error) => view! { <LookupFailed error typed=typed() /> }.into_any(),
-                }
+                };
+                view! { <div data-testid=ids::LOOKUP_DONE>{view}</div> }
             })}
         </Suspense>
     }

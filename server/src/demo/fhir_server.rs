@@ -136,6 +136,9 @@ async fn count_and_delay(
     if !source.faults.latency.is_zero() {
         tokio::time::sleep(source.faults.latency).await;
     }
+    if let Some(delay) = showcase_delay(&source, request.uri()) {
+        tokio::time::sleep(delay).await;
+    }
     let method = request.method().clone();
     let failing_type = source.faults.failing_type.map(|t| format!("/fhir/{t}"));
     if failing_type.is_some_and(|t| request.uri().path() == t) {
@@ -529,6 +532,15 @@ fn supported(resource_type: &str) -> Result<&'static str, FhirError> {
         .into_iter()
         .find(|t| *t == resource_type)
         .ok_or(FhirError::UnsupportedType)
+}
+
+/// The showcase slow source: its Patient search for the slow patient takes its time.
+fn showcase_delay(source: &Source, uri: &axum::http::Uri) -> Option<std::time::Duration> {
+    let nhs = source.population.slow_patient()?;
+    let (kind, delay) = source.population.slow_source(nhs)?;
+    let asks_for_them = uri.path().ends_with("/Patient")
+        && uri.query().is_some_and(|q| q.contains(&nhs.as_digits()));
+    (kind == source.kind && asks_for_them).then_some(delay)
 }
 
 /// The showcase consent fault: this source answers 500 to this patient's Consent search.

@@ -44,6 +44,7 @@ const LETTERS: usize = 15;
 const VITALS: usize = 16;
 const NARRATIVES: usize = 17;
 const GP_FAILS: usize = 18;
+const SLOW_MENTAL_HEALTH: usize = 19;
 
 /// Showcase patients whose records carry a tricky case of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,7 +210,7 @@ impl Population {
     fn kinds_knowing(&self, index: usize) -> Vec<SourceKind> {
         use SourceKind::*;
         match index {
-            ALL_FOUR | LONG_HISTORY | FAILING_MENTAL_HEALTH | GP_FAILS => {
+            ALL_FOUR | LONG_HISTORY | FAILING_MENTAL_HEALTH | GP_FAILS | SLOW_MENTAL_HEALTH => {
                 return SourceKind::ALL.to_vec()
             }
             GP_AND_SOCIAL_CARE | CHILD_PROTECTION => return vec![Gp, SocialCare],
@@ -254,6 +255,26 @@ impl Population {
             GP_FAILS => Some(SourceKind::Gp),
             _ => None,
         }
+    }
+
+    /// The source that takes its time to find this patient, and how long its Patient search
+    /// takes (one showcase patient: the record page shows the other sources' answers while
+    /// it is still being asked).
+    pub fn slow_source(&self, nhs: NhsNumber) -> Option<(SourceKind, std::time::Duration)> {
+        self.index_of(nhs)
+            .filter(|i| *i == SLOW_MENTAL_HEALTH)
+            .map(|_| {
+                (
+                    SourceKind::MentalHealth,
+                    std::time::Duration::from_millis(2_500),
+                )
+            })
+    }
+
+    /// The NHS number of the showcase patient [`Population::slow_source`] names, if the
+    /// population holds them.
+    pub fn slow_patient(&self) -> Option<NhsNumber> {
+        (SLOW_MENTAL_HEALTH < self.count).then(|| nhs_number_of(SLOW_MENTAL_HEALTH))
     }
 
     /// The source whose Consent search answers HTTP 500 for patient `index` while its other
@@ -338,6 +359,10 @@ impl Population {
             (
                 GP_FAILS,
                 "GP practice fails for this patient (HTTP 500): allergies unknown",
+            ),
+            (
+                SLOW_MENTAL_HEALTH,
+                "mental-health source takes 2.5 s to answer: each source shows as it answers",
             ),
         ];
         labelled
@@ -426,7 +451,7 @@ mod tests {
     fn showcase_labels_match_the_data() {
         let population = Population::new(Population::DEFAULT_PATIENTS, Population::DEFAULT_SEED);
         let showcase = population.showcase();
-        assert_eq!(showcase.len(), 20);
+        assert_eq!(showcase.len(), 21);
         for p in &showcase {
             let known = population.known_at(p.nhs_number);
             let failing = population.failing_source(p.nhs_number);
@@ -541,6 +566,13 @@ mod tests {
                     assert_eq!(gp.iter().filter(|r| probed(r)).count(), 1);
                     let acute = records::clinical(&population, index, SourceKind::Acute);
                     assert_eq!(acute.iter().filter(|r| probed(r)).count(), 1);
+                }
+                l if l.starts_with("mental-health source takes") => {
+                    assert_eq!(known, SourceKind::ALL.to_vec());
+                    assert_eq!(population.slow_patient(), Some(p.nhs_number));
+                    let (kind, delay) = population.slow_source(p.nhs_number).unwrap();
+                    assert_eq!(kind, SourceKind::MentalHealth);
+                    assert!(delay >= std::time::Duration::from_secs(1));
                 }
                 "not known at any source" => {
                     assert!(known.is_empty());
