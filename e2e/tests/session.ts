@@ -20,7 +20,7 @@ export async function signInAsClinician(page: Page) {
 }
 
 /// Answers the legitimate-basis prompt on a record page (after hydration, as staff would use
-/// it) and waits until the prompt has gone.
+/// it) and waits until the prompt has gone and the reloaded page is interactive.
 export async function giveBasis(page: Page, code = 'permission-given', reason = '') {
   const form = page.locator(`[data-testid="basis-${code}"]`);
   await expect(form).toBeVisible();
@@ -29,5 +29,8 @@ export async function giveBasis(page: Page, code = 'permission-given', reason = 
     await form.locator('textarea').fill(reason);
   }
   await form.getByRole('button').click();
+  // The page is loaded again from the server once the basis is recorded: wait for that page
+  // to be interactive too.
   await expect(page.locator(tid(ids.basisPrompt))).toHaveCount(0);
+  await expect(page.locator(tid(ids.appRoot))).toHaveAttribute('data-hydrated', 'true');
 }

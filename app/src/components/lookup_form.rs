@@ -1,9 +1,9 @@
-//! The NHS number search form. A plain GET form, so it works before (and without) the wasm
-//! bundle; once hydrated the router handles it without a full page load.
+//! The NHS number search form. A plain GET form, never handled by the client-side router: each
+//! lookup is a page the server streams, each source's card answering as its source does (a
+//! client-side navigation would wait for the whole record). The bundle comes from the cache.
 
 use crate::ids;
 use leptos::prelude::*;
-use leptos_router::components::Form;
 
 #[component]
 pub fn LookupForm(
@@ -12,7 +12,7 @@ pub fn LookupForm(
     value: Signal<String>,
 ) -> impl IntoView {
     view! {
-        <Form method="GET" action="/record" attr:data-testid=ids::LOOKUP_FORM attr:class="flex flex-wrap items-end gap-3">
+        <form method="get" action="/record" data-testid=ids::LOOKUP_FORM class="flex flex-wrap items-end gap-3">
             <div class="flex flex-col">
                 <label for="nhs" class="text-sm font-medium">"NHS number"</label>
                 <input
@@ -35,6 +35,6 @@ pub fn LookupForm(
             >
                 "Look up"
             </button>
-        </Form>
+        </form>
     }
 }

@@ -80,7 +80,8 @@ fn DemoPatients(patients: Vec<DemoPatient>) -> impl IntoView {
                         let href = format!("/record?nhs={}", p.nhs_number.as_digits());
                         view! {
                             <li>
-                                <a class="font-mono text-[#005eb8] underline" href=href>{p.nhs_number.formatted()}</a>
+                                // `rel="external"`: a full page load, which the server streams.
+                                <a class="font-mono text-[#005eb8] underline" rel="external" href=href>{p.nhs_number.formatted()}</a>
                                 " — "
                                 {p.label}
                             </li>

@@ -20,20 +20,23 @@ pub fn RecordPage() -> impl IntoView {
     let query = use_query_map();
     let typed = move || query.read().get("nhs").unwrap_or_default();
     let refresh = move || query.read().get("refresh").is_some_and(|r| r == "true");
-    // Recording a basis re-runs the lookup (the server now finds the basis in the session).
     let basis = ServerAction::<RecordBasis>::new();
     // On the server, each source's card is told when its source answers (streamed as it
     // comes); the record waits for every source (see `crate::lookup_progress`).
     #[cfg(feature = "ssr")]
     provide_context(crate::lookup_progress::LookupProgress::default());
-    let asked = Resource::new(
-        move || (typed(), basis.version().get()),
-        |(nhs, _)| get_sources_asked(nhs),
-    );
+    let asked = Resource::new(typed, get_sources_asked);
     let record = Resource::new(
-        move || (typed(), refresh(), basis.version().get()),
-        |(nhs, refresh, _)| get_record(nhs, refresh),
+        move || (typed(), refresh()),
+        |(nhs, refresh)| get_record(nhs, refresh),
     );
+    // Once a basis is recorded (the server now finds it in the session), the page is loaded
+    // again so the server streams the lookup. Without the bundle, the form's own redirect does it.
+    Effect::new(move |_| {
+        if matches!(basis.value().get(), Some(Ok(()))) {
+            reload();
+        }
+    });
 
     view! {
         <div class="rounded bg-white p-4 shadow"><LookupForm value=Signal::derive(typed) /></div>
@@ -101,6 +104,7 @@ fn Found(record: PatientRecord) -> impl IntoView {
                 <p class="mt-2 flex flex-wrap items-center gap-3 text-xs text-slate-700">
                     <span data-testid=ids::TIMES_NOTE>{looked_up(&record.retrieved_at)}</span>
                     <a
+                        rel="external"
                         class="font-semibold text-[#005eb8] underline print:hidden"
                         href=format!("/record?nhs={}&refresh=true", record.nhs_number.as_digits())
                     >
@@ -187,6 +191,14 @@ fn LookupFailed(error: LookupError, typed: String) -> impl IntoView {
             <h1 class="text-lg font-semibold text-red-800">{heading}</h1>
             <p class="mt-1">{detail}</p>
         </section>
+    }
+}
+
+/// Loads the page again from the server.
+fn reload() {
+    #[cfg(feature = "hydrate")]
+    if let Err(error) = window().location().reload() {
+        leptos::logging::warn!("the page could not be reloaded: {error:?}");
     }
 }
 

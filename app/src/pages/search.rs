@@ -92,7 +92,7 @@ fn MatchRow(candidate: PatientMatch, sources: Vec<crate::model::SourceReport>) -
         .collect();
     let open = match candidate.nhs_number {
         Some(nhs) => view! {
-            <a class="font-mono font-semibold text-[#005eb8] underline" href=format!("/record?nhs={}", nhs.as_digits())>
+            <a class="font-mono font-semibold text-[#005eb8] underline" rel="external" href=format!("/record?nhs={}", nhs.as_digits())>
                 {format!("Open record {}", nhs.formatted())}
             </a>
         }
