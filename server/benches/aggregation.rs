@@ -1,12 +1,14 @@
 //! Aggregation benchmarks (a bench binary, not timed tests; results in docs/BENCHMARKS.md):
 //!
 //! 1. Cold view time against sources injecting 80, 150, 220 and 300 ms per request, relative to
-//!    the slowest source asked alone, at p50 and p95 with 50 concurrent views.
+//!    the slowest source's single round trip (issue 16: goal ≤ 2.2) and to the slowest source
+//!    asked alone, at p50 and p95 with 50 concurrent views.
 //! 2. Cache-hit view cost (server time, p50/p99) and views per second.
 //! 3. Parse-and-normalise throughput for a 10,000-resource Bundle.
 //! 4. Memory held per cached patient relative to the FHIR JSON the sources sent.
 //!
-//! Run: `cargo bench -p server --bench aggregation`.
+//! Run: `cargo bench -p server --bench aggregation` (all sections), or name sections:
+//! `cargo bench -p server --bench aggregation -- latency` (1), `cache`, `parse`, `memory`.
 
 use app::auth::{Caller, RequestInfo, Role, Viewer};
 use app::consent::{Basis, BasisSource};
@@ -149,6 +151,33 @@ async fn concurrent_cold_views(aggregator: &RecordDesk, patients: &[NhsNumber]) 
     times
 }
 
+/// One GET's time to the source at `base` (its Patient search for `nhs`), `n` times one after
+/// another, sorted: the source's round-trip time as a client sees it.
+async fn round_trips(base: &str, nhs: NhsNumber, n: usize) -> Vec<Duration> {
+    let client = reqwest::Client::new();
+    let url = format!(
+        "{base}/Patient?identifier={}%7C{}",
+        app::nhs_number::NHS_NUMBER_SYSTEM,
+        nhs.as_digits()
+    );
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        let body = client
+            .get(&url)
+            .send()
+            .await
+            .expect("the source answers")
+            .bytes()
+            .await
+            .expect("a body");
+        std::hint::black_box(body);
+        times.push(started.elapsed());
+    }
+    times.sort();
+    times
+}
+
 async fn view_latency_against_the_slowest_source() {
     let population = Arc::new(Population::new(5_000, SEED));
     let latency = |kind| match kind {
@@ -161,11 +190,25 @@ async fn view_latency_against_the_slowest_source() {
         .nhs_numbers()
         .filter(|n| population.known_at(*n).len() == 4 && population.failing_source(*n).is_none())
         .skip(13)
-        .take(150)
+        .take(151)
         .collect();
-    let (all, _demo_all) = portal(&population, latency, |_| true).await;
+    let (warm_up, everywhere) = everywhere.split_first().expect("patients");
+    let (all, demo_all) = portal(&population, latency, |_| true).await;
     let (slowest, _demo_slowest) =
         portal(&population, latency, |k| k == SourceKind::SocialCare).await;
+    // Each source's CapabilityStatement is read once per process, in the background of the
+    // first view: that view is not a cold view of a running portal, so it is not counted.
+    view(&all, *warm_up, true).await;
+    view(&slowest, *warm_up, true).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let slowest_base = demo_all
+        .sources
+        .iter()
+        .find(|s| s.kind == SourceKind::SocialCare)
+        .expect("the slowest source")
+        .base_url
+        .clone();
+    let round_trip = round_trips(&slowest_base, *warm_up, 40).await;
     let (mut full, mut alone) = (Vec::new(), Vec::new());
     for round in everywhere.chunks(50) {
         full.extend(concurrent_cold_views(&all, round).await);
@@ -173,13 +216,29 @@ async fn view_latency_against_the_slowest_source() {
     }
     full.sort();
     alone.sort();
-    println!("## 1. Cold views: four sources (80/150/220/300 ms a request) vs the slowest alone\n");
-    println!("{} views, 50 at a time, cache bypassed. The 300 ms source takes one request to find the patient and then 14 type searches, 6 at a time.\n", full.len());
+    let modes: Vec<String> = Config::demo()
+        .expect("demo config")
+        .sources
+        .iter()
+        .map(|s| format!("{:?}", s.fetch_mode).to_lowercase())
+        .collect();
+    println!("## 1. Cold views: four sources (80/150/220/300 ms a request) vs the slowest source's round trip\n");
+    println!("{} views, 50 at a time, cache bypassed, after one warm-up view per portal (it starts the background read of each source's CapabilityStatement). Fetch mode {}: the Patient search and the chained type searches, sent as one `batch`, in one round trip; further pages where a type has more than `page_size` entries.\n", full.len(), modes.join("/"));
     println!("| | p50 | p95 |\n|---|---|---|");
     println!(
-        "| all four sources (ms) | {:.0} | {:.0} |",
+        "| slowest source's single round trip, one GET at a time (ms) | {:.0} | {:.0} |",
+        ms(percentile(&round_trip, 50.0)),
+        ms(percentile(&round_trip, 95.0))
+    );
+    println!(
+        "| cold view, all four sources (ms) | {:.0} | {:.0} |",
         ms(percentile(&full, 50.0)),
         ms(percentile(&full, 95.0))
+    );
+    println!(
+        "| **cold view / slowest round trip** (goal ≤ 2.2) | **{:.2}** | **{:.2}** |",
+        ms(percentile(&full, 50.0)) / ms(percentile(&round_trip, 50.0)),
+        ms(percentile(&full, 95.0)) / ms(percentile(&round_trip, 50.0))
     );
     println!(
         "| slowest source alone (ms) | {:.0} | {:.0} |",
@@ -187,7 +246,7 @@ async fn view_latency_against_the_slowest_source() {
         ms(percentile(&alone, 95.0))
     );
     println!(
-        "| **ratio** (goal ≤ 1.05 / ≤ 1.15) | **{:.3}** | **{:.3}** |\n",
+        "| all four / slowest alone (goal ≤ 1.05 / ≤ 1.15) | {:.3} | {:.3} |\n",
         ms(percentile(&full, 50.0)) / ms(percentile(&alone, 50.0)),
         ms(percentile(&full, 95.0)) / ms(percentile(&alone, 95.0))
     );

@@ -106,18 +106,26 @@ pub struct SourceConfig {
     /// Resource types read; defaults to the clinical types the timeline shows, plus Consent.
     #[serde(default = "default_resource_types")]
     pub resource_types: Vec<String>,
-    /// How the record is fetched: one search per resource type, or `Patient/{id}/$everything`.
+    /// How the record is fetched (see [`FetchMode`]; default `auto`, chosen from the source's
+    /// CapabilityStatement).
     #[serde(default)]
     pub fetch_mode: FetchMode,
+    /// How long the source's CapabilityStatement (`[base]/metadata`) is trusted before it is
+    /// read again, in seconds; absent: for the life of the process. Only `fetch_mode = "auto"`
+    /// reads it.
+    #[serde(default)]
+    pub capability_ttl_s: Option<u64>,
     /// `_count` asked for on each search page.
     #[serde(default = "default_page_size")]
     pub page_size: u32,
     /// Most pages followed per resource type; more is reported, never silently dropped.
     #[serde(default = "default_max_pages")]
     pub max_pages: u32,
-    /// Most requests in flight to this source at once, within one lookup.
-    #[serde(default = "default_max_concurrent_requests")]
-    pub max_concurrent_requests: usize,
+    /// Most requests in flight to this source at once, within one lookup: a politeness
+    /// setting. Absent: enough for one view in one wave (every resource type, the Patient
+    /// search and the CapabilityStatement; see [`SourceConfig::concurrency`]).
+    #[serde(default)]
+    pub max_concurrent_requests: Option<usize>,
     /// Extra tries of a GET after a connection failure or HTTP 502/503/504 (jittered backoff).
     #[serde(default = "default_max_retries")]
     pub max_retries: u32,
@@ -141,14 +149,28 @@ pub struct SourceConfig {
     pub holds_objections: Option<bool>,
 }
 
-/// How a source's record is fetched once the patient is found there.
+/// How a source's record is fetched.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FetchMode {
-    /// `<Type>?patient=<id>&_count=<page_size>` for each resource type, concurrently.
+    /// Chosen per source and type from its CapabilityStatement (read once, in the background):
+    /// `chained` for the types whose `patient` (or `subject`) search it declares, `batch`
+    /// when it also offers the `batch` interaction, else `search`. Until it has been read, or
+    /// when it cannot be, `search`.
     #[default]
+    Auto,
+    /// Find the patient (`Patient?identifier=`), then `<Type>?patient=<id>&_count=<page_size>`
+    /// for every resource type at once: two round trips.
     Search,
-    /// `Patient/<id>/$everything?_count=<page_size>`, paged; only `resource_types` are kept.
+    /// `<Type>?patient.identifier=<system>|<nhs>` for every type at the same time as the
+    /// Patient search: one round trip. Only entries about a Patient the Patient search
+    /// confirmed are kept; a type whose chained search the source ignores is searched again
+    /// by patient id.
+    Chained,
+    /// As `chained`, the type searches sent as one FHIR `batch` Bundle (`POST [base]`).
+    Batch,
+    /// Find the patient, then `Patient/<id>/$everything?_count=<page_size>`, paged; only
+    /// `resource_types` are kept.
     Everything,
 }
 
@@ -160,9 +182,6 @@ fn default_page_size() -> u32 {
 }
 fn default_max_pages() -> u32 {
     50
-}
-fn default_max_concurrent_requests() -> usize {
-    6
 }
 fn default_max_retries() -> u32 {
     2
@@ -214,6 +233,15 @@ impl SourceConfig {
     pub fn holds_objections(&self) -> bool {
         self.holds_objections
             .unwrap_or_else(|| self.reads_consent())
+    }
+
+    /// Most requests in flight to this source within one lookup: as configured, else one
+    /// wave for the whole view (every resource type, the Patient search, the
+    /// CapabilityStatement).
+    pub fn concurrency(&self) -> usize {
+        self.max_concurrent_requests
+            .unwrap_or(self.resource_types.len() + 2)
+            .max(1)
     }
 
     /// Whether Consent is among the resource types read from this source.
@@ -401,9 +429,23 @@ impl Config {
             if !(1..=1000).contains(&s.page_size) {
                 problems.push(format!("{at}: page_size must be between 1 and 1000"));
             }
-            if !(1..=64).contains(&s.max_concurrent_requests) {
+            if s.max_concurrent_requests
+                .is_some_and(|n| !(1..=64).contains(&n))
+            {
                 problems.push(format!(
                     "{at}: max_concurrent_requests must be between 1 and 64"
+                ));
+            }
+            if s.capability_ttl_s
+                .is_some_and(|t| !(60..=604_800).contains(&t))
+            {
+                problems.push(format!(
+                    "{at}: capability_ttl_s must be between 60 and 604800 (or left out: read once)"
+                ));
+            }
+            if s.capability_ttl_s.is_some() && s.fetch_mode != FetchMode::Auto {
+                problems.push(format!(
+                    "{at}: capability_ttl_s is only used with fetch_mode = \"auto\""
                 ));
             }
             if s.max_retries > 5 {
@@ -609,6 +651,67 @@ mod tests {
                 .to_string();
             assert!(err.contains(expected), "expected {expected:?} in {err}");
             assert!(err.contains("test.toml"), "error names the file: {err}");
+        }
+    }
+
+    #[test]
+    fn fetch_modes_and_the_one_wave_concurrency_default() {
+        // (extra keys, mode, requests in flight)
+        let table = [
+            ("", FetchMode::Auto, DEFAULT_RESOURCE_TYPES.len() + 2),
+            ("fetch_mode = \"search\"", FetchMode::Search, 16),
+            ("fetch_mode = \"chained\"", FetchMode::Chained, 16),
+            ("fetch_mode = \"batch\"", FetchMode::Batch, 16),
+            ("fetch_mode = \"everything\"", FetchMode::Everything, 16),
+            (
+                "fetch_mode = \"auto\"\ncapability_ttl_s = 3600",
+                FetchMode::Auto,
+                16,
+            ),
+            (
+                "resource_types = [\"Condition\", \"Consent\"]",
+                FetchMode::Auto,
+                4,
+            ),
+            ("max_concurrent_requests = 6", FetchMode::Auto, 6),
+        ];
+        for (extra, mode, concurrency) in table {
+            let config = Config::from_toml(&format!("{ONE_SOURCE}\n{extra}"), "t", Mode::Live)
+                .unwrap_or_else(|e| panic!("{extra}: {e}"));
+            let s = &config.sources[0];
+            assert_eq!(
+                (s.fetch_mode, s.concurrency()),
+                (mode, concurrency),
+                "{extra}"
+            );
+        }
+        for (extra, expected) in [
+            (
+                "max_concurrent_requests = 0",
+                "max_concurrent_requests must be between 1 and 64",
+            ),
+            (
+                "max_concurrent_requests = 65",
+                "max_concurrent_requests must be between 1 and 64",
+            ),
+            (
+                "capability_ttl_s = 5",
+                "capability_ttl_s must be between 60 and 604800",
+            ),
+            (
+                "fetch_mode = \"search\"\ncapability_ttl_s = 600",
+                "capability_ttl_s is only used with fetch_mode = \"auto\"",
+            ),
+            ("fetch_mode = \"chain\"", "unknown variant `chain`"),
+        ] {
+            let err = Config::from_toml(&format!("{ONE_SOURCE}\n{extra}"), "t.toml", Mode::Live)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "expected {expected:?} in {err}");
+            assert!(
+                err.contains("sources[0]") || err.contains("fetch_mode"),
+                "{err}"
+            );
         }
     }
 

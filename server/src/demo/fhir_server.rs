@@ -1,5 +1,6 @@
 //! The HTTP face of one synthetic source: a small read-only FHIR R4 server with `metadata`,
-//! Patient search by NHS number or demographics, per-type search by patient with paging,
+//! Patient search by NHS number or demographics, per-type search by patient (or chained, by
+//! the patient's NHS number: `patient.identifier=`) with paging, `batch` Bundles of searches,
 //! `Patient/{id}/$everything`, reads by id, and `Binary/{id}` (a document's content).
 //! Every answer, errors included, is FHIR JSON; nothing about patients is logged.
 
@@ -14,7 +15,7 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,6 +55,7 @@ pub struct Source {
 
 pub fn router(source: Arc<Source>) -> Router {
     Router::new()
+        .route("/fhir", post(batch))
         .route("/fhir/metadata", get(metadata))
         .route("/fhir/{resource_type}", get(search).post(create))
         .route("/fhir/{resource_type}/{id}", get(read))
@@ -174,7 +176,8 @@ async fn metadata(State(source): State<Arc<Source>>) -> Response {
     let body = json!({ "resourceType": "CapabilityStatement", "status": "active", "kind": "instance",
         "date": "2026-06-30", "fhirVersion": "4.0.1", "format": ["application/fhir+json"],
         "software": { "name": format!("Synthetic {} source (demo)", source.kind.label()) },
-        "rest": [{ "mode": "server", "resource": resources }] });
+        "rest": [{ "mode": "server", "resource": resources,
+            "interaction": [{ "code": "batch" }, { "code": "search-system" }] }] });
     fhir(StatusCode::OK, &body)
 }
 
@@ -224,14 +227,24 @@ async fn search(
         return search_patient(&source, &params, &base).await;
     }
     let resource_type = supported(&resource_type)?;
-    let patient_ids = params
-        .get("patient")
-        .or_else(|| params.get("subject"))
-        .ok_or(FhirError::Invalid(
-            "search by patient=<id>[,<id>...] (or subject=Patient/<id>) is required",
-        ))?;
+    let chained = CHAINS
+        .into_iter()
+        .find_map(|name| params.get(name).map(|value| (name, value)));
+    let (filter, patient_ids) = match chained {
+        Some((name, token)) => (name, patient_ids_with(&source, token)?.join(",")),
+        None => {
+            let ids = params
+                .get("patient")
+                .or_else(|| params.get("subject"))
+                .ok_or(FhirError::Invalid(
+                    "search by patient=<id>[,<id>...] (or subject=Patient/<id>, or patient.identifier=<system>|<NHS number>) is required",
+                ))?;
+            ("patient", ids.to_owned())
+        }
+    };
+    let filter_value = chained.map_or(patient_ids.as_str(), |(_, token)| token);
     let mut matches = Vec::new();
-    for reference in patient_ids.split(',') {
+    for reference in patient_ids.split(',').filter(|r| !r.is_empty()) {
         let id = reference
             .rsplit_once("Patient/")
             .map_or(reference, |(_, id)| id);
@@ -247,7 +260,7 @@ async fn search(
     let (count, offset) = paging(&params)?;
     let page_url = |offset: usize| {
         let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("patient", patient_ids)
+            .append_pair(filter, filter_value)
             .append_pair("_count", &count.to_string())
             .append_pair("_offset", &offset.to_string())
             .finish();
@@ -256,6 +269,95 @@ async fn search(
     Ok(fhir(
         StatusCode::OK,
         &page(matches, count, offset, page_url, &base),
+    ))
+}
+
+/// The chained parameters a type search accepts: the patient by NHS number.
+const CHAINS: [&str; 4] = [
+    "patient.identifier",
+    "patient:Patient.identifier",
+    "subject.identifier",
+    "subject:Patient.identifier",
+];
+
+/// The ids of this source's Patients carrying the NHS number in `token`
+/// (`https://fhir.nhs.uk/Id/nhs-number|<nhs>`, or a bare number); the showcase fault if this
+/// patient's source is failing.
+fn patient_ids_with(source: &Source, token: &str) -> Result<Vec<String>, FhirError> {
+    let (system, value) = token
+        .split_once('|')
+        .map_or((None, token), |(s, v)| (Some(s), v));
+    let nhs = NhsNumber::parse(value).map_err(|_| {
+        FhirError::Invalid(
+            "a chained identifier must be https://fhir.nhs.uk/Id/nhs-number|<NHS number>",
+        )
+    })?;
+    let ours = system.is_none_or(|s| s == NHS_NUMBER_SYSTEM);
+    let Some(index) = source
+        .population
+        .index_of(nhs)
+        .filter(|i| ours && source.population.knows(*i, source.kind))
+    else {
+        return Ok(Vec::new());
+    };
+    refuse_if_failing(source, index)?;
+    Ok(records::patients(&source.population, index, source.kind)
+        .iter()
+        .filter_map(|p| p["id"].as_str().map(str::to_owned))
+        .collect())
+}
+
+/// `POST /fhir`: a `batch` Bundle of searches (`GET <Type>?...` entries), each answered in
+/// order as the search alone would be, with its HTTP status; a type `failing_type` names
+/// fails inside the batch as it would alone.
+async fn batch(
+    State(source): State<Arc<Source>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, FhirError> {
+    let bundle: Value =
+        serde_json::from_slice(&body).map_err(|_| FhirError::Invalid("the body is not JSON"))?;
+    if bundle["resourceType"] != "Bundle" || bundle["type"] != "batch" {
+        return Err(FhirError::Invalid("POST [base] takes a batch Bundle"));
+    }
+    let mut entries = Vec::new();
+    for entry in bundle["entry"].as_array().into_iter().flatten() {
+        let request = &entry["request"];
+        let url = request["url"].as_str().unwrap_or_default();
+        let (path, query) = url
+            .split_once('?')
+            .map_or((url, None), |(p, q)| (p, Some(q.to_owned())));
+        if let Ok(mut paths) = source.paths.lock() {
+            paths.push(format!("/fhir/{path}"));
+        }
+        let failing = !source.healed.load(Ordering::SeqCst)
+            && source.faults.failing_type.is_some_and(|t| t == path);
+        let reply = if request["method"] != "GET" || path.is_empty() || path.contains('/') {
+            FhirError::Invalid("a batch entry here must be a search: GET <Type>?...")
+                .into_response()
+        } else if failing {
+            FhirError::SyntheticFault.into_response()
+        } else {
+            search(
+                State(source.clone()),
+                Ok(Path(path.to_owned())),
+                RawQuery(query),
+                headers.clone(),
+            )
+            .await
+            .unwrap_or_else(IntoResponse::into_response)
+        };
+        let status = reply.status();
+        let body = axum::body::to_bytes(reply.into_body(), usize::MAX)
+            .await
+            .map_err(|_| FhirError::SyntheticFault)?;
+        let resource: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        entries.push(json!({ "resource": resource, "response": {
+            "status": format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or_default()) } }));
+    }
+    Ok(fhir(
+        StatusCode::OK,
+        &json!({ "resourceType": "Bundle", "type": "batch-response", "entry": entries }),
     ))
 }
 

@@ -139,6 +139,31 @@ impl FhirClient {
         self.get_body(url, accept, max_bytes, false).await
     }
 
+    /// POSTs a FHIR `batch` Bundle of searches to the base URL and returns the reply's bytes
+    /// (FHIR JSON, at most the source's body cap), retrying transient failures as
+    /// [`FhirClient::get_bundle`] does: a batch of searches changes nothing at the source.
+    pub async fn post_batch(&self, url: &Url, bundle: &[u8]) -> Result<Vec<u8>, SourceError> {
+        let mut attempt = 0;
+        loop {
+            match self
+                .exchange(
+                    url,
+                    "application/fhir+json",
+                    Some(bundle),
+                    self.max_body_bytes,
+                    true,
+                )
+                .await
+            {
+                Err(error) if attempt < self.max_retries && error.is_retryable() => {
+                    attempt += 1;
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                other => return other.map(|(_, body)| body),
+            }
+        }
+    }
+
     /// One GET (and one more with a new token after a 401): the reply's content type essence
     /// and body, refused when not a success, larger than `max_bytes`, or (`fhir_only`) not
     /// FHIR JSON.
@@ -149,12 +174,35 @@ impl FhirClient {
         max_bytes: usize,
         fhir_only: bool,
     ) -> Result<(String, Vec<u8>), SourceError> {
-        let mut response = self.send(url, accept).await?;
+        self.exchange(url, accept, None, max_bytes, fhir_only).await
+    }
+
+    /// As [`FhirClient::get_body`], a FHIR JSON POST of `body` when given.
+    async fn exchange(
+        &self,
+        url: &Url,
+        accept: &str,
+        body: Option<&[u8]>,
+        max_bytes: usize,
+        fhir_only: bool,
+    ) -> Result<(String, Vec<u8>), SourceError> {
+        let mut response = self.send(url, accept, body).await?;
         if response.status() == reqwest::StatusCode::UNAUTHORIZED && self.auth.is_token_based() {
             // The token may have been revoked early: one more try with a new one.
             self.auth.invalidate();
-            response = self.send(url, accept).await?;
+            response = self.send(url, accept, body).await?;
         }
+        self.read_reply(response, max_bytes, fhir_only).await
+    }
+
+    /// A reply's content type essence and body, refused when not a success, larger than
+    /// `max_bytes`, or (`fhir_only`) not FHIR JSON.
+    async fn read_reply(
+        &self,
+        mut response: reqwest::Response,
+        max_bytes: usize,
+        fhir_only: bool,
+    ) -> Result<(String, Vec<u8>), SourceError> {
         let status = response.status();
         if !status.is_success() {
             return Err(SourceError::Http(status.as_u16()));
@@ -195,8 +243,22 @@ impl FhirClient {
         Ok((essence, body))
     }
 
-    async fn send(&self, url: &Url, accept: &str) -> Result<reqwest::Response, SourceError> {
-        let mut request = self.http.get(url.clone()).header(ACCEPT, accept);
+    /// A GET, or with `body` a FHIR JSON POST, with the source's authorisation.
+    async fn send(
+        &self,
+        url: &Url,
+        accept: &str,
+        body: Option<&[u8]>,
+    ) -> Result<reqwest::Response, SourceError> {
+        let mut request = match body {
+            None => self.http.get(url.clone()),
+            Some(body) => self
+                .http
+                .post(url.clone())
+                .header(CONTENT_TYPE, "application/fhir+json")
+                .body(body.to_vec()),
+        }
+        .header(ACCEPT, accept);
         if let Some(authorization) = self.auth.authorization().await? {
             request = request.header(AUTHORIZATION, authorization);
         }

@@ -24,9 +24,32 @@ pub struct Collected {
     pub unreadable_types: std::collections::BTreeMap<&'static str, usize>,
     /// The entries taken so far: a resource a server repeats across pages counts once.
     seen: HashSet<(ResourceType, String)>,
+    /// For a chained search: each entry's patient references (parallel to `entries`), checked
+    /// by [`Collected::not_about`] once the Patient search has answered.
+    subjects: Option<Vec<Vec<String>>>,
+    /// A chained search the source did not apply (its `self` link leaves the chain out, or it
+    /// sent an OperationOutcome): nothing it sent can be trusted to be this patient's.
+    pub chain_ignored: bool,
 }
 
 impl Collected {
+    /// After a chained search: how many of the resources read are not about one of the
+    /// Patients `is_ours` accepts (another patient's, or about no readable patient at all).
+    /// Consent directives count too.
+    pub fn not_about(&self, is_ours: &dyn Fn(&str) -> bool) -> usize {
+        let about_ours =
+            |refs: &[String]| !refs.is_empty() && refs.iter().all(|r| is_ours(r.as_str()));
+        let entries = self.subjects.as_ref().map_or(0, |subjects| {
+            subjects.iter().filter(|r| !about_ours(r)).count()
+        });
+        let consents = self
+            .consents
+            .iter()
+            .filter(|c| !c.patient.as_deref().is_some_and(is_ours))
+            .count();
+        entries + consents
+    }
+
     /// Takes one page's matches: those whose type `wanted` accepts; others are not ours.
     /// Medications bundled on the page (`_include`d) name the medicines that point at them.
     fn read_page(
@@ -65,6 +88,9 @@ impl Collected {
                 Ok(Read::Entry(entry)) => {
                     if self.seen.insert((resource_type, entry.resource_id.clone())) {
                         self.entries.push(*entry);
+                        if let Some(subjects) = &mut self.subjects {
+                            subjects.push(patient_references(json));
+                        }
                     }
                 }
                 Ok(Read::NotClinical) => {}
@@ -101,18 +127,68 @@ fn may_be_consent(json: &str) -> bool {
     serde_json::from_str::<TypeOnly>(json).map_or(true, |t| t.resource_type == "Consent")
 }
 
+/// The patient references a resource makes (`patient` and `subject`), as written.
+fn patient_references(json: &str) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Reference {
+        reference: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct About {
+        patient: Option<Reference>,
+        subject: Option<Reference>,
+    }
+    let Ok(about) = serde_json::from_str::<About>(json) else {
+        return Vec::new();
+    };
+    [about.patient, about.subject]
+        .into_iter()
+        .flatten()
+        .map(|r| r.reference.unwrap_or_default())
+        .collect()
+}
+
 /// Reads `url` and every `next` page after it, up to `max_pages`. Returns what was read and
-/// whether the page cap cut it short (reported to staff, never silent).
+/// whether the page cap cut it short (reported to staff, never silent). With `chain` (the
+/// chained parameter `url` searches by), each page is checked for the source having applied
+/// it, and each entry's patient references are kept for [`Collected::not_about`].
 pub async fn read_all_pages(
     client: &FhirClient,
-    mut url: Url,
+    url: Url,
     max_pages: u32,
     source_id: &str,
     wanted: &(dyn Fn(&str) -> bool + Sync),
+    chain: Option<&str>,
 ) -> Result<(Collected, bool), SourceError> {
-    let mut collected = Collected::default();
+    let first = client.get_bundle(&url).await?;
+    read_pages_from(client, url, first, max_pages, source_id, wanted, chain).await
+}
+
+/// As [`read_all_pages`], the first page (from `url`) already in hand.
+pub async fn read_pages_from(
+    client: &FhirClient,
+    mut url: Url,
+    first: Bundle,
+    max_pages: u32,
+    source_id: &str,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+    chain: Option<&str>,
+) -> Result<(Collected, bool), SourceError> {
+    let mut collected = Collected {
+        subjects: chain.map(|_| Vec::new()),
+        ..Collected::default()
+    };
+    let mut bundle = first;
     for page in 1.. {
-        let bundle = client.get_bundle(&url).await?;
+        if page > 1 {
+            bundle = client.get_bundle(&url).await?;
+        }
+        if let Some(param) = chain {
+            if !super::chained::applied(&bundle, param) {
+                collected.chain_ignored = true;
+                return Ok((collected, false));
+            }
+        }
         collected.read_page(&bundle, source_id, wanted);
         let Some(next) = bundle.next_link() else {
             break;
@@ -168,6 +244,45 @@ mod tests {
             ]
         );
         assert_eq!(collected.skipped, 0);
+    }
+
+    #[test]
+    fn a_chained_page_counts_what_is_not_about_the_confirmed_patients() {
+        let bundle = Bundle::parse(
+            br#"{"resourceType":"Bundle","type":"searchset","entry":[
+                {"resource":{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"}}},
+                {"resource":{"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/other"}}},
+                {"resource":{"resourceType":"Condition","id":"c3"}},
+                {"resource":{"resourceType":"AllergyIntolerance","id":"a1","patient":{"reference":"Patient/p2/_history/4"}}},
+                {"resource":{"resourceType":"AllergyIntolerance","id":"a2","patient":{"reference":"Patient/p1"},"subject":{"reference":"Patient/other"}}},
+                {"resource":{"resourceType":"Consent","id":"k1","status":"active","provision":{"type":"deny"},"patient":{"reference":"Patient/p1"}}},
+                {"resource":{"resourceType":"Consent","id":"k2","status":"active","provision":{"type":"deny"},"patient":{"reference":"Patient/other"}}}
+            ]}"#,
+        )
+        .unwrap();
+        let every = |t: &str| ResourceType::from_name(t).is_some();
+        let ours = |r: &str| {
+            let r = r.split_once("/_history/").map_or(r, |(r, _)| r);
+            r == "Patient/p1" || r == "Patient/p2"
+        };
+        let mut chained = Collected {
+            subjects: Some(Vec::new()),
+            ..Collected::default()
+        };
+        chained.read_page(&bundle, "gp", &every);
+        assert_eq!(chained.entries.len(), 5);
+        assert_eq!(
+            chained.not_about(&ours),
+            4,
+            "c2 (another patient), c3 (no patient), a2 (one reference not ours), k2"
+        );
+        let mut plain = Collected::default();
+        plain.read_page(&bundle, "gp", &every);
+        assert_eq!(
+            plain.not_about(&ours),
+            1,
+            "a plain search keeps no references: only the Consent is checked"
+        );
     }
 
     #[test]

@@ -1,11 +1,17 @@
 //! One organisation's FHIR R4 API, asked about one patient: find them by NHS number (or
-//! candidates by demographics), then read their record by a search per resource type or by
-//! `Patient/$everything`, following every `next` page, and normalise what comes back.
+//! candidates by demographics), then read their record in as few sequential round trips as
+//! the source allows (chained searches beside the Patient search, optionally as one `batch`;
+//! else a search per resource type, all at once; or `Patient/$everything`), following every
+//! `next` page, and normalise what comes back.
 
 pub mod auth;
+mod batch;
 mod breaker;
+mod capability;
+mod chained;
 mod client;
 mod collect;
+pub use capability::Capabilities;
 pub use collect::{read_reply, Collected};
 
 use crate::config::{FetchMode, SourceConfig};
@@ -15,12 +21,18 @@ use app::model::{Demographics, TimelineEntry};
 use app::nhs_number::{NhsNumber, NHS_NUMBER_SYSTEM};
 use app::patient_search::PatientSearch;
 use breaker::{Breaker, Permit};
+use capability::{CapabilityCache, CHAIN_BY_PATIENT};
 pub use client::{FhirClient, SourceError};
-use collect::read_all_pages;
+use collect::{read_all_pages, read_pages_from};
 use futures::stream::{self, StreamExt};
+use futures::FutureExt;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::Url;
+
+/// The key [`CapabilityCache::distrust`] keeps for a source whose `batch` failed.
+const BATCH: &str = "(batch)";
 
 /// How many candidates a demographic search asks each source for.
 const SEARCH_LIMIT: u32 = 20;
@@ -44,6 +56,10 @@ pub struct SourceRecord {
     /// Why the patient's consent directives here may be incomplete (their search failed or
     /// was cut short, or one could not be read); `None` when they were read in full.
     pub consent_gap: Option<String>,
+    /// Resources chained searches sent that were not about a Patient the Patient search
+    /// confirmed (another patient's, or no readable patient's). None is shown: each such
+    /// type was searched again by patient id, and that answer is the one read.
+    pub foreign_dropped: usize,
 }
 
 impl SourceRecord {
@@ -112,21 +128,40 @@ pub struct Candidate {
 
 pub struct FhirSource {
     config: SourceConfig,
-    client: FhirClient,
+    client: Arc<FhirClient>,
     breaker: Breaker,
+    capabilities: Arc<CapabilityCache>,
 }
+
+/// How one view asks a source for each resource type.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Plan {
+    /// Searched by a chained parameter at the same time as the Patient search.
+    chained: Vec<(String, &'static str)>,
+    /// Searched by patient id once the Patient search has answered.
+    by_id: Vec<String>,
+    /// The chained searches go as one `batch` Bundle.
+    batch: bool,
+}
+
+/// A chained search's outcome, with its resource type.
+type ChainedRead = (String, TypeRead);
 
 impl FhirSource {
     pub fn new(config: SourceConfig) -> Result<Self, SourceError> {
-        let client = FhirClient::new(&config)?;
+        let client = Arc::new(FhirClient::new(&config)?);
         let breaker = Breaker::new(
             config.breaker_threshold,
             Duration::from_secs(config.breaker_cooldown_s),
         );
+        let capabilities = Arc::new(CapabilityCache::new(
+            config.capability_ttl_s.map(Duration::from_secs),
+        ));
         Ok(Self {
             config,
             client,
             breaker,
+            capabilities,
         })
     }
 
@@ -227,7 +262,15 @@ impl FhirSource {
     }
 
     async fn fetch_unbounded(&self, nhs: NhsNumber) -> Result<SourceAnswer, SourceError> {
-        let (patients, included) = self.find_patients_with(nhs).await?;
+        let plan = self.plan();
+        // The first round trip: the Patient search and, beside it, the chained searches. A
+        // failed Patient search fails the source at once, as before.
+        let (found, early) = futures::future::try_join(
+            self.find_patients_with(nhs),
+            self.chained_searches(&plan, nhs).map(Ok::<_, SourceError>),
+        )
+        .await?;
+        let (patients, included) = found;
         if patients.is_empty() {
             return Ok(SourceAnswer::NotFound);
         }
@@ -243,10 +286,13 @@ impl FhirSource {
                 .collect(),
             ..Default::default()
         };
-        let reads = match self.config.fetch_mode {
-            FetchMode::Search => self.search_each_type(&ids.join(",")).await,
+        let (mut reads, again) = self.check_chained(early, &ids, &mut record);
+        // The second round trip, when needed: every other type at once (or `$everything`).
+        let by_id: Vec<String> = again.into_iter().chain(plan.by_id).collect();
+        reads.extend(match self.config.fetch_mode {
             FetchMode::Everything => self.everything(&ids).await,
-        };
+            _ => self.search_each_type(&by_id, &ids.join(",")).await,
+        });
         let mut first_error = None;
         let mut any_succeeded = false;
         let mut unreadable_consents = 0;
@@ -285,8 +331,8 @@ impl FhirSource {
             return None;
         }
         let consent_read = match self.config.fetch_mode {
-            FetchMode::Search => "Consent",
             FetchMode::Everything => "Patient/$everything",
+            _ => "Consent",
         };
         if record.failed_types.iter().any(|(t, _)| t == consent_read) {
             Some("its consent records could not be read".to_owned())
@@ -333,24 +379,251 @@ impl FhirSource {
         Ok((patients, included))
     }
 
-    /// `<Type>?patient=<ids>&_count=<n>` for each configured type, bounded per source.
-    async fn search_each_type(&self, patient_ids: &str) -> Vec<(String, TypeRead)> {
-        let searches: Vec<_> = self
-            .config
-            .resource_types
+    /// How this view asks for each type: by the configured mode, and in `auto` by the
+    /// source's CapabilityStatement (whose read this may start, in the background). Types the
+    /// source was seen to answer wrongly when chained are searched by id.
+    fn plan(&self) -> Plan {
+        let types = &self.config.resource_types;
+        let all_by_id = Plan {
+            by_id: types.clone(),
+            ..Plan::default()
+        };
+        // Chaining needs the Patient search and a type search in flight together.
+        if self.config.concurrency() < 2 {
+            return all_by_id;
+        }
+        let capabilities = match self.config.fetch_mode {
+            FetchMode::Search | FetchMode::Everything => return all_by_id,
+            FetchMode::Chained | FetchMode::Batch => None,
+            FetchMode::Auto => {
+                let current = self.capabilities.current(Instant::now());
+                if current.read_now {
+                    self.read_capabilities_in_background();
+                }
+                match current.capabilities {
+                    Some(capabilities) => Some(capabilities),
+                    None => return all_by_id,
+                }
+            }
+        };
+        let mut plan = Plan::default();
+        for t in types {
+            let chain = match &capabilities {
+                Some(c) => c.chain_for(t),
+                None => Some(CHAIN_BY_PATIENT),
+            };
+            match chain.filter(|_| !self.capabilities.is_distrusted(t)) {
+                Some(param) => plan.chained.push((t.clone(), param)),
+                None => plan.by_id.push(t.clone()),
+            }
+        }
+        plan.batch = !plan.chained.is_empty()
+            && !self.capabilities.is_distrusted(BATCH)
+            && match self.config.fetch_mode {
+                FetchMode::Batch => true,
+                _ => capabilities.is_some_and(|c| c.batch),
+            };
+        plan
+    }
+
+    /// Reads `[base]/metadata` in a task of its own (a view never waits for it) and keeps
+    /// what it says; a failure is logged and means plain searches for a while.
+    fn read_capabilities_in_background(&self) {
+        let client = self.client.clone();
+        let cache = self.capabilities.clone();
+        let url = self.type_url("metadata");
+        let deadline = self.config.timeout();
+        let max_bytes = self.config.max_body_bytes;
+        let source = self.config.id.clone();
+        tokio::spawn(async move {
+            let read = tokio::time::timeout(deadline, client.get_resource(&url, max_bytes))
+                .await
+                .unwrap_or(Err(SourceError::Timeout));
+            let capabilities = match read {
+                Ok(body) => Capabilities::parse(&body),
+                Err(error) => {
+                    tracing::warn!(%source, %error, "the source's CapabilityStatement could not be read: searching plainly");
+                    None
+                }
+            };
+            match &capabilities {
+                Some(c) => {
+                    tracing::info!(%source, batch = c.batch, chained_types = c.reference_params.len(), "read the source's CapabilityStatement")
+                }
+                None => {
+                    tracing::warn!(%source, "the source's CapabilityStatement is unusable: searching plainly")
+                }
+            }
+            cache.store(capabilities, Instant::now());
+        });
+    }
+
+    /// The plan's chained searches, all at once beside the Patient search (or as one batch).
+    async fn chained_searches(&self, plan: &Plan, nhs: NhsNumber) -> Vec<ChainedRead> {
+        if plan.chained.is_empty() {
+            return Vec::new();
+        }
+        let token = format!("{NHS_NUMBER_SYSTEM}|{}", nhs.as_digits());
+        if plan.batch {
+            return self.batch_chained(&plan.chained, &token).await;
+        }
+        let searches: Vec<_> = plan
+            .chained
             .iter()
-            .map(|resource_type| self.search_type(resource_type, patient_ids))
+            .map(|(resource_type, param)| {
+                let url = self.search_url(resource_type, param, &token);
+                async move {
+                    let read = self.read_pages(url, None, resource_type, Some(param)).await;
+                    (resource_type.clone(), read)
+                }
+            })
             .collect();
+        // The Patient search holds one of the source's requests in flight.
         stream::iter(searches)
-            .buffer_unordered(self.config.max_concurrent_requests)
+            .buffer_unordered(self.config.concurrency() - 1)
             .collect()
             .await
     }
 
-    async fn search_type(&self, resource_type: &str, patient_ids: &str) -> (String, TypeRead) {
+    /// The chained searches as one `batch` (`POST [base]`), each answer's further pages
+    /// read by GET. A batch that fails as a whole leaves each type to be searched by id.
+    async fn batch_chained(
+        &self,
+        chained: &[(String, &'static str)],
+        token: &str,
+    ) -> Vec<ChainedRead> {
+        let urls: Vec<Url> = chained
+            .iter()
+            .map(|(t, param)| self.search_url(t, param, token))
+            .collect();
+        let relative: Vec<String> = chained
+            .iter()
+            .zip(&urls)
+            .map(|((t, _), url)| format!("{t}?{}", url.query().unwrap_or_default()))
+            .collect();
+        let answers = self
+            .client
+            .post_batch(&self.config.base_url, &batch::request(&relative))
+            .await
+            .and_then(|body| batch::replies(&body, relative.len()));
+        let answers = match answers {
+            Ok(answers) => answers,
+            Err(error) => {
+                tracing::warn!(source = %self.config.id, %error, "a batch of searches failed: searching each type by patient id");
+                if !matches!(
+                    error,
+                    SourceError::Timeout | SourceError::Transport(_) | SourceError::Http(500..)
+                ) {
+                    self.capabilities.distrust(BATCH);
+                }
+                return chained
+                    .iter()
+                    .map(|(t, _)| {
+                        let failed = SourceError::Unusable("its batch of searches failed");
+                        (t.clone(), Err(failed))
+                    })
+                    .collect();
+            }
+        };
+        let reads: Vec<_> = chained
+            .iter()
+            .zip(urls)
+            .zip(answers)
+            .map(|(((resource_type, param), url), answer)| async move {
+                let read = match answer {
+                    Ok(first) => {
+                        self.read_pages(url, Some(first), resource_type, Some(param))
+                            .await
+                    }
+                    Err(error) => Err(error),
+                };
+                (resource_type.clone(), read)
+            })
+            .collect();
+        stream::iter(reads)
+            .buffer_unordered(self.config.concurrency())
+            .collect()
+            .await
+    }
+
+    /// Keeps each chained answer that is wholly about the confirmed Patients (`ids`); a type
+    /// whose chained search the source ignored, refused, or answered with anything else is
+    /// returned to be searched by id (and is not chained at this source again until its
+    /// CapabilityStatement is read again). Nothing of another patient's is kept.
+    fn check_chained(
+        &self,
+        early: Vec<ChainedRead>,
+        ids: &[String],
+        record: &mut SourceRecord,
+    ) -> (Vec<(String, TypeRead)>, Vec<String>) {
+        let source = &self.config.id;
+        let is_ours = |r: &str| chained::names_one_of(r, ids, &self.config.base_url);
+        let (mut kept, mut again) = (Vec::new(), Vec::new());
+        for (resource_type, read) in early {
+            let distrust = match &read {
+                Ok((collected, _)) if collected.chain_ignored => {
+                    tracing::info!(%source, %resource_type, "the source did not apply a chained search: searching by patient id");
+                    true
+                }
+                Ok((collected, _)) => {
+                    let foreign = collected.not_about(&is_ours);
+                    if foreign == 0 {
+                        kept.push((resource_type, read));
+                        continue;
+                    }
+                    tracing::warn!(%source, %resource_type, foreign, "a chained search answered with resources not about the patient: none shown, searching by patient id");
+                    record.foreign_dropped += foreign;
+                    true
+                }
+                Err(SourceError::Http(status)) => {
+                    tracing::info!(%source, %resource_type, status, "a chained search was refused: searching by patient id");
+                    *status < 500
+                }
+                Err(
+                    SourceError::Unusable(_) | SourceError::BadBundle(_) | SourceError::NotFhir(_),
+                ) => {
+                    tracing::info!(%source, %resource_type, "a chained search's answer was unusable: searching by patient id");
+                    true
+                }
+                Err(_) => {
+                    kept.push((resource_type, read));
+                    continue;
+                }
+            };
+            if distrust {
+                self.capabilities.distrust(&resource_type);
+            }
+            again.push(resource_type);
+        }
+        (kept, again)
+    }
+
+    /// `<Type>?patient=<ids>&_count=<n>` for each of `types`, all at once (at most the
+    /// source's `max_concurrent_requests`).
+    async fn search_each_type(
+        &self,
+        types: &[String],
+        patient_ids: &str,
+    ) -> Vec<(String, TypeRead)> {
+        let searches: Vec<_> = types
+            .iter()
+            .map(|resource_type| async move {
+                let url = self.search_url(resource_type, "patient", patient_ids);
+                let read = self.read_pages(url, None, resource_type, None).await;
+                (resource_type.clone(), read)
+            })
+            .collect();
+        stream::iter(searches)
+            .buffer_unordered(self.config.concurrency())
+            .collect()
+            .await
+    }
+
+    /// `<Type>?<name>=<value>&_count=<page_size>`, medicines with the Medication they name.
+    fn search_url(&self, resource_type: &str, name: &str, value: &str) -> Url {
         let mut url = self.type_url(resource_type);
         url.query_pairs_mut()
-            .append_pair("patient", patient_ids)
+            .append_pair(name, value)
             .append_pair("_count", &self.config.page_size.to_string());
         if matches!(resource_type, "MedicationRequest" | "MedicationStatement") {
             // The Medication a medicine names by reference, on the same page (servers that
@@ -358,9 +631,24 @@ impl FhirSource {
             url.query_pairs_mut()
                 .append_pair("_include", &format!("{resource_type}:medication"));
         }
+        url
+    }
+
+    /// Every page of one type's search from `url` (its first page already in hand when
+    /// given), keeping only that type.
+    async fn read_pages(
+        &self,
+        url: Url,
+        first: Option<crate::fhir::Bundle>,
+        resource_type: &str,
+        chain: Option<&str>,
+    ) -> TypeRead {
         let wanted = |t: &str| t == resource_type;
-        let read = self.read_all_pages(url, &wanted).await;
-        (resource_type.to_owned(), read)
+        let (max, id) = (self.config.max_pages, &self.config.id);
+        match first {
+            Some(first) => read_pages_from(&self.client, url, first, max, id, &wanted, chain).await,
+            None => read_all_pages(&self.client, url, max, id, &wanted, chain).await,
+        }
     }
 
     /// `Patient/<id>/$everything?_count=<n>` for each matching Patient, keeping only the
@@ -371,7 +659,7 @@ impl FhirSource {
             .map(|id| self.everything_for(id))
             .collect();
         stream::iter(reads)
-            .buffer_unordered(self.config.max_concurrent_requests)
+            .buffer_unordered(self.config.concurrency())
             .collect()
             .await
     }
@@ -396,6 +684,7 @@ impl FhirSource {
             self.config.max_pages,
             &self.config.id,
             wanted,
+            None,
         )
         .await
     }

@@ -421,3 +421,82 @@ async fn a_document_binary_is_served_as_its_type_only_when_a_document_points_at_
         assert_outcome(status, &body, 404);
     }
 }
+
+#[tokio::test]
+async fn chained_searches_and_batches_answer_as_searches_by_patient_id() {
+    let population = population();
+    let source = serve(SourceKind::Gp, &population, Faults::default()).await;
+    let (_, metadata) = get(&format!("{}/metadata", source.base_url)).await;
+    let interactions: Vec<&str> = metadata["rest"][0]["interaction"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    assert!(interactions.contains(&"batch"), "{interactions:?}");
+    let nhs = showcase(&population, "known at all four sources");
+    let token = format!("{NHS_NUMBER_SYSTEM}%7C{}", nhs.as_digits());
+    let local_id = patient_id(SourceKind::Gp, 0);
+    let (_, by_id) = get(&format!(
+        "{}/Condition?patient={local_id}&_count=200",
+        source.base_url
+    ))
+    .await;
+    assert!(!ids(&by_id).is_empty());
+    for param in [
+        "patient.identifier",
+        "patient:Patient.identifier",
+        "subject.identifier",
+        "subject:Patient.identifier",
+    ] {
+        let (status, chained) = get(&format!(
+            "{}/Condition?{param}={token}&_count=200",
+            source.base_url
+        ))
+        .await;
+        assert_eq!(status, 200, "{param}");
+        assert_eq!(ids(&chained), ids(&by_id), "{param}");
+        let self_link = chained["link"][0]["url"].as_str().unwrap();
+        let encoded: String = url::form_urlencoded::byte_serialize(param.as_bytes()).collect();
+        assert!(self_link.contains(&encoded), "{param}: {self_link}");
+    }
+    let (status, nobody) = get(&format!(
+        "{}/Condition?patient.identifier={NHS_NUMBER_SYSTEM}%7C9434765919",
+        source.base_url
+    ))
+    .await;
+    assert_eq!((status, ids(&nobody).len()), (200, 0), "an unknown number");
+    let (status, body) = get(&format!(
+        "{}/Condition?patient.identifier=not-a-number",
+        source.base_url
+    ))
+    .await;
+    assert_outcome(status, &body, 400);
+
+    let batch = serde_json::json!({ "resourceType": "Bundle", "type": "batch", "entry": [
+        { "request": { "method": "GET", "url": format!("Condition?patient.identifier={token}&_count=200") } },
+        { "request": { "method": "GET", "url": "Spaceship?patient=1" } },
+        { "request": { "method": "DELETE", "url": "Condition/1" } },
+    ] });
+    let response = reqwest::Client::new()
+        .post(source.base_url.clone())
+        .header("content-type", "application/fhir+json")
+        .body(batch.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let reply: Value = response.json().await.unwrap();
+    assert_eq!(reply["type"], "batch-response");
+    assert_eq!(reply["entry"][0]["response"]["status"], "200 OK");
+    assert_eq!(ids(&reply["entry"][0]["resource"]), ids(&by_id));
+    assert_eq!(reply["entry"][1]["response"]["status"], "404 Not Found");
+    assert_eq!(reply["entry"][2]["response"]["status"], "400 Bad Request");
+    let response = reqwest::Client::new()
+        .post(source.base_url.clone())
+        .body("{\"resourceType\":\"Patient\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400, "only a batch Bundle");
+}
