@@ -8,12 +8,27 @@ use crate::pages::{
     ReportsPage, SearchPage, SignInPage, TrendsPage,
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
-/// The document the server streams; the browser bundle hydrates `<body>`.
+/// Where the page's stylesheet is served: the build's content-hashed name
+/// (`/pkg/app.<hash>.css`, cached for a year), provided as context by the server when the built
+/// site has one; otherwise the plain, revalidated `/pkg/app.css`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StylesheetHref(pub String);
+
+impl Default for StylesheetHref {
+    fn default() -> Self {
+        Self("/pkg/app.css".to_owned())
+    }
+}
+
+/// The document the server streams; the browser bundle hydrates `<body>`. The script and
+/// stylesheet links live here, in `<head>`, which only the server renders, so their hashed
+/// names need not be known to the browser bundle.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let stylesheet = use_context::<StylesheetHref>().unwrap_or_default().0;
     view! {
         <!DOCTYPE html>
         <html lang="en-GB">
@@ -22,6 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="robots" content="noindex, nofollow" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <link rel="stylesheet" id="leptos" href=stylesheet />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -41,7 +57,6 @@ pub fn App() -> impl IntoView {
     nhs_number_shortcut();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/app.css" />
         // Page titles name the page, never the patient (titles show in tabs and histories).
         <Title formatter=|page: String| format!("{page} – Shared care record") />
         <Router>

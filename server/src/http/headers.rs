@@ -1,10 +1,11 @@
 //! Response headers: `no-store` on everything that may carry patient data, a Content Security
-//! Policy (nonce-based on pages), and the security headers every response gets.
+//! Policy (nonce-based on pages), the security headers every response gets, and compression.
 
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::Router;
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
+use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Pages, server functions and the API may carry patient data: never cached anywhere.
@@ -12,12 +13,13 @@ pub fn no_store_layer() -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
 }
 
-/// The wasm, JS and CSS bundle holds no patient data; revalidate so a new build is picked up.
-pub fn static_asset_layer() -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-cache"),
-    )
+/// Brotli (quality 4) or gzip (level 6) for whatever the browser accepts and is not already
+/// compressed: pages, server-function JSON, the JSON API. The encoder is flushed whenever the
+/// response body waits for its next chunk, so Leptos's out-of-order streaming still reaches
+/// the browser chunk by chunk (`server/tests/compression.rs` proves it). Images and event
+/// streams and bodies of 32 bytes or fewer are left alone (tower-http's default predicate).
+pub fn compression_layer() -> CompressionLayer {
+    CompressionLayer::new().br(true).gzip(true)
 }
 
 /// The policy for everything that is not a Leptos page: no scripts at all.

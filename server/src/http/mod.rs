@@ -3,6 +3,7 @@
 
 pub mod access;
 mod api;
+pub mod assets;
 mod documents;
 mod headers;
 
@@ -23,7 +24,6 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 /// State shared by the JSON API handlers.
@@ -50,12 +50,7 @@ pub fn router(
     demo_idp: Option<Arc<DemoIdp>>,
 ) -> Router {
     let site_root = config.portal.site_root.clone();
-    let options = LeptosOptions::builder()
-        .output_name("app")
-        .site_root(site_root.display().to_string())
-        .site_pkg_dir("pkg")
-        .site_addr(config.portal.addr)
-        .build();
+    let (options, stylesheet) = assets::site(&site_root, config.portal.addr);
     let service: SharedRecordService = records.clone();
     let sign_in = IdentityProviders(
         config
@@ -74,6 +69,7 @@ pub fn router(
         demo_idp: demo_idp.is_some(),
     };
 
+    let fallback_stylesheet = stylesheet.clone();
     let pages = Router::new()
         .leptos_routes_with_context(
             &options,
@@ -83,6 +79,7 @@ pub fn router(
                 provide_context(audit.clone());
                 provide_context(operations.clone());
                 provide_context(sign_in.clone());
+                provide_context(stylesheet.clone());
                 headers::page_content_security_policy();
             },
             {
@@ -90,15 +87,15 @@ pub fn router(
                 move || app::shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            move || provide_context(fallback_stylesheet.clone()),
+            app::shell,
+        ))
         .with_state(options);
 
     let assets = Router::new()
-        .nest_service(
-            "/pkg",
-            ServeDir::new(site_root.join("pkg")).precompressed_gzip(),
-        )
-        .layer(headers::static_asset_layer());
+        .nest_service("/pkg", assets::service(&site_root))
+        .layer(axum::middleware::from_fn(assets::cache_control));
 
     let mut portal = Router::new()
         .route(
@@ -120,6 +117,9 @@ pub fn router(
         .merge(assets)
         .layer(axum::middleware::from_fn_with_state(guard, access::guard))
         .layer(RequestBodyLimitLayer::new(config.portal.max_request_bytes));
+    // Compressed inside the security headers, so every header is kept; `/pkg` files arrive
+    // already compressed (their Content-Encoding makes this layer pass them through).
+    let portal = portal.layer(headers::compression_layer());
     headers::with_security_headers(portal, tls).layer(
         // Log the route template, never the URI: paths and queries carry NHS numbers.
         TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
