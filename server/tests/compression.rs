@@ -22,7 +22,7 @@ fn decode(encoding: &str, body: &[u8]) -> String {
 /// An incremental decoder: feed it bytes as they arrive, read what they decode to so far.
 enum Decoder {
     Br(Box<brotli_decompressor::DecompressorWriter<Vec<u8>>>),
-    Gzip(flate2::write::GzDecoder<Vec<u8>>),
+    Gzip(Box<flate2::write::GzDecoder<Vec<u8>>>),
 }
 
 impl Decoder {
@@ -32,7 +32,7 @@ impl Decoder {
                 Vec::new(),
                 4096,
             ))),
-            "gzip" => Self::Gzip(flate2::write::GzDecoder::new(Vec::new())),
+            "gzip" => Self::Gzip(Box::new(flate2::write::GzDecoder::new(Vec::new()))),
             other => panic!("unexpected encoding {other}"),
         }
     }
