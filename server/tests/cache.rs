@@ -19,6 +19,15 @@ fn per_source_requests(portal: &Portal) -> Vec<u64> {
 
 use common::source_report as source;
 
+/// Plain searches at every source: each fetch then costs the same requests (the default, `auto`,
+/// reads the CapabilityStatement once and may switch a source to one batch after the first view),
+/// so counting requests shows whether a view asked the sources again.
+fn searching(config: &mut server::config::Config) {
+    for source in &mut config.sources {
+        source.fetch_mode = server::config::FetchMode::Search;
+    }
+}
+
 #[tokio::test]
 async fn fifty_concurrent_views_cause_one_upstream_fetch_per_source() {
     let single = start().await;
@@ -46,7 +55,7 @@ async fn fifty_concurrent_views_cause_one_upstream_fetch_per_source() {
 
 #[tokio::test]
 async fn a_second_view_reuses_the_cache_and_refresh_asks_again() {
-    let portal = start().await;
+    let portal = start_with(population(), |_| Faults::default(), searching).await;
     let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL).as_digits();
     let (_, first) = portal.record_json(&nhs).await;
     let after_first = per_source_requests(&portal);
@@ -76,7 +85,10 @@ async fn one_user_refreshing_one_patient_again_and_again_is_served_from_the_cach
     let portal = start_with(
         population(),
         |_| Faults::default(),
-        |config| config.cache.refresh_interval_s = 2,
+        |config| {
+            searching(config);
+            config.cache.refresh_interval_s = 2;
+        },
     )
     .await;
     let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL).as_digits();
@@ -136,7 +148,10 @@ async fn a_zero_ttl_asks_the_sources_on_every_view() {
     let portal = start_with(
         population(),
         |_| Faults::default(),
-        |config| config.cache.ttl_s = 0,
+        |config| {
+            searching(config);
+            config.cache.ttl_s = 0;
+        },
     )
     .await;
     let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL).as_digits();
