@@ -6,11 +6,6 @@ mod common;
 
 use common::start;
 
-/// Where in the streamed page `needle` first appears.
-fn position(html: &str, needle: &str) -> Option<usize> {
-    html.find(needle)
-}
-
 /// Where in the streamed page `source`'s card first says how it answered (not "asking").
 fn answered_at(html: &str, source: &str) -> Option<usize> {
     let needle =
@@ -66,12 +61,25 @@ async fn each_sources_answer_streams_in_and_no_entry_comes_before_the_slowest_so
 
     // The whole page: the slow source answered, then (never before) the record.
     let slow_answered = answered_at(&html, "mental-health").expect("the slow source's answer came");
-    let first_row = position(&html, "data-testid=\"timeline-row\"").expect("the record came");
+    let first_row = html
+        .find("data-testid=\"timeline-row\"")
+        .expect("the record came");
     assert!(
         slow_answered < first_row,
         "no entry before every source answered"
     );
     assert!(html.contains("data-testid=\"lookup-done\""));
+}
+
+/// The record page of `nhs` as `client` receives it, whole.
+async fn record_page(
+    client: &reqwest::Client,
+    base: &str,
+    nhs: app::nhs_number::NhsNumber,
+) -> String {
+    let url = format!("{base}/record?nhs={}", nhs.as_digits());
+    let response = client.get(url).send().await.expect("portal answers");
+    response.text().await.expect("page")
 }
 
 #[tokio::test]
@@ -84,14 +92,7 @@ async fn no_source_card_is_shown_to_a_viewer_who_may_not_open_the_record() {
         .expect("showcase patient");
     // No legitimate basis: the page asks for one, and names no source being asked.
     let without_basis = portal.client_with_basis("ae.clinician", None).await;
-    let html = without_basis
-        .get(format!("{}/record?nhs={}", portal.url, slow.as_digits()))
-        .send()
-        .await
-        .expect("portal answers")
-        .text()
-        .await
-        .expect("page");
+    let html = record_page(&without_basis, &portal.url, slow).await;
     assert!(
         html.contains("data-testid=\"basis-prompt\""),
         "the basis is asked for"
@@ -99,14 +100,7 @@ async fn no_source_card_is_shown_to_a_viewer_who_may_not_open_the_record() {
     assert!(!html.contains("data-testid=\"progress-card\""));
     // A role that may not look patients up: no cards either.
     let auditor = portal.client_for("privacy.officer").await;
-    let html = auditor
-        .get(format!("{}/record?nhs={}", portal.url, slow.as_digits()))
-        .send()
-        .await
-        .expect("portal answers")
-        .text()
-        .await
-        .expect("page");
+    let html = record_page(&auditor, &portal.url, slow).await;
     assert!(!html.contains("data-testid=\"progress-card\""));
     // The server function refuses in the same cases.
     for (client, want) in [(&without_basis, 403), (&auditor, 403)] {
