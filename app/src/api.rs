@@ -77,7 +77,51 @@ pub async fn get_record(nhs_number: String, refresh: bool) -> Result<PatientReco
             None => service.lookup(&caller, nhs, refresh).await,
         }
     };
+    // The page gets the summary's entries and the timeline's first page; the rest come a page
+    // at a time from `get_timeline`.
+    with_status(lookup.await.map(crate::timeline_query::for_the_page))
+}
+
+/// The whole record, every entry, for pages that draw on all of it (a reading's trend):
+/// the same checks and audit as [`get_record`].
+#[server(prefix = "/sfn", endpoint = "record-in-full")]
+pub async fn get_record_in_full(nhs_number: String) -> Result<PatientRecord, LookupError> {
+    let lookup = async {
+        let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number)
+            .map_err(LookupError::InvalidNhsNumber)?;
+        record_service()?
+            .lookup(&current_caller()?, nhs, false)
+            .await
+    };
     with_status(lookup.await)
+}
+
+/// One page of the patient's timeline, filtered as `params` asks (the record page's address
+/// parameters: `source`, `category`, `from`, `to`, `q`, `page`): the same checks as
+/// [`get_record`], each page audited as a timeline search.
+#[server(prefix = "/sfn", endpoint = "timeline")]
+pub async fn get_timeline(
+    nhs_number: String,
+    params: String,
+) -> Result<crate::timeline_query::TimelinePage, LookupError> {
+    let page = async {
+        let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number)
+            .map_err(LookupError::InvalidNhsNumber)?;
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(params.as_bytes())
+            .into_owned()
+            .collect();
+        let query = crate::timeline_query::TimelineQuery::from_params(|name| {
+            pairs
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        })
+        .map_err(|e| LookupError::InvalidInput(format!("The timeline's filters: {e}")))?;
+        record_service()?
+            .timeline(&current_caller()?, nhs, query)
+            .await
+    };
+    with_status(page.await)
 }
 
 /// The sources a lookup of this patient will ask, named for the page to show while they are
@@ -206,6 +250,7 @@ mod service {
     use crate::model::{DemoPatient, PatientRecord, TimelineEntry};
     use crate::nhs_number::NhsNumber;
     use crate::patient_search::SearchResults;
+    use crate::timeline_query::{TimelinePage, TimelineQuery};
     use futures::future::BoxFuture;
     use std::sync::Arc;
 
@@ -264,6 +309,14 @@ mod service {
             caller: &Caller,
             nhs: NhsNumber,
         ) -> Result<Vec<SourceAsked>, LookupError>;
+        /// One page of the record's timeline as `query` filters it: the same checks as
+        /// `lookup` (through the cache), audited as a timeline search.
+        fn timeline<'a>(
+            &'a self,
+            caller: &'a Caller,
+            nhs: NhsNumber,
+            query: TimelineQuery,
+        ) -> BoxFuture<'a, Result<TimelinePage, LookupError>>;
     }
 
     /// The handle the server puts into Leptos context.

@@ -131,6 +131,34 @@ impl ClinicalDate {
         zoned.then(|| UkTime::at(self.sort_key).zone)
     }
 
+    /// The UK calendar days the value covers, as day numbers since 1970-01-01, first and
+    /// last: one day for a date or a time, the whole month or year for a partial date.
+    pub fn days(&self) -> (i64, i64) {
+        let first = match (self.precision, self.zone()) {
+            (DatePrecision::Time, Some(_)) => {
+                let local = UkTime::at(self.sort_key);
+                days_from_civil(local.year, local.month, local.day)
+            }
+            _ => self.sort_key.div_euclid(86_400),
+        };
+        let (year, month, _) = civil_from_days(first);
+        let last = match self.precision {
+            DatePrecision::Year => days_from_civil(year, 12, 31),
+            DatePrecision::Month => days_from_civil(year, month, days_in_month(year, month)),
+            DatePrecision::Day | DatePrecision::Time => first,
+        };
+        (first, last)
+    }
+
+    /// The UK calendar day the value falls on, as the timeline groups it (`04-Mar-2019`);
+    /// a partial date is its own group (`Mar-2019`, `2019`).
+    pub fn day_label(&self) -> String {
+        match self.precision {
+            DatePrecision::Year | DatePrecision::Month => self.display(),
+            DatePrecision::Day | DatePrecision::Time => day_label(self.days().0),
+        }
+    }
+
     /// The UK clock time only (`10:02`), for "fetched 10:02" on today's view; the full
     /// display when there is no zoned time.
     pub fn clock(&self) -> String {
@@ -142,6 +170,12 @@ impl ClinicalDate {
             _ => self.display(),
         }
     }
+}
+
+/// A day number since 1970-01-01 in NHS display form (`04-Mar-2019`).
+pub fn day_label(days: i64) -> String {
+    let (year, month, day) = civil_from_days(days);
+    format!("{day:02}-{}-{year}", MONTHS[(month - 1) as usize])
 }
 
 /// The UK's civil time zones.
@@ -293,7 +327,7 @@ fn days_in_month(year: i64, month: i64) -> i64 {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -306,6 +340,28 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_are_uk_calendar_days_and_partial_dates_cover_their_span() {
+        let day = |v: &str| ClinicalDate::parse(v).expect("a FHIR date");
+        // 23:30 UTC in July is 00:30 BST the next day; in January it is the same day.
+        assert_eq!(day("2026-07-01T23:30:00Z").day_label(), "02-Jul-2026");
+        assert_eq!(day("2026-01-01T23:30:00Z").day_label(), "01-Jan-2026");
+        assert_eq!(day("2026-07-01T23:30:00+01:00").day_label(), "01-Jul-2026");
+        assert_eq!(day("2019-03-04").day_label(), "04-Mar-2019");
+        assert_eq!(day("2019-03").day_label(), "Mar-2019");
+        let (first, last) = day("2019-03").days();
+        assert_eq!(
+            (last - first + 1, day_label(first)),
+            (31, "01-Mar-2019".to_owned())
+        );
+        let (first, last) = day("2024").days();
+        assert_eq!(
+            (last - first + 1, day_label(last)),
+            (366, "31-Dec-2024".to_owned())
+        );
+        assert_eq!(day("2019-03-04").days(), day("2019-03-04T10:00:00Z").days());
+    }
 
     #[test]
     fn parses_every_precision() {

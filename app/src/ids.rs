@@ -98,9 +98,20 @@ pub const LOOKUP_PROGRESS: &str = "lookup-progress";
 pub const PROGRESS_CARD: &str = "progress-card";
 pub const PROGRESS_ANSWER: &str = "progress-answer";
 pub const LOOKUP_DONE: &str = "lookup-done";
+pub const TIMELINE_FILTERS: &str = "timeline-filters";
+pub const TIMELINE_SEARCH: &str = "timeline-search";
+pub const CATEGORY_FILTER: &str = "category-filter";
+pub const DATE_FROM: &str = "date-from";
+pub const DATE_TO: &str = "date-to";
+pub const ACTIVE_FILTERS: &str = "active-filters";
+pub const CLEAR_FILTERS: &str = "clear-filters";
+pub const TIMELINE_COUNT: &str = "timeline-count";
+pub const TIMELINE_PAGER: &str = "timeline-pager";
+pub const TIMELINE_DAY: &str = "timeline-day";
+pub const TIMELINE_ERROR: &str = "timeline-error";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 94] = [
+pub const ALL: [&str; 105] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -195,6 +206,17 @@ pub const ALL: [&str; 94] = [
     PROGRESS_CARD,
     PROGRESS_ANSWER,
     LOOKUP_DONE,
+    TIMELINE_FILTERS,
+    TIMELINE_SEARCH,
+    CATEGORY_FILTER,
+    DATE_FROM,
+    DATE_TO,
+    ACTIVE_FILTERS,
+    CLEAR_FILTERS,
+    TIMELINE_COUNT,
+    TIMELINE_PAGER,
+    TIMELINE_DAY,
+    TIMELINE_ERROR,
 ];
 
 #[cfg(test)]

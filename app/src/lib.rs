@@ -42,6 +42,7 @@ pub mod patient_search;
 pub mod reports;
 pub mod shell;
 pub mod summary;
+pub mod timeline_query;
 pub mod trends;
 
 pub use shell::{shell, App};

@@ -605,6 +605,10 @@ pub struct PatientRecord {
     /// record; viewing in unscheduled care notifies the responsible organisation.
     #[serde(default)]
     pub child_protection: Vec<ChildProtectionFlag>,
+    /// The timeline's first page, when the record is sent to the record page: `entries` then
+    /// holds only what the summary is built from ([`crate::timeline_query::for_the_page`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<crate::timeline_query::TimelinePage>,
 }
 
 /// An active child-protection flag, and who is responsible for the child's plan.

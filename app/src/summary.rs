@@ -312,6 +312,35 @@ fn lines<'a>(
     lines
 }
 
+/// The entries the summary can be built from (its sections' kinds, end-of-life decisions of
+/// any kind, the last attendance and admission), so that the summary of these is the summary
+/// of the whole record: what the record page is sent instead of every entry.
+pub fn inputs(entries: &[TimelineEntry]) -> Vec<TimelineEntry> {
+    const SUMMARISED: [Category; 5] = [
+        Category::Allergy,
+        Category::Medication,
+        Category::Problem,
+        Category::Alert,
+        Category::CarePlan,
+    ];
+    let encounters = entries
+        .iter()
+        .filter(|e| e.category == Category::Encounter && !set_aside(e));
+    let attendances: Vec<&TimelineEntry> = last_attendances(encounters)
+        .into_iter()
+        .map(|line| line.entry)
+        .collect();
+    entries
+        .iter()
+        .filter(|e| {
+            SUMMARISED.contains(&e.category)
+                || is_end_of_life(e)
+                || attendances.iter().any(|a| std::ptr::eq(*a, *e))
+        })
+        .cloned()
+        .collect()
+}
+
 fn plain(entry: &TimelineEntry) -> Line<'_> {
     Line {
         entry,
@@ -504,6 +533,7 @@ mod tests {
             hidden_for_role: 0,
             basis: None,
             child_protection: Vec::new(),
+            timeline: None,
         }
     }
 
@@ -514,6 +544,62 @@ mod tests {
             .iter()
             .map(|l| l.entry.title.as_str())
             .collect()
+    }
+
+    /// The record page is sent only the summary's inputs: the summary built from them must be
+    /// the summary of the whole record, whatever else the record holds.
+    #[test]
+    fn the_summary_of_its_inputs_is_the_summary_of_the_whole_record() {
+        let dated = |mut e: TimelineEntry, day: &str| {
+            e.date = ClinicalDate::parse(day).ok();
+            e
+        };
+        let visit = |title: &str, setting: &str, day: &str| TimelineEntry {
+            setting: Some(setting.to_owned()),
+            ..dated(entry(Category::Encounter, title, Some("finished")), day)
+        };
+        let mut entries = vec![
+            entry(Category::Allergy, "Penicillin", None),
+            entry(Category::Allergy, "Latex", Some("resolved")),
+            entry(Category::Medication, "Ramipril", Some("active")),
+            entry(Category::Medication, "Ramipril", Some("active")),
+            entry(Category::Problem, "Asthma", Some("active")),
+            entry(Category::Alert, "Violent patient marker", Some("active")),
+            entry(Category::CarePlan, "Asthma plan", Some("active")),
+            entry(Category::Procedure, "DNACPR discussion", Some("completed")),
+            entry(Category::Procedure, "Appendicectomy", Some("completed")),
+            entry(Category::Procedure, "Not for resuscitation decision", None),
+            visit("A&E attendance, fall", "EMER", "2026-10-02"),
+            visit("Outpatient clinic", "AMB", "2026-09-20"),
+            visit("Admission, pneumonia", "IMP", "2026-08-01"),
+            visit("A&E attendance, asthma", "EMER", "2026-06-01"),
+            visit("Admission, fracture", "ACUTE", "2025-01-01"),
+            TimelineEntry {
+                entered_in_error: true,
+                ..visit("A&E attendance in error", "EMER", "2026-11-30")
+            },
+        ];
+        for n in 0..500 {
+            entries.push(entry(
+                Category::Observation,
+                &format!("Glucose {n}"),
+                Some("final"),
+            ));
+            entries.push(entry(Category::Immunisation, &format!("Vaccine {n}"), None));
+        }
+        let full = record(vec![source("gp", SourceStatus::Ok)], entries);
+        let paged = crate::timeline_query::for_the_page(full.clone());
+        assert_eq!(Summary::of(&paged), Summary::of(&full));
+        assert!(
+            paged.entries.len() <= 13,
+            "{} entries sent",
+            paged.entries.len()
+        );
+        assert!(!Summary::of(&full)
+            .section(SectionKind::Attendances)
+            .lines
+            .is_empty());
+        assert_eq!(paged.timeline.map(|t| t.total), Some(full.entries.len()));
     }
 
     /// "None recorded" only when every source that could hold the section answered; a

@@ -95,6 +95,17 @@ export const ids = {
   progressCard: 'progress-card',
   progressAnswer: 'progress-answer',
   lookupDone: 'lookup-done',
+  timelineFilters: 'timeline-filters',
+  timelineSearch: 'timeline-search',
+  categoryFilter: 'category-filter',
+  dateFrom: 'date-from',
+  dateTo: 'date-to',
+  activeFilters: 'active-filters',
+  clearFilters: 'clear-filters',
+  timelineCount: 'timeline-count',
+  timelinePager: 'timeline-pager',
+  timelineDay: 'timeline-day',
+  timelineError: 'timeline-error',
 } as const;
 
 export const tid = (id: string) => `[data-testid="${id}"]`;

@@ -51,7 +51,7 @@ test('a clinician sees one timeline from all four sources and filters it by sour
   await hydrated(page);
   const chip = page.locator(`${tid(ids.sourceFilter)}[data-source-id="mental-health"]`);
   await chip.click();
-  await expect(chip).toHaveAttribute('aria-pressed', 'true');
+  await expect(chip).toHaveAttribute('aria-current', 'true');
   const chipCount = Number((await chip.innerText()).match(/\((\d+)\)/)?.[1]);
   await expect(rows).toHaveCount(chipCount);
   expect(chipCount).toBeGreaterThan(0);

@@ -393,6 +393,7 @@ impl Gathered {
             hidden_for_role: 0,
             basis: None,
             child_protection: Vec::new(),
+            timeline: None,
         }
     }
 }

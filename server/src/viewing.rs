@@ -23,6 +23,7 @@ use app::model::{
 };
 use app::nhs_number::NhsNumber;
 use app::patient_search::SearchResults;
+use app::timeline_query::{TimelinePage, TimelineQuery};
 use futures::future::BoxFuture;
 use moka::sync::Cache;
 use std::sync::Arc;
@@ -174,6 +175,41 @@ impl RecordDesk {
             self.notify(caller, &record).await;
         }
         Ok(record)
+    }
+
+    /// One page of the record's timeline as `query` filters it: the record judged as
+    /// [`RecordDesk::open`] judges it (through the cache; a refusal is audited and answered the
+    /// same way), and the page audited as a timeline search, durable before it is returned.
+    pub async fn timeline(
+        &self,
+        caller: &Caller,
+        nhs: NhsNumber,
+        query: TimelineQuery,
+    ) -> Result<TimelinePage, LookupError> {
+        let record = match self.judge(caller, nhs, false, &|_| {}).await {
+            Ok(record) => record,
+            Err(refusal) => return Err(self.refused(caller, Some(nhs), refusal).await),
+        };
+        let page = app::timeline_query::select(&record.entries, &query);
+        let basis = record.basis.unwrap_or_else(|| Basis::new("", ""));
+        let mut event = AuditEvent::by(caller, EventKind::TimelineSearch)
+            .patient(nhs)
+            .basis(&basis)
+            .detail(timeline_detail(&page));
+        let mut sources: Vec<String> = page.entries.iter().map(|e| e.source_id.clone()).collect();
+        let mut categories: Vec<String> = page
+            .entries
+            .iter()
+            .map(|e| e.category.as_str().to_owned())
+            .collect();
+        for list in [&mut sources, &mut categories] {
+            list.sort();
+            list.dedup();
+        }
+        event.sources = sources;
+        event.categories = categories;
+        self.durably(event).await?;
+        Ok(page)
     }
 
     /// Whose record this is, from the sources' Patient resources only (no clinical resource
@@ -646,6 +682,15 @@ impl ItemJudge<'_> {
 }
 
 impl RecordService for RecordDesk {
+    fn timeline<'a>(
+        &'a self,
+        caller: &'a Caller,
+        nhs: NhsNumber,
+        query: TimelineQuery,
+    ) -> BoxFuture<'a, Result<TimelinePage, LookupError>> {
+        Box::pin(RecordDesk::timeline(self, caller, nhs, query))
+    }
+
     fn lookup<'a>(
         &'a self,
         caller: &'a Caller,
@@ -755,6 +800,21 @@ impl RecordService for RecordDesk {
 }
 
 /// The sources whose answer about consent is missing, as the page names them.
+/// What a timeline search asked for and was shown, for the audit trail: "page 2 of 31, 3012
+/// matching; category=observation; q=glucose".
+fn timeline_detail(page: &TimelinePage) -> String {
+    let mut detail = format!(
+        "page {} of {}, {} matching",
+        page.query.page, page.pages, page.matching
+    );
+    for (name, value) in page.query.to_params() {
+        if name != "page" {
+            detail.push_str(&format!("; {name}={value}"));
+        }
+    }
+    detail
+}
+
 fn unread_consent(gathered: &Gathered) -> Vec<UnreadConsent> {
     gathered
         .unread_consent()

@@ -12,6 +12,7 @@ mod search_form;
 mod source_status;
 mod summary;
 mod timeline;
+mod timeline_filters;
 mod trend_chart;
 mod warnings;
 

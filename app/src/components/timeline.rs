@@ -1,119 +1,178 @@
-//! The merged timeline, newest first, with a filter by source organisation, and a marker row
-//! for each group of withheld items (undated: a withheld item's date is not shown either). A
-//! document's row links to each attachment the portal can show (opened through the portal) and
-//! says which it cannot. The filter runs in the browser, so it only responds once the wasm
-//! bundle has hydrated the page. Each row's title is a button that opens the entry panel
-//! ([`super::detail_panel`]) when the page provides one; an entry recorded in error carries a
-//! badge and a struck-through title, never looking ordinary.
+//! The merged timeline, newest first, a page at a time and grouped by day, with its filters
+//! (by source, kind, date range and words; see [`super::timeline_filters`]) and a marker row
+//! for each group of withheld items (undated: a withheld item's date is not shown either).
+//! The record brings the first page; another page or filter is fetched from the server by
+//! the address (`get_timeline`), so the page never holds more than [`PAGE_SIZE`] entries nor
+//! carries the whole record in its hydration state. A document's row links to each attachment
+//! the portal can show (opened through the portal) and says which it cannot. Each row's title
+//! is a button that opens the entry panel ([`super::detail_panel`]) when the page provides
+//! one; an entry recorded in error carries a badge and a struck-through title.
 
 use super::detail_panel::use_entry_opener;
+use super::timeline_filters::{ActiveFilters, FilterForm, MatchCount, Pager, SourceChips};
+use crate::api::get_timeline;
 use crate::consent::WithheldItems;
 use crate::detail::EntryRef;
 use crate::document::{document_path, AttachmentInfo};
 use crate::ids;
 use crate::model::{SourceReport, TimelineEntry};
 use crate::nhs_number::NhsNumber;
+use crate::timeline_query::{by_day, TimelinePage, TimelineQuery, PAGE_SIZE, PARAMS};
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 use std::sync::Arc;
 
 #[component]
 pub fn Timeline(
-    entries: Vec<TimelineEntry>,
+    /// The first page of the whole record, as the record brought it.
+    first: TimelinePage,
     sources: Vec<SourceReport>,
     #[prop(optional)] withheld: Vec<WithheldItems>,
-    /// The patient, for links to their documents (none: documents are listed without links).
-    #[prop(optional)]
-    nhs: Option<NhsNumber>,
+    /// The patient, for the filters' addresses and links to their documents.
+    nhs: NhsNumber,
     /// When the record was looked up (UTC seconds): entries dated later are flagged.
     #[prop(optional)]
     now: Option<i64>,
 ) -> impl IntoView {
-    let entries = Arc::new(entries);
-    let withheld = Arc::new(withheld);
+    let params = use_query_map();
+    // Only the timeline's own parameters: a change to them fetches a page, nothing else.
+    let asked = Memo::new(move |_| {
+        params.with(|p| {
+            let wanted: Vec<(String, String)> = PARAMS
+                .iter()
+                .filter_map(|name| p.get(name).map(|v| ((*name).to_owned(), v)))
+                .collect();
+            wanted
+        })
+    });
+    let digits = nhs.as_digits();
+    let page = Resource::new(
+        move || asked.get(),
+        move |wanted| {
+            let digits = digits.clone();
+            async move {
+                let query = TimelineQuery::from_params(|name| {
+                    wanted
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| v.clone())
+                })
+                .map_err(|e| format!("The timeline's filters could not be read: {e}."))?;
+                if query == TimelineQuery::default() {
+                    // The record brought this page.
+                    return Ok(None);
+                }
+                let params = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(query.to_params())
+                    .finish();
+                get_timeline(digits, params)
+                    .await
+                    .map(Some)
+                    .map_err(|e| e.to_string())
+            }
+        },
+    );
     let sources = Arc::new(sources);
-    let selected = RwSignal::new(None::<String>);
-
-    let chips = {
-        let entries = entries.clone();
-        let answered = sources.iter().filter(|s| s.status.has_data()).cloned();
-        let all = std::iter::once((None, "All sources".to_owned(), entries.len()));
-        let each = answered.map(|s| {
-            let count = entries.iter().filter(|e| e.recorded_at(&s.id)).count();
-            (Some(s.id), s.name, count)
-        });
-        all.chain(each)
-            .map(|(id, name, count)| view! { <FilterChip id name count selected /> })
-            .collect_view()
+    let withheld = Arc::new(withheld);
+    let show = move |shown: TimelinePage| {
+        view! {
+            <TimelinePageView page=shown sources=sources.clone() withheld=withheld.clone() nhs now />
+        }
     };
-
-    let rows = move || {
-        let choice = selected.get();
-        let markers = withheld
-            .iter()
-            .filter(|w| choice.as_ref().is_none_or(|id| *id == w.source_id))
-            .map(|w| view! { <WithheldRow items=w.clone() sources=sources.clone() /> })
-            .collect_view();
-        let rows = entries
-            .iter()
-            .filter(|e| choice.as_ref().is_none_or(|id| e.recorded_at(id)))
-            .map(|e| view! { <TimelineRow entry=e.clone() sources=sources.clone() nhs now /> })
-            .collect_view();
-        (markers, rows)
-    };
-
     view! {
-        <section class="mt-6">
-            <div class="flex flex-wrap items-center gap-2" role="group" aria-label="Filter by source">
-                {chips}
-            </div>
-            <table data-testid=ids::TIMELINE class="mt-3 w-full border-collapse bg-white text-left text-sm shadow">
-                <thead class="bg-slate-200">
-                    <tr>
-                        <th scope="col" class="px-3 py-2">"Date"</th>
-                        <th scope="col" class="px-3 py-2">"Type"</th>
-                        <th scope="col" class="px-3 py-2">"Description"</th>
-                        <th scope="col" class="px-3 py-2">"Source"</th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-200">{rows}</tbody>
-            </table>
+        <section class="mt-3" aria-label="Timeline">
+            <Transition fallback=|| view! { <p class="mt-3 text-slate-700" role="status">"Loading the timeline…"</p> }>
+                {move || {
+                    let first = first.clone();
+                    let show = show.clone();
+                    Suspend::new(async move {
+                        match page.await {
+                            Ok(None) => show(first).into_any(),
+                            Ok(Some(shown)) => show(shown).into_any(),
+                            Err(error) => view! { <TimelineError error nhs /> }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
         </section>
     }
 }
 
+/// One page with its controls.
 #[component]
-fn FilterChip(
-    id: Option<String>,
-    name: String,
-    count: usize,
-    selected: RwSignal<Option<String>>,
+fn TimelinePageView(
+    page: TimelinePage,
+    sources: Arc<Vec<SourceReport>>,
+    withheld: Arc<Vec<WithheldItems>>,
+    nhs: NhsNumber,
+    now: Option<i64>,
 ) -> impl IntoView {
-    let wire_id = id.clone().unwrap_or_else(|| "all".to_owned());
-    let is_active = {
-        let id = id.clone();
-        move || selected.with(|s| *s == id)
-    };
-    let class = {
-        let is_active = is_active.clone();
-        move || {
-            if is_active() {
-                "rounded-full border-2 border-[#005eb8] bg-[#005eb8] px-3 py-1 text-sm font-semibold text-white"
-            } else {
-                "rounded-full border-2 border-[#005eb8] bg-white px-3 py-1 text-sm font-semibold text-[#005eb8] hover:bg-blue-50"
+    let query = page.query.clone();
+    // Withheld items are undated: their markers head the first page, by source and kind.
+    let markers =
+        (query.page == 1 && query.from.is_none() && query.to.is_none() && query.text.is_empty())
+            .then(|| {
+                withheld
+                    .iter()
+                    .filter(|w| query.source.as_ref().is_none_or(|id| *id == w.source_id))
+                    .filter(|w| query.category.is_none_or(|c| c == w.category))
+                    .map(|w| view! { <WithheldRow items=w.clone() sources=sources.clone() /> })
+                    .collect_view()
+            });
+    let days = by_day(&page.entries)
+        .into_iter()
+        .map(|(label, entries)| {
+            let day = entries
+                .first()
+                .and_then(|e| e.date.as_ref())
+                .map(|d| crate::timeline_query::iso_day(d.days().0));
+            let rows = entries
+                .iter()
+                .map(|e| view! { <TimelineRow entry=e.clone() sources=sources.clone() nhs=Some(nhs) now /> })
+                .collect_view();
+            view! {
+                <tbody data-testid=ids::TIMELINE_DAY data-day=day class="divide-y divide-slate-200">
+                    <tr class="bg-slate-100">
+                        <th colspan="4" scope="colgroup" class="px-3 py-1 text-left text-sm font-bold">{label}</th>
+                    </tr>
+                    {rows}
+                </tbody>
             }
-        }
-    };
+        })
+        .collect_view();
     view! {
-        <button
-            type="button"
-            data-testid=ids::SOURCE_FILTER
-            data-source-id=wire_id
-            aria-pressed=move || is_active().to_string()
-            class=class
-            on:click=move |_| selected.set(id.clone())
-        >
-            {format!("{name} ({count})")}
-        </button>
+        <SourceChips page=page.clone() sources=(*sources).clone() nhs />
+        <FilterForm page=page.clone() nhs />
+        <ActiveFilters page=page.clone() sources=(*sources).clone() nhs />
+        <MatchCount page=page.clone() />
+        <table data-testid=ids::TIMELINE class="mt-3 w-full border-collapse bg-white text-left text-sm shadow">
+            <caption class="sr-only">{format!("Timeline entries, newest first, at most {PAGE_SIZE} a page, grouped by day")}</caption>
+            <thead class="bg-slate-200">
+                <tr>
+                    <th scope="col" class="px-3 py-2">"Date"</th>
+                    <th scope="col" class="px-3 py-2">"Type"</th>
+                    <th scope="col" class="px-3 py-2">"Description"</th>
+                    <th scope="col" class="px-3 py-2">"Source"</th>
+                </tr>
+            </thead>
+            <tbody class="divide-y divide-slate-200">{markers}</tbody>
+            {days}
+        </table>
+        <Pager page nhs />
+    }
+}
+
+/// Filters the server could not read: said plainly, with the way back to the whole timeline
+/// (never an empty table that could read as "nothing recorded").
+#[component]
+fn TimelineError(error: String, nhs: NhsNumber) -> impl IntoView {
+    view! {
+        <div data-testid=ids::TIMELINE_ERROR role="alert" class="mt-3 rounded border-l-4 border-red-700 bg-red-50 p-3">
+            <p>{error}</p>
+            <a class="font-semibold text-[#005eb8] underline" href=TimelineQuery::default().href(&nhs.as_digits())>
+                "Show the whole timeline"
+            </a>
+        </div>
     }
 }
 
@@ -186,6 +245,7 @@ fn TimelineRow(
         <tr
             data-testid=ids::TIMELINE_ROW
             data-source-id=entry.source_id.clone()
+            data-entry=format!("{}/{}/{}", entry.source_id, entry.resource_type, entry.resource_id)
             data-category=format!("{:?}", entry.category)
             data-entered-in-error=in_error.then_some("true")
             class=in_error.then_some("bg-red-50")

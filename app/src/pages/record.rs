@@ -19,17 +19,17 @@ use leptos_router::hooks::use_query_map;
 pub fn RecordPage() -> impl IntoView {
     let query = use_query_map();
     let typed = move || query.read().get("nhs").unwrap_or_default();
-    let refresh = move || query.read().get("refresh").is_some_and(|r| r == "true");
+    let refresh_untracked =
+        move || query.with_untracked(|q| q.get("refresh").is_some_and(|r| r == "true"));
     let basis = ServerAction::<RecordBasis>::new();
     // On the server, each source's card is told when its source answers (streamed as it
     // comes); the record waits for every source (see `crate::lookup_progress`).
     #[cfg(feature = "ssr")]
     provide_context(crate::lookup_progress::LookupProgress::default());
     let asked = Resource::new(typed, get_sources_asked);
-    let record = Resource::new(
-        move || (typed(), refresh()),
-        |(nhs, refresh)| get_record(nhs, refresh),
-    );
+    // Keyed on the NHS number alone: the timeline's filters change the address too, and fetch
+    // only their own page (a refresh is a full load of the page).
+    let record = Resource::new(typed, move |nhs| get_record(nhs, refresh_untracked()));
     // Once a basis is recorded (the server now finds it in the session), the page is loaded
     // again so the server streams the lookup. Without the bundle, the form's own redirect does it.
     Effect::new(move |_| {
@@ -82,6 +82,11 @@ fn Found(record: PatientRecord) -> impl IntoView {
     let now = crate::clinical_date::ClinicalDate::parse(&record.retrieved_at)
         .ok()
         .map(|d| d.sort_key);
+    // The record page's record brings the timeline's first page (see `for_the_page`).
+    let timeline = record
+        .timeline
+        .clone()
+        .unwrap_or_else(|| crate::timeline_query::select(&record.entries, &Default::default()));
     // Any row (or summary line) below opens the one entry panel.
     provide_entry_opener();
     let nhs = record.nhs_number;
@@ -116,7 +121,7 @@ fn Found(record: PatientRecord) -> impl IntoView {
             <WithheldList withheld=withheld.clone() sources=record.sources.clone() />
             <h2 class="mt-8 text-lg font-bold print:hidden">"Full record, newest first"</h2>
             <div class="print:hidden">
-                <Timeline entries=record.entries sources=record.sources withheld nhs=record.nhs_number now=now.unwrap_or(i64::MAX) />
+                <Timeline first=timeline sources=record.sources withheld nhs=record.nhs_number now=now.unwrap_or(i64::MAX) />
             </div>
         </div>
     }

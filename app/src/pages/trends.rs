@@ -3,7 +3,7 @@
 //! loads it (the same server function: the same checks, audit and cache), and links to the
 //! patient's other series. A basis or a dissent is answered on the record page.
 
-use crate::api::{get_record, LookupError};
+use crate::api::{get_record_in_full, LookupError};
 use crate::components::{incomplete_sources, PatientBanner, TrendChart};
 use crate::ids;
 use crate::model::{Category, PatientRecord};
@@ -22,7 +22,7 @@ pub fn TrendsPage() -> impl IntoView {
         Some(def) => format!("Trend: {}", def.label),
         None => "Trend".to_owned(),
     };
-    let record = Resource::new(nhs, |nhs| get_record(nhs, false));
+    let record = Resource::new(nhs, get_record_in_full);
     view! {
         <Title text=title />
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-700" role="status">"Asking the sources…"</p> }>

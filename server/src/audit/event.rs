@@ -21,6 +21,8 @@ pub enum EventKind {
     EmergencyAccess,
     /// One item of a record asked for by id.
     EntryView,
+    /// A page of a record's timeline, filtered or further back than the first page.
+    TimelineSearch,
     /// A document's attachment opened (its content sent to the viewer).
     DocumentView,
     /// Anything refused: no basis, a basis not allowed, dissent, a withheld item.
@@ -35,7 +37,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 15] = [
         Self::SignIn,
         Self::SignOut,
         Self::RoleChosen,
@@ -44,6 +46,7 @@ impl EventKind {
         Self::RecordView,
         Self::EmergencyAccess,
         Self::EntryView,
+        Self::TimelineSearch,
         Self::DocumentView,
         Self::Denied,
         Self::Export,
@@ -63,6 +66,7 @@ impl EventKind {
             Self::RecordView => "record-view",
             Self::EmergencyAccess => "emergency-access",
             Self::EntryView => "entry-view",
+            Self::TimelineSearch => "timeline-search",
             Self::DocumentView => "document-view",
             Self::Denied => "denied",
             Self::Export => "export",

@@ -116,7 +116,7 @@ fn audit_event(stored: &StoredEvent) -> Value {
             Some(json!({ "system": RESTFUL, "code": "read" })),
             "R",
         ),
-        EventKind::PatientSearch => (
+        EventKind::PatientSearch | EventKind::TimelineSearch => (
             json!({ "system": AUDIT_TYPE, "code": "rest", "display": "Restful Operation" }),
             Some(json!({ "system": RESTFUL, "code": "search-type" })),
             "E",

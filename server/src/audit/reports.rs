@@ -17,10 +17,11 @@ pub const ACCESS_KINDS: [EventKind; 2] = [EventKind::RecordView, EventKind::Emer
 
 /// Kinds a patient access report lists (a search names the patient only when it showed them
 /// as a candidate).
-pub const PATIENT_KINDS: [EventKind; 7] = [
+pub const PATIENT_KINDS: [EventKind; 8] = [
     EventKind::RecordView,
     EventKind::EmergencyAccess,
     EventKind::EntryView,
+    EventKind::TimelineSearch,
     EventKind::DocumentView,
     EventKind::Denied,
     EventKind::BasisRecorded,
@@ -294,9 +295,13 @@ pub fn patient_report(
         match (e.kind, e.outcome) {
             (_, Outcome::Refused) => viewer.refused += 1,
             (EventKind::EmergencyAccess, _) => viewer.emergency += 1,
-            (EventKind::RecordView | EventKind::EntryView | EventKind::DocumentView, _) => {
-                viewer.views += 1
-            }
+            (
+                EventKind::RecordView
+                | EventKind::EntryView
+                | EventKind::TimelineSearch
+                | EventKind::DocumentView,
+                _,
+            ) => viewer.views += 1,
             _ => {}
         }
     }

@@ -44,10 +44,18 @@ pub fn requirement(path: &str, demo_idp: bool) -> Access {
         p if p.starts_with("/pkg/") || p.starts_with("/auth/") => Public,
         p if demo_idp && p.starts_with(DEMO_IDP) => Public,
         "/choose-role" | "/sfn/role-choices" => SignedIn,
-        "/record" | "/record/trends" | "/search" | "/sfn/record" | "/sfn/basis" | "/sfn/search"
-        | "/sfn/demo-patients" | "/sfn/entry" | "/api/v1/patients" => {
-            Role(Some(Permission::FindPatient))
-        }
+        "/record"
+        | "/record/trends"
+        | "/search"
+        | "/sfn/record"
+        | "/sfn/record-in-full"
+        | "/sfn/sources-asked"
+        | "/sfn/timeline"
+        | "/sfn/basis"
+        | "/sfn/search"
+        | "/sfn/demo-patients"
+        | "/sfn/entry"
+        | "/api/v1/patients" => Role(Some(Permission::FindPatient)),
         p if p.starts_with("/api/v1/patients/") => Role(Some(Permission::FindPatient)),
         "/admin" | "/sfn/ops-notifications" => Role(Some(Permission::Operations)),
         "/api/v1/audit/events" => Role(Some(Permission::Audit)),
@@ -559,6 +567,9 @@ mod tests {
             ("/sfn/record", Role(Some(Permission::FindPatient))),
             ("/sfn/basis", Role(Some(Permission::FindPatient))),
             ("/sfn/entry", Role(Some(Permission::FindPatient))),
+            ("/sfn/timeline", Role(Some(Permission::FindPatient))),
+            ("/sfn/record-in-full", Role(Some(Permission::FindPatient))),
+            ("/sfn/sources-asked", Role(Some(Permission::FindPatient))),
             ("/audit", Role(Some(Permission::Audit))),
             ("/sfn/audit-review", Role(Some(Permission::Audit))),
             (

@@ -78,6 +78,8 @@ pub enum Showcase {
 pub struct Population {
     count: usize,
     seed: u64,
+    /// Glucose readings the many-observations showcase patient's GP holds.
+    readings: i64,
 }
 
 /// One synthetic person's demographics (the same at every source that knows them).
@@ -104,7 +106,22 @@ impl Population {
         Self {
             count: patients.clamp(1, Self::MAX_PATIENTS),
             seed,
+            readings: showcase::MANY_OBSERVATIONS,
         }
+    }
+
+    /// The same population with `readings` glucose readings at the many-observations
+    /// showcase patient's GP instead of 3,000 (benchmarks measure records of other sizes).
+    pub fn with_readings(self, readings: usize) -> Self {
+        Self {
+            readings: readings as i64,
+            ..self
+        }
+    }
+
+    /// Glucose readings the many-observations showcase patient's GP holds.
+    pub fn readings(&self) -> i64 {
+        self.readings
     }
 
     pub fn len(&self) -> usize {

@@ -98,7 +98,9 @@ pub fn clinical(population: &Population, index: usize, kind: SourceKind) -> Vec<
     match (population.showcase_case(index), kind) {
         (Some(Showcase::RecordedTwice), SourceKind::Gp) => g.recorded_at_gp_and_hospital(false),
         (Some(Showcase::RecordedTwice), SourceKind::Acute) => g.recorded_at_gp_and_hospital(true),
-        (Some(Showcase::ManyObservations), SourceKind::Gp) => g.many_observations(),
+        (Some(Showcase::ManyObservations), SourceKind::Gp) => {
+            g.many_observations(population.readings())
+        }
         (Some(Showcase::Restricted), SourceKind::Gp) => g.restricted_items(),
         (Some(Showcase::Restricted), SourceKind::Acute) => g.sensitive_unlabelled(),
         (Some(Showcase::Letters), SourceKind::Acute) => g.hospital_letters(),

@@ -10,7 +10,8 @@ use super::catalogue::{ALLERGIES, LOINC, MEDICINES, SNOMED};
 use super::records::{coded, quantity, Gen};
 use serde_json::json;
 
-/// How many glucose readings the many-observations patient's GP holds.
+/// How many glucose readings the many-observations patient's GP holds (unless a benchmark
+/// asks for another number: [`super::Population::with_readings`]).
 pub const MANY_OBSERVATIONS: i64 = 3_000;
 
 const CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
@@ -51,8 +52,8 @@ impl Gen {
     }
 
     /// Home capillary glucose readings, several a day for years: far more than one page.
-    pub(super) fn many_observations(&mut self) {
-        for n in 0..MANY_OBSERVATIONS {
+    pub(super) fn many_observations(&mut self, readings: i64) {
+        for n in 0..readings {
             let day = ANCHOR_DAY - 1 - n / 3;
             let value = self.rng.between(40, 140) as f64 / 10.0;
             let minute = 7 * 60 + (n % 3) * 300;
