@@ -15,7 +15,7 @@ pub const PAGE_SIZE: usize = 100;
 pub const PARAMS: [&str; 6] = ["source", "category", "from", "to", "q", "page"];
 
 /// What staff asked the timeline for. The default is the whole record's first page.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineQuery {
     /// Only entries recorded at this source (including where it also holds a merged item).
     pub source: Option<String>,
@@ -29,6 +29,19 @@ pub struct TimelineQuery {
     pub text: String,
     /// 1-based; a page past the last shows the last.
     pub page: usize,
+}
+
+impl Default for TimelineQuery {
+    fn default() -> Self {
+        Self {
+            source: None,
+            category: None,
+            from: None,
+            to: None,
+            text: String::new(),
+            page: 1,
+        }
+    }
 }
 
 /// Why the timeline's address could not be read as a query.

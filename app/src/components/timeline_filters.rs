@@ -72,7 +72,9 @@ pub fn SourceChips(
 }
 
 /// Words, kind of entry and date range, sent as the record page's address (the chosen
-/// source rides along hidden, so applying the form keeps it).
+/// source rides along hidden, so applying the form keeps it). Each control's value is set as
+/// a property too: after a filter is removed by its link, the box shows what is in force,
+/// not what was typed before.
 #[component]
 pub fn FilterForm(page: TimelinePage, nhs: NhsNumber) -> impl IntoView {
     let query = page.query;
@@ -82,7 +84,7 @@ pub fn FilterForm(page: TimelinePage, nhs: NhsNumber) -> impl IntoView {
             let count = page.categories.iter().find(|(k, _)| *k == c).map(|(_, n)| *n)?;
             let chosen = query.category == Some(c);
             Some(view! {
-                <option value=c.as_str() selected=chosen>{format!("{} ({})", c.label(), thousands(count))}</option>
+                <option value=c.as_str() selected=chosen prop:selected=chosen>{format!("{} ({})", c.label(), thousands(count))}</option>
             })
         })
         .collect_view();
@@ -101,25 +103,28 @@ pub fn FilterForm(page: TimelinePage, nhs: NhsNumber) -> impl IntoView {
                             data-testid=ids::TIMELINE_SEARCH
                             maxlength=crate::timeline_query::MAX_TEXT
                             value=query.text.clone()
+                            prop:value=query.text.clone()
                             class=field
                         />
                     </label>
                     <label class="text-sm font-semibold">
                         "Kind of entry"
                         <select name="category" data-testid=ids::CATEGORY_FILTER class=field>
-                            <option value="" selected=query.category.is_none()>"All kinds"</option>
+                            <option value="" selected=query.category.is_none() prop:selected=query.category.is_none()>"All kinds"</option>
                             {kinds}
                         </select>
                     </label>
                     <label class="text-sm font-semibold">
                         "From"
                         <input type="date" name="from" data-testid=ids::DATE_FROM class=field
-                            value=query.from.map(iso_day).unwrap_or_default() />
+                            value=query.from.map(iso_day).unwrap_or_default()
+                            prop:value=query.from.map(iso_day).unwrap_or_default() />
                     </label>
                     <label class="text-sm font-semibold">
                         "To"
                         <input type="date" name="to" data-testid=ids::DATE_TO class=field
-                            value=query.to.map(iso_day).unwrap_or_default() />
+                            value=query.to.map(iso_day).unwrap_or_default()
+                            prop:value=query.to.map(iso_day).unwrap_or_default() />
                     </label>
                     <button type="submit" class="rounded bg-[#007f3b] px-4 py-2 font-semibold text-white hover:bg-[#00662f]">
                         "Search the timeline"
