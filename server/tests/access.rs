@@ -65,6 +65,8 @@ async fn request(browser: &Browser, route: Route, nhs: &str) -> Expect {
                     ("reason", ""),
                 ],
                 "/sfn/record" => vec![("nhs_number", nhs), ("refresh", "false")],
+                "/sfn/timeline" => vec![("nhs_number", nhs), ("params", "page=2")],
+                "/sfn/record-in-full" | "/sfn/sources-asked" => vec![("nhs_number", nhs)],
                 "/sfn/search" => vec![
                     ("family", "Smith"),
                     ("birth_date", "1970-01-01"),
@@ -80,7 +82,7 @@ async fn request(browser: &Browser, route: Route, nhs: &str) -> Expect {
 }
 
 /// In order: the basis is recorded before the record is asked for.
-const ROUTES: [Route; 15] = [
+const ROUTES: [Route; 18] = [
     Route::Page("/"),
     Route::Page("/record?nhs={nhs}"),
     Route::Page("/search"),
@@ -96,6 +98,9 @@ const ROUTES: [Route; 15] = [
     Route::Api("/api/v1/patients/{nhs}/record"),
     Route::Api("/api/v1/patients?family=Smith&birthdate=1970-01-01"),
     Route::Api("/api/openapi.json"),
+    Route::ServerFn("/sfn/timeline"),
+    Route::ServerFn("/sfn/record-in-full"),
+    Route::ServerFn("/sfn/sources-asked"),
 ];
 
 #[tokio::test]
@@ -105,15 +110,16 @@ async fn every_role_against_every_route() {
     let nhs = common::patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
     // Columns follow ROUTES: /, /record, /search, /choose-role, /signin, /healthz, unknown page,
     // sfn basis, sfn record, sfn search, sfn demo-patients, sfn whoami, API record, API search,
-    // OpenAPI. (The record routes find the basis the session recorded first.)
+    // OpenAPI, sfn timeline, sfn record-in-full, sfn sources-asked. (The record routes find
+    // the basis the session recorded first.)
     let finds = [
-        Ok, Ok, Ok, Ok, Ok, Ok, NotFound, Ok, Ok, Ok, Ok, Ok, Ok, Ok, Ok,
+        Ok, Ok, Ok, Ok, Ok, Ok, NotFound, Ok, Ok, Ok, Ok, Ok, Ok, Ok, Ok, Ok, Ok, Ok,
     ];
     let no_records = [
         Ok, Forbidden, Forbidden, Ok, Ok, Ok, NotFound, Forbidden, Forbidden, Forbidden, Forbidden,
-        Ok, Forbidden, Forbidden, Ok,
+        Ok, Forbidden, Forbidden, Ok, Forbidden, Forbidden, Forbidden,
     ];
-    let table: [(Option<&str>, [Expect; 15]); 7] = [
+    let table: [(Option<&str>, [Expect; 18]); 7] = [
         (
             None,
             [
@@ -132,6 +138,9 @@ async fn every_role_against_every_route() {
                 Unauthorised,
                 Unauthorised,
                 Ok,
+                Unauthorised,
+                Unauthorised,
+                Unauthorised,
             ],
         ),
         (Some("ae.clinician"), finds),
@@ -144,7 +153,8 @@ async fn every_role_against_every_route() {
             Some("locum.doctor"),
             [
                 ChooseRole, ChooseRole, ChooseRole, Ok, Ok, Ok, ChooseRole, Forbidden, Forbidden,
-                Forbidden, Forbidden, Ok, Forbidden, Forbidden, Ok,
+                Forbidden, Forbidden, Ok, Forbidden, Forbidden, Ok, Forbidden, Forbidden,
+                Forbidden,
             ],
         ),
     ];

@@ -4,6 +4,7 @@
 
 mod common;
 
+use app::timeline_query::{iso_day, parse_day};
 use common::{showcase, Browser, Portal};
 use serde_json::Value;
 
@@ -118,8 +119,17 @@ async fn the_record_page_gets_one_page_and_the_rest_come_a_page_at_a_time() {
 
     // The oldest entry is found from the first page by its date and by its words.
     let oldest = every.last().expect("an oldest entry");
-    let day = oldest["date"]["value"].as_str().expect("a dated entry")[..10].to_owned();
-    let (status, body) = timeline(&clinician, &nhs, &format!("from={day}&to={day}")).await;
+    // A day the oldest entry covers (it may be a partial date, `2017` or `2017-03`), and a
+    // range around it (a time's UK day may be the day after its UTC one).
+    let value = oldest["date"]["value"].as_str().expect("a dated entry");
+    let day = match value.len() {
+        4 => format!("{value}-06-15"),
+        7 => format!("{value}-15"),
+        _ => value[..10].to_owned(),
+    };
+    let near = |by: i64| iso_day(parse_day(&day).expect("a day") + by);
+    let (from, to) = (near(-1), near(1));
+    let (status, body) = timeline(&clinician, &nhs, &format!("from={from}&to={to}")).await;
     assert_eq!(status, 200, "{body}");
     assert!(
         ids(body["entries"].as_array().expect("page")).contains(&ids(&every[every.len() - 1..])[0])
@@ -134,7 +144,7 @@ async fn the_record_page_gets_one_page_and_the_rest_come_a_page_at_a_time() {
     let (status, body) = timeline(
         &clinician,
         &nhs,
-        &format!("q={}&category={category}&to={day}", word.to_uppercase()),
+        &format!("q={}&category={category}&to={to}", word.to_uppercase()),
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -157,7 +167,7 @@ async fn the_record_page_gets_one_page_and_the_rest_come_a_page_at_a_time() {
     assert_eq!(last.nhs_number.as_deref(), Some(nhs.as_str()));
     let detail = last.detail.as_deref().unwrap_or_default();
     assert!(detail.contains(&format!("category={category}")), "{detail}");
-    assert!(detail.contains(&format!("to={day}")), "{detail}");
+    assert!(detail.contains(&format!("to={to}")), "{detail}");
 }
 
 #[tokio::test]
