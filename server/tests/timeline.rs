@@ -191,14 +191,16 @@ async fn filters_that_make_no_sense_are_refused_with_the_reason() {
     assert!(body.get("InvalidNhsNumber").is_some(), "{body}");
 }
 
+/// (who, basis recorded for, patient asked about, status, error variant)
+type Case<'a> = (Option<&'a str>, Option<&'a str>, &'a str, u16, &'a str);
+
 /// The timeline is the record: each refusal of the record refuses it, and is audited.
 #[tokio::test]
 async fn every_refusal_of_the_record_refuses_its_timeline() {
     let portal = common::start().await;
     let big = showcase(&portal.demo.population, "3,000 glucose").as_digits();
     let objected = showcase(&portal.demo.population, "has objected").as_digits();
-    // (who, basis recorded for, patient asked about, status, error variant)
-    let cases: [(Option<&str>, Option<&str>, &str, u16, &str); 5] = [
+    let cases: [Case; 5] = [
         (None, None, &big, 401, ""),
         (Some("ae.clinician"), None, &big, 403, "BasisRequired"),
         (
