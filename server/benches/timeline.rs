@@ -87,6 +87,8 @@ async fn measure(readings: usize) -> Row {
     config.audit.sqlite_path = std::env::temp_dir()
         .join(format!("scrv-bench-timeline-{}", std::process::id()))
         .join(format!("audit-{readings}.sqlite"));
+    // Beside the audit store, not in the working directory.
+    config.child_protection.outbox_path = config.audit.sqlite_path.with_extension("outbox.sqlite");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind portal");
