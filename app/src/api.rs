@@ -107,16 +107,8 @@ pub async fn get_timeline(
     let page = async {
         let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number)
             .map_err(LookupError::InvalidNhsNumber)?;
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(params.as_bytes())
-            .into_owned()
-            .collect();
-        let query = crate::timeline_query::TimelineQuery::from_params(|name| {
-            pairs
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-        })
-        .map_err(|e| LookupError::InvalidInput(format!("The timeline's filters: {e}")))?;
+        let query = crate::timeline_query::TimelineQuery::from_query_string(&params)
+            .map_err(|e| LookupError::InvalidInput(format!("The timeline's filters: {e}")))?;
         record_service()?
             .timeline(&current_caller()?, nhs, query)
             .await

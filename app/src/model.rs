@@ -381,6 +381,36 @@ pub struct TimelineEntry {
     pub full_detail: Option<Box<crate::detail::EntryDetail>>,
 }
 
+/// An undated entry of `category` titled `title` at the GP (`gp`), with nothing else: what
+/// unit tests start from.
+#[cfg(test)]
+impl TimelineEntry {
+    pub(crate) fn example(category: Category, title: &str) -> Self {
+        Self {
+            date: None,
+            category,
+            title: title.to_owned(),
+            detail: None,
+            status: None,
+            source_id: "gp".to_owned(),
+            resource_type: "X".to_owned(),
+            resource_id: title.to_owned(),
+            codes: Vec::new(),
+            security: Vec::new(),
+            also_recorded_at: Vec::new(),
+            discrepancy: None,
+            measurement: None,
+            attachments: Vec::new(),
+            entered_in_error: false,
+            full_detail: None,
+            until: None,
+            setting: None,
+            reason_codes: Vec::new(),
+            reason_refs: Vec::new(),
+        }
+    }
+}
+
 /// A measured value as the source sent it: decimals kept exactly as written (`7.80`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Measurement {

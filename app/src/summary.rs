@@ -498,25 +498,8 @@ mod tests {
     fn entry(category: Category, title: &str, status: Option<&str>) -> TimelineEntry {
         TimelineEntry {
             date: ClinicalDate::parse("2026-11-01").ok(),
-            category,
-            title: title.to_owned(),
-            detail: None,
             status: status.map(str::to_owned),
-            source_id: "gp".to_owned(),
-            resource_type: "X".to_owned(),
-            resource_id: title.to_owned(),
-            codes: Vec::new(),
-            security: Vec::new(),
-            also_recorded_at: Vec::new(),
-            discrepancy: None,
-            measurement: None,
-            attachments: Vec::new(),
-            entered_in_error: false,
-            full_detail: None,
-            until: None,
-            setting: None,
-            reason_codes: Vec::new(),
-            reason_refs: Vec::new(),
+            ..TimelineEntry::example(category, title)
         }
     }
 

@@ -3,16 +3,13 @@
 //! controls show. Pure and shared: the server pages the record with it, the page builds the
 //! query from its address (`/record?nhs=…&source=gp&q=glucose&page=3`) and back.
 
-use crate::clinical_date::{days_from_civil, ClinicalDate};
+use crate::clinical_date::ClinicalDate;
 use crate::model::{Category, PatientRecord, TimelineEntry};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Entries on one page of the timeline: with day headings, a few hundred rows at most.
 pub const PAGE_SIZE: usize = 100;
-
-/// The address parameters the timeline reads, besides the record's own `nhs` and `refresh`.
-pub const PARAMS: [&str; 6] = ["source", "category", "from", "to", "q", "page"];
 
 /// What staff asked the timeline for. The default is the whole record's first page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,14 +132,33 @@ impl TimelineQuery {
         params
     }
 
+    /// Reads the query from the timeline's part of an address's query string
+    /// (`source=gp&q=glucose&page=2`), as [`TimelineQuery::from_params`] reads parameters.
+    pub fn from_query_string(query: &str) -> Result<Self, QueryError> {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        Self::from_params(|name| {
+            pairs
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    /// The query string that gives this query back (empty for the default).
+    pub fn to_query_string(&self) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.to_params())
+            .finish()
+    }
+
     /// The record page's address for this patient with this query.
     pub fn href(&self, nhs_digits: &str) -> String {
-        let mut address = form_urlencoded::Serializer::new(String::new());
-        address.append_pair("nhs", nhs_digits);
-        for (name, value) in self.to_params() {
-            address.append_pair(name, &value);
+        match self.to_query_string() {
+            query if query.is_empty() => format!("/record?nhs={nhs_digits}"),
+            query => format!("/record?nhs={nhs_digits}&{query}"),
         }
-        format!("/record?{}", address.finish())
     }
 
     /// True when some filter narrows the timeline (the page number is not a filter).
@@ -352,11 +368,6 @@ fn category_counts(entries: &[TimelineEntry]) -> Vec<(Category, usize)> {
         .map(|c| (c, entries.iter().filter(|e| e.category == c).count()))
         .filter(|(_, n)| *n > 0)
         .collect()
-}
-
-/// Day numbers for tests and callers that have a calendar date.
-pub fn day_number(year: i64, month: i64, day: i64) -> i64 {
-    days_from_civil(year, month, day)
 }
 
 #[cfg(test)]

@@ -155,14 +155,7 @@ impl RecordDesk {
             .filter(|s| s.status.has_data())
             .map(|s| s.id.clone())
             .collect();
-        let mut categories: Vec<String> = record
-            .entries
-            .iter()
-            .map(|e| e.category.as_str().to_owned())
-            .collect();
-        categories.sort();
-        categories.dedup();
-        event.categories = categories;
+        event.categories = distinct(record.entries.iter().map(|e| e.category.as_str()));
         event.withheld = (record.withheld.iter().map(|w| w.count).sum::<usize>()
             + record.hidden_for_role) as u32;
         event.same_surname = record
@@ -196,18 +189,8 @@ impl RecordDesk {
             .patient(nhs)
             .basis(&basis)
             .detail(timeline_detail(&page));
-        let mut sources: Vec<String> = page.entries.iter().map(|e| e.source_id.clone()).collect();
-        let mut categories: Vec<String> = page
-            .entries
-            .iter()
-            .map(|e| e.category.as_str().to_owned())
-            .collect();
-        for list in [&mut sources, &mut categories] {
-            list.sort();
-            list.dedup();
-        }
-        event.sources = sources;
-        event.categories = categories;
+        event.sources = distinct(page.entries.iter().map(|e| e.source_id.as_str()));
+        event.categories = distinct(page.entries.iter().map(|e| e.category.as_str()));
         self.durably(event).await?;
         Ok(page)
     }
@@ -800,6 +783,12 @@ impl RecordService for RecordDesk {
 }
 
 /// The sources whose answer about consent is missing, as the page names them.
+/// Each name once, in order, for an audit event's lists.
+fn distinct<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let names: std::collections::BTreeSet<&str> = names.collect();
+    names.into_iter().map(str::to_owned).collect()
+}
+
 /// What a timeline search asked for and was shown, for the audit trail: "page 2 of 31, 3012
 /// matching; category=observation; q=glucose".
 fn timeline_detail(page: &TimelinePage) -> String {

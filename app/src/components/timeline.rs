@@ -17,7 +17,7 @@ use crate::document::{document_path, AttachmentInfo};
 use crate::ids;
 use crate::model::{SourceReport, TimelineEntry};
 use crate::nhs_number::NhsNumber;
-use crate::timeline_query::{by_day, TimelinePage, TimelineQuery, PAGE_SIZE, PARAMS};
+use crate::timeline_query::{by_day, TimelinePage, TimelineQuery, PAGE_SIZE};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use std::sync::Arc;
@@ -35,37 +35,21 @@ pub fn Timeline(
     now: Option<i64>,
 ) -> impl IntoView {
     let params = use_query_map();
-    // Only the timeline's own parameters: a change to them fetches a page, nothing else.
-    let asked = Memo::new(move |_| {
-        params.with(|p| {
-            let wanted: Vec<(String, String)> = PARAMS
-                .iter()
-                .filter_map(|name| p.get(name).map(|v| ((*name).to_owned(), v)))
-                .collect();
-            wanted
-        })
-    });
     let digits = nhs.as_digits();
+    // Keyed on the query the timeline's own parameters make (the resource compares it): a
+    // change to them fetches a page, nothing else.
     let page = Resource::new(
-        move || asked.get(),
-        move |wanted| {
+        move || params.with(|p| TimelineQuery::from_params(|name| p.get(name))),
+        move |asked| {
             let digits = digits.clone();
             async move {
-                let query = TimelineQuery::from_params(|name| {
-                    wanted
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .map(|(_, v)| v.clone())
-                })
-                .map_err(|e| format!("The timeline's filters could not be read: {e}."))?;
+                let query =
+                    asked.map_err(|e| format!("The timeline's filters could not be read: {e}."))?;
                 if query == TimelineQuery::default() {
                     // The record brought this page.
                     return Ok(None);
                 }
-                let params = form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(query.to_params())
-                    .finish();
-                get_timeline(digits, params)
+                get_timeline(digits, query.to_query_string())
                     .await
                     .map(Some)
                     .map_err(|e| e.to_string())

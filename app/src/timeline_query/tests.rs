@@ -1,35 +1,20 @@
 use super::*;
+use crate::clinical_date::days_from_civil;
 use crate::model::{Code, Measurement, Provenance};
 use std::collections::HashMap;
 
 fn entry(n: usize, date: Option<&str>, category: Category, title: &str) -> TimelineEntry {
     TimelineEntry {
         date: date.map(|d| ClinicalDate::parse(d).expect("a FHIR date")),
-        category,
-        title: title.to_owned(),
-        detail: None,
-        status: None,
-        source_id: "gp".to_owned(),
         resource_type: "Observation".to_owned(),
         resource_id: format!("e{n}"),
-        codes: Vec::new(),
-        security: Vec::new(),
-        also_recorded_at: Vec::new(),
-        discrepancy: None,
-        measurement: None,
-        attachments: Vec::new(),
-        entered_in_error: false,
-        full_detail: None,
-        until: None,
-        setting: None,
-        reason_codes: Vec::new(),
-        reason_refs: Vec::new(),
+        ..TimelineEntry::example(category, title)
     }
 }
 
 /// `n` glucose readings, one a day going back from 2026-11-30, newest first.
 fn readings(n: usize) -> Vec<TimelineEntry> {
-    let last = day_number(2026, 11, 30);
+    let last = days_from_civil(2026, 11, 30);
     (0..n)
         .map(|i| {
             let day = iso_day(last - i as i64);
@@ -244,8 +229,8 @@ fn a_query_survives_the_round_trip_through_its_address() {
     let asked = TimelineQuery {
         source: Some("mental health & care".to_owned()),
         category: Some(Category::CarePlan),
-        from: Some(day_number(2019, 3, 4)),
-        to: Some(day_number(2026, 11, 30)),
+        from: Some(days_from_civil(2019, 3, 4)),
+        to: Some(days_from_civil(2026, 11, 30)),
         text: "DNACPR 50% \"plan\" ?&=".to_owned(),
         page: 4,
     };
