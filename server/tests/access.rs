@@ -2,7 +2,7 @@
 //! made by the real sign-in flow (demo identity provider, authorization code + PKCE); plus
 //! sign-out, role choice, CSRF and what a call handler's record leaves out.
 
-mod common;
+use crate::common;
 
 use app::model::SourceKind;
 use common::Browser;

@@ -2,7 +2,7 @@
 //! duplicates across sources, paging through thousands of resources, `$everything`, partial
 //! answers, security labels, demographic disagreements and the demographic search.
 
-mod common;
+use crate::common;
 
 use app::model::SourceKind;
 use common::{entries, population, showcase, source_report, start, start_with};

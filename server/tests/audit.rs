@@ -3,7 +3,7 @@
 //! taking an access off the queue, tampering caught at the edited row, and no patient data
 //! shown when the audit store cannot be written.
 
-mod common;
+use crate::common;
 
 use app::auth::{Caller, RequestInfo, Role, Viewer};
 use app::consent::{Basis, BasisSource};

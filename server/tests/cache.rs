@@ -2,7 +2,7 @@
 //! view within the TTL asks no source, refresh asks again (once per user and patient in the
 //! refresh interval), and a failed source falls back to its last good copy, labelled stale. Counted on the demo sources' own request counters.
 
-mod common;
+use crate::common;
 
 use app::model::SourceKind;
 use common::{patient_known_at, population, start, start_with, Portal};

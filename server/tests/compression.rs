@@ -3,7 +3,7 @@
 //! cached for a year and sent precompressed; everything else revalidated; patient data still
 //! `no-store`.
 
-mod common;
+use crate::common;
 
 use app::model::SourceKind;
 use common::{patient_known_at, population, start, start_with};

@@ -5,7 +5,7 @@
 //! A case the corpus says is not shown (recorded in error) is kept and flagged
 //! `entered_in_error`, never shown as ordinary.
 
-mod common;
+use crate::common;
 
 use axum::extract::{Path, Query};
 use axum::routing::get;

@@ -3,7 +3,7 @@
 //! give, for a patient who has dissented, and asking for withheld items by id. Each refusal
 //! happens before any source is asked where it can, and says why.
 
-mod common;
+use crate::common;
 
 use app::model::SourceKind;
 use common::{entries, patient_known_at, showcase, Portal};

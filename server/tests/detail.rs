@@ -4,7 +4,7 @@
 //! a withheld item is answered exactly as an unknown one; an entry recorded in error is kept
 //! and flagged.
 
-mod common;
+use crate::common;
 
 use app::model::SourceKind;
 use common::{showcase, Portal};

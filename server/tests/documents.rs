@@ -5,7 +5,7 @@
 //! the size limit are refused with a message; each view is audited as `document-view`, and
 //! nothing is sent when that cannot be written.
 
-mod common;
+use crate::common;
 
 use common::{entries, showcase, Portal};
 use reqwest::header::HeaderMap;

@@ -1,7 +1,7 @@
 //! Integration: each way a source can break, injected into one demo source at a time, gives
 //! that source the right status and leaves the other three sources' data complete.
 
-mod common;
+use crate::common;
 
 use app::model::SourceKind;
 use common::{patient_known_at, population, source_report, start, start_with};

@@ -3,7 +3,7 @@
 //! chained search a source ignores or answers sloppily never shows another patient's data;
 //! and that a Consent search that fails still fails the view closed in every mode.
 
-mod common;
+use crate::common;
 
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::StatusCode;

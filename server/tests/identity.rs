@@ -5,7 +5,7 @@
 //! details the demographic search would not list. Each check is a patient search in the audit
 //! trail; a role that may not look patients up learns nothing.
 
-mod common;
+use crate::common;
 
 use common::{showcase, Browser, Portal};
 use serde_json::Value;

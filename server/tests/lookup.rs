@@ -1,7 +1,7 @@
 //! Integration: looking patients up through the portal against the four demo FHIR sources,
 //! over real HTTP, through both the JSON API and the server-rendered page.
 
-mod common;
+use crate::common;
 
 use app::model::SourceKind;
 use common::{patient_known_at, population, start, start_with};

@@ -3,7 +3,7 @@
 //! a FHIR Communication (retried through refusals until it gets there), once a day per viewer,
 //! and operations staff (only they) see the delivery status.
 
-mod common;
+use crate::common;
 
 use app::model::SourceKind;
 use common::{showcase, Portal};

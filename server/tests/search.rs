@@ -4,7 +4,7 @@
 //! objected to sharing (or whose source cannot say) is counted, not shown; and every person
 //! shown is written to their own access report. All over real HTTP against the demo sources.
 
-mod common;
+use crate::common;
 
 use app::model::SourceKind;
 use app::patient_search::SearchError;

@@ -2,7 +2,7 @@
 //! streamed as it comes, and nothing clinical is sent before the slowest source has answered
 //! (an objection held there must still stop the view).
 
-mod common;
+use crate::common;
 
 use common::start;
 

@@ -2,7 +2,7 @@
 //! entries and the first page only; further pages and filters come from `/sfn/timeline`,
 //! checked and audited like the record itself.
 
-mod common;
+use crate::common;
 
 use app::timeline_query::{iso_day, parse_day};
 use common::{showcase, Browser, Portal};

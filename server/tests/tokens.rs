@@ -3,7 +3,7 @@
 //! before any source is asked, and good ones (RS256 and ES256 from a second JWKS key) accepted.
 //! Also: unknown key ids cannot make the portal hammer the issuer's JWKS; roles from claims.
 
-mod common;
+use crate::common;
 
 use axum::routing::get;
 use axum::Json;

@@ -1,0 +1,26 @@
+//! Every integration test in one binary: the server is compiled into and linked with one test
+//! crate instead of twenty (the build, not the tests, was most of `cargo test --release`).
+//! Each module tests one area of the portal over real HTTP; `common` starts portals and sources.
+
+mod common;
+
+mod access;
+mod aggregation;
+mod audit;
+mod cache;
+mod compression;
+mod conformance;
+mod consent;
+mod detail;
+mod documents;
+mod durability;
+mod faults;
+mod fetch_round_trips;
+mod identity;
+mod lookup;
+mod notify;
+mod search;
+mod store;
+mod streaming;
+mod timeline;
+mod tokens;
