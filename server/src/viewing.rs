@@ -131,13 +131,15 @@ impl RecordDesk {
     ) -> Result<PatientRecord, LookupError> {
         let mut record = match self.judge(caller, nhs, refresh, answered).await {
             Ok(record) => record,
-            // A person at the page is shown whose record it is before any basis is asked.
+            // A person at the page is shown whose record it is before any basis is asked. That
+            // is a prompt, not a refusal: the identity check is audited (a patient search,
+            // "identity shown before a basis") and nothing else is, so an ordinary open
+            // writes no refusal. An API call without its basis is refused and audited below.
             Err(LookupError::BasisRequired(mut prompt))
                 if matches!(caller.basis, BasisSource::Session(_)) =>
             {
                 prompt.identity = self.identity(caller, nhs).await?;
-                let refusal = LookupError::BasisRequired(prompt);
-                return Err(self.refused(caller, Some(nhs), refusal).await);
+                return Err(LookupError::BasisRequired(prompt));
             }
             Err(refusal) => return Err(self.refused(caller, Some(nhs), refusal).await),
         };

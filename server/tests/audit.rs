@@ -28,6 +28,83 @@ fn of_kind(events: &[StoredEvent], kind: EventKind) -> Vec<&StoredEvent> {
     events.iter().filter(|e| e.event.kind == kind).collect()
 }
 
+/// The kinds of the events written since `since` (an index into the chain), with their
+/// outcomes and NHS numbers, in chain order.
+async fn written_since(portal: &Portal, since: usize) -> Vec<(String, Outcome, Option<String>)> {
+    portal.audit_events().await[since..]
+        .iter()
+        .map(|e| {
+            (
+                e.event.kind.as_str().to_owned(),
+                e.event.outcome,
+                e.event.nhs_number.clone(),
+            )
+        })
+        .collect()
+}
+
+/// An ordinary open writes what happened and nothing that did not: in the browser, the
+/// identity check shown with the basis prompt, the basis, the view; over the API with its
+/// basis, the view alone. No refusal in either.
+#[tokio::test]
+async fn an_ordinary_open_writes_exactly_its_events_and_no_refusal() {
+    let portal = common::start().await;
+    let nhs = patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
+    let some = |n: &str| Some(n.to_owned());
+
+    // The record page, as a browser opens it: the page (basis prompt), the basis, the page.
+    let clinician = portal.sign_in("ae.clinician").await;
+    let since = portal.audit_events().await.len();
+    let prompt = clinician.get(&format!("/record?nhs={nhs}")).await;
+    assert_eq!(prompt.status(), 200);
+    let html = prompt.text().await.unwrap();
+    let prompted = format!("data-testid=\"{}\"", app::ids::BASIS_PROMPT);
+    assert!(html.contains(&prompted), "the basis prompt is shown");
+    let basis = [
+        ("nhs_number", nhs.as_str()),
+        ("code", "permission-given"),
+        ("reason", ""),
+    ];
+    assert_eq!(post(&clinician, "/sfn/basis", &basis).await.0, 200);
+    let page = clinician.get(&format!("/record?nhs={nhs}")).await;
+    assert_eq!(page.status(), 200);
+    assert!(!page.text().await.unwrap().contains(&prompted));
+    assert_eq!(
+        written_since(&portal, since).await,
+        [
+            ("patient-search".into(), Outcome::Success, some(&nhs)),
+            ("basis-recorded".into(), Outcome::Success, some(&nhs)),
+            ("record-view".into(), Outcome::Success, some(&nhs)),
+        ]
+    );
+
+    // The same through the server functions the hydrated page calls.
+    let other = portal.sign_in("ooh.clinician").await;
+    let since = portal.audit_events().await.len();
+    let record = [("nhs_number", nhs.as_str()), ("refresh", "false")];
+    assert_eq!(post(&other, "/sfn/record", &record).await.0, 403);
+    assert_eq!(post(&other, "/sfn/basis", &basis).await.0, 200);
+    assert_eq!(post(&other, "/sfn/record", &record).await.0, 200);
+    assert_eq!(
+        written_since(&portal, since).await,
+        [
+            ("patient-search".into(), Outcome::Success, some(&nhs)),
+            ("basis-recorded".into(), Outcome::Success, some(&nhs)),
+            ("record-view".into(), Outcome::Success, some(&nhs)),
+        ]
+    );
+
+    // The API, its basis sent with the request.
+    let api = portal.client_for("ae.clinician").await;
+    let since = portal.audit_events().await.len();
+    let url = format!("{}/api/v1/patients/{nhs}/record", portal.url);
+    assert_eq!(api.get(&url).send().await.unwrap().status(), 200);
+    assert_eq!(
+        written_since(&portal, since).await,
+        [("record-view".into(), Outcome::Success, some(&nhs))]
+    );
+}
+
 #[tokio::test]
 async fn every_kind_of_event_is_written_with_its_fields() {
     let portal = common::start().await;
@@ -125,16 +202,17 @@ async fn every_kind_of_event_is_written_with_its_fields() {
     assert_eq!(chosen.len(), 1);
     assert!(chosen[0].event.role.is_some());
 
+    // The basis prompt the page was shown is not a refusal: it is on record as the identity
+    // check that came with it.
     let denied = of_kind(&events, EventKind::Denied);
     assert!(denied
         .iter()
+        .all(|e| nhs_of(e).as_deref() != Some(nhs.as_str())));
+    assert!(of_kind(&events, EventKind::PatientSearch)
+        .iter()
         .any(|e| nhs_of(e).as_deref() == Some(nhs.as_str())
-            && e.event.outcome == Outcome::Refused
-            && e.event
-                .detail
-                .as_deref()
-                .unwrap_or_default()
-                .contains("Record why")));
+            && e.event.outcome == Outcome::Success
+            && e.event.detail.as_deref() == Some("identity shown before a basis")));
     let dissent = denied
         .iter()
         .find(|e| nhs_of(e).as_deref() == Some(dissenting.as_str()))
