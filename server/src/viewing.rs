@@ -784,7 +784,6 @@ impl RecordService for RecordDesk {
     }
 }
 
-/// The sources whose answer about consent is missing, as the page names them.
 /// Each name once, in order, for an audit event's lists.
 fn distinct<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
     let names: std::collections::BTreeSet<&str> = names.collect();
@@ -806,6 +805,7 @@ fn timeline_detail(page: &TimelinePage) -> String {
     detail
 }
 
+/// The sources whose answer about consent is missing, as the page names them.
 fn unread_consent(gathered: &Gathered) -> Vec<UnreadConsent> {
     gathered
         .unread_consent()

@@ -30,12 +30,15 @@ fn of_kind(events: &[StoredEvent], kind: EventKind) -> Vec<&StoredEvent> {
 
 /// The kinds of the events written since `since` (an index into the chain), with their
 /// outcomes and NHS numbers, in chain order.
-async fn written_since(portal: &Portal, since: usize) -> Vec<(String, Outcome, Option<String>)> {
+async fn written_since(
+    portal: &Portal,
+    since: usize,
+) -> Vec<(&'static str, Outcome, Option<String>)> {
     portal.audit_events().await[since..]
         .iter()
         .map(|e| {
             (
-                e.event.kind.as_str().to_owned(),
+                e.event.kind.as_str(),
                 e.event.outcome,
                 e.event.nhs_number.clone(),
             )
@@ -50,7 +53,12 @@ async fn written_since(portal: &Portal, since: usize) -> Vec<(String, Outcome, O
 async fn an_ordinary_open_writes_exactly_its_events_and_no_refusal() {
     let portal = common::start().await;
     let nhs = patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
-    let some = |n: &str| Some(n.to_owned());
+    let success = |kind| (kind, Outcome::Success, Some(nhs.clone()));
+    let in_the_browser = [
+        success("patient-search"),
+        success("basis-recorded"),
+        success("record-view"),
+    ];
 
     // The record page, as a browser opens it: the page (basis prompt), the basis, the page.
     let clinician = portal.sign_in("ae.clinician").await;
@@ -69,14 +77,7 @@ async fn an_ordinary_open_writes_exactly_its_events_and_no_refusal() {
     let page = clinician.get(&format!("/record?nhs={nhs}")).await;
     assert_eq!(page.status(), 200);
     assert!(!page.text().await.unwrap().contains(&prompted));
-    assert_eq!(
-        written_since(&portal, since).await,
-        [
-            ("patient-search".into(), Outcome::Success, some(&nhs)),
-            ("basis-recorded".into(), Outcome::Success, some(&nhs)),
-            ("record-view".into(), Outcome::Success, some(&nhs)),
-        ]
-    );
+    assert_eq!(written_since(&portal, since).await, in_the_browser);
 
     // The same through the server functions the hydrated page calls.
     let other = portal.sign_in("ooh.clinician").await;
@@ -85,14 +86,7 @@ async fn an_ordinary_open_writes_exactly_its_events_and_no_refusal() {
     assert_eq!(post(&other, "/sfn/record", &record).await.0, 403);
     assert_eq!(post(&other, "/sfn/basis", &basis).await.0, 200);
     assert_eq!(post(&other, "/sfn/record", &record).await.0, 200);
-    assert_eq!(
-        written_since(&portal, since).await,
-        [
-            ("patient-search".into(), Outcome::Success, some(&nhs)),
-            ("basis-recorded".into(), Outcome::Success, some(&nhs)),
-            ("record-view".into(), Outcome::Success, some(&nhs)),
-        ]
-    );
+    assert_eq!(written_since(&portal, since).await, in_the_browser);
 
     // The API, its basis sent with the request.
     let api = portal.client_for("ae.clinician").await;
@@ -101,7 +95,7 @@ async fn an_ordinary_open_writes_exactly_its_events_and_no_refusal() {
     assert_eq!(api.get(&url).send().await.unwrap().status(), 200);
     assert_eq!(
         written_since(&portal, since).await,
-        [("record-view".into(), Outcome::Success, some(&nhs))]
+        [success("record-view")]
     );
 }
 
