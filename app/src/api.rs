@@ -49,6 +49,27 @@ pub enum LookupError {
     Transport(String),
 }
 
+impl LookupError {
+    /// Which rule this refusal comes from, as the audit trail names it; `None` for what is not
+    /// a refusal (the service unavailable, the portal unreachable, nothing found).
+    pub fn refusal_kind(&self) -> Option<crate::audit_terms::RefusalKind> {
+        use crate::audit_terms::RefusalKind as Kind;
+        Some(match self {
+            Self::InvalidNhsNumber(_) => Kind::InvalidNhsNumber,
+            Self::InvalidSearch(_) | Self::InvalidInput(_) => Kind::InvalidRequest,
+            Self::NotSignedIn => Kind::NotSignedIn,
+            Self::Forbidden(_) => Kind::Role,
+            Self::BasisRequired(_) => Kind::NoBasis,
+            Self::BasisRefused(_) => Kind::BasisRefused,
+            Self::Dissent(_) => Kind::Dissent,
+            Self::ConsentUnknown(_) => Kind::ConsentUnknown,
+            Self::Withheld(_) => Kind::Withheld,
+            Self::TooManyRequests(_) => Kind::RateLimited,
+            Self::NotFound(_) | Self::Unavailable(_) | Self::Transport(_) => return None,
+        })
+    }
+}
+
 impl FromServerFnError for LookupError {
     type Encoder = JsonEncoding;
 
@@ -62,10 +83,9 @@ impl FromServerFnError for LookupError {
 #[server(prefix = "/sfn", endpoint = "record")]
 pub async fn get_record(nhs_number: String, refresh: bool) -> Result<PatientRecord, LookupError> {
     let lookup = async {
-        let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number)
-            .map_err(LookupError::InvalidNhsNumber)?;
         let service = record_service()?;
         let caller = current_caller()?;
+        let nhs = service.patient(&caller, &nhs_number).await?;
         // The record page, rendering on the server, streams each source's early answer.
         match use_context::<crate::lookup_progress::LookupProgress>() {
             Some(progress) => {
@@ -87,11 +107,9 @@ pub async fn get_record(nhs_number: String, refresh: bool) -> Result<PatientReco
 #[server(prefix = "/sfn", endpoint = "record-in-full")]
 pub async fn get_record_in_full(nhs_number: String) -> Result<PatientRecord, LookupError> {
     let lookup = async {
-        let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number)
-            .map_err(LookupError::InvalidNhsNumber)?;
-        record_service()?
-            .lookup(&current_caller()?, nhs, false)
-            .await
+        let (service, caller) = (record_service()?, current_caller()?);
+        let nhs = service.patient(&caller, &nhs_number).await?;
+        service.lookup(&caller, nhs, false).await
     };
     with_status(lookup.await)
 }
@@ -105,13 +123,11 @@ pub async fn get_timeline(
     params: String,
 ) -> Result<crate::timeline_query::TimelinePage, LookupError> {
     let page = async {
-        let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number)
-            .map_err(LookupError::InvalidNhsNumber)?;
+        let (service, caller) = (record_service()?, current_caller()?);
+        let nhs = service.patient(&caller, &nhs_number).await?;
         let query = crate::timeline_query::TimelineQuery::from_query_string(&params)
             .map_err(|e| LookupError::InvalidInput(format!("The timeline's filters: {e}")))?;
-        record_service()?
-            .timeline(&current_caller()?, nhs, query)
-            .await
+        service.timeline(&caller, nhs, query).await
     };
     with_status(page.await)
 }
@@ -124,9 +140,9 @@ pub async fn get_sources_asked(
     nhs_number: String,
 ) -> Result<Vec<crate::lookup_progress::SourceAsked>, LookupError> {
     let asked = async {
-        let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number)
-            .map_err(LookupError::InvalidNhsNumber)?;
-        record_service()?.sources_asked(&current_caller()?, nhs)
+        let (service, caller) = (record_service()?, current_caller()?);
+        let nhs = service.patient(&caller, &nhs_number).await?;
+        service.sources_asked(&caller, nhs)
     };
     with_status(asked.await)
 }
@@ -140,12 +156,10 @@ pub async fn record_basis(
     reason: String,
 ) -> Result<(), LookupError> {
     let record = async {
-        let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number)
-            .map_err(LookupError::InvalidNhsNumber)?;
+        let (service, caller) = (record_service()?, current_caller()?);
+        let nhs = service.patient(&caller, &nhs_number).await?;
         let basis = crate::consent::Basis::new(&code, &reason);
-        record_service()?
-            .record_basis(&current_caller()?, nhs, basis)
-            .await
+        service.record_basis(&caller, nhs, basis).await
     };
     with_status(record.await)
 }
@@ -161,14 +175,10 @@ pub async fn get_entry(
     resource_id: String,
 ) -> Result<TimelineEntry, LookupError> {
     let entry = async {
-        let nhs = crate::nhs_number::NhsNumber::parse(&nhs_number)
-            .map_err(LookupError::InvalidNhsNumber)?;
-        record_service()?
-            .entry(
-                &current_caller()?,
-                nhs,
-                (&source_id, &resource_type, &resource_id),
-            )
+        let (service, caller) = (record_service()?, current_caller()?);
+        let nhs = service.patient(&caller, &nhs_number).await?;
+        service
+            .entry(&caller, nhs, (&source_id, &resource_type, &resource_id))
             .await
     };
     with_status(entry.await)
@@ -248,6 +258,13 @@ mod service {
 
     /// What the server provides to the app: one lookup path shared by pages and the JSON API.
     pub trait RecordService: Send + Sync + 'static {
+        /// What the caller typed as an NHS number, checked: a number that fails the check is
+        /// refused, and the refusal audited with what was typed.
+        fn patient<'a>(
+            &'a self,
+            caller: &'a Caller,
+            typed: &'a str,
+        ) -> BoxFuture<'a, Result<NhsNumber, LookupError>>;
         /// Opens the patient's record: refused without `find-patient` or a legitimate basis
         /// (from the caller's basis source), and for a patient who has dissented unless the
         /// basis overrides it. Asks every source (or reuses a brief cached copy unless

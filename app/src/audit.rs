@@ -15,6 +15,8 @@ pub struct AuditRow {
     pub seq: i64,
     /// RFC 3339, UTC, milliseconds.
     pub at: String,
+    /// The same instant in UK local time with its zone (`3 Dec 2026 14:03:27 GMT`).
+    pub at_local: String,
     pub kind: String,
     pub user_id: String,
     pub user_name: String,
@@ -24,6 +26,8 @@ pub struct AuditRow {
     pub basis: Option<String>,
     pub reason: Option<String>,
     pub outcome: String,
+    /// Which rule refused it, when the outcome is `refused`.
+    pub refusal: Option<crate::audit_terms::RefusalKind>,
     pub detail: Option<String>,
     pub sources: Vec<String>,
 }
@@ -43,11 +47,13 @@ pub struct AuditQuery {
     pub basis: String,
     /// `success`, `refused` or `failed`.
     pub outcome: String,
+    /// A kind of refusal (`dissent`...): only refusals of that kind.
+    pub refusal: String,
     /// Event kind (`record-view`...).
     pub kind: String,
-    /// From this date or date-time (UTC), inclusive.
+    /// From this UK local date (`YYYY-MM-DD`) or RFC 3339 date-time, inclusive.
     pub from: String,
-    /// Up to this date (the whole day) or date-time, inclusive.
+    /// Up to this UK local date (the whole day) or date-time, inclusive.
     pub to: String,
     /// Keyset paging: only events older than this sequence number.
     pub before: Option<i64>,
@@ -74,6 +80,14 @@ pub enum ChainCheck {
 pub async fn search_audit(query: AuditQuery) -> Result<AuditResults, LookupError> {
     let search = async { audit_service()?.search(&current_caller()?, query).await };
     crate::api::with_status(search.await)
+}
+
+/// What the search form offers to pick from (roles, configured bases, kinds, outcomes and
+/// kinds of refusal), each with the words people read.
+#[server(prefix = "/sfn", endpoint = "audit-choices")]
+pub async fn audit_search_choices() -> Result<crate::audit_terms::SearchChoices, LookupError> {
+    let choices = async { audit_service()?.search_choices(&current_caller()?) };
+    crate::api::with_status(choices.await)
 }
 
 /// Emergency accesses nobody has reviewed yet, newest first.
@@ -112,6 +126,10 @@ mod service {
             caller: &'a Caller,
             query: AuditQuery,
         ) -> BoxFuture<'a, Result<AuditResults, LookupError>>;
+        fn search_choices(
+            &self,
+            caller: &Caller,
+        ) -> Result<crate::audit_terms::SearchChoices, LookupError>;
         fn pending_reviews<'a>(
             &'a self,
             caller: &'a Caller,

@@ -43,6 +43,8 @@ pub const AUDIT_SEARCH: &str = "audit-search";
 pub const AUDIT_RESULTS: &str = "audit-results";
 pub const AUDIT_ROW: &str = "audit-row";
 pub const AUDIT_EXPORT: &str = "audit-export";
+pub const AUDIT_FILTERS: &str = "audit-filters";
+pub const REFUSALS: &str = "refusals";
 pub const ACCESS_REPORT: &str = "access-report";
 pub const PER_DAY_CHART: &str = "per-day-chart";
 pub const PER_USER_CHART: &str = "per-user-chart";
@@ -111,7 +113,7 @@ pub const TIMELINE_DAY: &str = "timeline-day";
 pub const TIMELINE_ERROR: &str = "timeline-error";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 105] = [
+pub const ALL: [&str; 107] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -154,6 +156,8 @@ pub const ALL: [&str; 105] = [
     AUDIT_RESULTS,
     AUDIT_ROW,
     AUDIT_EXPORT,
+    AUDIT_FILTERS,
+    REFUSALS,
     ACCESS_REPORT,
     PER_DAY_CHART,
     PER_USER_CHART,

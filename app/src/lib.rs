@@ -7,6 +7,7 @@
 //! - [`auth`]: portal roles, permissions and the signed-in viewer.
 //! - [`consent`]: the legitimate basis staff give for opening a record.
 //! - [`audit`]: the audit officer's review queue and chain check (server functions).
+//! - [`audit_terms`]: event kinds, outcomes and kinds of refusal by code and label.
 //! - [`reports`]: the audit officer's access reports and subject access report.
 //! - [`operations`]: the admin's operational data (notification delivery).
 //! - [`clinical_date`]: FHIR dates with their precision, ordered and displayed.
@@ -25,6 +26,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod audit_terms;
 pub mod auth;
 pub mod clinical_date;
 pub mod components;

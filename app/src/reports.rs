@@ -51,6 +51,16 @@ pub struct SurnameAccess {
     pub last: String,
 }
 
+/// How many requests one rule refused in a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusalCount {
+    /// The stored kind (`dissent`); empty for refusals written before kinds were named.
+    pub refusal: String,
+    /// In people's words.
+    pub label: String,
+    pub count: u32,
+}
+
 /// Who opened which records, when, in a period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessReport {
@@ -69,6 +79,8 @@ pub struct AccessReport {
     pub emergency_users: Vec<UserCount>,
     pub emergency_threshold: u32,
     pub same_surname: Vec<SurnameAccess>,
+    /// Refused requests in the period by the rule that refused them, most first.
+    pub refusals: Vec<RefusalCount>,
     /// True when the period held more accesses than one report reads.
     pub truncated: bool,
 }
@@ -86,6 +98,8 @@ pub struct PatientViewer {
     pub views: u32,
     pub emergency: u32,
     pub refused: u32,
+    /// The rules that refused them, in people's words.
+    pub refusals: Vec<String>,
     /// Legitimate bases given.
     pub bases: Vec<String>,
 }

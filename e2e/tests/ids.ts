@@ -43,6 +43,8 @@ export const ids = {
   auditResults: 'audit-results',
   auditRow: 'audit-row',
   auditExport: 'audit-export',
+  auditFilters: 'audit-filters',
+  refusals: 'refusals',
   accessReport: 'access-report',
   perDayChart: 'per-day-chart',
   perUserChart: 'per-user-chart',

@@ -18,6 +18,7 @@
 //! - [`ratelimit`]: per-user and per-address request limits.
 //! - [`serve`]: accepting connections (plain or TLS) with header-read and idle timeouts and a
 //!   connection limit.
+//! - [`uk_time`]: instants on the UK clock with their zone, UK dates as instants.
 //! - [`tls`]: the optional HTTPS listener's certificate and key.
 //! - [`http`]: the axum router: Leptos pages, server functions, the JSON API, health.
 //! - [`demo`]: synthetic FHIR sources for demo mode and tests; [`demo_mode`] wires them in.
@@ -47,6 +48,7 @@ pub mod record;
 pub mod serve;
 pub mod sources;
 pub mod tls;
+pub mod uk_time;
 pub mod viewing;
 
 use std::future::Future;
@@ -90,7 +92,7 @@ pub async fn run(
     identity.origin_from_host = config.portal.public_url.is_none();
     let identity = Arc::new(identity);
     let workspace: app::audit::SharedAuditService = Arc::new(
-        audit::workspace::AuditDesk::new(audit.clone(), &config.audit)
+        audit::workspace::AuditDesk::new(audit.clone(), &config.audit, &config.consent.bases)
             .map_err(std::io::Error::other)?,
     );
     tokio::spawn(audit::retention::run(audit.clone(), config.audit.clone()));

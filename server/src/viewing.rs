@@ -277,7 +277,7 @@ impl RecordDesk {
         refusal: LookupError,
     ) -> LookupError {
         let mut event = AuditEvent::by(caller, EventKind::Denied)
-            .refused(refusal.to_string())
+            .refused_with(&refusal)
             .stated_basis(caller);
         event.nhs_number = nhs.map(|n| n.as_digits());
         if let Err(error) = self.audit.record(event).await {
@@ -602,7 +602,7 @@ impl RecordDesk {
         let key = match self.basis_allowed(caller, &basis) {
             Ok(key) => key,
             Err(refusal) => {
-                if let Err(error) = self.audit.record(event.refused(refusal.to_string())).await {
+                if let Err(error) = self.audit.record(event.refused_with(&refusal)).await {
                     tracing::error!(%error, "a refused basis could not be audited");
                 }
                 return Err(refusal);
@@ -667,6 +667,31 @@ impl ItemJudge<'_> {
 }
 
 impl RecordService for RecordDesk {
+    fn patient<'a>(
+        &'a self,
+        caller: &'a Caller,
+        typed: &'a str,
+    ) -> BoxFuture<'a, Result<NhsNumber, LookupError>> {
+        Box::pin(async move {
+            match NhsNumber::parse(typed) {
+                Ok(nhs) => Ok(nhs),
+                Err(problem) => {
+                    let refusal = LookupError::InvalidNhsNumber(problem);
+                    // What was typed goes in the detail: the audit trail is where a mistyped
+                    // (or probed) number belongs, and nowhere else.
+                    let mut event = AuditEvent::by(caller, EventKind::Denied)
+                        .refused_with(&refusal)
+                        .stated_basis(caller);
+                    event.detail = Some(format!("{refusal} (typed {typed:?})"));
+                    if let Err(error) = self.audit.record(event).await {
+                        tracing::error!(%error, "a refused NHS number could not be audited");
+                    }
+                    Err(refusal)
+                }
+            }
+        })
+    }
+
     fn timeline<'a>(
         &'a self,
         caller: &'a Caller,

@@ -349,6 +349,18 @@ async fn sign_in_refusals() {
         portal.source_requests() == 0,
         "no source asked during sign-in"
     );
+
+    // Each refused sign-in is audited by its rule: the account with no role as a refusal by
+    // role, the replayed, cookieless and made-up callbacks as sign-ins refused.
+    let refused: Vec<_> = portal
+        .audit_events()
+        .await
+        .into_iter()
+        .filter(|e| e.event.kind == server::audit::EventKind::SignIn)
+        .filter_map(|e| e.event.refusal)
+        .collect();
+    use app::audit_terms::RefusalKind::{Role, SignInRefused};
+    assert_eq!(refused, [Role, SignInRefused, SignInRefused, SignInRefused]);
 }
 
 /// Starts a sign-in as `login` at the demo provider: the login cookie and the callback URL.

@@ -5,6 +5,7 @@
 
 use crate::common;
 
+use app::audit_terms::RefusalKind;
 use app::auth::{Caller, RequestInfo, Role, Viewer};
 use app::consent::{Basis, BasisSource};
 use app::model::SourceKind;
@@ -783,6 +784,7 @@ async fn nobody_reviews_their_own_emergency_access_and_notes_are_plain_bounded_t
     assert_eq!(attempt.event.user_id, "demo-ae.auditor");
     assert_eq!(attempt.event.role.as_deref(), Some("audit-officer"));
     assert_eq!(attempt.event.outcome, Outcome::Refused);
+    assert_eq!(attempt.event.refusal, Some(RefusalKind::OwnReview));
     assert_eq!(attempt.event.nhs_number.as_deref(), Some(nhs.as_str()));
     let reviews = of_kind(&events, EventKind::Review);
     assert_eq!(reviews.len(), 1);
@@ -955,16 +957,23 @@ async fn rate_limited_cross_site_and_oddly_written_refusals_are_audited() {
         .as_deref()
         .unwrap()
         .contains("{nhs_number}"));
+    assert_eq!(role[0].event.refusal, Some(RefusalKind::Role));
     let limited = about("rate limited");
     assert_eq!(limited.len(), 1);
+    assert_eq!(limited[0].event.refusal, Some(RefusalKind::RateLimited));
     assert_eq!(limited[0].event.nhs_number.as_deref(), Some(nhs.as_str()));
     assert_eq!(limited[0].event.user_name, "Dr Asha Patel");
     let cross_site = about("cross-site");
     assert_eq!(cross_site.len(), 1);
     assert_eq!(cross_site[0].event.user_name, "Dr Asha Patel");
+    assert_eq!(
+        cross_site[0].event.refusal,
+        Some(RefusalKind::InvalidRequest)
+    );
     assert_eq!(about("CSRF token").len(), 1);
     assert!(of_kind(&events, EventKind::SignIn).iter().any(|e| {
         e.event.outcome == Outcome::Refused
+            && e.event.refusal == Some(RefusalKind::RateLimited)
             && e.event
                 .detail
                 .as_deref()

@@ -19,6 +19,7 @@ mod fetch_round_trips;
 mod identity;
 mod lookup;
 mod notify;
+mod refusals;
 mod search;
 mod store;
 mod streaming;

@@ -13,6 +13,14 @@ pub struct Bar {
 
 /// NHS palette: blue, warm yellow, red, dark grey.
 const COLOURS: [&str; 4] = ["#005eb8", "#ffb81c", "#d5281b", "#425563"];
+/// The same colours as background classes for the legend's swatches (a style attribute would
+/// be refused by the Content-Security-Policy).
+const SWATCHES: [&str; 4] = [
+    "bg-[#005eb8]",
+    "bg-[#ffb81c]",
+    "bg-[#d5281b]",
+    "bg-[#425563]",
+];
 
 /// A bar chart. Vertical (one column per bar, for days) or horizontal (one row per bar, for
 /// people's names, which need room).
@@ -37,7 +45,7 @@ pub fn BarChart(
         .map(|(i, name)| {
             view! {
                 <span class="mr-4 inline-flex items-center text-sm">
-                    <span class="mr-1 inline-block h-3 w-3" style=format!("background:{}", COLOURS[i % COLOURS.len()])></span>
+                    <span class=format!("mr-1 inline-block h-3 w-3 {}", SWATCHES[i % SWATCHES.len()])></span>
                     {*name}
                 </span>
             }

@@ -522,10 +522,11 @@ pub fn TrendChart(series: Series, sources: Vec<SourceReport>) -> impl IntoView {
 }
 
 fn legend(plot: &Plot, several_lines: bool) -> impl IntoView {
+    // Colours as classes, not style attributes, which the Content-Security-Policy forbids.
     let item = |symbol: &'static str, colour: &'static str, words: &'static str| {
         view! {
             <li class="inline-flex items-center gap-1">
-                <span aria-hidden="true" style=format!("color:{colour}")>{symbol}</span>
+                <span aria-hidden="true" class=colour>{symbol}</span>
                 {words}
             </li>
         }
@@ -538,15 +539,15 @@ fn legend(plot: &Plot, several_lines: bool) -> impl IntoView {
     view! {
         <ul class="mt-1 flex flex-wrap gap-x-4 gap-y-1 text-sm" aria-label="Key">
             {several_lines.then(|| view! {
-                {item("━", BLUE, "Systolic (solid line, circles)")}
-                {item("┅", GREY, "Diastolic (dashed line, squares)")}
+                {item("━", "text-[#005eb8]", "Systolic (solid line, circles)")}
+                {item("┅", "text-[#425563]", "Diastolic (dashed line, squares)")}
             })}
-            {(!plot.bands.is_empty()).then(|| item("▇", "#a9c9e8", "Shaded: the source's reference range"))}
+            {(!plot.bands.is_empty()).then(|| item("▇", "text-[#a9c9e8]", "Shaded: the source's reference range"))}
             {marked.then(|| view! {
-                {item("▲", RED, "High")}
-                {item("▼", RED, "Low")}
-                {item("◆", RED, "Abnormal")}
-                {item("△", RED, "Hollow: outside the source's range, not flagged by the source")}
+                {item("▲", "text-[#d5281b]", "High")}
+                {item("▼", "text-[#d5281b]", "Low")}
+                {item("◆", "text-[#d5281b]", "Abnormal")}
+                {item("△", "text-[#d5281b]", "Hollow: outside the source's range, not flagged by the source")}
             })}
         </ul>
     }

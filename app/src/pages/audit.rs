@@ -4,9 +4,10 @@
 //! check of the audit trail's hash chain.
 
 use crate::audit::{
-    emergency_reviews, search_audit, AuditQuery, AuditRow, ChainCheck, ReviewEmergencyAccess,
-    VerifyAuditChain,
+    audit_search_choices, emergency_reviews, search_audit, AuditQuery, AuditRow, ChainCheck,
+    ReviewEmergencyAccess, VerifyAuditChain,
 };
+use crate::audit_terms::{label, Choice, SearchChoices, EVENT_KINDS, OUTCOMES};
 use crate::ids;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -50,19 +51,30 @@ pub fn AuditPage() -> impl IntoView {
     }
 }
 
-const SEARCH_FIELDS: [(&str, &str); 8] = [
+/// The free-text fields, each matched exactly.
+const TEXT_FIELDS: [(&str, &str); 3] = [
     ("nhs_number", "NHS number"),
     ("user", "User id"),
-    ("organisation", "Organisation (ODS)"),
+    ("organisation", "Organisation (ODS code)"),
+];
+
+/// Every filter the address can carry, by its parameter and label, in the order the summary
+/// of active filters names them.
+const FILTERS: [(&str, &str); 10] = [
+    ("nhs_number", "NHS number"),
+    ("user", "User id"),
+    ("organisation", "Organisation"),
     ("role", "Role"),
     ("basis", "Basis"),
-    ("outcome", "Outcome"),
     ("kind", "Event kind"),
-    ("from", "From (YYYY-MM-DD)"),
+    ("outcome", "Outcome"),
+    ("refusal", "Refusal"),
+    ("from", "From"),
+    ("to", "To"),
 ];
 
 /// The search form (a GET form: the query is in the address, so a search can be shared with
-/// a colleague who has the same role) and one page of results.
+/// a colleague who has the same role), the active filters, and one page of results.
 #[component]
 fn SearchPanel() -> impl IntoView {
     let params = use_query_map();
@@ -75,12 +87,14 @@ fn SearchPanel() -> impl IntoView {
         role: field("role"),
         basis: field("basis"),
         outcome: field("outcome"),
+        refusal: field("refusal"),
         kind: field("kind"),
         from: field("from"),
         to: field("to"),
         before: field("before").parse().ok(),
         limit: None,
     };
+    let choices = Resource::new(|| (), |_| audit_search_choices());
     let results = Resource::new(
         move || (searched(), query()),
         |(searched, query)| async move {
@@ -103,28 +117,15 @@ fn SearchPanel() -> impl IntoView {
         query.push(format!("format={format}"));
         format!("/api/v1/audit/events?{}", query.join("&"))
     };
-    let inputs = SEARCH_FIELDS
-        .iter()
-        .chain([("to", "To (YYYY-MM-DD)")].iter())
-        .map(|(name, label)| {
-            let id = format!("audit-{name}");
-            let for_id = id.clone();
-            let value = field(name);
-            view! {
-                <label class="text-sm" for=for_id>{*label}
-                    <input id=id name=*name value=value class="mt-1 block w-full rounded border border-slate-400 px-2 py-1" />
-                </label>
-            }
-        })
-        .collect_view();
     view! {
         <section class="mt-4 rounded bg-white p-4 shadow">
             <h2 class="text-xl font-semibold">"Search the audit trail"</h2>
-            <form method="get" action="/audit" data-testid=ids::AUDIT_SEARCH class="mt-2 grid gap-2 md:grid-cols-3">
-                <input type="hidden" name="search" value="1" />
-                {inputs}
-                <div class="flex items-end"><button type="submit" class="rounded bg-[#005eb8] px-3 py-1 font-semibold text-white">"Search"</button></div>
-            </form>
+            <Suspense fallback=|| view! { <p role="status">"Loading the search…"</p> }>
+                {move || Suspend::new(async move {
+                    let choices = choices.await.unwrap_or_default();
+                    view! { <SearchForm choices=choices.clone() field /> <ActiveFilters choices field /> }
+                })}
+            </Suspense>
             <Suspense fallback=|| view! { <p role="status">"Searching…"</p> }>
                 {move || Suspend::new(async move {
                     match results.await {
@@ -143,12 +144,12 @@ fn SearchPanel() -> impl IntoView {
                                 format!("/audit?{}", query.join("&"))
                             });
                             view! {
-                                <p class="mt-3 text-sm text-slate-700">{format!("{} events on this page, newest first.", found.rows.len())}</p>
+                                <p class="mt-3 text-sm text-slate-700">{format!("{} events on this page, newest first. Times are UK time; the full UTC time is in each event.", found.rows.len())}</p>
                                 <ul data-testid=ids::AUDIT_RESULTS class="mt-2 divide-y divide-slate-200">
                                     {found.rows.into_iter().map(|row| view! { <EventRow row /> }).collect_view()}
                                 </ul>
                                 {older.map(|href| view! { <a class="mt-2 inline-block font-semibold text-[#005eb8] underline" href=href>"Older events"</a> })}
-                                <p class="mt-2 flex gap-4 text-sm">
+                                <p class="mt-2 flex flex-wrap gap-4 text-sm">
                                     <a data-testid=ids::AUDIT_EXPORT rel="external" download="audit-events.csv" class="font-semibold text-[#005eb8] underline" href=export_link("csv")>"Download all matching as CSV"</a>
                                     <a rel="external" download="audit-events.json" class="font-semibold text-[#005eb8] underline" href=export_link("fhir")>"as FHIR AuditEvents"</a>
                                 </p>
@@ -161,16 +162,165 @@ fn SearchPanel() -> impl IntoView {
     }
 }
 
-/// One event: a line to scan, the whole event when opened.
+/// The search's fields: exact text for identifiers, pick-lists with people's words for the
+/// rest, date pickers for the period (UK dates).
+#[component]
+fn SearchForm(
+    choices: SearchChoices,
+    field: impl Fn(&str) -> String + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let text_inputs = TEXT_FIELDS
+        .iter()
+        .map(|(name, label)| {
+            let id = format!("audit-{name}");
+            let for_id = id.clone();
+            view! {
+                <label class="text-sm" for=for_id>{*label}
+                    <input id=id name=*name value=field(name) class="mt-1 block w-full rounded border border-slate-400 px-2 py-1" />
+                </label>
+            }
+        })
+        .collect_view();
+    let lists = [
+        ("role", "Role", choices.roles),
+        ("basis", "Basis", choices.bases),
+        ("kind", "Event kind", choices.kinds),
+        ("outcome", "Outcome", choices.outcomes),
+        ("refusal", "Refusal reason", choices.refusals),
+    ];
+    let pick_lists = lists
+        .into_iter()
+        .map(|(name, label, options)| {
+            let id = format!("audit-{name}");
+            let for_id = id.clone();
+            let current = field(name);
+            view! {
+                <label class="text-sm" for=for_id>{label}
+                    <select id=id name=name class="mt-1 block w-full rounded border border-slate-400 bg-white px-2 py-1">
+                        <option value="" selected=current.is_empty()>"Any"</option>
+                        {options.into_iter().map(|c| {
+                            let selected = c.value == current;
+                            view! { <option value=c.value selected=selected>{c.label}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+            }
+        })
+        .collect_view();
+    let dates = [("from", "From (UK date)"), ("to", "To (UK date)")]
+        .into_iter()
+        .map(|(name, label)| {
+            let id = format!("audit-{name}");
+            let for_id = id.clone();
+            view! {
+                <label class="text-sm" for=for_id>{label}
+                    <input id=id type="date" name=name value=field(name) class="mt-1 block w-full rounded border border-slate-400 px-2 py-1" />
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <form method="get" action="/audit" data-testid=ids::AUDIT_SEARCH class="mt-2 grid gap-2 sm:grid-cols-2 lg:grid-cols-3">
+            <input type="hidden" name="search" value="1" />
+            {text_inputs}
+            {pick_lists}
+            {dates}
+            <div class="flex items-end"><button type="submit" class="rounded bg-[#005eb8] px-3 py-1 font-semibold text-white">"Search"</button></div>
+        </form>
+    }
+}
+
+/// The filters in force, each in people's words with a link that removes it, and one that
+/// clears them all.
+#[component]
+fn ActiveFilters(
+    choices: SearchChoices,
+    field: impl Fn(&str) -> String + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let words = |list: &[Choice], value: &str| {
+        list.iter()
+            .find(|c| c.value == value)
+            .map_or_else(|| value.to_owned(), |c| c.label.clone())
+    };
+    let active: Vec<(&str, String)> = FILTERS
+        .iter()
+        .filter_map(|(name, label)| {
+            let value = field(name);
+            if value.trim().is_empty() {
+                return None;
+            }
+            let shown = match *name {
+                "role" => words(&choices.roles, &value),
+                "basis" => words(&choices.bases, &value),
+                "kind" => words(&choices.kinds, &value),
+                "outcome" => words(&choices.outcomes, &value),
+                "refusal" => words(&choices.refusals, &value),
+                _ => value,
+            };
+            Some((*name, format!("{label}: {shown}")))
+        })
+        .collect();
+    if active.is_empty() {
+        return ().into_any();
+    }
+    let without = move |removed: &str| {
+        let kept: Vec<String> = FILTERS
+            .iter()
+            .map(|(name, _)| *name)
+            .filter(|name| *name != removed)
+            .filter_map(|name| {
+                let value = field(name);
+                (!value.trim().is_empty())
+                    .then(|| format!("{name}={}", crate::auth::encode_query_value(&value)))
+            })
+            .collect();
+        format!("/audit?search=1&{}", kept.join("&"))
+    };
+    view! {
+        <div data-testid=ids::AUDIT_FILTERS class="mt-3 flex flex-wrap items-center gap-2 text-sm">
+            <span class="font-semibold">"Searching for:"</span>
+            {active.into_iter().map(|(name, text)| {
+                let remove = format!("Remove {text}");
+                view! {
+                    <a href=without(name) class="rounded-full border border-slate-400 px-2 py-0.5 text-slate-900 no-underline hover:bg-slate-100" aria-label=remove>
+                        {text}" ×"
+                    </a>
+                }
+            }).collect_view()}
+            <a href="/audit?search=1" class="font-semibold text-[#005eb8] underline">"Clear all"</a>
+        </div>
+    }
+    .into_any()
+}
+
+/// One event: a line to scan (UK time, what, who by name with their id and organisation, the
+/// outcome with the rule that refused), the whole event when opened.
 #[component]
 fn EventRow(row: AuditRow) -> impl IntoView {
-    let summary = format!(
-        "{} · {} · {} ({}) · {}{}",
-        row.at,
-        row.kind,
+    let role = row.role.as_deref().map(|code| {
+        crate::auth::Role::parse(code).map_or(code.to_owned(), |r| r.label().to_owned())
+    });
+    let who = format!(
+        "{} ({}{}{})",
         row.user_name,
-        row.role.clone().unwrap_or_default(),
-        row.outcome,
+        row.user_id,
+        row.organisation
+            .as_deref()
+            .map(|o| format!(", {o}"))
+            .unwrap_or_default(),
+        role.as_deref()
+            .map(|r| format!(", {r}"))
+            .unwrap_or_default(),
+    );
+    let outcome = match row.refusal {
+        Some(kind) => format!("Refused: {}", kind.label()),
+        None => label(&OUTCOMES, &row.outcome).to_owned(),
+    };
+    let refused = row.outcome == "refused";
+    let summary = format!(
+        "{} · {} · {who}{}",
+        row.at_local,
+        label(&EVENT_KINDS, &row.kind),
         row.nhs_number
             .clone()
             .map(|n| format!(" · NHS number {n}"))
@@ -178,6 +328,15 @@ fn EventRow(row: AuditRow) -> impl IntoView {
     );
     let detail = [
         ("Event", row.seq.to_string()),
+        ("Time (UTC)", row.at.clone()),
+        ("Kind", row.kind.clone()),
+        ("Outcome", row.outcome.clone()),
+        (
+            "Refusal",
+            row.refusal
+                .map(|k| k.as_str().to_owned())
+                .unwrap_or_default(),
+        ),
         ("User id", row.user_id.clone()),
         ("Organisation", row.organisation.clone().unwrap_or_default()),
         ("Basis", row.basis.clone().unwrap_or_default()),
@@ -186,11 +345,14 @@ fn EventRow(row: AuditRow) -> impl IntoView {
         ("Sources", row.sources.join(", ")),
     ];
     view! {
-        <li data-testid=ids::AUDIT_ROW data-kind=row.kind.clone() class="py-2 text-sm">
+        <li data-testid=ids::AUDIT_ROW data-kind=row.kind.clone() data-refusal=row.refusal.map(|k| k.as_str()) class="py-2 text-sm">
             <details>
-                <summary class="cursor-pointer">{summary}</summary>
-                <dl class="mt-1 grid grid-cols-[10rem_1fr] gap-x-3">
-                    {detail.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| view! { <dt class="text-slate-600">{k}</dt><dd>{v}</dd> }).collect_view()}
+                <summary class="cursor-pointer break-words">
+                    {summary}" · "
+                    <span class=if refused { "font-semibold text-[#d5281b]" } else { "" }>{outcome}</span>
+                </summary>
+                <dl class="mt-1 grid grid-cols-1 gap-x-3 sm:grid-cols-[10rem_1fr]">
+                    {detail.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| view! { <dt class="text-slate-600">{k}</dt><dd class="break-words">{v}</dd> }).collect_view()}
                 </dl>
             </details>
         </li>

@@ -3,6 +3,7 @@
 //! (`/audit/reports`), and the patient access report for a subject access request
 //! (`/audit/patient`). Each is a GET form, so a report's address can be shared.
 
+use crate::audit_terms::{label, EVENT_KINDS, OUTCOMES};
 use crate::components::{Bar, BarChart};
 use crate::ids;
 use crate::reports::{
@@ -14,7 +15,7 @@ use leptos_router::hooks::use_query_map;
 
 const INPUT: &str = "mt-1 block w-full rounded border border-slate-400 px-2 py-1";
 const BUTTON: &str = "mt-2 rounded bg-[#005eb8] px-3 py-1 font-semibold text-white";
-const TABLE: &str = "mt-2 w-full text-left text-sm [&_td]:py-0.5 [&_td]:pr-3 [&_th]:pr-3";
+const TABLE: &str = "mt-2 block w-full max-w-full overflow-x-auto text-left text-sm [&_td]:py-0.5 [&_td]:pr-3 [&_th]:pr-3";
 
 #[component]
 pub fn ReportsPage() -> impl IntoView {
@@ -29,11 +30,11 @@ pub fn ReportsPage() -> impl IntoView {
         <p><a class="text-[#005eb8] underline" href="/audit">"Audit workspace"</a></p>
         <h1 class="mt-2 text-2xl font-semibold">"Access reports"</h1>
         <form method="get" action="/audit/reports" class="mt-3 grid max-w-xl gap-2 md:grid-cols-3">
-            <label class="text-sm" for="report-from">"From (YYYY-MM-DD)"
-                <input id="report-from" name="from" value=field("from") class=INPUT />
+            <label class="text-sm" for="report-from">"From (UK date)"
+                <input id="report-from" type="date" name="from" value=field("from") class=INPUT />
             </label>
-            <label class="text-sm" for="report-to">"To (YYYY-MM-DD)"
-                <input id="report-to" name="to" value=field("to") class=INPUT />
+            <label class="text-sm" for="report-to">"To (UK date)"
+                <input id="report-to" type="date" name="to" value=field("to") class=INPUT />
             </label>
             <div><button type="submit" class=BUTTON>"Show report"</button></div>
         </form>
@@ -101,6 +102,27 @@ fn AccessReportView(report: AccessReport) -> impl IntoView {
             <BarChart bars=users legend=vec!["With permission or other basis", "Emergency"] horizontal=true
                 title="Records opened per user (most first)".to_owned() test_id=ids::PER_USER_CHART />
             <UserTable users=report.per_user.clone() />
+        </section>
+        <section data-testid=ids::REFUSALS class="mt-4 rounded bg-white p-4 shadow">
+            <h2 class="text-xl font-semibold">"Refused requests by reason"</h2>
+            {if report.refusals.is_empty() {
+                view! { <p class="mt-2 text-slate-700">"None in this period."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="overflow-x-auto"><table class=TABLE>
+                        <thead><tr><th>"Reason"</th><th>"Requests"</th><th></th></tr></thead>
+                        <tbody>{report.refusals.into_iter().map(|r| {
+                            let link = format!("/audit?search=1&outcome=refused&refusal={}&from={}&to={}", r.refusal, report.from, report.to);
+                            view! {
+                                <tr data-refusal=r.refusal.clone()>
+                                    <td>{r.label}</td><td>{r.count}</td>
+                                    <td><a class="text-[#005eb8] underline" href=link>"Show them"</a></td>
+                                </tr>
+                            }
+                        }).collect_view()}</tbody>
+                    </table></div>
+                }.into_any()
+            }}
         </section>
         <section data-testid=ids::EMERGENCY_USERS class="mt-4 rounded bg-white p-4 shadow">
             <h2 class="text-xl font-semibold">
@@ -225,19 +247,32 @@ fn PatientReportView(report: PatientAccessReport) -> impl IntoView {
                     <tr data-testid=ids::PATIENT_VIEWER>
                         <td>{format!("{} ({})", v.user_name, v.user_id)}</td>
                         <td>{v.roles.join(", ")}</td><td>{v.organisations.join(", ")}</td>
-                        <td>{v.views}</td><td>{v.emergency}</td><td>{v.refused}</td>
+                        <td>{v.views}</td><td>{v.emergency}</td>
+                        <td>{if v.refusals.is_empty() { v.refused.to_string() } else { format!("{} ({})", v.refused, v.refusals.join(", ")) }}</td>
                         <td>{v.bases.join(", ")}</td><td>{v.first}</td><td>{v.last}</td>
                     </tr>
                 }).collect_view()}</tbody>
             </table>
             <h3 class="mt-3 font-semibold">{format!("{} events, newest first", report.events.len())}</h3>
             <table class=TABLE>
-                <thead><tr><th>"When (UTC)"</th><th>"What"</th><th>"Who"</th><th>"Basis"</th><th>"Outcome"</th><th>"Sources"</th></tr></thead>
-                <tbody>{report.events.into_iter().map(|e| view! {
-                    <tr>
-                        <td>{e.at}</td><td>{e.kind}</td><td>{format!("{} ({})", e.user_name, e.user_id)}</td>
-                        <td>{e.basis.unwrap_or_default()}</td><td>{e.outcome}</td><td>{e.sources.join(", ")}</td>
-                    </tr>
+                <thead><tr><th>"When (UK time)"</th><th>"What"</th><th>"Who"</th><th>"Basis"</th><th>"Outcome"</th><th>"Sources"</th></tr></thead>
+                <tbody>{report.events.into_iter().map(|e| {
+                    let outcome = match e.refusal {
+                        Some(kind) => format!("Refused: {}", kind.label()),
+                        None => label(&OUTCOMES, &e.outcome).to_owned(),
+                    };
+                    let who = format!(
+                        "{} ({}{})",
+                        e.user_name,
+                        e.user_id,
+                        e.organisation.as_deref().map(|o| format!(", {o}")).unwrap_or_default()
+                    );
+                    view! {
+                        <tr data-kind=e.kind.clone()>
+                            <td title=e.at.clone()>{e.at_local}</td><td>{label(&EVENT_KINDS, &e.kind).to_owned()}</td><td>{who}</td>
+                            <td>{e.basis.unwrap_or_default()}</td><td title=e.detail.unwrap_or_default()>{outcome}</td><td>{e.sources.join(", ")}</td>
+                        </tr>
+                    }
                 }).collect_view()}</tbody>
             </table>
         </section>

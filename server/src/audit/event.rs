@@ -2,6 +2,7 @@
 //! patient's NHS number, the legitimate basis), where from (request id, client, user agent) and
 //! which sources and categories a view touched. Never clinical content.
 
+use app::audit_terms::RefusalKind;
 use app::auth::{Caller, RequestInfo, Viewer};
 use serde::{Deserialize, Serialize};
 
@@ -139,6 +140,10 @@ pub struct AuditEvent {
     /// existed keep their hashes.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub same_surname: bool,
+    /// Which rule refused it (the outcome is then `refused`). Left out of the canonical form
+    /// when absent, so events written before it existed keep their hashes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<RefusalKind>,
 }
 
 impl AuditEvent {
@@ -177,6 +182,7 @@ impl AuditEvent {
             client: request.client.clone(),
             user_agent: request.user_agent.clone(),
             same_surname: false,
+            refusal: None,
         }
     }
 
@@ -199,10 +205,21 @@ impl AuditEvent {
         }
     }
 
-    pub fn refused(mut self, why: impl Into<String>) -> Self {
+    /// Refused by the rule `kind` names, in the words `why` gives.
+    pub fn refused(mut self, kind: RefusalKind, why: impl Into<String>) -> Self {
         self.outcome = Outcome::Refused;
+        self.refusal = Some(kind);
         self.detail = Some(why.into());
         self
+    }
+
+    /// Ended by `error`, the error the caller is answered with: refused, with its kind and
+    /// its words, when a rule refused it; failed otherwise (nothing found, a source down).
+    pub fn refused_with(self, error: &app::api::LookupError) -> Self {
+        match error.refusal_kind() {
+            Some(kind) => self.refused(kind, error.to_string()),
+            None => self.failed(error.to_string()),
+        }
     }
 
     pub fn failed(mut self, why: impl Into<String>) -> Self {
@@ -377,6 +394,38 @@ mod tests {
         event.same_surname = true;
         assert!(event.canonical().ends_with(",\"same_surname\":true}"));
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_refusal_kind_is_hashed_when_present_and_absent_from_older_events() {
+        let request = RequestInfo::default();
+        let plain = AuditEvent::by_user("u1", "Dr A", &request, EventKind::Denied);
+        assert!(!plain.canonical().contains("refusal"));
+        let refused = plain
+            .clone()
+            .refused(RefusalKind::Dissent, "the patient dissented");
+        assert!(refused.canonical().ends_with(",\"refusal\":\"dissent\"}"));
+        assert_eq!(refused.outcome, Outcome::Refused);
+        let read: AuditEvent = serde_json::from_str(&plain.canonical()).unwrap();
+        assert_eq!(read.refusal, None);
+    }
+
+    #[test]
+    fn the_workspace_has_a_label_for_every_kind_and_outcome_and_no_others() {
+        let codes = |terms: &[(&str, &str)]| {
+            let mut codes: Vec<String> = terms.iter().map(|(c, _)| c.to_string()).collect();
+            codes.sort();
+            codes
+        };
+        let mut kinds: Vec<String> = EventKind::ALL.iter().map(|k| k.as_str().into()).collect();
+        kinds.sort();
+        assert_eq!(codes(&app::audit_terms::EVENT_KINDS), kinds);
+        let mut outcomes: Vec<String> = [Outcome::Success, Outcome::Refused, Outcome::Failed]
+            .iter()
+            .map(|o| o.as_str().into())
+            .collect();
+        outcomes.sort();
+        assert_eq!(codes(&app::audit_terms::OUTCOMES), outcomes);
     }
 
     #[test]

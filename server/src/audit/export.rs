@@ -7,7 +7,7 @@ use super::event::rfc3339;
 use super::{EventKind, Outcome, StoredEvent};
 use serde_json::{json, Value};
 
-const CSV_HEADER: [&str; 18] = [
+const CSV_HEADER: [&str; 19] = [
     "seq",
     "time",
     "kind",
@@ -19,6 +19,7 @@ const CSV_HEADER: [&str; 18] = [
     "basis",
     "reason",
     "outcome",
+    "refusal",
     "detail",
     "sources",
     "categories",
@@ -46,6 +47,7 @@ pub fn csv(events: &[StoredEvent]) -> String {
             e.basis.clone().unwrap_or_default(),
             e.reason.clone().unwrap_or_default(),
             e.outcome.as_str().to_owned(),
+            e.refusal.map(|k| k.as_str().to_owned()).unwrap_or_default(),
             e.detail.clone().unwrap_or_default(),
             e.sources.join(" "),
             e.categories.join(" "),
@@ -189,8 +191,14 @@ fn audit_event(stored: &StoredEvent) -> Value {
     if let Some(subtype) = subtype {
         event["subtype"] = json!([subtype]);
     }
-    if let Some(detail) = &e.detail {
-        event["outcomeDesc"] = json!(detail);
+    // The rule that refused, by its label, then the refusal's own words.
+    let described = match (e.refusal, &e.detail) {
+        (Some(kind), Some(detail)) => Some(format!("{}: {detail}", kind.label())),
+        (Some(kind), None) => Some(kind.label().to_owned()),
+        (None, detail) => detail.clone(),
+    };
+    if let Some(described) = described {
+        event["outcomeDesc"] = json!(described);
     }
     if let Some(purpose) = purpose {
         event["purposeOfEvent"] = purpose;
@@ -256,7 +264,11 @@ mod tests {
         let bundle = fhir_bundle(&[
             read,
             stored(EventKind::PatientSearch, |_| {}),
-            stored(EventKind::Denied, |e| e.outcome = Outcome::Refused),
+            stored(EventKind::Denied, |e| {
+                e.outcome = Outcome::Refused;
+                e.refusal = Some(app::audit_terms::RefusalKind::Dissent);
+                e.detail = Some("The patient has asked for their record not to be shared.".into());
+            }),
         ]);
         assert_eq!(bundle["total"], 3);
         let read = &bundle["entry"][0]["resource"];
@@ -270,6 +282,17 @@ mod tests {
         let search = &bundle["entry"][1]["resource"];
         assert_eq!(search["subtype"][0]["code"], "search-type");
         assert_eq!(search["action"], "E");
-        assert_eq!(bundle["entry"][2]["resource"]["outcome"], "4");
+        let refused = &bundle["entry"][2]["resource"];
+        assert_eq!(refused["outcome"], "4");
+        assert_eq!(
+            refused["outcomeDesc"],
+            "Patient dissent: The patient has asked for their record not to be shared."
+        );
+        let rows = csv(&[stored(EventKind::Denied, |e| {
+            e.outcome = Outcome::Refused;
+            e.refusal = Some(app::audit_terms::RefusalKind::RateLimited);
+        })]);
+        assert!(rows.contains(",refused,rate-limited,"), "{rows}");
+        assert!(rows.starts_with("seq,time,kind,") && rows.contains(",outcome,refusal,detail,"));
     }
 }

@@ -216,6 +216,8 @@ pub struct Filter {
     pub role: Option<String>,
     pub basis: Option<String>,
     pub outcome: Option<Outcome>,
+    /// Only refusals by this rule.
+    pub refusal: Option<app::audit_terms::RefusalKind>,
     /// Any of these kinds; empty matches every kind.
     pub kinds: Vec<EventKind>,
     /// Inclusive bounds, milliseconds since the epoch.
@@ -233,6 +235,8 @@ pub struct PeriodEvent {
     pub kind: String,
     /// The stored outcome name (`success`).
     pub outcome: String,
+    /// The stored kind of refusal (`dissent`), for a refused event.
+    pub refusal: Option<String>,
     pub user_id: String,
     pub user_name: String,
     pub organisation: Option<String>,
@@ -248,6 +252,7 @@ impl From<&StoredEvent> for PeriodEvent {
             at_ms: e.at_ms,
             kind: e.kind.as_str().to_owned(),
             outcome: e.outcome.as_str().to_owned(),
+            refusal: e.refusal.map(|k| k.as_str().to_owned()),
             user_id: e.user_id.clone(),
             user_name: e.user_name.clone(),
             organisation: e.organisation.clone(),

@@ -68,6 +68,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_by_kind_time ON audit_events (kind, at_ms);
     CREATE INDEX audit_by_time_seq ON audit_events (at_ms, seq);
     DROP INDEX audit_by_time;",
+    // 3: as the SQLite store's 5.
+    "ALTER TABLE audit_events ADD COLUMN refusal TEXT;",
 ];
 
 /// Any number that identifies this schema's migration lock among advisory locks.

@@ -7,10 +7,11 @@ use super::event::{rfc3339, EventKind, Outcome};
 use super::{PeriodEvent, StoredEvent};
 use app::audit::AuditRow;
 use app::reports::{
-    AccessReport, DayCount, PatientAccessReport, PatientViewer, SurnameAccess, UserCount,
+    AccessReport, DayCount, PatientAccessReport, PatientViewer, RefusalCount, SurnameAccess,
+    UserCount,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
+use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
 
 /// Kinds that open a record (the accesses the reports count).
 pub const ACCESS_KINDS: [EventKind; 2] = [EventKind::RecordView, EventKind::EmergencyAccess];
@@ -71,27 +72,12 @@ impl WorkingHours {
     }
 }
 
-/// UK civil time: GMT, or BST (UTC+1) from 01:00 UTC on the last Sunday of March to 01:00 UTC
-/// on the last Sunday of October.
+/// UK civil time at `at_ms` (GMT or BST, from the zone database: [`crate::uk_time`]).
 pub fn uk_local(at_ms: i64) -> PrimitiveDateTime {
     let utc = OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let year = utc.year();
-    let switch = |month: Month| {
-        let last = Date::from_calendar_date(year, month, 31).unwrap_or(utc.date());
-        let back = last.weekday().number_days_from_sunday();
-        PrimitiveDateTime::new(
-            last - time::Duration::days(i64::from(back)),
-            Time::from_hms(1, 0, 0).unwrap_or(Time::MIDNIGHT),
-        )
-        .assume_utc()
-    };
-    let summer = utc >= switch(Month::March) && utc < switch(Month::October);
-    let offset = if summer {
-        UtcOffset::from_hms(1, 0, 0).unwrap_or(UtcOffset::UTC)
-    } else {
-        UtcOffset::UTC
-    };
+    let offset = UtcOffset::from_whole_seconds(crate::uk_time::offset_seconds(at_ms))
+        .unwrap_or(UtcOffset::UTC);
     let local = utc.to_offset(offset);
     PrimitiveDateTime::new(local.date(), local.time())
 }
@@ -117,6 +103,8 @@ pub struct AccessTally {
     days: BTreeMap<Date, DayCount>,
     users: HashMap<String, (UserCount, BTreeSet<String>)>,
     surnames: BTreeMap<(String, String), SurnameAccess>,
+    /// Refused requests by stored kind ("" for one written before kinds were named).
+    refusals: BTreeMap<String, u32>,
     total: u64,
     out_of_hours: u64,
     emergency: u64,
@@ -147,14 +135,22 @@ impl AccessTally {
             days,
             users: HashMap::new(),
             surnames: BTreeMap::new(),
+            refusals: BTreeMap::new(),
             total: 0,
             out_of_hours: 0,
             emergency: 0,
         }
     }
 
-    /// Counts `e` if it is a successful record access on a day of the period.
+    /// Counts `e` if it is a successful record access, or a refusal, on a day of the period.
     pub fn add(&mut self, e: &PeriodEvent) {
+        if e.outcome == Outcome::Refused.as_str() {
+            if self.days.contains_key(&uk_date(e.at_ms)) {
+                let kind = e.refusal.clone().unwrap_or_default();
+                *self.refusals.entry(kind).or_default() += 1;
+            }
+            return;
+        }
         let access = ACCESS_KINDS.iter().any(|k| k.as_str() == e.kind);
         if !access || e.outcome != Outcome::Success.as_str() {
             return;
@@ -234,6 +230,16 @@ impl AccessTally {
                 .then(a.user_id.cmp(&b.user_id))
         });
         per_user.truncate(TOP_USERS);
+        let mut refusals: Vec<RefusalCount> = self
+            .refusals
+            .into_iter()
+            .map(|(refusal, count)| RefusalCount {
+                label: refusal_label(&refusal).to_owned(),
+                refusal,
+                count,
+            })
+            .collect();
+        refusals.sort_by(|a, b| b.count.cmp(&a.count).then(a.refusal.cmp(&b.refusal)));
         AccessReport {
             from: spec.from.to_string(),
             to: spec.to.to_string(),
@@ -246,8 +252,18 @@ impl AccessTally {
             emergency_users,
             emergency_threshold: spec.emergency_threshold,
             same_surname: self.surnames.into_values().collect(),
+            refusals,
             truncated: spec.truncated,
         }
+    }
+}
+
+/// A stored kind of refusal in people's words.
+fn refusal_label(code: &str) -> &str {
+    match app::audit_terms::RefusalKind::parse(code) {
+        Some(kind) => kind.label(),
+        None if code.is_empty() => "Not named (written before refusals were named)",
+        None => code,
     }
 }
 
@@ -276,6 +292,7 @@ pub fn patient_report(
                 views: 0,
                 emergency: 0,
                 refused: 0,
+                refusals: Vec::new(),
                 bases: Vec::new(),
             });
             viewers.len() - 1
@@ -292,6 +309,12 @@ pub fn patient_report(
         add(&mut viewer.roles, &e.role);
         add(&mut viewer.organisations, &e.organisation);
         add(&mut viewer.bases, &e.basis);
+        if let Some(kind) = e.refusal {
+            let label = kind.label().to_owned();
+            if !viewer.refusals.contains(&label) {
+                viewer.refusals.push(label);
+            }
+        }
         match (e.kind, e.outcome) {
             (_, Outcome::Refused) => viewer.refused += 1,
             (EventKind::EmergencyAccess, _) => viewer.emergency += 1,
@@ -428,8 +451,8 @@ mod tests {
         events[5].event.outcome = Outcome::Refused;
         events[4].event.same_surname = true;
         let spec = ReportSpec {
-            from: Date::from_calendar_date(2026, Month::November, 29).unwrap(),
-            to: Date::from_calendar_date(2026, Month::December, 1).unwrap(),
+            from: Date::from_calendar_date(2026, time::Month::November, 29).unwrap(),
+            to: Date::from_calendar_date(2026, time::Month::December, 1).unwrap(),
             hours: WorkingHours::parse("08:00-18:30").unwrap(),
             emergency_threshold: 2,
             truncated: false,

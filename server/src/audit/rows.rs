@@ -5,12 +5,13 @@
 use super::chain::StoredEvent;
 use super::event::{AuditEvent, EventKind, Outcome};
 use super::{AuditError, Checkpoint, Filter};
+use app::audit_terms::RefusalKind;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 /// The events table's columns, in insert order.
 pub const COLUMNS: &str = "seq, at_ms, kind, user_id, user_name, role, organisation, \
     nhs_number, basis, reason, outcome, detail, sources, categories, withheld, refers_to, \
-    request_id, client, user_agent, same_surname, prev_hash, hash";
+    request_id, client, user_agent, same_surname, refusal, prev_hash, hash";
 
 /// Rows per INSERT statement (keeps well under both databases' bind-parameter limits).
 pub const INSERT_CHUNK: usize = 1_000;
@@ -38,6 +39,7 @@ pub struct EventRow {
     client: String,
     user_agent: String,
     same_surname: bool,
+    refusal: Option<String>,
     prev_hash: String,
     hash: String,
 }
@@ -70,6 +72,10 @@ impl EventRow {
             client: self.client,
             user_agent: self.user_agent,
             same_surname: self.same_surname,
+            refusal: match self.refusal {
+                Some(code) => Some(RefusalKind::parse(&code).ok_or_else(|| unreadable("refusal"))?),
+                None => None,
+            },
         };
         Ok(StoredEvent {
             seq,
@@ -120,6 +126,7 @@ where
             .push_bind(e.client.clone())
             .push_bind(e.user_agent.clone())
             .push_bind(e.same_surname)
+            .push_bind(e.refusal.map(|k| k.as_str().to_owned()))
             .push_bind(row.prev_hash.clone())
             .push_bind(row.hash.clone());
     });
@@ -152,6 +159,11 @@ where
         query
             .push(" AND outcome = ")
             .push_bind(outcome.as_str().to_owned());
+    }
+    if let Some(refusal) = filter.refusal {
+        query
+            .push(" AND refusal = ")
+            .push_bind(refusal.as_str().to_owned());
     }
     if !filter.kinds.is_empty() {
         query.push(" AND kind IN (");
@@ -191,8 +203,8 @@ where
     // The keyset goes into the range's lower bound, so each page seeks straight to where the
     // last one ended (a row-value comparison alone is not used to seek by SQLite).
     let mut query = QueryBuilder::new(
-        "SELECT seq, at_ms, kind, outcome, user_id, user_name, organisation, nhs_number, \
-         same_surname FROM audit_events WHERE at_ms >= ",
+        "SELECT seq, at_ms, kind, outcome, refusal, user_id, user_name, organisation, \
+         nhs_number, same_surname FROM audit_events WHERE at_ms >= ",
     );
     match after {
         Some((at_ms, seq)) => {

@@ -60,6 +60,8 @@ const MIGRATIONS: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS audit_by_organisation_time ON audit_events (organisation, at_ms);
     CREATE INDEX IF NOT EXISTS audit_by_outcome_time ON audit_events (outcome, at_ms);
     CREATE INDEX IF NOT EXISTS audit_by_kind_time ON audit_events (kind, at_ms);",
+    // 5: which rule refused a refused event (`dissent`, `role`...), for the workspace's filter.
+    "ALTER TABLE audit_events ADD COLUMN refusal TEXT;",
 ];
 
 pub struct SqliteAudit {

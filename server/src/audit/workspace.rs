@@ -6,6 +6,7 @@ use super::reports::{self, ReportSpec, WorkingHours};
 use super::{AuditConfig, AuditEvent, AuditTrail, EventKind, Filter, Outcome, StoredEvent};
 use app::api::LookupError;
 use app::audit::{AuditQuery, AuditResults, AuditRow, AuditService, ChainCheck};
+use app::audit_terms::{Choice, RefusalKind, SearchChoices};
 use app::auth::{Caller, Permission};
 use app::reports::{AccessReport, PatientAccessReport, ReportQuery};
 use futures::future::BoxFuture;
@@ -23,6 +24,8 @@ const REPORT_PAGE: u32 = 5_000;
 
 pub struct AuditDesk {
     trail: AuditTrail,
+    /// The configured bases, as the search's pick-list offers them.
+    bases: Vec<Choice>,
     hours: WorkingHours,
     emergency_threshold: u32,
     max_note_chars: usize,
@@ -31,9 +34,17 @@ pub struct AuditDesk {
 impl AuditDesk {
     /// The workspace over `trail`, reporting with `config`'s working hours and threshold
     /// (checked when the configuration was loaded).
-    pub fn new(trail: AuditTrail, config: &AuditConfig) -> Result<Self, String> {
+    pub fn new(
+        trail: AuditTrail,
+        config: &AuditConfig,
+        bases: &[crate::policy::decide::BasisRule],
+    ) -> Result<Self, String> {
         Ok(Self {
             trail,
+            bases: bases
+                .iter()
+                .map(|b| Choice::new(&b.code, &b.label))
+                .collect(),
             hours: WorkingHours::parse(&config.working_hours)?,
             emergency_threshold: config.emergency_threshold,
             max_note_chars: config.max_note_chars,
@@ -98,6 +109,7 @@ pub fn filter(query: &AuditQuery) -> Result<Filter, LookupError> {
     let typed = [
         &query.nhs_number,
         &query.outcome,
+        &query.refusal,
         &query.kind,
         &query.from,
         &query.to,
@@ -126,6 +138,13 @@ pub fn filter(query: &AuditQuery) -> Result<Filter, LookupError> {
         })?),
         None => None,
     };
+    let refusal = match text(&query.refusal) {
+        Some(r) => Some(
+            RefusalKind::parse(&r)
+                .ok_or_else(|| LookupError::InvalidInput(format!("no kind of refusal {r:?}")))?,
+        ),
+        None => None,
+    };
     let kind = match text(&query.kind) {
         Some(k) => Some(
             EventKind::parse(&k)
@@ -144,14 +163,15 @@ pub fn filter(query: &AuditQuery) -> Result<Filter, LookupError> {
         role: text(&query.role),
         basis: text(&query.basis),
         outcome,
+        refusal,
         kinds: kind.into_iter().collect(),
         from_ms,
         to_ms,
     })
 }
 
-/// `YYYY-MM-DD` (the start of the day, or its last millisecond when `end_of_day`) or an RFC
-/// 3339 date-time, as milliseconds since the epoch.
+/// A UK date `YYYY-MM-DD` (the start of the UK day, or its last millisecond when
+/// `end_of_day`) or an RFC 3339 date-time, as milliseconds since the epoch.
 fn instant_ms(text: &str, end_of_day: bool) -> Result<i64, LookupError> {
     use time::format_description::well_known::Rfc3339;
     let bad = || {
@@ -162,14 +182,12 @@ fn instant_ms(text: &str, end_of_day: bool) -> Result<i64, LookupError> {
     if let Ok(at) = time::OffsetDateTime::parse(text, &Rfc3339) {
         return Ok((at.unix_timestamp_nanos() / 1_000_000) as i64);
     }
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let day = time::Date::parse(text, &format).map_err(|_| bad())?;
-    let start = (day.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-    Ok(if end_of_day {
-        start + 86_400_000 - 1
+    let bound = if end_of_day {
+        crate::uk_time::day_end_ms(text)
     } else {
-        start
-    })
+        crate::uk_time::day_start_ms(text)
+    };
+    bound.ok_or_else(bad)
 }
 
 impl AuditService for AuditDesk {
@@ -200,6 +218,11 @@ impl AuditService for AuditDesk {
                 older,
             })
         })
+    }
+
+    fn search_choices(&self, caller: &Caller) -> Result<SearchChoices, LookupError> {
+        may_audit(caller)?;
+        Ok(SearchChoices::with_bases(self.bases.clone()))
     }
 
     fn pending_reviews<'a>(
@@ -241,8 +264,10 @@ impl AuditService for AuditDesk {
             if access.event.user_id == caller.viewer.user_id {
                 // A review is a second person's check: refused, and the attempt is on record.
                 let why = "you opened this record yourself: another audit officer must review it";
-                let mut attempt = AuditEvent::by(caller, EventKind::Denied)
-                    .refused(format!("review of emergency access {seq}: {why}"));
+                let mut attempt = AuditEvent::by(caller, EventKind::Denied).refused(
+                    RefusalKind::OwnReview,
+                    format!("review of emergency access {seq}: {why}"),
+                );
                 attempt.refers_to = Some(access.seq);
                 attempt.nhs_number = access.event.nhs_number.clone();
                 self.record(attempt).await?;
@@ -383,6 +408,9 @@ fn describe(filter: &Filter, found: usize) -> String {
     if let Some(o) = filter.outcome {
         parts.push(format!("outcome={}", o.as_str()));
     }
+    if let Some(r) = filter.refusal {
+        parts.push(format!("refusal={}", r.as_str()));
+    }
     if !filter.kinds.is_empty() {
         let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
         parts.push(format!("kind={}", kinds.join("|")));
@@ -435,6 +463,7 @@ pub fn row(stored: &StoredEvent) -> AuditRow {
     AuditRow {
         seq: stored.seq,
         at: super::event::rfc3339(e.at_ms),
+        at_local: crate::uk_time::local(e.at_ms),
         kind: e.kind.as_str().to_owned(),
         user_id: e.user_id.clone(),
         user_name: e.user_name.clone(),
@@ -444,6 +473,7 @@ pub fn row(stored: &StoredEvent) -> AuditRow {
         basis: e.basis.clone(),
         reason: e.reason.clone(),
         outcome: e.outcome.as_str().to_owned(),
+        refusal: e.refusal,
         detail: e.detail.clone(),
         sources: e.sources.clone(),
     }

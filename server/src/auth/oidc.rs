@@ -12,6 +12,7 @@ use super::{Identity, Principal};
 use crate::audit::{AuditEvent, EventKind};
 use crate::demo::idp::{escape, pkce_challenge};
 use crate::http::access::audit_session_refusal;
+use app::audit_terms::RefusalKind;
 use app::auth::RequestInfo;
 use axum::extract::{Extension, Form, Query, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
@@ -160,8 +161,10 @@ async fn login(
 ) -> Response {
     if let Err(retry) = identity.sign_in_limiter.check(&client_ip(&parts)) {
         if let Some(request) = parts.extensions.get::<RequestInfo>() {
-            let event = AuditEvent::by_user("(unknown)", "", request, EventKind::SignIn)
-                .refused(format!("sign-in rate limited ({retry})"));
+            let event = AuditEvent::by_user("(unknown)", "", request, EventKind::SignIn).refused(
+                RefusalKind::RateLimited,
+                format!("sign-in rate limited ({retry})"),
+            );
             if let Err(error) = identity.audit.record(event).await {
                 tracing::error!(%error, "a rate-limited sign-in could not be audited");
             }
@@ -293,8 +296,12 @@ async fn callback(
             }
         }
         Err(e) => {
+            let kind = match e {
+                SignInError::NoRole => RefusalKind::Role,
+                _ => RefusalKind::SignInRefused,
+            };
             let event = AuditEvent::by_user("(unknown)", "", &request, EventKind::SignIn)
-                .refused(e.to_string());
+                .refused(kind, e.to_string());
             if let Err(error) = identity.audit.record(event).await {
                 tracing::error!(%error, "a refused sign-in could not be audited");
             }

@@ -7,6 +7,7 @@ use crate::audit::{AuditEvent, EventKind};
 use crate::auth::oidc::{cookie, page};
 use crate::auth::{BearerError, Identity, Principal};
 use app::api::LookupError;
+use app::audit_terms::RefusalKind;
 use app::auth::{Caller, Permission, RequestInfo, SignedIn};
 use app::consent::{BasisSource, SessionKey};
 use axum::extract::{Request, State};
@@ -61,7 +62,9 @@ pub fn requirement(path: &str, demo_idp: bool) -> Access {
         "/api/v1/audit/events" => Role(Some(Permission::Audit)),
         "/audit" | "/audit/reports" | "/audit/patient" | "/sfn/audit-search"
         | "/sfn/audit-reviews" | "/sfn/audit-review" | "/sfn/audit-verify"
-        | "/sfn/audit-report" | "/sfn/audit-patient" => Role(Some(Permission::Audit)),
+        | "/sfn/audit-report" | "/sfn/audit-patient" | "/sfn/audit-choices" => {
+            Role(Some(Permission::Audit))
+        }
         // Every server function is listed above; any other is refused.
         p if p.starts_with("/sfn/") => Nobody,
         _ => Role(None),
@@ -193,7 +196,10 @@ async fn admit(
             if let Err(retry) = identity.lookup_limiter.check(&viewer.user_id) {
                 let (route, nhs) = route_and_patient(path);
                 let mut event = AuditEvent::by_viewer(viewer, &request_info, EventKind::Denied)
-                    .refused(format!("{route}: rate limited ({retry})"));
+                    .refused(
+                        RefusalKind::RateLimited,
+                        format!("{route}: rate limited ({retry})"),
+                    );
                 event.nhs_number = nhs.map(|n| n.as_digits());
                 if let Err(error) = identity.audit.record(event).await {
                     tracing::error!(%error, "a rate-limited request could not be audited");
@@ -391,7 +397,8 @@ pub(crate) async fn audit_session_refusal(
             EventKind::Denied,
         ),
     };
-    if let Err(error) = identity.audit.record(event.refused(why)).await {
+    let event = event.refused(RefusalKind::InvalidRequest, why);
+    if let Err(error) = identity.audit.record(event).await {
         tracing::error!(%error, "a refused request could not be audited");
     }
 }
@@ -406,10 +413,10 @@ async fn audit_refusal(
     permission: Permission,
 ) {
     let (route, nhs) = route_and_patient(path);
-    let mut event = AuditEvent::by_viewer(viewer, request, EventKind::Denied).refused(format!(
-        "{route} needs the {} permission",
-        permission.as_str()
-    ));
+    let mut event = AuditEvent::by_viewer(viewer, request, EventKind::Denied).refused(
+        RefusalKind::Role,
+        format!("{route} needs the {} permission", permission.as_str()),
+    );
     event.nhs_number = nhs.map(|n| n.as_digits());
     if let Err(error) = identity.audit.record(event).await {
         tracing::error!(%error, "a refused request could not be audited");
@@ -586,6 +593,7 @@ mod tests {
             ("/sfn/audit-search", Role(Some(Permission::Audit))),
             ("/sfn/audit-report", Role(Some(Permission::Audit))),
             ("/sfn/audit-patient", Role(Some(Permission::Audit))),
+            ("/sfn/audit-choices", Role(Some(Permission::Audit))),
             ("/audit/reports", Role(Some(Permission::Audit))),
             ("/audit/patient", Role(Some(Permission::Audit))),
             ("/audit/elsewhere", Role(None)),

@@ -8,7 +8,7 @@
 use super::ApiState;
 use app::api::{LookupError, RecordService, SearchForm};
 use app::auth::Caller;
-use app::nhs_number::{NhsNumber, NhsNumberError};
+use app::nhs_number::NhsNumberError;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -48,7 +48,7 @@ async fn patient_record(
     Path(nhs_number): Path<String>,
     Query(query): Query<RecordQuery>,
 ) -> Result<Response, ApiError> {
-    let nhs = NhsNumber::parse(&nhs_number)?;
+    let nhs = state.records.patient(&caller, &nhs_number).await?;
     let record = state.records.open(&caller, nhs, query.refresh).await?;
     Ok(Json(record).into_response())
 }
@@ -59,7 +59,7 @@ async fn patient_entry(
     Extension(caller): Extension<Caller>,
     Path((nhs_number, source, resource_type, id)): Path<(String, String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let nhs = NhsNumber::parse(&nhs_number)?;
+    let nhs = state.records.patient(&caller, &nhs_number).await?;
     let entry = state
         .records
         .entry(&caller, nhs, (&source, &resource_type, &id))

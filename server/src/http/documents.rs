@@ -7,8 +7,8 @@ use super::api::ApiError;
 use super::ApiState;
 use crate::documents::{self, page, DocumentError};
 use app::api::LookupError;
+use app::api::RecordService;
 use app::auth::Caller;
-use app::nhs_number::NhsNumber;
 use axum::extract::{Extension, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -25,14 +25,9 @@ pub async fn open_document(
     headers: HeaderMap,
 ) -> Response {
     let browser = wants_html(&headers);
-    let nhs = match NhsNumber::parse(&nhs_number) {
+    let nhs = match state.records.patient(&caller, &nhs_number).await {
         Ok(nhs) => nhs,
-        Err(error) => {
-            return refusal(
-                DocumentError::Lookup(LookupError::InvalidNhsNumber(error)),
-                browser,
-            )
-        }
+        Err(error) => return refusal(DocumentError::Lookup(error), browser),
     };
     let Ok(index) = index.parse::<usize>() else {
         let error =
