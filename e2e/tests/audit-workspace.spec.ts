@@ -1,7 +1,8 @@
 // Browser tests: the privacy officer's workspace as people use it (pick-lists in people's
 // words, UK local times with their zone, active filters shown and removable, refusals named
 // with their reason), at a 768 px wide screen without sideways scrolling; and no page of the
-// portal breaks its own Content-Security-Policy.
+// portal (sign-in, lookup, search, record, trend, audit, reports, admin) breaks its own
+// Content-Security-Policy: a style attribute, even an empty one, is logged as a violation.
 import { expect, type Page, test } from '@playwright/test';
 import { ids, tid } from './ids';
 import { wcagViolations } from './axe';
@@ -57,7 +58,15 @@ test('no page of the portal breaks its Content-Security-Policy', async ({ browse
   await expect(officer.locator(tid(ids.patientAccess))).toBeVisible();
   await officerContext.close();
 
-  expect([...violations, ...officerViolations]).toEqual([]);
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  const adminViolations = watchCsp(admin);
+  await signIn(admin, 'ops.admin', '/admin');
+  await expect(admin).toHaveURL(/\/admin$/);
+  await expect(admin.locator(tid(ids.appRoot))).toHaveAttribute('data-hydrated', 'true');
+  await adminContext.close();
+
+  expect([...violations, ...officerViolations, ...adminViolations]).toEqual([]);
 });
 
 test('an officer finds refusals by reason from pick-lists, in UK time, on a 768 px screen', async ({ browser }) => {

@@ -95,6 +95,6 @@ test('the officer sees access reports with charts and a patient access report', 
   await expect(officer).toHaveURL(new RegExp(`nhs=${nhs}`));
   const viewer = officer.locator(tid(ids.patientViewer), { hasText: 'Dr Asha Patel' });
   await expect(viewer).toContainText('emergency');
-  await expect(officer.locator(tid(ids.patientAccess))).toContainText('emergency-access');
+  await expect(officer.locator(tid(ids.patientAccess))).toContainText('Emergency access');
   await officerContext.close();
 });

@@ -121,10 +121,14 @@ fn SearchPanel() -> impl IntoView {
         <section class="mt-4 rounded bg-white p-4 shadow">
             <h2 class="text-xl font-semibold">"Search the audit trail"</h2>
             <Suspense fallback=|| view! { <p role="status">"Loading the search…"</p> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    // Drawn again whenever the address changes, so the fields and the
+                    // summary always show the filters in force.
+                    params.track();
+                    Suspend::new(async move {
                     let choices = choices.await.unwrap_or_default();
                     view! { <SearchForm choices=choices.clone() field /> <ActiveFilters choices field /> }
-                })}
+                })}}
             </Suspense>
             <Suspense fallback=|| view! { <p role="status">"Searching…"</p> }>
                 {move || Suspend::new(async move {
@@ -175,9 +179,10 @@ fn SearchForm(
             let id = format!("audit-{name}");
             let for_id = id.clone();
             view! {
-                <label class="text-sm" for=for_id>{*label}
+                <div class="text-sm">
+                    <label for=for_id>{*label}</label>
                     <input id=id name=*name value=field(name) class="mt-1 block w-full rounded border border-slate-400 px-2 py-1" />
-                </label>
+                </div>
             }
         })
         .collect_view();
@@ -195,7 +200,8 @@ fn SearchForm(
             let for_id = id.clone();
             let current = field(name);
             view! {
-                <label class="text-sm" for=for_id>{label}
+                <div class="text-sm">
+                    <label for=for_id>{label}</label>
                     <select id=id name=name class="mt-1 block w-full rounded border border-slate-400 bg-white px-2 py-1">
                         <option value="" selected=current.is_empty()>"Any"</option>
                         {options.into_iter().map(|c| {
@@ -203,7 +209,7 @@ fn SearchForm(
                             view! { <option value=c.value selected=selected>{c.label}</option> }
                         }).collect_view()}
                     </select>
-                </label>
+                </div>
             }
         })
         .collect_view();
@@ -213,9 +219,10 @@ fn SearchForm(
             let id = format!("audit-{name}");
             let for_id = id.clone();
             view! {
-                <label class="text-sm" for=for_id>{label}
+                <div class="text-sm">
+                    <label for=for_id>{label}</label>
                     <input id=id type="date" name=name value=field(name) class="mt-1 block w-full rounded border border-slate-400 px-2 py-1" />
-                </label>
+                </div>
             }
         })
         .collect_view();
