@@ -68,6 +68,29 @@ pub struct AuditResults {
     pub older: Option<i64>,
 }
 
+/// An emergency access and the review that closed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewedAccess {
+    pub access: AuditRow,
+    pub reviewer_id: String,
+    pub reviewer_name: String,
+    pub note: String,
+    /// RFC 3339, UTC, milliseconds.
+    pub reviewed_at: String,
+    /// UK local time with its zone.
+    pub reviewed_at_local: String,
+}
+
+/// The emergency accesses reviewed in a period (UK dates), newest review first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewHistory {
+    pub from: String,
+    pub to: String,
+    pub reviews: Vec<ReviewedAccess>,
+    /// True when the period holds more reviews than one page shows.
+    pub more: bool,
+}
+
 /// What checking the chain found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChainCheck {
@@ -95,6 +118,16 @@ pub async fn audit_search_choices() -> Result<crate::audit_terms::SearchChoices,
 pub async fn emergency_reviews() -> Result<Vec<AuditRow>, LookupError> {
     let reviews = async { audit_service()?.pending_reviews(&current_caller()?).await };
     crate::api::with_status(reviews.await)
+}
+
+/// Emergency accesses reviewed in a period (`query`'s UK dates; the last 30 days when empty),
+/// with who reviewed each, when and their note (itself audited).
+#[server(prefix = "/sfn", endpoint = "audit-reviewed")]
+pub async fn reviewed_emergency_accesses(
+    query: crate::reports::ReportQuery,
+) -> Result<ReviewHistory, LookupError> {
+    let history = async { audit_service()?.reviewed(&current_caller()?, query).await };
+    crate::api::with_status(history.await)
 }
 
 /// Marks emergency access `seq` reviewed, with the reviewer's note (itself audited).
@@ -134,6 +167,11 @@ mod service {
             &'a self,
             caller: &'a Caller,
         ) -> BoxFuture<'a, Result<Vec<AuditRow>, LookupError>>;
+        fn reviewed<'a>(
+            &'a self,
+            caller: &'a Caller,
+            query: crate::reports::ReportQuery,
+        ) -> BoxFuture<'a, Result<super::ReviewHistory, LookupError>>;
         fn review<'a>(
             &'a self,
             caller: &'a Caller,

@@ -36,6 +36,8 @@ pub const WITHHELD: &str = "withheld";
 pub const WITHHELD_ROW: &str = "withheld-row";
 pub const REVIEW_QUEUE: &str = "review-queue";
 pub const REVIEW_ITEM: &str = "review-item";
+pub const REVIEW_HISTORY: &str = "review-history";
+pub const REVIEWED_ITEM: &str = "reviewed-item";
 pub const CHAIN_CHECK: &str = "chain-check";
 pub const NOTIFICATIONS: &str = "notifications";
 pub const CHILD_PROTECTION: &str = "child-protection";
@@ -113,7 +115,7 @@ pub const TIMELINE_DAY: &str = "timeline-day";
 pub const TIMELINE_ERROR: &str = "timeline-error";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 107] = [
+pub const ALL: [&str; 109] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
@@ -149,6 +151,8 @@ pub const ALL: [&str; 107] = [
     WITHHELD_ROW,
     REVIEW_QUEUE,
     REVIEW_ITEM,
+    REVIEW_HISTORY,
+    REVIEWED_ITEM,
     CHAIN_CHECK,
     NOTIFICATIONS,
     CHILD_PROTECTION,

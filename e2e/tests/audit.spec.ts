@@ -3,6 +3,7 @@
 // reports and a patient access report.
 import { type Browser, expect, test } from '@playwright/test';
 import { ids, tid } from './ids';
+import { wcagViolations } from './axe';
 import { giveBasis, signIn, signInAsClinician } from './session';
 
 /// An A&E clinician (Dr Asha Patel) opens a demo patient's record on the emergency basis with
@@ -34,9 +35,34 @@ test('an emergency access is queued for review, reviewed with a note, and the ch
   const item = officer.locator(tid(ids.reviewItem), { hasText: reason });
   await expect(item).toBeVisible();
   await expect(item).toContainText('Dr Asha Patel');
-  await item.getByLabel('Review note').fill('Checked with the ED consultant: appropriate');
+  // A review needs a note: what is wrong is said beside the field, and nothing is reviewed.
+  await item.getByRole('button', { name: 'Mark reviewed' }).click();
+  const problem = item.getByRole('alert');
+  await expect(problem).toContainText('give a review note of at least 5 characters');
+  await expect(item.getByLabel('Review note')).toHaveAttribute('aria-invalid', 'true');
+  await expect(item.getByLabel('Review note')).toHaveAccessibleDescription(/review note of at least 5/);
+  const note = `Checked with the ED consultant: appropriate (${Date.now()})`;
+  await item.getByLabel('Review note').fill(note);
   await item.getByRole('button', { name: 'Mark reviewed' }).click();
   await expect(officer.locator(tid(ids.reviewItem), { hasText: reason })).toHaveCount(0);
+
+  // The review is in the history: the access, who reviewed it, when and the note.
+  await officer.getByRole('link', { name: 'Reviewed', exact: true }).click();
+  await expect(officer).toHaveURL(/reviews=done/);
+  await expect(officer.getByRole('link', { name: 'Reviewed', exact: true })).toHaveAttribute('aria-current', 'page');
+  const done = officer.locator(tid(ids.reviewedItem), { hasText: reason });
+  await expect(done).toContainText('Dr Asha Patel');
+  await expect(done).toContainText(/Reviewed \d{1,2} \w{3} \d{4} \d{2}:\d{2}:\d{2} (GMT|BST) by Priya Shah/);
+  await expect(done).toContainText(note);
+  // A period before the review holds none of it.
+  await officer.getByLabel('Reviewed from (UK date)').fill('2020-01-01');
+  await officer.getByLabel('to', { exact: true }).fill('2020-01-31');
+  await officer.getByRole('button', { name: 'Show reviews' }).click();
+  await expect(officer).toHaveURL(/reviewed_to=2020-01-31/);
+  await expect(officer.locator(tid(ids.reviewHistory))).toBeAttached();
+  await expect(officer.locator(tid(ids.reviewedItem), { hasText: reason })).toHaveCount(0);
+  expect(await wcagViolations(officer)).toEqual([]);
+  await officer.getByRole('link', { name: 'Waiting for review' }).click();
 
   // Who looked at this patient? Search by NHS number: the emergency access and its review.
   const search = officer.locator(tid(ids.auditSearch));

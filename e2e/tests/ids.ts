@@ -36,6 +36,8 @@ export const ids = {
   withheldRow: 'withheld-row',
   reviewQueue: 'review-queue',
   reviewItem: 'review-item',
+  reviewHistory: 'review-history',
+  reviewedItem: 'reviewed-item',
   chainCheck: 'chain-check',
   notifications: 'notifications',
   childProtection: 'child-protection',

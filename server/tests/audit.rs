@@ -304,6 +304,8 @@ async fn only_audit_officers_reach_the_workspace_and_reviews_clear_the_queue() {
         assert_eq!(report.0, status, "{login} access report");
         let patient = post(&browser, "/sfn/audit-patient", &[("nhs_number", &nhs)]).await;
         assert_eq!(patient.0, status, "{login} patient access report");
+        let history = post(&browser, "/sfn/audit-reviewed", &[("query[from]", "")]).await;
+        assert_eq!(history.0, status, "{login} review history");
         if status == 403 {
             let (got, _) = post(
                 &browser,
@@ -354,6 +356,38 @@ async fn only_audit_officers_reach_the_workspace_and_reviews_clear_the_queue() {
         0,
         "reviewed accesses leave the queue"
     );
+
+    // The review history shows the access with who reviewed it, when and the note; a period
+    // before it shows nothing, and a period the wrong way round is refused.
+    let (status, history) = post(&officer, "/sfn/audit-reviewed", &[("query[from]", "")]).await;
+    assert_eq!(status, 200, "{history}");
+    let reviews = history["reviews"].as_array().unwrap();
+    assert_eq!(reviews.len(), 1, "{history}");
+    assert_eq!(reviews[0]["access"]["seq"].as_i64(), seq.parse().ok());
+    assert_eq!(reviews[0]["access"]["reason"], REASON);
+    assert_eq!(reviews[0]["reviewer_name"], "Priya Shah");
+    assert_eq!(
+        reviews[0]["note"],
+        "Checked with the ED consultant: appropriate"
+    );
+    assert!(reviews[0]["reviewed_at_local"]
+        .as_str()
+        .is_some_and(|t| t.ends_with(" GMT") || t.ends_with(" BST")));
+    let (status, earlier) = post(
+        &officer,
+        "/sfn/audit-reviewed",
+        &[("query[from]", "2020-01-01"), ("query[to]", "2020-01-31")],
+    )
+    .await;
+    assert_eq!(status, 200, "{earlier}");
+    assert_eq!(earlier["reviews"], serde_json::json!([]));
+    let (status, _) = post(
+        &officer,
+        "/sfn/audit-reviewed",
+        &[("query[from]", "2020-02-01"), ("query[to]", "2020-01-01")],
+    )
+    .await;
+    assert_eq!(status, 400);
 
     let (_, check) = post(&officer, "/sfn/audit-verify", &[]).await;
     assert!(check["Intact"]["events"].as_u64().unwrap() > 5, "{check}");

@@ -1,53 +1,160 @@
-//! The audit officer's workspace: search the trail (by patient, user, organisation, role,
-//! basis, outcome, kind and time; newest first, a page at a time, each event's detail), the
-//! queue of emergency accesses waiting for review (each marked reviewed with a note) and a
-//! check of the audit trail's hash chain.
+//! The audit officer's workspace: the emergency accesses waiting for review (each marked
+//! reviewed with a note) and those already reviewed (by period, with reviewer, note and
+//! time); a search of the trail (by patient, user, organisation, role, basis, kind, outcome,
+//! refusal and UK dates; newest first, a page at a time, each event's detail); and a check of
+//! the audit trail's hash chain.
 
 use crate::audit::{
-    audit_search_choices, emergency_reviews, search_audit, AuditQuery, AuditRow, ChainCheck,
-    ReviewEmergencyAccess, VerifyAuditChain,
+    audit_search_choices, emergency_reviews, reviewed_emergency_accesses, search_audit, AuditQuery,
+    AuditRow, ChainCheck, ReviewEmergencyAccess, ReviewedAccess, VerifyAuditChain,
 };
 use crate::audit_terms::{label, Choice, SearchChoices, EVENT_KINDS, OUTCOMES};
 use crate::ids;
+use crate::reports::ReportQuery;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let review = ServerAction::<ReviewEmergencyAccess>::new();
-    let queue = Resource::new(move || review.version().get(), |_| emergency_reviews());
+    let params = use_query_map();
+    let showing_reviewed = move || params.read().get("reviews").as_deref() == Some("done");
+    let tab = move |reviewed: bool| {
+        move || {
+            if showing_reviewed() == reviewed {
+                "border-b-4 border-[#005eb8] px-1 pb-1 font-semibold text-slate-900"
+            } else {
+                "px-1 pb-1 font-semibold text-[#005eb8] underline"
+            }
+        }
+    };
+    let current = move |reviewed: bool| move || (showing_reviewed() == reviewed).then_some("page");
     view! {
         <h1 class="text-2xl font-semibold">"Audit workspace"</h1>
-        <nav class="mt-2 flex gap-4">
+        <nav class="mt-2 flex flex-wrap gap-4">
             <a class="font-semibold text-[#005eb8] underline" href="/audit/reports">"Access reports"</a>
             <a class="font-semibold text-[#005eb8] underline" href="/audit/patient">"Patient access report"</a>
         </nav>
         <section class="mt-4 rounded bg-white p-4 shadow">
-            <h2 class="text-xl font-semibold">"Emergency accesses to review"</h2>
-            <p class="mt-1 text-sm text-slate-700">
-                "Records opened on an emergency basis, newest first. Read the reason, follow up where needed, then mark each reviewed with a note; the review is itself audited."
-            </p>
-            {move || review.value().get().and_then(Result::err).map(|e| view! {
-                <p role="alert" class="mt-2 border-l-4 border-[#d5281b] bg-red-50 px-3 py-2 text-sm">{e.to_string()}</p>
-            })}
-            <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match queue.await {
-                        Ok(rows) if rows.is_empty() => view! {
-                            <p data-testid=ids::REVIEW_QUEUE class="mt-3 text-slate-700">"Nothing waiting for review."</p>
-                        }.into_any(),
-                        Ok(rows) => view! {
-                            <ul data-testid=ids::REVIEW_QUEUE class="mt-3 divide-y divide-slate-200">
-                                {rows.into_iter().map(|row| view! { <ReviewItem row action=review /> }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(e) => view! { <p role="alert" class="mt-3">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <h2 class="text-xl font-semibold">"Emergency accesses"</h2>
+            <nav aria-label="Emergency accesses" class="mt-2 flex gap-4 border-b border-slate-300">
+                <a href="/audit" class=tab(false) aria-current=current(false)>"Waiting for review"</a>
+                <a href="/audit?reviews=done" class=tab(true) aria-current=current(true)>"Reviewed"</a>
+            </nav>
+            {move || if showing_reviewed() {
+                view! { <ReviewHistoryPanel /> }.into_any()
+            } else {
+                view! { <ReviewQueue /> }.into_any()
+            }}
         </section>
         <SearchPanel />
         <ChainCheckPanel />
+    }
+}
+
+/// What waits for review, newest first, each with its own note and button.
+#[component]
+fn ReviewQueue() -> impl IntoView {
+    // Counts reviews made on this page, so the queue is read again after each.
+    let reviewed = RwSignal::new(0u32);
+    let queue = Resource::new(move || reviewed.get(), |_| emergency_reviews());
+    view! {
+        <p class="mt-2 text-sm text-slate-700">
+            "Records opened on an emergency basis, newest first. Read the reason, follow up where needed, then mark each reviewed with a note; the review is itself audited."
+        </p>
+        <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match queue.await {
+                    Ok(rows) if rows.is_empty() => view! {
+                        <p data-testid=ids::REVIEW_QUEUE class="mt-3 text-slate-700">"Nothing waiting for review."</p>
+                    }.into_any(),
+                    Ok(rows) => view! {
+                        <ul data-testid=ids::REVIEW_QUEUE class="mt-3 divide-y divide-slate-200">
+                            {rows.into_iter().map(|row| view! { <ReviewItem row reviewed /> }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(e) => view! { <p role="alert" class="mt-3">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Emergency accesses already reviewed in a period (UK dates, the last 30 days by default):
+/// who opened the record and why, who reviewed it, when, and their note.
+#[component]
+fn ReviewHistoryPanel() -> impl IntoView {
+    let params = use_query_map();
+    let field = move |name: &str| params.read().get(name).unwrap_or_default();
+    let period = move || ReportQuery {
+        from: field("reviewed_from"),
+        to: field("reviewed_to"),
+    };
+    let history = Resource::new(period, reviewed_emergency_accesses);
+    view! {
+        <form method="get" action="/audit" class="mt-3 flex flex-wrap items-end gap-2">
+            <input type="hidden" name="reviews" value="done" />
+            <div class="text-sm">
+                <label for="reviewed-from">"Reviewed from (UK date)"</label>
+                <input id="reviewed-from" type="date" name="reviewed_from" value=move || field("reviewed_from") class="mt-1 block rounded border border-slate-400 px-2 py-1" />
+            </div>
+            <div class="text-sm">
+                <label for="reviewed-to">"to"</label>
+                <input id="reviewed-to" type="date" name="reviewed_to" value=move || field("reviewed_to") class="mt-1 block rounded border border-slate-400 px-2 py-1" />
+            </div>
+            <button type="submit" class="rounded bg-[#005eb8] px-3 py-1 font-semibold text-white">"Show reviews"</button>
+        </form>
+        <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match history.await {
+                    Ok(history) => {
+                        let heading = format!(
+                            "{} reviewed from {} to {}, newest review first.",
+                            match history.reviews.len() { 1 => "1 emergency access".to_owned(), n => format!("{n} emergency accesses") },
+                            history.from,
+                            history.to
+                        );
+                        view! {
+                            <p class="mt-3 text-sm text-slate-700">{heading}</p>
+                            {history.more.then(|| view! {
+                                <p role="status" class="mt-1 text-sm">"More reviews in this period than one page shows: choose a shorter period."</p>
+                            })}
+                            <ul data-testid=ids::REVIEW_HISTORY class="mt-2 divide-y divide-slate-200">
+                                {history.reviews.into_iter().map(|r| view! { <ReviewedItem reviewed=r /> }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <p role="alert" class="mt-3">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ReviewedItem(reviewed: ReviewedAccess) -> impl IntoView {
+    let access = &reviewed.access;
+    let opened = format!(
+        "Opened {} by {} ({}{}) · NHS number {}",
+        access.at_local,
+        access.user_name,
+        access.user_id,
+        access
+            .organisation
+            .as_deref()
+            .map(|o| format!(", {o}"))
+            .unwrap_or_default(),
+        access.nhs_number.clone().unwrap_or_default()
+    );
+    let by = format!(
+        "Reviewed {} by {} ({}):",
+        reviewed.reviewed_at_local, reviewed.reviewer_name, reviewed.reviewer_id
+    );
+    view! {
+        <li data-testid=ids::REVIEWED_ITEM data-seq=access.seq.to_string() class="py-3 text-sm">
+            <p class="font-semibold">{opened}</p>
+            <p class="mt-1">"Reason given: " <q>{access.reason.clone().unwrap_or_default()}</q></p>
+            <p class="mt-1">{by}" "<q>{reviewed.note.clone()}</q></p>
+        </li>
     }
 }
 
@@ -366,30 +473,55 @@ fn EventRow(row: AuditRow) -> impl IntoView {
     }
 }
 
+/// One access waiting for review: who, whose record, why; a note and "Mark reviewed", with
+/// what is wrong with the note shown beside it.
 #[component]
-fn ReviewItem(row: AuditRow, action: ServerAction<ReviewEmergencyAccess>) -> impl IntoView {
+fn ReviewItem(row: AuditRow, reviewed: RwSignal<u32>) -> impl IntoView {
+    let action = ServerAction::<ReviewEmergencyAccess>::new();
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(()))) {
+            reviewed.update(|n| *n += 1);
+        }
+    });
+    let problem = move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
     let who = format!(
         "{} ({}{})",
         row.user_name,
-        row.role.clone().unwrap_or_default(),
+        row.user_id,
         row.organisation
             .clone()
-            .map(|o| format!(" at {o}"))
+            .map(|o| format!(", {o}"))
             .unwrap_or_default()
     );
     let patient = row.nhs_number.clone().unwrap_or_default();
     let note_id = format!("note-{}", row.seq);
+    let problem_id = format!("note-problem-{}", row.seq);
+    let described_by = {
+        let problem_id = problem_id.clone();
+        move || problem().map(|_| problem_id.clone())
+    };
     view! {
         <li data-testid=ids::REVIEW_ITEM data-seq=row.seq.to_string() class="py-3">
-            <p class="font-semibold">{format!("{} · {who}", row.at)}</p>
+            <p class="font-semibold">{format!("{} · {who}", row.at_local)}</p>
             <p class="text-sm">{format!("NHS number {patient} · sources: {}", row.sources.join(", "))}</p>
             <p class="mt-1 text-sm">"Reason given: " <q>{row.reason.clone().unwrap_or_default()}</q></p>
             <ActionForm action attr:class="mt-2 flex flex-wrap items-end gap-2">
                 <input type="hidden" name="seq" value=row.seq.to_string() />
-                <label class="text-sm" for=note_id.clone()>"Review note"</label>
-                <input id=note_id name="note" class="w-72 rounded border border-slate-400 px-2 py-1" />
+                <div class="text-sm">
+                    <label for=note_id.clone()>"Review note"</label>
+                    <input id=note_id name="note" aria-required="true" aria-invalid=move || problem().is_some().then_some("true") aria-describedby=described_by class="mt-1 block w-72 max-w-full rounded border border-slate-400 px-2 py-1" />
+                </div>
                 <button type="submit" class="rounded bg-[#005eb8] px-3 py-1 font-semibold text-white">"Mark reviewed"</button>
             </ActionForm>
+            {move || problem().map(|p| view! {
+                <p id=problem_id.clone() role="alert" class="mt-1 text-sm font-semibold text-[#d5281b]">{p}</p>
+            })}
         </li>
     }
 }

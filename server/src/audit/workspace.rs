@@ -5,7 +5,9 @@
 use super::reports::{self, ReportSpec, WorkingHours};
 use super::{AuditConfig, AuditEvent, AuditTrail, EventKind, Filter, Outcome, StoredEvent};
 use app::api::LookupError;
-use app::audit::{AuditQuery, AuditResults, AuditRow, AuditService, ChainCheck};
+use app::audit::{
+    AuditQuery, AuditResults, AuditRow, AuditService, ChainCheck, ReviewHistory, ReviewedAccess,
+};
 use app::audit_terms::{Choice, RefusalKind, SearchChoices};
 use app::auth::{Caller, Permission};
 use app::reports::{AccessReport, PatientAccessReport, ReportQuery};
@@ -19,6 +21,8 @@ const MAX_REPORT_DAYS: i64 = 92;
 const MAX_REPORT_EVENTS: usize = 2_000_000;
 /// Most events a patient access report lists (the CSV export has them all).
 const MAX_PATIENT_EVENTS: usize = 10_000;
+/// Most reviews the review history shows at once (it says when a period holds more).
+const MAX_REVIEWS_SHOWN: u32 = 100;
 /// Events read per page while building a report.
 const REPORT_PAGE: u32 = 5_000;
 
@@ -243,6 +247,60 @@ impl AuditService for AuditDesk {
             )
             .await?;
             Ok(rows.iter().map(row).collect())
+        })
+    }
+
+    fn reviewed<'a>(
+        &'a self,
+        caller: &'a Caller,
+        query: ReportQuery,
+    ) -> BoxFuture<'a, Result<ReviewHistory, LookupError>> {
+        Box::pin(async move {
+            may_audit(caller)?;
+            let (from, to) = report_period(&query, super::event::now_ms())?;
+            let (from, to) = (from.to_string(), to.to_string());
+            let filter = Filter {
+                kinds: vec![EventKind::Review],
+                from_ms: crate::uk_time::day_start_ms(&from),
+                to_ms: crate::uk_time::day_end_ms(&to),
+                ..Filter::default()
+            };
+            let store = self.trail.store();
+            let mut found = store
+                .search(&filter, None, MAX_REVIEWS_SHOWN + 1)
+                .await
+                .map_err(unavailable)?;
+            let more = found.len() > MAX_REVIEWS_SHOWN as usize;
+            found.truncate(MAX_REVIEWS_SHOWN as usize);
+            let mut reviews = Vec::with_capacity(found.len());
+            for review in &found {
+                let Some(seq) = review.event.refers_to else {
+                    continue;
+                };
+                if let Some(access) = store.get(seq).await.map_err(unavailable)? {
+                    reviews.push(ReviewedAccess {
+                        access: row(&access),
+                        reviewer_id: review.event.user_id.clone(),
+                        reviewer_name: review.event.user_name.clone(),
+                        note: review.event.detail.clone().unwrap_or_default(),
+                        reviewed_at: super::event::rfc3339(review.event.at_ms),
+                        reviewed_at_local: crate::uk_time::local(review.event.at_ms),
+                    });
+                }
+            }
+            self.record(
+                AuditEvent::by(caller, EventKind::AuditSearch).detail(format!(
+                    "review history {from} to {to}: {} reviews",
+                    reviews.len()
+                )),
+            )
+            .await?;
+            Ok(ReviewHistory {
+                from,
+                to,
+                reviews,
+                more,
+            })
         })
     }
 

@@ -60,11 +60,17 @@ pub fn requirement(path: &str, demo_idp: bool) -> Access {
         p if p.starts_with("/api/v1/patients/") => Role(Some(Permission::FindPatient)),
         "/admin" | "/sfn/ops-notifications" => Role(Some(Permission::Operations)),
         "/api/v1/audit/events" => Role(Some(Permission::Audit)),
-        "/audit" | "/audit/reports" | "/audit/patient" | "/sfn/audit-search"
-        | "/sfn/audit-reviews" | "/sfn/audit-review" | "/sfn/audit-verify"
-        | "/sfn/audit-report" | "/sfn/audit-patient" | "/sfn/audit-choices" => {
-            Role(Some(Permission::Audit))
-        }
+        "/audit"
+        | "/audit/reports"
+        | "/audit/patient"
+        | "/sfn/audit-search"
+        | "/sfn/audit-reviews"
+        | "/sfn/audit-review"
+        | "/sfn/audit-verify"
+        | "/sfn/audit-report"
+        | "/sfn/audit-patient"
+        | "/sfn/audit-choices"
+        | "/sfn/audit-reviewed" => Role(Some(Permission::Audit)),
         // Every server function is listed above; any other is refused.
         p if p.starts_with("/sfn/") => Nobody,
         _ => Role(None),
@@ -594,6 +600,7 @@ mod tests {
             ("/sfn/audit-report", Role(Some(Permission::Audit))),
             ("/sfn/audit-patient", Role(Some(Permission::Audit))),
             ("/sfn/audit-choices", Role(Some(Permission::Audit))),
+            ("/sfn/audit-reviewed", Role(Some(Permission::Audit))),
             ("/audit/reports", Role(Some(Permission::Audit))),
             ("/audit/patient", Role(Some(Permission::Audit))),
             ("/audit/elsewhere", Role(None)),
