@@ -56,7 +56,7 @@ test('an emergency access is queued for review, reviewed with a note, and the ch
   await expect(done).toContainText(note);
   // A period before the review holds none of it.
   await officer.getByLabel('Reviewed from (UK date)').fill('2020-01-01');
-  await officer.getByLabel('to', { exact: true }).fill('2020-01-31');
+  await officer.getByLabel('Reviewed to (UK date)').fill('2020-01-31');
   await officer.getByRole('button', { name: 'Show reviews' }).click();
   await expect(officer).toHaveURL(/reviewed_to=2020-01-31/);
   await expect(officer.locator(tid(ids.reviewHistory))).toBeAttached();

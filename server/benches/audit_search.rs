@@ -248,8 +248,11 @@ enum Read {
     /// Every matching event, a page at a time, as the patient access report reads.
     All(u32),
     /// Every event in the filter's time range in time order, a page at a time, tallied into
-    /// the access report, as the workspace's access report does.
+    /// the access report, as the workspace's access report did before the database counted.
     Period(u32),
+    /// The access report for the filter's UK days, counted by the database, as the workspace's
+    /// access report does.
+    Counts,
 }
 
 struct Timed {
@@ -386,6 +389,21 @@ fn searches() -> Vec<Search> {
                 (filter, None)
             }),
         },
+        Search {
+            name: "Access report (30 days counted by the database, grouped queries)",
+            warm_up: 1,
+            runs: 5,
+            read: Read::Counts,
+            params: Box::new(|rng, trail| {
+                let (from, to) = trail.period(rng, 30);
+                let filter = Filter {
+                    from_ms: Some(from),
+                    to_ms: Some(to),
+                    ..Filter::default()
+                };
+                (filter, None)
+            }),
+        },
     ]
 }
 
@@ -461,6 +479,21 @@ async fn run(store: &dyn AuditStore, read: &Read, filter: &Filter, before: Optio
                     return tally.finish(&spec).accesses;
                 }
             }
+        }
+        Read::Counts => {
+            use server::audit::counts::AccessCount;
+            use server::audit::reports::{from_counts, uk_date, ReportSpec, WorkingHours};
+            let (from, to) = (filter.from_ms.unwrap_or(0), filter.to_ms.unwrap_or(END_MS));
+            let spec = ReportSpec {
+                from: uk_date(from),
+                to: uk_date(to),
+                hours: WorkingHours::parse("08:00-18:30").expect("working hours"),
+                emergency_threshold: 3,
+                truncated: false,
+            };
+            let count = AccessCount::for_report(&spec).expect("a period in range");
+            let counts = store.count_accesses(&count).await.expect("count accesses");
+            from_counts(&spec, counts).accesses
         }
         Read::All(page_size) => {
             // As the workspace's `read_all`: keyset pages until a short one.

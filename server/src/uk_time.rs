@@ -27,6 +27,27 @@ pub fn offset_seconds(ms: i64) -> i32 {
     jiff::Timestamp::from_millisecond(ms).map_or(0, |at| LONDON.to_offset(at).seconds())
 }
 
+/// The UK clock's offsets from UTC over `from_ms..=to_ms`, in milliseconds: `(until_ms,
+/// offset_ms)` pairs, each offset holding before `until_ms` (from the previous pair's), the
+/// last holding to the end. Found hour by hour: UK clock changes fall on the hour (01:00 UTC).
+pub fn offsets(from_ms: i64, to_ms: i64) -> Vec<(i64, i64)> {
+    const HOUR_MS: i64 = 3_600_000;
+    let offset_ms = |ms: i64| i64::from(offset_seconds(ms)) * 1_000;
+    let mut current = offset_ms(from_ms);
+    let mut segments = Vec::new();
+    let mut at = from_ms - from_ms.rem_euclid(HOUR_MS) + HOUR_MS;
+    while at <= to_ms {
+        let offset = offset_ms(at);
+        if offset != current {
+            segments.push((at, current));
+            current = offset;
+        }
+        at += HOUR_MS;
+    }
+    segments.push((i64::MAX, current));
+    segments
+}
+
 /// The first millisecond of UK calendar day `date` (`YYYY-MM-DD`), or `None` for a text that
 /// is not a date.
 pub fn day_start_ms(date: &str) -> Option<i64> {
@@ -71,6 +92,31 @@ mod tests {
             let summer = shown.ends_with("BST");
             assert_eq!(offset_seconds(ms(instant)), if summer { 3_600 } else { 0 });
         }
+    }
+
+    #[test]
+    fn a_period_is_split_where_the_clocks_change() {
+        let hour = 3_600_000;
+        // Summer, then autumn's change at 01:00 UTC on 25 October 2026, then winter.
+        let (from, to) = (ms("2026-10-01T00:00:00Z"), ms("2026-11-01T00:00:00Z"));
+        assert_eq!(
+            offsets(from, to),
+            [(ms("2026-10-25T01:00:00Z"), hour), (i64::MAX, 0)]
+        );
+        // No change in December; both changes in a year.
+        assert_eq!(
+            offsets(ms("2026-12-01T00:00:00Z"), ms("2026-12-31T00:00:00Z")),
+            [(i64::MAX, 0)]
+        );
+        let year = offsets(ms("2026-01-01T00:00:00Z"), ms("2026-12-31T00:00:00Z"));
+        assert_eq!(
+            year,
+            [
+                (ms("2026-03-29T01:00:00Z"), 0),
+                (ms("2026-10-25T01:00:00Z"), hour),
+                (i64::MAX, 0)
+            ]
+        );
     }
 
     #[test]

@@ -592,6 +592,13 @@ impl AuditStore for Unwritable {
     ) -> futures::future::BoxFuture<'a, Result<Vec<server::audit::PeriodEvent>, AuditError>> {
         Box::pin(async { Ok(Vec::new()) })
     }
+    fn count_accesses<'a>(
+        &'a self,
+        _: &'a server::audit::counts::AccessCount,
+    ) -> futures::future::BoxFuture<'a, Result<server::audit::counts::AccessCounts, AuditError>>
+    {
+        Box::pin(async { Ok(Default::default()) })
+    }
     fn checkpoint(
         &self,
     ) -> futures::future::BoxFuture<'_, Result<Option<server::audit::Checkpoint>, AuditError>> {

@@ -417,6 +417,12 @@ impl server::audit::AuditStore for Unwritable {
     ) -> Fut<'a, Vec<server::audit::PeriodEvent>> {
         Box::pin(async { Ok(Vec::new()) })
     }
+    fn count_accesses<'a>(
+        &'a self,
+        _: &'a server::audit::counts::AccessCount,
+    ) -> Fut<'a, server::audit::counts::AccessCounts> {
+        Box::pin(async { Ok(Default::default()) })
+    }
     fn checkpoint(&self) -> Fut<'_, Option<server::audit::Checkpoint>> {
         Box::pin(async { Ok(None) })
     }

@@ -7,6 +7,7 @@
 //! PostgreSQL comes from `AUDIT_TEST_POSTGRES_URL`, which the README's test command sets after
 //! starting a private server (`.ci/lib.sh ensure_postgres`); each test makes its own database.
 
+use app::audit_terms::RefusalKind;
 use app::auth::RequestInfo;
 use server::audit::postgres::PostgresAudit;
 use server::audit::retention::purge_event;
@@ -277,6 +278,137 @@ async fn a_period_is_read_in_time_order_a_page_at_a_time(b: Backend) {
     assert_eq!(seen, expected);
 }
 
+async fn a_search_with_a_time_range_pages_newest_first_by_time(b: Backend) {
+    // Times out of sequence order, and ties; event n is seq n + 1.
+    let mut batch = events(0..12);
+    let times = [5, 1, 3, 3, 9, 0, 7, 3, 2, 8, 6, 4];
+    for (e, t) in batch.iter_mut().zip(times) {
+        e.at_ms = T0 + t;
+    }
+    b.store.append(&batch).await.unwrap();
+    // Pages of 3 within times 1 to 8, each continuing after the last event shown.
+    let filter = Filter {
+        from_ms: Some(T0 + 1),
+        to_ms: Some(T0 + 8),
+        ..Filter::default()
+    };
+    let mut before = None;
+    let mut seen = Vec::new();
+    loop {
+        let page = b.store.search(&filter, before, 3).await.unwrap();
+        seen.extend(page.iter().map(|s| (s.event.at_ms - T0, s.seq)));
+        before = page.last().map(|s| s.seq);
+        if page.len() < 3 {
+            break;
+        }
+    }
+    // Newest first by time, ties by sequence number, each once.
+    let expected = [
+        (8, 10),
+        (7, 7),
+        (6, 11),
+        (5, 1),
+        (4, 12),
+        (3, 8),
+        (3, 4),
+        (3, 3),
+        (2, 9),
+        (1, 2),
+    ];
+    assert_eq!(seen, expected);
+}
+
+/// The access report the database counts is the report the portal tallies from the events
+/// themselves: over three weeks across the October clock change, with weekends, the edges of
+/// the working day, emergency and refused events, events outside the period and patients
+/// sharing a user's surname.
+async fn the_database_counts_the_access_report_as_the_events_tally(b: Backend) {
+    use server::audit::counts::AccessCount;
+    use server::audit::reports::{from_counts, AccessTally, ReportSpec, WorkingHours};
+    let day = 86_400_000;
+    // 2026-10-12 00:00 UTC (a Monday, BST) to 2026-11-01: 21 UK days and a margin either side.
+    let start = 1_791_763_200_000 - 3_600_000;
+    let mut batch = Vec::new();
+    let mut state: u64 = 0x2026_1025;
+    let mut next = |n: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % n
+    };
+    for n in 0..3_000 {
+        let mut e = event(n);
+        // Anywhere from a day before the period to a day after, on a half-minute grid, with
+        // the working day's edges (07:59:59, 08:00, 18:29:59, 18:30 UK time) made common.
+        e.at_ms = start - day + next(23 * 2_880) as i64 * 30_000;
+        if n % 7 == 0 {
+            // UK 08:00 and 18:30 are 07:00 and 17:30 UTC in summer, 08:00 and 18:30 in winter.
+            let (hour, minute, second) = (3_600_000, 60_000, 1_000);
+            let edges = [
+                7 * hour,
+                8 * hour,
+                17 * hour + 30 * minute,
+                18 * hour + 30 * minute,
+            ];
+            let edge = edges[n % 4] - second * ((n / 4) % 2) as i64;
+            e.at_ms = e.at_ms - e.at_ms.rem_euclid(day) + edge;
+        }
+        let user = next(9);
+        e.user_id = format!("user-{user}");
+        e.user_name = format!("Dr User {user}");
+        e.organisation = Some(format!("ORG{}", user % 3));
+        e.nhs_number = (next(10) > 0).then(|| format!("94347659{:02}", next(40)));
+        e.kind = match next(6) {
+            0 => EventKind::EmergencyAccess,
+            1 => EventKind::EntryView,
+            2 => EventKind::Denied,
+            _ => EventKind::RecordView,
+        };
+        if e.kind == EventKind::Denied || next(20) == 0 {
+            e.outcome = Outcome::Refused;
+            e.refusal =
+                [None, Some(RefusalKind::Dissent), Some(RefusalKind::Role)][next(3) as usize];
+        }
+        e.same_surname = next(8) == 0;
+        batch.push(e);
+    }
+    b.store.append(&batch).await.unwrap();
+
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let spec = ReportSpec {
+        from: time::Date::parse("2026-10-12", &format).unwrap(),
+        to: time::Date::parse("2026-11-01", &format).unwrap(),
+        hours: WorkingHours::parse("08:00-18:30").unwrap(),
+        emergency_threshold: 3,
+        truncated: false,
+    };
+    let count = AccessCount::for_report(&spec).unwrap();
+    assert_eq!(count.clock.len(), 2, "the period crosses the clock change");
+    let counted = from_counts(&spec, b.store.count_accesses(&count).await.unwrap());
+
+    let mut tally = AccessTally::new(&spec);
+    let mut after = None;
+    loop {
+        let page = b
+            .store
+            .read_period(count.from_ms - day, count.to_ms + day, after, 500)
+            .await
+            .unwrap();
+        page.iter().for_each(|e| tally.add(e));
+        after = page.last().map(|e| (e.at_ms, e.seq));
+        if page.len() < 500 {
+            break;
+        }
+    }
+    let tallied = tally.finish(&spec);
+    assert!(
+        tallied.accesses > 1_000 && tallied.out_of_hours > 100,
+        "{tallied:?}"
+    );
+    assert!(!tallied.same_surname.is_empty() && tallied.refusals.len() == 3);
+    assert_eq!(counted, tallied);
+}
+
 async fn reviews_take_emergency_accesses_off_the_queue(b: Backend) {
     let mut batch = events(0..4);
     batch[1].kind = EventKind::EmergencyAccess;
@@ -543,6 +675,8 @@ on_both_stores!(
     every_field_round_trips_and_the_chain_verifies,
     search_filters_and_pages_newest_first,
     a_period_is_read_in_time_order_a_page_at_a_time,
+    a_search_with_a_time_range_pages_newest_first_by_time,
+    the_database_counts_the_access_report_as_the_events_tally,
     reviews_take_emergency_accesses_off_the_queue,
     editing_or_deleting_a_row_breaks_the_chain_at_that_row,
     a_purge_leaves_a_checkpoint_the_rest_of_the_chain_verifies_from,

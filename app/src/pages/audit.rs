@@ -98,7 +98,7 @@ fn ReviewHistoryPanel() -> impl IntoView {
                 <input id="reviewed-from" type="date" name="reviewed_from" value=move || field("reviewed_from") class="mt-1 block rounded border border-slate-400 px-2 py-1" />
             </div>
             <div class="text-sm">
-                <label for="reviewed-to">"to"</label>
+                <label for="reviewed-to">"Reviewed to (UK date)"</label>
                 <input id="reviewed-to" type="date" name="reviewed_to" value=move || field("reviewed_to") class="mt-1 block rounded border border-slate-400 px-2 py-1" />
             </div>
             <button type="submit" class="rounded bg-[#005eb8] px-3 py-1 font-semibold text-white">"Show reviews"</button>

@@ -8,6 +8,7 @@
 //! Events older than the retention period are purged behind a checkpoint ([`retention`]).
 
 pub mod chain;
+pub mod counts;
 pub mod event;
 pub mod export;
 pub mod postgres;
@@ -194,6 +195,11 @@ pub trait AuditStore: Send + Sync + 'static {
         after: Option<(i64, i64)>,
         limit: u32,
     ) -> BoxFuture<'a, Result<Vec<PeriodEvent>, AuditError>>;
+    /// The access report's counts for a period, grouped by the database.
+    fn count_accesses<'a>(
+        &'a self,
+        count: &'a counts::AccessCount,
+    ) -> BoxFuture<'a, Result<counts::AccessCounts, AuditError>>;
     /// The checkpoint left by the last purge, if events have ever been purged.
     fn checkpoint(&self) -> BoxFuture<'_, Result<Option<Checkpoint>, AuditError>>;
     /// In one transaction: deletes the oldest events up to the first one at or after

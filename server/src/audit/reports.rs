@@ -61,6 +61,12 @@ impl WorkingHours {
             || local.time() >= self.end
     }
 
+    /// The working day as minutes of the day: (start, end).
+    pub fn minutes(&self) -> (i64, i64) {
+        let minute = |t: Time| i64::from(t.hour()) * 60 + i64::from(t.minute());
+        (minute(self.start), minute(self.end))
+    }
+
     pub fn describe(&self) -> String {
         let hm = |t: Time| format!("{:02}:{:02}", t.hour(), t.minute());
         format!(
@@ -113,23 +119,7 @@ pub struct AccessTally {
 impl AccessTally {
     /// An empty tally with a zero for every day of the period.
     pub fn new(spec: &ReportSpec) -> Self {
-        let mut days = BTreeMap::new();
-        let mut day = spec.from;
-        while day <= spec.to {
-            days.insert(
-                day,
-                DayCount {
-                    day: day.to_string(),
-                    in_hours: 0,
-                    out_of_hours: 0,
-                    emergency: 0,
-                },
-            );
-            match day.next_day() {
-                Some(next) => day = next,
-                None => break,
-            }
-        }
+        let days = empty_days(spec);
         Self {
             hours: spec.hours,
             days,
@@ -210,7 +200,7 @@ impl AccessTally {
     }
 
     pub fn finish(self, spec: &ReportSpec) -> AccessReport {
-        let mut per_user: Vec<UserCount> = self
+        let per_user: Vec<UserCount> = self
             .users
             .into_values()
             .map(|(mut user, patients)| {
@@ -218,43 +208,142 @@ impl AccessTally {
                 user
             })
             .collect();
-        per_user.sort_by(|a, b| b.accesses.cmp(&a.accesses).then(a.user_id.cmp(&b.user_id)));
-        let mut emergency_users: Vec<UserCount> = per_user
-            .iter()
-            .filter(|u| u.emergency >= spec.emergency_threshold)
-            .cloned()
-            .collect();
-        emergency_users.sort_by(|a, b| {
-            b.emergency
-                .cmp(&a.emergency)
-                .then(a.user_id.cmp(&b.user_id))
-        });
-        per_user.truncate(TOP_USERS);
-        let mut refusals: Vec<RefusalCount> = self
-            .refusals
-            .into_iter()
-            .map(|(refusal, count)| RefusalCount {
-                label: refusal_label(&refusal).to_owned(),
-                refusal,
-                count,
-            })
-            .collect();
-        refusals.sort_by(|a, b| b.count.cmp(&a.count).then(a.refusal.cmp(&b.refusal)));
-        AccessReport {
-            from: spec.from.to_string(),
-            to: spec.to.to_string(),
-            working_hours: self.hours.describe(),
-            accesses: self.total,
-            out_of_hours: self.out_of_hours,
-            emergency: self.emergency,
-            per_day: self.days.into_values().collect(),
-            per_user,
-            emergency_users,
-            emergency_threshold: spec.emergency_threshold,
-            same_surname: self.surnames.into_values().collect(),
-            refusals,
-            truncated: spec.truncated,
+        let totals = (self.total, self.out_of_hours, self.emergency);
+        let surnames = self.surnames.into_values().collect();
+        assemble(spec, self.days, per_user, surnames, self.refusals, totals)
+    }
+}
+
+/// The access report from the counts the database made ([`super::counts`]): the same report
+/// [`AccessTally`] makes from the events themselves (a store test holds them to that).
+pub fn from_counts(spec: &ReportSpec, counts: super::counts::AccessCounts) -> AccessReport {
+    /// Julian day number of 1970-01-01.
+    const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
+    let mut days = empty_days(spec);
+    let (mut total, mut late, mut urgent) = (0u64, 0u64, 0u64);
+    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+    for row in counts.days {
+        let date = i32::try_from(UNIX_EPOCH_JULIAN_DAY + row.day)
+            .ok()
+            .and_then(|julian| Date::from_julian_day(julian).ok());
+        let Some(day) = date.and_then(|date| days.get_mut(&date)) else {
+            continue;
+        };
+        day.out_of_hours = count(row.out_of_hours);
+        day.in_hours = count(row.accesses - row.out_of_hours);
+        day.emergency = count(row.emergency);
+        total += u64::from(count(row.accesses));
+        late += u64::from(day.out_of_hours);
+        urgent += u64::from(day.emergency);
+    }
+    let per_user = counts
+        .users
+        .into_iter()
+        .map(|u| UserCount {
+            user_id: u.user_id,
+            user_name: u.user_name,
+            organisation: u.organisation,
+            accesses: count(u.accesses),
+            emergency: count(u.emergency),
+            out_of_hours: count(u.out_of_hours),
+            patients: count(u.patients),
+        })
+        .collect();
+    let mut surnames: Vec<SurnameAccess> = counts
+        .surnames
+        .into_iter()
+        .map(|s| SurnameAccess {
+            user_id: s.user_id,
+            user_name: s.user_name,
+            nhs_number: s.nhs_number,
+            accesses: count(s.accesses),
+            last: rfc3339(s.last_ms),
+        })
+        .collect();
+    surnames.sort_by(|a, b| (&a.user_id, &a.nhs_number).cmp(&(&b.user_id, &b.nhs_number)));
+    let refusals = counts
+        .refusals
+        .into_iter()
+        .map(|r| (r.refusal, count(r.count)))
+        .collect();
+    assemble(
+        spec,
+        days,
+        per_user,
+        surnames,
+        refusals,
+        (total, late, urgent),
+    )
+}
+
+/// A zero for every day of the period.
+fn empty_days(spec: &ReportSpec) -> BTreeMap<Date, DayCount> {
+    let mut days = BTreeMap::new();
+    let mut day = spec.from;
+    while day <= spec.to {
+        days.insert(
+            day,
+            DayCount {
+                day: day.to_string(),
+                in_hours: 0,
+                out_of_hours: 0,
+                emergency: 0,
+            },
+        );
+        match day.next_day() {
+            Some(next) => day = next,
+            None => break,
         }
+    }
+    days
+}
+
+/// The report from its counted parts: users ranked, the emergency users picked out,
+/// refusals named. `totals` are (accesses, out of hours, emergency).
+fn assemble(
+    spec: &ReportSpec,
+    days: BTreeMap<Date, DayCount>,
+    mut per_user: Vec<UserCount>,
+    same_surname: Vec<SurnameAccess>,
+    refusals: BTreeMap<String, u32>,
+    totals: (u64, u64, u64),
+) -> AccessReport {
+    per_user.sort_by(|a, b| b.accesses.cmp(&a.accesses).then(a.user_id.cmp(&b.user_id)));
+    let mut emergency_users: Vec<UserCount> = per_user
+        .iter()
+        .filter(|u| u.emergency >= spec.emergency_threshold)
+        .cloned()
+        .collect();
+    emergency_users.sort_by(|a, b| {
+        b.emergency
+            .cmp(&a.emergency)
+            .then(a.user_id.cmp(&b.user_id))
+    });
+    per_user.truncate(TOP_USERS);
+    let mut refusals: Vec<RefusalCount> = refusals
+        .into_iter()
+        .map(|(refusal, count)| RefusalCount {
+            label: refusal_label(&refusal).to_owned(),
+            refusal,
+            count,
+        })
+        .collect();
+    refusals.sort_by(|a, b| b.count.cmp(&a.count).then(a.refusal.cmp(&b.refusal)));
+    let (accesses, out_of_hours, emergency) = totals;
+    AccessReport {
+        from: spec.from.to_string(),
+        to: spec.to.to_string(),
+        working_hours: spec.hours.describe(),
+        accesses,
+        out_of_hours,
+        emergency,
+        per_day: days.into_values().collect(),
+        per_user,
+        emergency_users,
+        emergency_threshold: spec.emergency_threshold,
+        same_surname,
+        refusals,
+        truncated: spec.truncated,
     }
 }
 

@@ -134,6 +134,13 @@ where
 }
 
 /// The workspace search: events matching `filter`, newest first, older than `before`.
+///
+/// Without a time range, newest means the highest sequence number (each filter has an index
+/// ending in `seq`). With one, newest is by time, ties by sequence number: then the
+/// `(filter, at_ms)` indexes give the page in order, reading only the page's rows, where
+/// ordering by `seq` alone made the database fetch and sort every event of the range (or, on
+/// PostgreSQL, walk the primary key backwards through events outside it). `before` is then
+/// the last event shown: the page continues after its `(at_ms, seq)`.
 pub fn search<'a, DB>(filter: &Filter, before: Option<i64>, limit: u32) -> QueryBuilder<'a, DB>
 where
     DB: Database,
@@ -179,12 +186,32 @@ where
     if let Some(to) = filter.to_ms {
         query.push(" AND at_ms <= ").push_bind(to);
     }
-    if let Some(before) = before {
-        query.push(" AND seq < ").push_bind(before);
+    let by_time = filter.from_ms.is_some() || filter.to_ms.is_some();
+    match (before, by_time) {
+        (Some(before), false) => {
+            query.push(" AND seq < ").push_bind(before);
+        }
+        (Some(before), true) => {
+            // At or before that event's time (a range bound the index can seek to), and
+            // not it or anything after it at the same millisecond.
+            let at = "(SELECT b.at_ms FROM audit_events b WHERE b.seq = ";
+            query
+                .push(format!(" AND at_ms <= {at}"))
+                .push_bind(before)
+                .push(format!(") AND (at_ms < {at}"))
+                .push_bind(before)
+                .push(") OR seq < ")
+                .push_bind(before)
+                .push(")");
+        }
+        (None, _) => {}
     }
-    query
-        .push(" ORDER BY seq DESC LIMIT ")
-        .push_bind(i64::from(limit));
+    let order = if by_time {
+        " ORDER BY at_ms DESC, seq DESC LIMIT "
+    } else {
+        " ORDER BY seq DESC LIMIT "
+    };
+    query.push(order).push_bind(i64::from(limit));
     query
 }
 

@@ -5,7 +5,7 @@
 use super::chain::{self, StoredEvent};
 use super::event::AuditEvent;
 use super::rows::{self, EventRow};
-use super::{retention, AuditError, AuditStore, Checkpoint, Filter, PeriodEvent};
+use super::{counts, retention, AuditError, AuditStore, Checkpoint, Filter, PeriodEvent};
 use futures::future::BoxFuture;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
@@ -62,6 +62,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX IF NOT EXISTS audit_by_kind_time ON audit_events (kind, at_ms);",
     // 5: which rule refused a refused event (`dissent`, `role`...), for the workspace's filter.
     "ALTER TABLE audit_events ADD COLUMN refusal TEXT;",
+    // 6: the access report's same-surname accesses, which are few, found without reading the
+    // period's other events.
+    "CREATE INDEX audit_same_surname_time ON audit_events (at_ms) WHERE same_surname = TRUE;",
 ];
 
 pub struct SqliteAudit {
@@ -247,6 +250,35 @@ impl AuditStore for SqliteAudit {
                 .fetch_all(&self.readers)
                 .await
                 .map_err(read_error)
+        })
+    }
+
+    fn count_accesses<'a>(
+        &'a self,
+        count: &'a counts::AccessCount,
+    ) -> BoxFuture<'a, Result<counts::AccessCounts, AuditError>> {
+        Box::pin(async move {
+            // Four grouped queries at once, each on its own connection.
+            let pool = &self.readers;
+            let mut queries = (
+                counts::days::<Sqlite>(count),
+                counts::users::<Sqlite>(count),
+                counts::surnames::<Sqlite>(count),
+                counts::refusals::<Sqlite>(count),
+            );
+            let (days, users, surnames, refusals) = futures::try_join!(
+                queries.0.build_query_as().fetch_all(pool),
+                queries.1.build_query_as().fetch_all(pool),
+                queries.2.build_query_as().fetch_all(pool),
+                queries.3.build_query_as().fetch_all(pool),
+            )
+            .map_err(read_error)?;
+            Ok(counts::AccessCounts {
+                days,
+                users,
+                surnames,
+                refusals,
+            })
         })
     }
 

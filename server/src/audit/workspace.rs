@@ -17,8 +17,6 @@ use futures::future::BoxFuture;
 pub const MIN_NOTE_CHARS: usize = 5;
 /// Longest period one access report covers, in days.
 const MAX_REPORT_DAYS: i64 = 92;
-/// Most events one report reads (it says so when there were more).
-const MAX_REPORT_EVENTS: usize = 2_000_000;
 /// Most events a patient access report lists (the CSV export has them all).
 const MAX_PATIENT_EVENTS: usize = 10_000;
 /// Most reviews the review history shows at once (it says when a period holds more).
@@ -367,40 +365,23 @@ impl AuditService for AuditDesk {
         Box::pin(async move {
             may_audit(caller)?;
             let (from, to) = report_period(&query, super::event::now_ms())?;
-            let mut spec = ReportSpec {
+            let spec = ReportSpec {
                 from,
                 to,
                 hours: self.hours,
                 emergency_threshold: self.emergency_threshold,
                 truncated: false,
             };
-            // A day either side in UTC covers every UK local day of the period; the tally
-            // keeps only the period's own days.
-            let (from_ms, to_ms) = (
-                day_start_ms(from) - 86_400_000,
-                day_start_ms(to) + 2 * 86_400_000,
-            );
-            let mut tally = reports::AccessTally::new(&spec);
-            let (mut read, mut after) = (0usize, None);
-            loop {
-                let page = self
-                    .trail
-                    .store()
-                    .read_period(from_ms, to_ms, after, REPORT_PAGE)
-                    .await
-                    .map_err(unavailable)?;
-                page.iter().for_each(|e| tally.add(e));
-                read += page.len();
-                after = page.last().map(|e| (e.at_ms, e.seq));
-                if page.len() < REPORT_PAGE as usize {
-                    break;
-                }
-                if read >= MAX_REPORT_EVENTS {
-                    spec.truncated = true;
-                    break;
-                }
-            }
-            let report = tally.finish(&spec);
+            let count = super::counts::AccessCount::for_report(&spec).ok_or_else(|| {
+                LookupError::InvalidInput("the period's dates are out of range".into())
+            })?;
+            let counts = self
+                .trail
+                .store()
+                .count_accesses(&count)
+                .await
+                .map_err(unavailable)?;
+            let report = reports::from_counts(&spec, counts);
             self.record(
                 AuditEvent::by(caller, EventKind::AuditSearch).detail(format!(
                     "access report {from} to {to}: {} accesses",
@@ -509,10 +490,6 @@ fn report_period(
         )));
     }
     Ok((from, to))
-}
-
-fn day_start_ms(day: time::Date) -> i64 {
-    (day.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// A stored event as the workspace shows it.
