@@ -196,6 +196,21 @@ async fn every_role_against_the_api_with_bearer_tokens() {
                 .status();
             assert_eq!(status, if allowed { 200 } else { 403 }, "{login} {path}");
         }
+        // An address under /api/ that no route declares is refused to every role (deny by
+        // default), not passed on to whoever has a role.
+        for path in [
+            "/api/v2/anything",
+            "/api/v1/patients-but-not-quite",
+            "/api/",
+        ] {
+            let status = client
+                .get(format!("{}{path}", portal.url))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, 403, "{login} {path}");
+        }
     }
     // A locum's token carries two roles: refused until one is selected.
     let two_roles = portal.token_for("locum.doctor").await;

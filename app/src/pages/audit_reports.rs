@@ -142,13 +142,13 @@ fn AccessReportView(report: AccessReport) -> impl IntoView {
             } else {
                 view! {
                     <table class=TABLE>
-                        <thead><tr><th>"User"</th><th>"NHS number"</th><th>"Times"</th><th>"Last (UTC)"</th><th></th></tr></thead>
+                        <thead><tr><th>"User"</th><th>"NHS number"</th><th>"Times"</th><th>"Last (UK time)"</th><th></th></tr></thead>
                         <tbody>{report.same_surname.into_iter().map(|s| {
                             let link = format!("/audit/patient?nhs={}", s.nhs_number);
                             view! {
                                 <tr>
                                     <td>{format!("{} ({})", s.user_name, s.user_id)}</td>
-                                    <td>{s.nhs_number}</td><td>{s.accesses}</td><td>{s.last}</td>
+                                    <td>{s.nhs_number}</td><td>{s.accesses}</td><td title=s.last.clone()>{uk_time(&s.last)}</td>
                                     <td><a class="text-[#005eb8] underline" href=link>"Who else viewed"</a></td>
                                 </tr>
                             }
@@ -158,6 +158,14 @@ fn AccessReportView(report: AccessReport) -> impl IntoView {
             }}
         </section>
     }
+}
+
+/// An instant the server sent (RFC 3339, UTC) on the UK clock with its zone, to the minute
+/// (`03-Dec-2026 14:03 GMT`); the full value is kept in the cell's title.
+fn uk_time(at: &str) -> String {
+    crate::clinical_date::ClinicalDate::parse(at)
+        .map(|date| date.display_zoned())
+        .unwrap_or_else(|_| at.to_owned())
 }
 
 #[component]
@@ -227,7 +235,7 @@ fn PatientReportView(report: PatientAccessReport) -> impl IntoView {
         <section data-testid=ids::PATIENT_ACCESS class="mt-4 rounded bg-white p-4 shadow">
             <h2 class="text-xl font-semibold">{format!("NHS number {}", report.nhs_number)}</h2>
             <p class="text-sm text-slate-700">
-                {format!("Generated {} (UTC). ", report.generated)}
+                {format!("Generated {}. ", uk_time(&report.generated))}
                 {report.kept_since.map(|since| format!("Events purged under the retention policy before {since} are not included."))}
             </p>
             {report.truncated.then(|| view! {
@@ -241,7 +249,7 @@ fn PatientReportView(report: PatientAccessReport) -> impl IntoView {
             <table class=TABLE>
                 <thead><tr>
                     <th>"Person"</th><th>"Roles"</th><th>"Organisations"</th><th>"Views"</th>
-                    <th>"Emergency"</th><th>"Refused"</th><th>"Bases"</th><th>"First (UTC)"</th><th>"Last (UTC)"</th>
+                    <th>"Emergency"</th><th>"Refused"</th><th>"Bases"</th><th>"First (UK time)"</th><th>"Last (UK time)"</th>
                 </tr></thead>
                 <tbody>{report.viewers.into_iter().map(|v| view! {
                     <tr data-testid=ids::PATIENT_VIEWER>
@@ -249,7 +257,8 @@ fn PatientReportView(report: PatientAccessReport) -> impl IntoView {
                         <td>{v.roles.join(", ")}</td><td>{v.organisations.join(", ")}</td>
                         <td>{v.views}</td><td>{v.emergency}</td>
                         <td>{if v.refusals.is_empty() { v.refused.to_string() } else { format!("{} ({})", v.refused, v.refusals.join(", ")) }}</td>
-                        <td>{v.bases.join(", ")}</td><td>{v.first}</td><td>{v.last}</td>
+                        <td>{v.bases.join(", ")}</td>
+                        <td title=v.first.clone()>{uk_time(&v.first)}</td><td title=v.last.clone()>{uk_time(&v.last)}</td>
                     </tr>
                 }).collect_view()}</tbody>
             </table>

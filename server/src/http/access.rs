@@ -71,8 +71,9 @@ pub fn requirement(path: &str, demo_idp: bool) -> Access {
         | "/sfn/audit-patient"
         | "/sfn/audit-choices"
         | "/sfn/audit-reviewed" => Role(Some(Permission::Audit)),
-        // Every server function is listed above; any other is refused.
-        p if p.starts_with("/sfn/") => Nobody,
+        // Every server function and API route is listed above; any other is refused, so a
+        // route added without a row here is closed to everyone rather than open to all.
+        p if p.starts_with("/sfn/") || p.starts_with("/api/") || p == "/api" => Nobody,
         _ => Role(None),
     }
 }
@@ -313,7 +314,7 @@ fn check(
         (Access::Nobody, _) => Some(refuse(
             audience,
             StatusCode::FORBIDDEN,
-            "this server function is not available",
+            "this address is not available",
             None,
         )),
         (_, Principal::Anonymous) => Some(match audience {
@@ -606,7 +607,10 @@ mod tests {
             ("/audit/elsewhere", Role(None)),
             ("/api/v1/audit/events", Role(Some(Permission::Audit))),
             ("/sfn/ops-notifications", Role(Some(Permission::Operations))),
-            ("/api/v2/anything", Role(None)),
+            ("/api/v2/anything", Nobody),
+            ("/api/v1/patients-but-not-quite", Nobody),
+            ("/api", Nobody),
+            ("/apiary", Role(None)),
         ];
         for (path, expected) in table {
             assert_eq!(requirement(path, true), expected, "{path}");

@@ -8,7 +8,6 @@
 use super::ApiState;
 use app::api::{LookupError, RecordService, SearchForm};
 use app::auth::Caller;
-use app::nhs_number::NhsNumberError;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -184,15 +183,13 @@ async fn openapi() -> impl IntoResponse {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
-    InvalidNhsNumber(#[from] NhsNumberError),
-    #[error("{0}")]
     Lookup(#[from] LookupError),
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = match &self {
-            ApiError::InvalidNhsNumber(_) | ApiError::Lookup(LookupError::InvalidNhsNumber(_)) => {
+            ApiError::Lookup(LookupError::InvalidNhsNumber(_)) => {
                 (StatusCode::BAD_REQUEST, "invalid-nhs-number")
             }
             ApiError::Lookup(LookupError::InvalidSearch(_)) => {
