@@ -241,3 +241,23 @@ async fn each_refusal_is_audited_as_its_own_kind_and_found_by_it() {
     );
     assert_eq!(count("dissent"), Some((1, Value::from("Patient dissent"))));
 }
+
+/// A record page whose address holds something that is not an NHS number is refused once,
+/// and audited once, however many calls the page would make for a real number.
+#[tokio::test]
+async fn a_bad_number_in_the_record_page_address_is_one_refusal() {
+    let portal = common::start().await;
+    let browser = portal.sign_in("ae.clinician").await;
+    let before = portal.audit_events().await.len();
+    let page = browser.get("/record?nhs=943%20476%205918").await;
+    let text = page.text().await.unwrap();
+    assert!(text.contains("NHS number"), "the page says what is wrong");
+    let refused: Vec<_> = portal.audit_events().await[before..]
+        .iter()
+        .filter(|e| e.event.outcome == Outcome::Refused)
+        .map(|e| (e.event.refusal, e.event.detail.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].0, Some(RefusalKind::InvalidNhsNumber));
+    assert!(refused[0].1.contains("943 476 5918"), "{}", refused[0].1);
+}

@@ -26,7 +26,13 @@ pub fn RecordPage() -> impl IntoView {
     // comes); the record waits for every source (see `crate::lookup_progress`).
     #[cfg(feature = "ssr")]
     provide_context(crate::lookup_progress::LookupProgress::default());
-    let asked = Resource::new(typed, get_sources_asked);
+    // A number that is not one is refused (and audited) once, by the record's own call.
+    let asked = Resource::new(typed, |nhs| async move {
+        match crate::nhs_number::NhsNumber::parse(&nhs) {
+            Ok(_) => get_sources_asked(nhs).await,
+            Err(problem) => Err(LookupError::InvalidNhsNumber(problem)),
+        }
+    });
     // Keyed on the NHS number alone: the timeline's filters change the address too, and fetch
     // only their own page (a refresh is a full load of the page).
     let record = Resource::new(typed, move |nhs| get_record(nhs, refresh_untracked()));
