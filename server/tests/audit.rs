@@ -746,19 +746,7 @@ fn encoded(reason: &str) -> String {
         .replace('+', "%20")
 }
 
-/// A server-function call with a bearer token, form-encoded, and its status and JSON body.
-async fn sfn(portal: &Portal, token: &str, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", portal.url))
-        .bearer_auth(token)
-        .header("accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
+use common::sfn;
 
 #[tokio::test]
 async fn nobody_reviews_their_own_emergency_access_and_notes_are_plain_bounded_text() {

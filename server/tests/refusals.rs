@@ -6,7 +6,7 @@ use crate::common;
 
 use app::audit_terms::RefusalKind;
 use app::model::SourceKind;
-use common::{patient_known_at, showcase, Portal};
+use common::{patient_known_at, sfn, showcase, Portal};
 use serde_json::Value;
 use server::audit::{EventKind, Outcome};
 
@@ -40,20 +40,6 @@ async fn labelled_id(portal: &Portal, kind: SourceKind, nhs: &str, resource_type
         .and_then(|r| r["id"].as_str())
         .unwrap()
         .to_owned()
-}
-
-/// A server function called with a bearer token, and its status and JSON body.
-async fn sfn(portal: &Portal, token: &str, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", portal.url))
-        .bearer_auth(token)
-        .header("accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 #[tokio::test]

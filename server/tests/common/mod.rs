@@ -365,3 +365,25 @@ impl Browser {
             .expect("JSON")
     }
 }
+
+/// A server-function call with a bearer token, form-encoded, and its status and JSON body.
+pub async fn sfn(
+    portal: &Portal,
+    token: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", portal.url))
+        .bearer_auth(token)
+        .header("accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .expect("portal answers");
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
