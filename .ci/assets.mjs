@@ -3,12 +3,14 @@
 //
 //   node .ci/assets.mjs <stage dir> <site dir>
 //
-// <stage dir> holds what the build produced under plain names: app.js, app_bg.wasm, app.css.
-// Each becomes <site>/pkg/app.<hash>.<js|wasm|css> (hash: the first 16 hex digits of its
-// SHA-256), with .br (brotli quality 11) and .gz (gzip level 9) beside it, written only when
-// missing: a hashed name's content never changes, so a file that exists is fresh. app.css is
-// also kept under its plain name for the server's own HTML pages (sign-in, documents).
-// <site>/hash.txt names the current hashes in cargo-leptos's format (`js: <hash>` lines).
+// <stage dir> holds what the build produced under plain names: the clinicians' bundle (app.js,
+// app_bg.wasm), the office bundle (office.js, office_bg.wasm) and app.css. Each becomes
+// <site>/pkg/<stem>.<hash>.<js|wasm|css> (hash: the first 16 hex digits of its SHA-256), with
+// .br (brotli quality 11) and .gz (gzip level 9) beside it, written only when missing: a
+// hashed name's content never changes, so a file that exists is fresh. app.css is also kept
+// under its plain name for the server's own HTML pages (sign-in, documents).
+// <site>/hash.txt (the clinicians' bundle and the stylesheet) and <site>/office-hash.txt name
+// the current hashes in cargo-leptos's format (`js: <hash>` lines).
 // Hashed files of the previous build stay (a page already open may still ask for them); older
 // ones, and the plain app.js/app_bg.wasm of builds before hashing, are removed.
 // Node's built-in zlib only: no packages needed.
@@ -25,10 +27,23 @@ if (!stage || !site) {
 const pkg = join(site, 'pkg');
 mkdirSync(pkg, { recursive: true });
 
-const KINDS = [
-  { kind: 'js', from: 'app.js', ext: 'js' },
-  { kind: 'wasm', from: 'app_bg.wasm', ext: 'wasm' },
-  { kind: 'css', from: 'app.css', ext: 'css' },
+// Each manifest and the files it names (server/src/http/assets.rs reads them).
+const MANIFESTS = [
+  {
+    file: 'hash.txt',
+    kinds: [
+      { kind: 'js', from: 'app.js', stem: 'app', ext: 'js' },
+      { kind: 'wasm', from: 'app_bg.wasm', stem: 'app', ext: 'wasm' },
+      { kind: 'css', from: 'app.css', stem: 'app', ext: 'css' },
+    ],
+  },
+  {
+    file: 'office-hash.txt',
+    kinds: [
+      { kind: 'js', from: 'office.js', stem: 'office', ext: 'js' },
+      { kind: 'wasm', from: 'office_bg.wasm', stem: 'office', ext: 'wasm' },
+    ],
+  },
 ];
 
 /** Writes `path` only if its content would change (so unchanged files keep their times). */
@@ -66,17 +81,25 @@ function readManifest(path) {
   return hashes;
 }
 
-const manifestPath = join(site, 'hash.txt');
-const previous = readManifest(manifestPath);
-const current = {};
-for (const { kind, from, ext } of KINDS) {
-  const bytes = readFileSync(join(stage, from));
-  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-  current[kind] = hash;
-  const target = join(pkg, `app.${hash}.${ext}`);
-  const fresh = existsSync(target);
-  if (!fresh) writeIfChanged(target, bytes);
-  compressed(target, bytes, fresh);
+// Each file under its hashed name, and each manifest; `keep` gathers this build's names and
+// the previous build's.
+const keep = new Set();
+for (const { file, kinds } of MANIFESTS) {
+  const manifestPath = join(site, file);
+  const previous = readManifest(manifestPath);
+  const lines = [];
+  for (const { kind, from, stem, ext } of kinds) {
+    const bytes = readFileSync(join(stage, from));
+    const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+    const target = join(pkg, `${stem}.${hash}.${ext}`);
+    const fresh = existsSync(target);
+    if (!fresh) writeIfChanged(target, bytes);
+    compressed(target, bytes, fresh);
+    lines.push(`${kind}: ${hash}\n`);
+    keep.add(`${stem}.${hash}.${ext}`);
+    if (previous[kind]) keep.add(`${stem}.${previous[kind]}.${ext}`);
+  }
+  writeIfChanged(manifestPath, Buffer.from(lines.join('')));
 }
 
 // The plain stylesheet, for the pages the server writes without Leptos.
@@ -87,17 +110,8 @@ for (const { kind, from, ext } of KINDS) {
   compressed(plain, css, !changed);
 }
 
-const manifest = KINDS.map(({ kind }) => `${kind}: ${current[kind]}\n`).join('');
-writeIfChanged(manifestPath, Buffer.from(manifest));
-
 // Keep this build's files and the previous build's; remove the rest.
-const keep = new Set();
-for (const { kind, ext } of KINDS) {
-  for (const hash of [current[kind], previous[kind]]) {
-    if (hash) keep.add(`app.${hash}.${ext}`);
-  }
-}
-const hashed = /^app\.[0-9a-f]{16}\.(js|wasm|css)(\.br|\.gz)?$/;
+const hashed = /^(app|office)\.[0-9a-f]{16}\.(js|wasm|css)(\.br|\.gz)?$/;
 const legacy = /^(app\.js|app_bg\.wasm)(\.br|\.gz)?$/;
 for (const name of readdirSync(pkg)) {
   const m = name.match(hashed);

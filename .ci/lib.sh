@@ -74,23 +74,35 @@ build_css() {
   test -s "$STAGE/app.css"
 }
 
-# The browser bundle into the staging folder (target/site-stage, never served): cargo, then
-# wasm-bindgen and wasm-opt only when cargo's output is newer than the staged copy. Both run in
-# a scratch folder and are moved in at the end, so a failed step is redone next time.
+# The browser bundles into the staging folder (target/site-stage, never served): the
+# clinicians' bundle `app` (app's pages without the audit and admin ones) and the office bundle
+# `office` (every page: app's `office` feature); the server picks one per page (app::shell::Bundle).
 build_wasm() {
   ensure_wasm_target
   ensure_wasm_bindgen
-  log "Building the browser bundle (app, hydrate, $WASM_PROFILE)"
-  cargo build -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate --profile "$WASM_PROFILE"
-  local wasm=target/wasm32-unknown-unknown/$WASM_PROFILE/app.wasm
-  if [ ! -f "$STAGE/app_bg.wasm" ] || [ "$wasm" -nt "$STAGE/app_bg.wasm" ]; then
+  build_bundle app hydrate target
+  build_bundle office hydrate,office target/office
+}
+
+# One bundle: cargo, then wasm-bindgen and wasm-opt only when cargo's output is newer than the
+# staged copy. Each bundle has its own target folder: a cdylib's file name carries no hash of
+# its features, so two feature sets in one folder would overwrite each other's `app.wasm` and
+# cargo could take one for the other. Both run in a scratch folder and are moved in at the end,
+# so a failed step is redone next time.
+build_bundle() {
+  local name=$1 features=$2 target_dir=$3
+  log "Building the browser bundle $name (app, features $features, $WASM_PROFILE)"
+  cargo build -p app --lib --target wasm32-unknown-unknown --no-default-features --features "$features" \
+    --profile "$WASM_PROFILE" --target-dir "$target_dir"
+  local wasm=$target_dir/wasm32-unknown-unknown/$WASM_PROFILE/app.wasm
+  if [ ! -f "$STAGE/${name}_bg.wasm" ] || [ "$wasm" -nt "$STAGE/${name}_bg.wasm" ]; then
     local tmp=$STAGE.tmp
     rm -rf "$tmp"
     mkdir -p "$tmp" "$STAGE"
-    wasm-bindgen --target web --no-typescript --out-dir "$tmp" --out-name app "$wasm"
-    optimise_wasm "$tmp/app_bg.wasm"
-    mv -f "$tmp/app.js" "$STAGE/app.js"
-    mv -f "$tmp/app_bg.wasm" "$STAGE/app_bg.wasm"
+    wasm-bindgen --target web --no-typescript --out-dir "$tmp" --out-name "$name" "$wasm"
+    optimise_wasm "$tmp/${name}_bg.wasm"
+    mv -f "$tmp/$name.js" "$STAGE/$name.js"
+    mv -f "$tmp/${name}_bg.wasm" "$STAGE/${name}_bg.wasm"
     rm -rf "$tmp"
   fi
 }

@@ -24,11 +24,53 @@ impl Default for StylesheetHref {
     }
 }
 
+/// The browser bundle that hydrates a page. The audit and admin pages are left out of the
+/// clinicians' bundle (the `office` feature), so what a clinician downloads holds only the
+/// pages a clinician can open; the office bundle holds every page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bundle {
+    Clinical,
+    Office,
+}
+
+impl Bundle {
+    /// The addresses under these go to the office bundle.
+    const OFFICE_ROOTS: [&'static str; 2] = ["/audit", "/admin"];
+
+    /// The bundle for a request's address (path, with or without its query).
+    pub fn for_address(address: &str) -> Self {
+        let path = address.split(['?', '#']).next().unwrap_or_default();
+        let office = Self::OFFICE_ROOTS.iter().any(|root| {
+            path.strip_prefix(root)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        });
+        if office {
+            Self::Office
+        } else {
+            Self::Clinical
+        }
+    }
+
+    /// The stem of the bundle's files under `/pkg` (`<stem>.<hash>.js`, `<stem>.<hash>.wasm`).
+    pub fn stem(self) -> &'static str {
+        match self {
+            Self::Clinical => "app",
+            Self::Office => "office",
+        }
+    }
+}
+
+/// Leptos's options naming the office bundle's files, provided as context by the server. The
+/// options the shell is given name the clinicians' bundle.
+#[derive(Debug, Clone)]
+pub struct OfficeBundle(pub LeptosOptions);
+
 /// The document the server streams; the browser bundle hydrates `<body>`. The script and
 /// stylesheet links live here, in `<head>`, which only the server renders, so their hashed
 /// names need not be known to the browser bundle.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let stylesheet = use_context::<StylesheetHref>().unwrap_or_default().0;
+    let options = bundle_options(options);
     view! {
         <!DOCTYPE html>
         <html lang="en-GB">
@@ -46,6 +88,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The options naming the bundle for this request's address: the office bundle's when the
+/// server provides them and the address is an office page, otherwise the clinicians'.
+fn bundle_options(clinical: LeptosOptions) -> LeptosOptions {
+    #[cfg(feature = "ssr")]
+    {
+        let request = use_context::<http::request::Parts>();
+        let path = request.as_ref().map(|r| r.uri.path()).unwrap_or_default();
+        if Bundle::for_address(path) == Bundle::Office {
+            if let Some(OfficeBundle(office)) = use_context::<OfficeBundle>() {
+                return office;
+            }
+        }
+    }
+    clinical
 }
 
 #[component]
@@ -174,5 +232,34 @@ fn CurrentUser(signed_in: SignedIn) -> impl IntoView {
                 </button>
             </form>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bundle;
+
+    #[test]
+    fn audit_and_admin_addresses_go_to_the_office_bundle_and_nothing_else_does() {
+        let table = [
+            ("/audit", Bundle::Office),
+            ("/audit?reviews=done", Bundle::Office),
+            ("/audit/reports?from=2026-11-01", Bundle::Office),
+            ("/audit/patient#top", Bundle::Office),
+            ("/admin", Bundle::Office),
+            ("/admin/", Bundle::Office),
+            ("/", Bundle::Clinical),
+            ("/record?nhs=9434765919", Bundle::Clinical),
+            ("/record/trends", Bundle::Clinical),
+            ("/auditor", Bundle::Clinical),
+            ("/administer", Bundle::Clinical),
+            ("/search?audit=1", Bundle::Clinical),
+            ("", Bundle::Clinical),
+        ];
+        for (address, bundle) in table {
+            assert_eq!(Bundle::for_address(address), bundle, "{address}");
+        }
+        assert_eq!(Bundle::Clinical.stem(), "app");
+        assert_eq!(Bundle::Office.stem(), "office");
     }
 }

@@ -245,6 +245,8 @@ struct Site {
 const JS_HASH: &str = "0123456789abcdef";
 const WASM_HASH: &str = "1123456789abcdef";
 const CSS_HASH: &str = "2123456789abcdef";
+const OFFICE_JS_HASH: &str = "3123456789abcdef";
+const OFFICE_WASM_HASH: &str = "4123456789abcdef";
 
 impl Site {
     fn build() -> Self {
@@ -275,6 +277,11 @@ impl Site {
         std::fs::write(
             root.join("hash.txt"),
             format!("js: {JS_HASH}\nwasm: {WASM_HASH}\ncss: {CSS_HASH}\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("office-hash.txt"),
+            format!("js: {OFFICE_JS_HASH}\nwasm: {OFFICE_WASM_HASH}\n"),
         )
         .unwrap();
         Self { root }
@@ -350,6 +357,27 @@ async fn hashed_bundle_files_are_immutable_and_sent_precompressed() {
         !html.contains("/pkg/app.css"),
         "not the unhashed stylesheet"
     );
+    assert!(!html.contains("/pkg/office."), "not the office bundle");
+
+    // The audit and admin pages are hydrated by the office bundle, which holds them; the
+    // clinicians' bundle leaves them out. The stylesheet is the same.
+    for (login, path) in [
+        ("privacy.officer", "/audit"),
+        ("privacy.officer", "/audit/reports?from=2026-11-01"),
+        ("privacy.officer", "/audit/patient"),
+        ("ops.admin", "/admin"),
+    ] {
+        let browser = portal.sign_in(login).await;
+        let html = browser.get(path).await.text().await.unwrap();
+        for name in [
+            format!("/pkg/office.{OFFICE_JS_HASH}.js"),
+            format!("/pkg/office.{OFFICE_WASM_HASH}.wasm"),
+            format!("/pkg/app.{CSS_HASH}.css"),
+        ] {
+            assert!(html.contains(&name), "{path} links {name}");
+        }
+        assert!(!html.contains(&format!("/pkg/app.{JS_HASH}.js")), "{path}");
+    }
 }
 
 #[tokio::test]

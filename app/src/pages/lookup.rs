@@ -35,10 +35,10 @@ fn NoAccess(viewer: Viewer) -> impl IntoView {
                 "Your role does not give access to patient records, so there is nothing to look up here."
             </p>
             <Show when=move || operations>
-                <p class="mt-2"><a class="font-semibold text-[#005eb8] underline" href="/admin">"Open the operations page"</a></p>
+                <p class="mt-2"><a class="font-semibold text-[#005eb8] underline" href="/admin" rel="external">"Open the operations page"</a></p>
             </Show>
             <Show when=move || audit>
-                <p class="mt-2"><a class="font-semibold text-[#005eb8] underline" href="/audit">"Open the audit workspace"</a></p>
+                <p class="mt-2"><a class="font-semibold text-[#005eb8] underline" href="/audit" rel="external">"Open the audit workspace"</a></p>
             </Show>
         </section>
     }

@@ -2,14 +2,17 @@
 //! `hash.txt`, how long each file may be cached, and serving the brotli/gzip files written at
 //! build time.
 //!
-//! The build (`.ci/lib.sh`) writes `app.<hash>.js`, `app.<hash>.wasm` and `app.<hash>.css`
-//! (each with `.br` and `.gz` beside it) and a `hash.txt` in the site root in cargo-leptos's
-//! format (`js: <hash>`, `wasm: <hash>`, `css: <hash>`). Leptos's own `hash_files` support
-//! then names the script and the bundle in every page; the stylesheet's name reaches the
-//! shell as [`StylesheetHref`] context. Without a `hash.txt` (a site built by hand, the tests)
-//! the plain names are used and everything is revalidated.
+//! The build (`.ci/lib.sh`) writes two bundles, the clinicians' (`app.<hash>.js`,
+//! `app.<hash>.wasm`) and the office bundle with the audit and admin pages (`office.<hash>.*`),
+//! and `app.<hash>.css`, each with `.br` and `.gz` beside it, and a manifest per bundle in the
+//! site root in cargo-leptos's format (`js: <hash>`, `wasm: <hash>`, `css: <hash>`):
+//! `hash.txt` and `office-hash.txt`. Leptos's own `hash_files` support then names the script
+//! and the bundle in every page, from the options the shell picks for the page's address
+//! ([`Bundle::for_address`]); the stylesheet's name reaches the shell as [`StylesheetHref`]
+//! context. Without a manifest (a site built by hand, the tests) the plain names are used and
+//! everything is revalidated.
 
-use app::shell::StylesheetHref;
+use app::shell::{Bundle, OfficeBundle, StylesheetHref};
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -74,14 +77,47 @@ pub fn is_content_hashed(path: &str) -> bool {
     }
 }
 
-/// Leptos's options for the built site in `site_root`, and where its stylesheet is.
+/// The built site: Leptos's options naming the clinicians' bundle, the office bundle's, and
+/// where the stylesheet is.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub clinical: LeptosOptions,
+    pub office: OfficeBundle,
+    pub stylesheet: StylesheetHref,
+}
+
+/// The manifest naming a bundle's hashed files: `hash.txt` for the clinicians' bundle (which
+/// also names the stylesheet), `office-hash.txt` for the office bundle.
+pub fn manifest_name(bundle: Bundle) -> &'static str {
+    match bundle {
+        Bundle::Clinical => MANIFEST,
+        Bundle::Office => "office-hash.txt",
+    }
+}
+
+/// The built site in `site_root`: each bundle's options, and where its stylesheet is.
+pub fn site(site_root: &Path, addr: SocketAddr) -> Site {
+    let (clinical, manifest) = bundle(site_root, addr, Bundle::Clinical);
+    let (office, _) = bundle(site_root, addr, Bundle::Office);
+    let stylesheet = manifest
+        .css
+        .map(|hash| StylesheetHref(format!("/pkg/app.{hash}.css")))
+        .unwrap_or_default();
+    Site {
+        clinical,
+        office: OfficeBundle(office),
+        stylesheet,
+    }
+}
+
+/// Leptos's options for one bundle of the site, and its manifest.
 ///
-/// When `hash.txt` names both the script and the bundle, Leptos's `hash_files` is switched on
-/// with the manifest's absolute path (Leptos joins it to the executable's folder, and joining
-/// an absolute path gives that path), so the hydration script links `app.<hash>.js` and
-/// `app.<hash>.wasm`.
-pub fn site(site_root: &Path, addr: SocketAddr) -> (LeptosOptions, StylesheetHref) {
-    let manifest_path = site_root.join(MANIFEST);
+/// When the manifest names both the script and the bundle, Leptos's `hash_files` is switched
+/// on with the manifest's absolute path (Leptos joins it to the executable's folder, and
+/// joining an absolute path gives that path), so the hydration script links
+/// `<stem>.<hash>.js` and `<stem>.<hash>.wasm`.
+fn bundle(site_root: &Path, addr: SocketAddr, bundle: Bundle) -> (LeptosOptions, Manifest) {
+    let manifest_path = site_root.join(manifest_name(bundle));
     let manifest = std::fs::read_to_string(&manifest_path)
         .map(|text| Manifest::parse(&text))
         .unwrap_or_default();
@@ -91,7 +127,7 @@ pub fn site(site_root: &Path, addr: SocketAddr) -> (LeptosOptions, StylesheetHre
         _ => None,
     };
     let builder = LeptosOptions::builder()
-        .output_name("app")
+        .output_name(bundle.stem())
         .site_root(site_root.display().to_string())
         .site_pkg_dir("pkg")
         .site_addr(addr);
@@ -99,11 +135,7 @@ pub fn site(site_root: &Path, addr: SocketAddr) -> (LeptosOptions, StylesheetHre
         Some(path) => builder.hash_files(true).hash_file(path.into()).build(),
         None => builder.build(),
     };
-    let stylesheet = manifest
-        .css
-        .map(|hash| StylesheetHref(format!("/pkg/app.{hash}.css")))
-        .unwrap_or_default();
-    (options, stylesheet)
+    (options, manifest)
 }
 
 /// `/pkg`: the files in `<site_root>/pkg`, sent as the `.br` or `.gz` written beside them at
@@ -159,6 +191,7 @@ mod tests {
             "/pkg/app.0123456789abcdef.js",
             "/pkg/app.0123456789abcdef0123456789abcdef.wasm",
             "app.0123456789abcdef.css",
+            "/pkg/office.0123456789abcdef.wasm",
         ] {
             assert!(is_content_hashed(yes), "{yes}");
         }
@@ -181,9 +214,11 @@ mod tests {
     #[test]
     fn a_site_without_a_manifest_uses_the_plain_names() {
         let root = std::env::temp_dir().join(format!("scrv-assets-none-{}", std::process::id()));
-        let (options, css) = site(&root, "127.0.0.1:0".parse().unwrap());
-        assert!(!options.hash_files);
-        assert_eq!(css, StylesheetHref::default());
+        let built = site(&root, "127.0.0.1:0".parse().unwrap());
+        assert!(!built.clinical.hash_files);
+        assert!(!built.office.0.hash_files);
+        assert_eq!(&*built.office.0.output_name, "office");
+        assert_eq!(built.stylesheet, StylesheetHref::default());
     }
 
     #[test]
@@ -195,17 +230,27 @@ mod tests {
             "js: 0123456789abcdef\nwasm: 1123456789abcdef\ncss: 2123456789abcdef\n",
         )
         .unwrap();
-        let (options, css) = site(&root, "127.0.0.1:0".parse().unwrap());
-        assert!(options.hash_files);
-        assert!(Path::new(options.hash_file.as_ref()).is_absolute());
-        assert!(options.hash_file.ends_with(MANIFEST));
-        assert_eq!(css.0, "/pkg/app.2123456789abcdef.css");
+        std::fs::write(
+            root.join(manifest_name(Bundle::Office)),
+            "js: 3123456789abcdef\nwasm: 4123456789abcdef\n",
+        )
+        .unwrap();
+        let built = site(&root, "127.0.0.1:0".parse().unwrap());
+        assert!(built.clinical.hash_files);
+        assert!(Path::new(built.clinical.hash_file.as_ref()).is_absolute());
+        assert!(built.clinical.hash_file.ends_with(MANIFEST));
+        assert_eq!(&*built.clinical.output_name, "app");
+        let office = &built.office.0;
+        assert!(office.hash_files);
+        assert!(office.hash_file.ends_with("office-hash.txt"));
+        assert_eq!(&*office.output_name, "office");
+        assert_eq!(built.stylesheet.0, "/pkg/app.2123456789abcdef.css");
 
         // A manifest naming the stylesheet only leaves the script names plain.
         std::fs::write(root.join(MANIFEST), "css: 2123456789abcdef\n").unwrap();
-        let (options, css) = site(&root, "127.0.0.1:0".parse().unwrap());
-        assert!(!options.hash_files);
-        assert_eq!(css.0, "/pkg/app.2123456789abcdef.css");
+        let built = site(&root, "127.0.0.1:0".parse().unwrap());
+        assert!(!built.clinical.hash_files);
+        assert_eq!(built.stylesheet.0, "/pkg/app.2123456789abcdef.css");
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

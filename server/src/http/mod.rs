@@ -50,7 +50,11 @@ pub fn router(
     demo_idp: Option<Arc<DemoIdp>>,
 ) -> Router {
     let site_root = config.portal.site_root.clone();
-    let (options, stylesheet) = assets::site(&site_root, config.portal.addr);
+    let assets::Site {
+        clinical: options,
+        office,
+        stylesheet,
+    } = assets::site(&site_root, config.portal.addr);
     let service: SharedRecordService = records.clone();
     let sign_in = IdentityProviders(
         config
@@ -80,6 +84,7 @@ pub fn router(
                 provide_context(operations.clone());
                 provide_context(sign_in.clone());
                 provide_context(stylesheet.clone());
+                provide_context(office.clone());
                 headers::page_content_security_policy();
             },
             {
