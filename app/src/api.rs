@@ -51,13 +51,15 @@ pub enum LookupError {
 
 impl LookupError {
     /// Which rule this refusal comes from, as the audit trail names it; `None` for what is not
-    /// a refusal (the service unavailable, the portal unreachable, nothing found).
+    /// a refusal (the service unavailable, the portal unreachable, nothing found), and for
+    /// `NotSignedIn`, which is never audited: with no one signed in there is no one to
+    /// attribute it to, and an unauthenticated caller must not be able to grow the
+    /// append-only trail (README, "Audit trail").
     pub fn refusal_kind(&self) -> Option<crate::audit_terms::RefusalKind> {
         use crate::audit_terms::RefusalKind as Kind;
         Some(match self {
             Self::InvalidNhsNumber(_) => Kind::InvalidNhsNumber,
             Self::InvalidSearch(_) | Self::InvalidInput(_) => Kind::InvalidRequest,
-            Self::NotSignedIn => Kind::NotSignedIn,
             Self::Forbidden(_) => Kind::Role,
             Self::BasisRequired(_) => Kind::NoBasis,
             Self::BasisRefused(_) => Kind::BasisRefused,
@@ -65,7 +67,9 @@ impl LookupError {
             Self::ConsentUnknown(_) => Kind::ConsentUnknown,
             Self::Withheld(_) => Kind::Withheld,
             Self::TooManyRequests(_) => Kind::RateLimited,
-            Self::NotFound(_) | Self::Unavailable(_) | Self::Transport(_) => return None,
+            Self::NotSignedIn | Self::NotFound(_) | Self::Unavailable(_) | Self::Transport(_) => {
+                return None
+            }
         })
     }
 }

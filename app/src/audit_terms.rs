@@ -9,8 +9,6 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RefusalKind {
-    /// No session, or it had ended.
-    NotSignedIn,
     /// A sign-in whose identity could not be proven (a token refused, a sign-in not started
     /// here, the identity provider's refusal).
     SignInRefused,
@@ -37,8 +35,7 @@ pub enum RefusalKind {
 }
 
 impl RefusalKind {
-    pub const ALL: [RefusalKind; 12] = [
-        Self::NotSignedIn,
+    pub const ALL: [RefusalKind; 11] = [
         Self::SignInRefused,
         Self::Role,
         Self::NoBasis,
@@ -55,7 +52,6 @@ impl RefusalKind {
     /// The stored code (`basis-refused`).
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::NotSignedIn => "not-signed-in",
             Self::SignInRefused => "sign-in-refused",
             Self::Role => "role",
             Self::NoBasis => "no-basis",
@@ -73,7 +69,6 @@ impl RefusalKind {
     /// How a privacy officer reads it.
     pub fn label(self) -> &'static str {
         match self {
-            Self::NotSignedIn => "Not signed in",
             Self::SignInRefused => "Sign-in refused",
             Self::Role => "Role not permitted",
             Self::NoBasis => "No basis given",

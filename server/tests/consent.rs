@@ -6,7 +6,9 @@
 use crate::common;
 
 use app::model::SourceKind;
-use common::{entries, patient_known_at, showcase, Portal};
+use common::{
+    entries, id_at_source_where, labelled_id_at_source, patient_known_at, showcase, Portal,
+};
 use serde_json::Value;
 
 const REASON: &str = "Unconscious after a fall, no one with them to ask";
@@ -348,53 +350,6 @@ async fn a_change_of_dissent_purges_the_patients_cached_records() {
     );
 }
 
-/// The id of the first security-labelled `resource_type` the demo source holds for the
-/// patient, asked of the source directly (as its own staff could).
-async fn id_at_source(portal: &Portal, kind: SourceKind, nhs: &str, resource_type: &str) -> String {
-    id_at_source_where(portal, kind, nhs, resource_type, |r| {
-        r["meta"]["security"].is_array()
-    })
-    .await
-}
-
-/// The id of the first `resource_type` the demo source holds for the patient that `pick`s.
-async fn id_at_source_where(
-    portal: &Portal,
-    kind: SourceKind,
-    nhs: &str,
-    resource_type: &str,
-    pick: impl Fn(&Value) -> bool,
-) -> String {
-    let source = portal.demo.sources.iter().find(|s| s.kind == kind).unwrap();
-    let http = reqwest::Client::new();
-    let patients = common::get_json(
-        &http,
-        format!(
-            "{}/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs}",
-            source.base_url
-        ),
-    )
-    .await;
-    let patient = patients["entry"][0]["resource"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let found = common::get_json(
-        &http,
-        format!("{}/{resource_type}?patient={patient}", source.base_url),
-    )
-    .await;
-    found["entry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| &e["resource"])
-        .find(|r| pick(r))
-        .and_then(|r| r["id"].as_str())
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn restricted_and_sensitive_items_are_withheld_and_counted() {
     let portal = common::start().await;
@@ -482,8 +437,8 @@ async fn restricted_and_sensitive_items_are_withheld_and_counted() {
 async fn withheld_items_cannot_be_fetched_by_id() {
     let portal = common::start().await;
     let nhs = showcase(&portal.demo.population, "items labelled").as_digits();
-    let letter = id_at_source(&portal, SourceKind::Gp, &nhs, "DocumentReference").await;
-    let restricted = id_at_source(&portal, SourceKind::Gp, &nhs, "Condition").await;
+    let letter = labelled_id_at_source(&portal, SourceKind::Gp, &nhs, "DocumentReference").await;
+    let restricted = labelled_id_at_source(&portal, SourceKind::Gp, &nhs, "Condition").await;
     let sensitive = id_at_source_where(&portal, SourceKind::Acute, &nhs, "Condition", |r| {
         r["code"]["coding"][0]["display"] == "Gonorrhoea"
     })

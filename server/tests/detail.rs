@@ -7,47 +7,12 @@
 use crate::common;
 
 use app::model::SourceKind;
-use common::{showcase, Portal};
+use common::{id_at_source_where, showcase, Portal};
 use serde_json::Value;
 
 /// The probe note the narratives showcase patient's latex allergy carries.
 const PROBE_NOTE: &str =
     "Hives within minutes of latex gloves. <script>alert(1)</script><b>not bold</b>";
-
-/// The id of the first `resource_type` the demo source holds for the patient that `pick`s.
-async fn id_at_source_where(
-    portal: &Portal,
-    kind: SourceKind,
-    nhs: &str,
-    resource_type: &str,
-    pick: impl Fn(&Value) -> bool,
-) -> String {
-    let source = portal.demo.sources.iter().find(|s| s.kind == kind).unwrap();
-    let http = reqwest::Client::new();
-    let patients = common::get_json(
-        &http,
-        format!(
-            "{}/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs}",
-            source.base_url
-        ),
-    )
-    .await;
-    let patient = patients["entry"][0]["resource"]["id"].as_str().unwrap();
-    let found = common::get_json(
-        &http,
-        format!("{}/{resource_type}?patient={patient}", source.base_url),
-    )
-    .await;
-    found["entry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| &e["resource"])
-        .find(|r| pick(r))
-        .and_then(|r| r["id"].as_str())
-        .expect("the demo source holds such a resource")
-        .to_owned()
-}
 
 /// One entry from the JSON route: status, `Cache-Control`, body.
 async fn entry(portal: &Portal, nhs: &str, path: &str) -> (u16, String, Value) {

@@ -7,7 +7,7 @@
 
 use crate::common;
 
-use common::{entries, showcase, Portal};
+use common::{entries, id_at_source_where, showcase, Portal};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use server::audit::EventKind;
@@ -229,7 +229,15 @@ async fn refusals_answer_exactly_as_for_the_entry() {
             .contains("Fertility clinic letter"),
         "the very restricted letter is withheld from the record"
     );
-    let withheld_letter = restricted_gp_letter(&portal, &restricted).await;
+    // The very restricted letter the GP holds.
+    let withheld_letter = id_at_source_where(
+        &portal,
+        app::model::SourceKind::Gp,
+        &restricted,
+        "DocumentReference",
+        |r| r["description"] == "Fertility clinic letter",
+    )
+    .await;
     let dissenting = showcase(&portal.demo.population, "has objected").as_digits();
 
     let clinician = portal.client_for("ae.clinician").await;
@@ -317,40 +325,6 @@ async fn refusals_answer_exactly_as_for_the_entry() {
         })
         .count();
     assert!(withheld >= 2, "document and entry refusals are audited");
-}
-
-/// The very restricted letter the restricted showcase patient's GP holds.
-async fn restricted_gp_letter(portal: &Portal, nhs: &str) -> String {
-    let source = portal
-        .demo
-        .sources
-        .iter()
-        .find(|s| s.kind == app::model::SourceKind::Gp)
-        .expect("a GP source");
-    let http = reqwest::Client::new();
-    let patient = common::get_json(
-        &http,
-        format!(
-            "{}/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs}",
-            source.base_url
-        ),
-    )
-    .await;
-    let patient_id = patient["entry"][0]["resource"]["id"].as_str().unwrap();
-    let found = common::get_json(
-        &http,
-        format!("{}/DocumentReference?patient={patient_id}", source.base_url),
-    )
-    .await;
-    found["entry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| &e["resource"])
-        .find(|r| r["description"] == "Fertility clinic letter")
-        .and_then(|r| r["id"].as_str())
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test]

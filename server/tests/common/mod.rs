@@ -149,25 +149,7 @@ impl Portal {
         login: &str,
         basis: Option<(&str, &str)>,
     ) -> reqwest::Client {
-        let token = self.token_for(login).await;
-        let mut headers = reqwest::header::HeaderMap::new();
-        if let Some((code, reason)) = basis {
-            headers.insert("legitimate-basis", code.parse().expect("header value"));
-            let reason: String = url::form_urlencoded::byte_serialize(reason.as_bytes()).collect();
-            headers.insert(
-                "legitimate-basis-reason",
-                reason.replace('+', "%20").parse().expect("header value"),
-            );
-        }
-        headers.insert(
-            reqwest::header::AUTHORIZATION,
-            format!("Bearer {token}").parse().expect("header value"),
-        );
-        reqwest::Client::builder()
-            .default_headers(headers)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client")
+        bearer_client(&self.token_for(login).await, basis)
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -211,6 +193,29 @@ impl Portal {
     }
 }
 
+/// An HTTP client sending `token` and, when given, a legitimate basis (code, reason) on every
+/// request, as a machine client of the API would.
+pub fn bearer_client(token: &str, basis: Option<(&str, &str)>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some((code, reason)) = basis {
+        headers.insert("legitimate-basis", code.parse().expect("header value"));
+        let reason: String = url::form_urlencoded::byte_serialize(reason.as_bytes()).collect();
+        headers.insert(
+            "legitimate-basis-reason",
+            reason.replace('+', "%20").parse().expect("header value"),
+        );
+    }
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header value"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
 /// A patient of the default population known at exactly these kinds of source.
 pub fn patient_known_at(population: &Population, kinds: &[SourceKind]) -> NhsNumber {
     population
@@ -223,6 +228,64 @@ pub fn patient_known_at(population: &Population, kinds: &[SourceKind]) -> NhsNum
             known == want && population.failing_source(*n).is_none()
         })
         .expect("the default population has such a patient")
+}
+
+/// The id of the first `resource_type` the demo source of `kind` holds for the patient that
+/// `pick`s, asked of the source directly (as its own staff could), not through the portal's
+/// rules: the id a test then asks the portal for.
+pub async fn id_at_source_where(
+    portal: &Portal,
+    kind: SourceKind,
+    nhs: &str,
+    resource_type: &str,
+    pick: impl Fn(&serde_json::Value) -> bool,
+) -> String {
+    let source = portal
+        .demo
+        .sources
+        .iter()
+        .find(|s| s.kind == kind)
+        .expect("a demo source of that kind");
+    let http = reqwest::Client::new();
+    let patients = get_json(
+        &http,
+        format!(
+            "{}/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs}",
+            source.base_url
+        ),
+    )
+    .await;
+    let patient = patients["entry"][0]["resource"]["id"]
+        .as_str()
+        .expect("the source knows the patient");
+    let found = get_json(
+        &http,
+        format!("{}/{resource_type}?patient={patient}", source.base_url),
+    )
+    .await;
+    found["entry"]
+        .as_array()
+        .expect("a searchset bundle")
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| pick(r))
+        .and_then(|r| r["id"].as_str())
+        .expect("the demo source holds such a resource")
+        .to_owned()
+}
+
+/// The id of the first security-labelled (restricted) `resource_type` the demo source of
+/// `kind` holds for the patient.
+pub async fn labelled_id_at_source(
+    portal: &Portal,
+    kind: SourceKind,
+    nhs: &str,
+    resource_type: &str,
+) -> String {
+    id_at_source_where(portal, kind, nhs, resource_type, |r| {
+        r["meta"]["security"].is_array()
+    })
+    .await
 }
 
 /// One source's report in a record's JSON.
