@@ -49,6 +49,8 @@ pub struct SurnameAccess {
     pub accesses: u32,
     /// RFC 3339, UTC.
     pub last: String,
+    /// `last` on the UK clock, as the server shows every time (`3 Dec 2026 14:03:27 GMT`).
+    pub last_local: String,
 }
 
 /// How many requests one rule refused in a period.
@@ -95,6 +97,9 @@ pub struct PatientViewer {
     /// RFC 3339, UTC.
     pub first: String,
     pub last: String,
+    /// `first` and `last` on the UK clock (`3 Dec 2026 14:03:27 GMT`).
+    pub first_local: String,
+    pub last_local: String,
     pub views: u32,
     pub emergency: u32,
     pub refused: u32,
@@ -110,8 +115,12 @@ pub struct PatientAccessReport {
     pub nhs_number: String,
     /// RFC 3339, UTC.
     pub generated: String,
+    /// `generated` on the UK clock (`3 Dec 2026 14:03:27 GMT`).
+    pub generated_local: String,
     /// The oldest event still kept (events before it have been purged), if any were.
     pub kept_since: Option<String>,
+    /// `kept_since` on the UK clock.
+    pub kept_since_local: Option<String>,
     pub viewers: Vec<PatientViewer>,
     /// Every access event, newest first.
     pub events: Vec<AuditRow>,

@@ -121,6 +121,10 @@ test('the officer sees access reports with charts and a patient access report', 
   await expect(officer).toHaveURL(new RegExp(`nhs=${nhs}`));
   const viewer = officer.locator(tid(ids.patientViewer), { hasText: 'Dr Asha Patel' });
   await expect(viewer).toContainText('emergency');
+  // First and last view, and when the report was made, on the UK clock to the second, as the
+  // workspace shows every time.
+  await expect(viewer).toContainText(/\d{1,2} \w{3} \d{4} \d{2}:\d{2}:\d{2} (GMT|BST)/);
+  await expect(officer.locator(tid(ids.patientAccess))).toContainText(/Generated \d{1,2} \w{3} \d{4} \d{2}:\d{2}:\d{2} (GMT|BST)\./);
   await expect(officer.locator(tid(ids.patientAccess))).toContainText('Emergency access');
   await officerContext.close();
 });

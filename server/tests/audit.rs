@@ -418,6 +418,9 @@ async fn only_audit_officers_reach_the_workspace_and_reviews_clear_the_queue() {
     assert_eq!(viewers.len(), 1, "{patient}");
     assert_eq!(viewers[0]["emergency"], 1);
     assert_eq!(viewers[0]["bases"], serde_json::json!(["emergency"]));
+    assert!(viewers[0]["last_local"]
+        .as_str()
+        .is_some_and(|t| t.ends_with(" GMT") || t.ends_with(" BST")));
     let (status, _) = post(
         &officer,
         "/sfn/audit-patient",

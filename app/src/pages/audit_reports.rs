@@ -1,7 +1,9 @@
 //! The audit officer's reports: accesses per day (in and out of hours) and per user, users with
 //! many emergency accesses, users who opened records of patients sharing their surname
 //! (`/audit/reports`), and the patient access report for a subject access request
-//! (`/audit/patient`). Each is a GET form, so a report's address can be shared.
+//! (`/audit/patient`). Each is a GET form, so a report's address can be shared. Times are
+//! shown as the server wrote them on the UK clock (`*_local`, to the second, as everywhere in
+//! the workspace), the UTC instant in the cell's title: one format, from one zone database.
 
 use crate::audit_terms::{label, EVENT_KINDS, OUTCOMES};
 use crate::components::{Bar, BarChart};
@@ -148,7 +150,7 @@ fn AccessReportView(report: AccessReport) -> impl IntoView {
                             view! {
                                 <tr>
                                     <td>{format!("{} ({})", s.user_name, s.user_id)}</td>
-                                    <td>{s.nhs_number}</td><td>{s.accesses}</td><td title=s.last.clone()>{uk_time(&s.last)}</td>
+                                    <td>{s.nhs_number}</td><td>{s.accesses}</td><td title=s.last>{s.last_local}</td>
                                     <td><a class="text-[#005eb8] underline" href=link>"Who else viewed"</a></td>
                                 </tr>
                             }
@@ -158,14 +160,6 @@ fn AccessReportView(report: AccessReport) -> impl IntoView {
             }}
         </section>
     }
-}
-
-/// An instant the server sent (RFC 3339, UTC) on the UK clock with its zone, to the minute
-/// (`03-Dec-2026 14:03 GMT`); the full value is kept in the cell's title.
-fn uk_time(at: &str) -> String {
-    crate::clinical_date::ClinicalDate::parse(at)
-        .map(|date| date.display_zoned())
-        .unwrap_or_else(|_| at.to_owned())
 }
 
 #[component]
@@ -235,8 +229,8 @@ fn PatientReportView(report: PatientAccessReport) -> impl IntoView {
         <section data-testid=ids::PATIENT_ACCESS class="mt-4 rounded bg-white p-4 shadow">
             <h2 class="text-xl font-semibold">{format!("NHS number {}", report.nhs_number)}</h2>
             <p class="text-sm text-slate-700">
-                {format!("Generated {}. ", uk_time(&report.generated))}
-                {report.kept_since.map(|since| format!("Events purged under the retention policy before {since} are not included."))}
+                {format!("Generated {}. ", report.generated_local)}
+                {report.kept_since_local.map(|since| format!("Events purged under the retention policy before {since} are not included."))}
             </p>
             {report.truncated.then(|| view! {
                 <p role="alert" class="mt-2 border-l-4 border-[#ffb81c] bg-yellow-50 px-3 py-2">"More events than one report reads: export them all as CSV."</p>
@@ -258,7 +252,7 @@ fn PatientReportView(report: PatientAccessReport) -> impl IntoView {
                         <td>{v.views}</td><td>{v.emergency}</td>
                         <td>{if v.refusals.is_empty() { v.refused.to_string() } else { format!("{} ({})", v.refused, v.refusals.join(", ")) }}</td>
                         <td>{v.bases.join(", ")}</td>
-                        <td title=v.first.clone()>{uk_time(&v.first)}</td><td title=v.last.clone()>{uk_time(&v.last)}</td>
+                        <td title=v.first>{v.first_local}</td><td title=v.last>{v.last_local}</td>
                     </tr>
                 }).collect_view()}</tbody>
             </table>

@@ -1,12 +1,13 @@
 //! The access report's counts, made by the database: one grouped query each for the days,
-//! the users, the same-surname accesses and the refusals of a period, written once over any
-//! sqlx database. Each event's UK local time is its UTC time plus the offset of the stretch of
-//! the period it falls in, so the database can tell the day and whether it was out of hours
-//! without a time-zone table; only a few hundred grouped rows come back, however long the
-//! period (reading every event into the portal cost seconds at 300,000 accesses).
+//! the users, the same-surname accesses and the refusals of a period, written and run once
+//! over any sqlx database ([`Queries`]). Each event's UK local time is its UTC time plus the
+//! offset of the stretch of the period it falls in, so the database can tell the day and
+//! whether it was out of hours without a time-zone table; only a few hundred grouped rows
+//! come back, however long the period (reading every event into the portal cost seconds at
+//! 300,000 accesses).
 
 use super::reports::ACCESS_KINDS;
-use sqlx::{Database, Encode, QueryBuilder, Type};
+use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Pool, QueryBuilder, Type};
 
 /// What to count: successful record accesses (and refusals) from `from_ms` to `to_ms`
 /// inclusive, on the UK clock `clock`, in hours from `start_minute` (inclusive) to
@@ -87,8 +88,63 @@ pub struct AccessCounts {
     pub refusals: Vec<RefusalRow>,
 }
 
+/// The four grouped queries of one count, built for the store's database and run together by
+/// [`Queries::fetch`]. The store holds them while they run: sqlx ties a built query's
+/// arguments to the borrow of its builder, and generic code cannot keep a builder of its own
+/// borrowed that long (the borrow checker cannot tell that any database's arguments are
+/// harmless to drop), while a caller's concrete builder can be.
+pub struct Queries<'q, DB: Database> {
+    days: QueryBuilder<'q, DB>,
+    users: QueryBuilder<'q, DB>,
+    surnames: QueryBuilder<'q, DB>,
+    refusals: QueryBuilder<'q, DB>,
+}
+
+impl<'q, DB: Database> Queries<'q, DB>
+where
+    i64: Encode<'q, DB> + Type<DB>,
+{
+    /// The queries that count `count`.
+    pub fn new(count: &AccessCount) -> Self {
+        Self {
+            days: days(count),
+            users: users(count),
+            surnames: surnames(count),
+            refusals: refusals(count),
+        }
+    }
+}
+
+impl<'q, DB> Queries<'q, DB>
+where
+    DB: Database,
+    DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'r> DayRow: FromRow<'r, DB::Row>,
+    for<'r> UserRow: FromRow<'r, DB::Row>,
+    for<'r> SurnameRow: FromRow<'r, DB::Row>,
+    for<'r> RefusalRow: FromRow<'r, DB::Row>,
+{
+    /// Runs the four at once, each on its own connection from `pool`; borrows the queries for
+    /// as long as their arguments (`'q`), so they are used up.
+    pub async fn fetch(&'q mut self, pool: &Pool<DB>) -> Result<AccessCounts, sqlx::Error> {
+        let (days, users, surnames, refusals) = futures::try_join!(
+            self.days.build_query_as().fetch_all(pool),
+            self.users.build_query_as().fetch_all(pool),
+            self.surnames.build_query_as().fetch_all(pool),
+            self.refusals.build_query_as().fetch_all(pool),
+        )?;
+        Ok(AccessCounts {
+            days,
+            users,
+            surnames,
+            refusals,
+        })
+    }
+}
+
 /// Accesses per UK day.
-pub fn days<'a, DB: Database>(count: &AccessCount) -> QueryBuilder<'a, DB>
+fn days<'a, DB: Database>(count: &AccessCount) -> QueryBuilder<'a, DB>
 where
     i64: Encode<'a, DB> + Type<DB>,
 {
@@ -101,7 +157,7 @@ where
 }
 
 /// Accesses per user, with the different patients each opened.
-pub fn users<'a, DB: Database>(count: &AccessCount) -> QueryBuilder<'a, DB>
+fn users<'a, DB: Database>(count: &AccessCount) -> QueryBuilder<'a, DB>
 where
     i64: Encode<'a, DB> + Type<DB>,
 {
@@ -116,7 +172,7 @@ where
 }
 
 /// Accesses to records of patients sharing the user's surname, per user and patient.
-pub fn surnames<'a, DB: Database>(count: &AccessCount) -> QueryBuilder<'a, DB>
+fn surnames<'a, DB: Database>(count: &AccessCount) -> QueryBuilder<'a, DB>
 where
     i64: Encode<'a, DB> + Type<DB>,
 {
@@ -130,7 +186,7 @@ where
 }
 
 /// Refused requests per kind of refusal.
-pub fn refusals<'a, DB: Database>(count: &AccessCount) -> QueryBuilder<'a, DB>
+fn refusals<'a, DB: Database>(count: &AccessCount) -> QueryBuilder<'a, DB>
 where
     i64: Encode<'a, DB> + Type<DB>,
 {

@@ -263,27 +263,8 @@ impl AuditStore for PostgresAudit {
         count: &'a counts::AccessCount,
     ) -> BoxFuture<'a, Result<counts::AccessCounts, AuditError>> {
         Box::pin(async move {
-            // Four grouped queries at once, each on its own connection.
-            let pool = &self.pool;
-            let mut queries = (
-                counts::days::<Postgres>(count),
-                counts::users::<Postgres>(count),
-                counts::surnames::<Postgres>(count),
-                counts::refusals::<Postgres>(count),
-            );
-            let (days, users, surnames, refusals) = futures::try_join!(
-                queries.0.build_query_as().fetch_all(pool),
-                queries.1.build_query_as().fetch_all(pool),
-                queries.2.build_query_as().fetch_all(pool),
-                queries.3.build_query_as().fetch_all(pool),
-            )
-            .map_err(read_error)?;
-            Ok(counts::AccessCounts {
-                days,
-                users,
-                surnames,
-                refusals,
-            })
+            let mut queries = counts::Queries::<Postgres>::new(count);
+            queries.fetch(&self.pool).await.map_err(read_error)
         })
     }
 

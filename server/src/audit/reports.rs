@@ -5,6 +5,7 @@
 
 use super::event::{rfc3339, EventKind, Outcome};
 use super::{PeriodEvent, StoredEvent};
+use crate::uk_time;
 use app::audit::AuditRow;
 use app::reports::{
     AccessReport, DayCount, PatientAccessReport, PatientViewer, RefusalCount, SurnameAccess,
@@ -190,11 +191,13 @@ impl AccessTally {
                     nhs_number: nhs.clone(),
                     accesses: 0,
                     last: String::new(),
+                    last_local: String::new(),
                 });
             seen.accesses += 1;
             let at = rfc3339(e.at_ms);
             if at > seen.last {
                 seen.last = at;
+                seen.last_local = uk_time::local(e.at_ms);
             }
         }
     }
@@ -258,6 +261,7 @@ pub fn from_counts(spec: &ReportSpec, counts: super::counts::AccessCounts) -> Ac
             nhs_number: s.nhs_number,
             accesses: count(s.accesses),
             last: rfc3339(s.last_ms),
+            last_local: uk_time::local(s.last_ms),
         })
         .collect();
     surnames.sort_by(|a, b| (&a.user_id, &a.nhs_number).cmp(&(&b.user_id, &b.nhs_number)));
@@ -356,11 +360,12 @@ fn refusal_label(code: &str) -> &str {
     }
 }
 
-/// One patient's access report from their events (newest first).
+/// One patient's access report from their events (newest first); `kept_since_ms` is when
+/// events were last purged, if ever.
 pub fn patient_report(
     nhs_number: &str,
     events: &[StoredEvent],
-    kept_since: Option<String>,
+    kept_since_ms: Option<i64>,
     truncated: bool,
     row: impl Fn(&StoredEvent) -> AuditRow,
 ) -> PatientAccessReport {
@@ -370,6 +375,7 @@ pub fn patient_report(
     for stored in events.iter().rev() {
         let e = &stored.event;
         let at = rfc3339(e.at_ms);
+        let at_local = uk_time::local(e.at_ms);
         let i = *index.entry(&e.user_id).or_insert_with(|| {
             viewers.push(PatientViewer {
                 user_id: e.user_id.clone(),
@@ -378,6 +384,8 @@ pub fn patient_report(
                 organisations: Vec::new(),
                 first: at.clone(),
                 last: at.clone(),
+                first_local: at_local.clone(),
+                last_local: at_local.clone(),
                 views: 0,
                 emergency: 0,
                 refused: 0,
@@ -388,6 +396,7 @@ pub fn patient_report(
         });
         let viewer = &mut viewers[i];
         viewer.last = at;
+        viewer.last_local = at_local;
         let add = |list: &mut Vec<String>, value: &Option<String>| {
             if let Some(v) = value {
                 if !list.contains(v) {
@@ -418,10 +427,13 @@ pub fn patient_report(
         }
     }
     viewers.sort_by(|a, b| b.last.cmp(&a.last));
+    let now_ms = super::event::now_ms();
     PatientAccessReport {
         nhs_number: nhs_number.to_owned(),
-        generated: rfc3339(super::event::now_ms()),
-        kept_since,
+        generated: rfc3339(now_ms),
+        generated_local: uk_time::local(now_ms),
+        kept_since: kept_since_ms.map(rfc3339),
+        kept_since_local: kept_since_ms.map(uk_time::local),
         viewers,
         events: events.iter().map(row).collect(),
         truncated,
@@ -579,6 +591,7 @@ mod tests {
         assert_eq!(report.same_surname.len(), 1);
         assert_eq!(report.same_surname[0].nhs_number, "4");
         assert_eq!(report.same_surname[0].last, "2026-12-01T12:00:00Z");
+        assert_eq!(report.same_surname[0].last_local, "1 Dec 2026 12:00:00 GMT");
     }
 
     #[test]
@@ -620,6 +633,11 @@ mod tests {
             ]
         );
         assert_eq!(report.viewers[0].bases, ["emergency"]);
+        let a = &report.viewers[1];
+        assert_eq!(
+            (a.first_local.as_str(), a.last_local.as_str()),
+            ("30 Nov 2026 09:00:00 GMT", "30 Nov 2026 10:00:00 GMT")
+        );
         assert_eq!(report.events.len(), 4);
     }
 }

@@ -258,27 +258,8 @@ impl AuditStore for SqliteAudit {
         count: &'a counts::AccessCount,
     ) -> BoxFuture<'a, Result<counts::AccessCounts, AuditError>> {
         Box::pin(async move {
-            // Four grouped queries at once, each on its own connection.
-            let pool = &self.readers;
-            let mut queries = (
-                counts::days::<Sqlite>(count),
-                counts::users::<Sqlite>(count),
-                counts::surnames::<Sqlite>(count),
-                counts::refusals::<Sqlite>(count),
-            );
-            let (days, users, surnames, refusals) = futures::try_join!(
-                queries.0.build_query_as().fetch_all(pool),
-                queries.1.build_query_as().fetch_all(pool),
-                queries.2.build_query_as().fetch_all(pool),
-                queries.3.build_query_as().fetch_all(pool),
-            )
-            .map_err(read_error)?;
-            Ok(counts::AccessCounts {
-                days,
-                users,
-                surnames,
-                refusals,
-            })
+            let mut queries = counts::Queries::<Sqlite>::new(count);
+            queries.fetch(&self.readers).await.map_err(read_error)
         })
     }
 

@@ -84,6 +84,47 @@ impl AuditDesk {
     async fn record(&self, event: AuditEvent) -> Result<i64, LookupError> {
         self.trail.record(event).await.map_err(unavailable)
     }
+
+    /// Puts what `caller` is about to be shown from the trail on record: an audit-search
+    /// event saying what (`detail`), naming the patient when it is one patient's. Every view
+    /// calls it before answering, so nothing read from the trail is shown unaudited.
+    async fn record_search(
+        &self,
+        caller: &Caller,
+        patient: Option<String>,
+        detail: String,
+    ) -> Result<(), LookupError> {
+        let mut event = AuditEvent::by(caller, EventKind::AuditSearch).detail(detail);
+        event.nhs_number = patient;
+        self.record(event).await.map(|_| ())
+    }
+
+    /// Each review beside the emergency access it reviewed, as the history shows them. A
+    /// review whose access is no longer stored (purged under retention) is left out: there
+    /// is nothing to show beside its note.
+    async fn with_accesses(
+        &self,
+        reviews: &[StoredEvent],
+    ) -> Result<Vec<ReviewedAccess>, LookupError> {
+        let mut shown = Vec::with_capacity(reviews.len());
+        for review in reviews {
+            let Some(seq) = review.event.refers_to else {
+                continue;
+            };
+            let Some(access) = self.trail.store().get(seq).await.map_err(unavailable)? else {
+                continue;
+            };
+            shown.push(ReviewedAccess {
+                access: row(&access),
+                reviewer_id: review.event.user_id.clone(),
+                reviewer_name: review.event.user_name.clone(),
+                note: review.event.detail.clone().unwrap_or_default(),
+                reviewed_at: super::event::rfc3339(review.event.at_ms),
+                reviewed_at_local: crate::uk_time::local(review.event.at_ms),
+            });
+        }
+        Ok(shown)
+    }
 }
 
 fn may_audit(caller: &Caller) -> Result<(), LookupError> {
@@ -211,10 +252,9 @@ impl AuditService for AuditDesk {
             let more = found.len() > limit as usize;
             found.truncate(limit as usize);
             let older = more.then(|| found.last().map(|e| e.seq)).flatten();
-            let mut event = AuditEvent::by(caller, EventKind::AuditSearch)
-                .detail(describe(&filter, found.len()));
-            event.nhs_number = filter.nhs_number.clone();
-            self.record(event).await?;
+            let detail = describe(&filter, found.len());
+            self.record_search(caller, filter.nhs_number.clone(), detail)
+                .await?;
             Ok(AuditResults {
                 rows: found.iter().map(row).collect(),
                 older,
@@ -239,11 +279,8 @@ impl AuditService for AuditDesk {
                 .pending_reviews(200)
                 .await
                 .map_err(unavailable)?;
-            self.record(
-                AuditEvent::by(caller, EventKind::AuditSearch)
-                    .detail(format!("emergency review queue: {} waiting", rows.len())),
-            )
-            .await?;
+            let detail = format!("emergency review queue: {} waiting", rows.len());
+            self.record_search(caller, None, detail).await?;
             Ok(rows.iter().map(row).collect())
         })
     }
@@ -263,36 +300,17 @@ impl AuditService for AuditDesk {
                 to_ms: crate::uk_time::day_end_ms(&to),
                 ..Filter::default()
             };
-            let store = self.trail.store();
-            let mut found = store
+            let mut found = self
+                .trail
+                .store()
                 .search(&filter, None, MAX_REVIEWS_SHOWN + 1)
                 .await
                 .map_err(unavailable)?;
             let more = found.len() > MAX_REVIEWS_SHOWN as usize;
             found.truncate(MAX_REVIEWS_SHOWN as usize);
-            let mut reviews = Vec::with_capacity(found.len());
-            for review in &found {
-                let Some(seq) = review.event.refers_to else {
-                    continue;
-                };
-                if let Some(access) = store.get(seq).await.map_err(unavailable)? {
-                    reviews.push(ReviewedAccess {
-                        access: row(&access),
-                        reviewer_id: review.event.user_id.clone(),
-                        reviewer_name: review.event.user_name.clone(),
-                        note: review.event.detail.clone().unwrap_or_default(),
-                        reviewed_at: super::event::rfc3339(review.event.at_ms),
-                        reviewed_at_local: crate::uk_time::local(review.event.at_ms),
-                    });
-                }
-            }
-            self.record(
-                AuditEvent::by(caller, EventKind::AuditSearch).detail(format!(
-                    "review history {from} to {to}: {} reviews",
-                    reviews.len()
-                )),
-            )
-            .await?;
+            let reviews = self.with_accesses(&found).await?;
+            let detail = format!("review history {from} to {to}: {} reviews", reviews.len());
+            self.record_search(caller, None, detail).await?;
             Ok(ReviewHistory {
                 from,
                 to,
@@ -351,8 +369,7 @@ impl AuditService for AuditDesk {
                 ChainCheck::Intact { events } => format!("chain verified: {events} events intact"),
                 ChainCheck::Broken { seq, .. } => format!("chain verified: broken at {seq}"),
             };
-            self.record(AuditEvent::by(caller, EventKind::AuditSearch).detail(detail))
-                .await?;
+            self.record_search(caller, None, detail).await?;
             Ok(check)
         })
     }
@@ -382,13 +399,8 @@ impl AuditService for AuditDesk {
                 .await
                 .map_err(unavailable)?;
             let report = reports::from_counts(&spec, counts);
-            self.record(
-                AuditEvent::by(caller, EventKind::AuditSearch).detail(format!(
-                    "access report {from} to {to}: {} accesses",
-                    report.accesses
-                )),
-            )
-            .await?;
+            let detail = format!("access report {from} to {to}: {} accesses", report.accesses);
+            self.record_search(caller, None, detail).await?;
             Ok(report)
         })
     }
@@ -409,19 +421,16 @@ impl AuditService for AuditDesk {
             };
             let (events, truncated) = self.read_all(&filter, MAX_PATIENT_EVENTS).await?;
             let checkpoint = self.trail.store().checkpoint().await.map_err(unavailable)?;
-            let kept_since = checkpoint.map(|c| super::event::rfc3339(c.at_ms));
+            let kept_since_ms = checkpoint.map(|c| c.at_ms);
             let report =
-                reports::patient_report(&nhs.as_digits(), &events, kept_since, truncated, row);
-            self.record(
-                AuditEvent::by(caller, EventKind::AuditSearch)
-                    .patient(nhs)
-                    .detail(format!(
-                        "patient access report: {} events, {} people",
-                        report.events.len(),
-                        report.viewers.len()
-                    )),
-            )
-            .await?;
+                reports::patient_report(&nhs.as_digits(), &events, kept_since_ms, truncated, row);
+            let detail = format!(
+                "patient access report: {} events, {} people",
+                report.events.len(),
+                report.viewers.len()
+            );
+            self.record_search(caller, Some(nhs.as_digits()), detail)
+                .await?;
             Ok(report)
         })
     }
