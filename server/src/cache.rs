@@ -94,7 +94,7 @@ impl SourceCache {
                 let fetched = Arc::new(Fetched {
                     answer: fetch.await?,
                     at: Instant::now(),
-                    at_utc: crate::record::now_rfc3339(),
+                    at_utc: crate::clock::now_rfc3339(),
                 });
                 // Only the view that fetched records the copy; views that joined it share it.
                 if self.keep_stale && fetched.answer.consent_known() {

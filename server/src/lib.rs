@@ -33,6 +33,7 @@ pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod cache;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod demo_mode;
@@ -50,6 +51,7 @@ pub mod sources;
 pub mod tls;
 pub mod uk_time;
 pub mod viewing;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;

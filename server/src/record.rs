@@ -3,6 +3,7 @@
 //! its own part of the view.
 
 use crate::cache::{Fetched, SourceCache};
+use crate::clock::now_rfc3339;
 use crate::config::{Config, SourceConfig};
 use crate::fhir::consent::ConsentDirective;
 use crate::merge;
@@ -625,17 +626,6 @@ fn sort_newest_first(entries: &mut [TimelineEntry]) {
                 &b.resource_id,
             ))
     });
-}
-
-pub(crate) fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

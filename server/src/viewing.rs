@@ -5,11 +5,12 @@
 
 use crate::audit::event::shares_surname;
 use crate::audit::{AuditEvent, AuditTrail, EventKind};
+use crate::clock::now_rfc3339;
 use crate::config::Config;
 use crate::notify::outbox::Outbox;
 use crate::notify::ChildProtectionConfig;
 use crate::policy::{decide, labels_withhold, ConsentPolicy, ConsentState, Decision, Refusal};
-use crate::record::{judge_with_reasons, now_rfc3339, Aggregator, Gathered};
+use crate::record::{judge_with_reasons, Aggregator, Gathered};
 use crate::sources::SourceError;
 use app::api::{LookupError, RecordService, SearchForm};
 use app::auth::{Caller, Permission, Role, Viewer};
@@ -247,7 +248,7 @@ impl RecordDesk {
             );
             let body = crate::notify::communication(caller, record, flag, &sent).to_string();
             let recipient = format!("{} ({})", flag.organisation, flag.organisation_code);
-            let now = crate::audit::event::now_ms();
+            let now = crate::clock::now_ms();
             if let Err(error) = outbox
                 .enqueue(&key, &flag.source_id, &recipient, &body, now)
                 .await

@@ -6,12 +6,11 @@
 //! A sign-in in progress costs the server nothing: it travels in a sealed login cookie.
 //! `POST /auth/role` (role index + CSRF token) and `POST /auth/signout` (CSRF token).
 
-use super::session::random_token;
 use super::verify::TokenError;
 use super::{Identity, Principal};
 use crate::audit::{AuditEvent, EventKind};
-use crate::demo::idp::{escape, pkce_challenge};
 use crate::http::access::audit_session_refusal;
+use crate::web::{escape, pkce_challenge, random_token};
 use app::audit_terms::RefusalKind;
 use app::auth::RequestInfo;
 use axum::extract::{Extension, Form, Query, State};

@@ -2,7 +2,7 @@
 //! ends after the idle timeout, at its absolute lifetime, or at sign-out.
 
 use super::roles::RoleGrant;
-use rand::RngCore;
+use crate::web::random_token;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -149,13 +149,6 @@ fn live<'a>(
 fn ended(session: &Session, now: Instant, idle: Duration, max: Duration) -> bool {
     now.saturating_duration_since(session.last_seen) >= idle
         || now.saturating_duration_since(session.created) >= max
-}
-
-/// 256 random bits from the operating system, hex encoded.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

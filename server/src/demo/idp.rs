@@ -7,17 +7,15 @@
 //! Anyone can sign in as anyone here, so it is started only by `server demo` and refuses to
 //! run in front of a source that is not on loopback (see `demo_mode::start_idp`).
 
+use crate::web::{escape, pkce_challenge, random_token};
 use axum::extract::{Form, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -443,7 +441,7 @@ async fn authorize(
         )
             .into_response();
     };
-    let code = crate::auth::session::random_token();
+    let code = random_token();
     idp.codes.lock().unwrap_or_else(|e| e.into_inner()).insert(
         code.clone(),
         PendingCode {
@@ -505,7 +503,7 @@ async fn token(State(idp): State<Arc<DemoIdp>>, Form(request): Form<TokenRequest
     if pkce_challenge(&request.code_verifier) != pending.challenge {
         return refuse("invalid_grant");
     }
-    let access_token = crate::auth::session::random_token();
+    let access_token = random_token();
     idp.access_tokens
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -600,11 +598,6 @@ async fn demo_token(
     }
 }
 
-/// The S256 PKCE challenge of a verifier (RFC 7636 section 4.2).
-pub fn pkce_challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
-
 fn error_page(problem: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><title>Demo identity provider</title></head><body><h1>Sign-in request refused</h1><p>{}</p></body></html>",
@@ -612,41 +605,9 @@ fn error_page(problem: &str) -> String {
     )
 }
 
-/// Escapes text for HTML element content and double-quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pkce_matches_rfc7636_appendix_b() {
-        assert_eq!(
-            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-        );
-    }
-
-    #[test]
-    fn escaping() {
-        assert_eq!(
-            escape(r#"<a href="x">'&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-    }
 
     #[test]
     fn logins_are_unique() {

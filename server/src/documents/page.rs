@@ -4,7 +4,7 @@
 
 use super::sanitise::clinical_html;
 use super::Opened;
-use crate::demo::idp::escape;
+use crate::web::escape;
 use app::document::DocumentKind;
 use app::nhs_number::NhsNumber;
 

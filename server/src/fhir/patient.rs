@@ -193,14 +193,14 @@ impl Patient {
 
     /// The details as they are today, with Organizations the search reply `_include`d.
     pub fn demographics(&self, source_id: &str) -> Demographics {
-        let today = crate::record::now_rfc3339();
+        let today = crate::clock::now_rfc3339();
         self.demographics_on(source_id, today.get(..10).unwrap_or_default(), &[])
     }
 
     /// The details as they are today, resolving references to the Organizations the search
     /// reply `_include`d.
     pub fn demographics_with(&self, source_id: &str, included: &[Organization]) -> Demographics {
-        let today = crate::record::now_rfc3339();
+        let today = crate::clock::now_rfc3339();
         self.demographics_on(source_id, today.get(..10).unwrap_or_default(), included)
     }
 

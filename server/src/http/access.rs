@@ -446,7 +446,7 @@ pub fn request_info(request: &Request) -> RequestInfo {
         .take(256)
         .collect();
     RequestInfo {
-        request_id: crate::auth::session::random_token()[..16].to_owned(),
+        request_id: crate::web::random_token()[..16].to_owned(),
         client,
         user_agent,
     }
@@ -507,7 +507,7 @@ fn refuse(
             };
             let body = format!(
                 "<p data-testid=\"refusal\">{}.</p><p><a class=\"underline\" href=\"/\">Back to the start</a></p>",
-                crate::demo::idp::escape(message)
+                crate::web::escape(message)
             );
             page(status, title, &body)
         }

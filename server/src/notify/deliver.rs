@@ -78,13 +78,13 @@ pub async fn deliver_due(
     notifier: &dyn Notifier,
     (initial, max): (Duration, Duration),
 ) -> Result<usize, super::outbox::OutboxError> {
-    let now = crate::audit::event::now_ms();
+    let now = crate::clock::now_ms();
     let due = outbox.due(now, 50).await?;
     for notification in &due {
         match notifier.deliver(notification).await {
             Ok(()) => {
                 outbox
-                    .delivered(notification.id, crate::audit::event::now_ms())
+                    .delivered(notification.id, crate::clock::now_ms())
                     .await?
             }
             Err(why) => {

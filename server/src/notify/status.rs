@@ -2,7 +2,7 @@
 //! whom it is about. Needs the `operations` permission.
 
 use super::outbox::{Notification, Outbox};
-use crate::audit::event::rfc3339;
+use crate::clock::rfc3339;
 use app::api::LookupError;
 use app::auth::{Caller, Permission};
 use app::operations::{NotificationStatus, OperationsService};
