@@ -43,10 +43,48 @@ pub enum LookupError {
     NotFound(String),
     #[error("Too many requests: {0}.")]
     TooManyRequests(String),
-    #[error("The record service is unavailable: {0}")]
-    Unavailable(String),
-    #[error("The portal could not be reached: {0}")]
-    Transport(String),
+    /// Something inside the portal failed (a store could not be read or written): said in
+    /// fixed words, as the cause is the server's business (it logs it with the request id).
+    #[error("{0}")]
+    Unavailable(Outage),
+    /// The server function could not be called or its answer read (the network, a proxy):
+    /// the framework's own words go to the console, not the page.
+    #[error(
+        "The portal could not be reached, or its answer could not be read. Check the connection and try again."
+    )]
+    Transport,
+}
+
+/// What inside the portal failed when a request could not be answered, each said in fixed
+/// words that are true and say what to do. Only the kind crosses the wire: the cause (a
+/// database's or library's own text, naming tables, files and queries) is logged on the
+/// server with the request id and is never sent to a browser or an API client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outage {
+    /// The audit trail could not be read (a search, a report, an export, the chain check).
+    #[error(
+        "The audit store could not be read; try again, and tell the service desk if it keeps happening."
+    )]
+    AuditRead,
+    /// An audit event could not be written, so what it was to record was not done or shown.
+    #[error(
+        "The audit trail could not be written, so nothing was shown or changed; try again, and tell the service desk if it keeps happening."
+    )]
+    AuditWrite,
+    /// A view's audit event could not be written: no patient data leaves the server unaudited.
+    #[error(
+        "The audit trail could not be written, so no patient data is shown; try again, and tell the service desk if it keeps happening."
+    )]
+    ViewNotAudited,
+    /// The child-protection notification outbox could not be read (the operations page).
+    #[error(
+        "Notification status could not be read; try again, and tell the service desk if it keeps happening."
+    )]
+    DeliveryStatus,
+    /// The server was started without a service this call needs (a wiring fault).
+    #[error("This part of the portal is not set up on this server; tell the service desk.")]
+    NotConfigured,
 }
 
 impl LookupError {
@@ -67,7 +105,7 @@ impl LookupError {
             Self::ConsentUnknown(_) => Kind::ConsentUnknown,
             Self::Withheld(_) => Kind::Withheld,
             Self::TooManyRequests(_) => Kind::RateLimited,
-            Self::NotSignedIn | Self::NotFound(_) | Self::Unavailable(_) | Self::Transport(_) => {
+            Self::NotSignedIn | Self::NotFound(_) | Self::Unavailable(_) | Self::Transport => {
                 return None
             }
         })
@@ -77,9 +115,34 @@ impl LookupError {
 impl FromServerFnError for LookupError {
     type Encoder = JsonEncoding;
 
+    /// The framework's own failures: on the server, a request whose fields could not be read;
+    /// in the browser, the portal not reached or its answer unreadable. The framework's words
+    /// (a serde or fetch message) never reach the page. They go to the browser's console only:
+    /// a decoding error can quote what was sent, an NHS number among it, and the server's log
+    /// must never hold one.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        Self::Transport(value.to_string())
+        match value {
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => unreadable_request(),
+            other => {
+                #[cfg(feature = "hydrate")]
+                leptos::logging::warn!("a server function call failed: {other}");
+                #[cfg(not(feature = "hydrate"))]
+                let _ = other;
+                Self::Transport
+            }
+        }
     }
+}
+
+/// A server function's fields could not be read: the caller's request is at fault (an
+/// out-of-date page, a hand-made call), so it is answered as bad input (400 on the server).
+fn unreadable_request() -> LookupError {
+    let error = LookupError::InvalidInput(
+        "the request's fields could not be read (reload the page and try again)".to_owned(),
+    );
+    #[cfg(feature = "ssr")]
+    set_status(&error);
+    error
 }
 
 /// Looks a patient up at every configured source. `nhs_number` is what the user typed: it is
@@ -337,7 +400,7 @@ mod service {
 
     pub(super) fn record_service() -> Result<SharedRecordService, LookupError> {
         leptos::prelude::use_context::<SharedRecordService>()
-            .ok_or_else(|| LookupError::Unavailable("the record service is not configured".into()))
+            .ok_or(LookupError::Unavailable(super::Outage::NotConfigured))
     }
 
     /// A value the server's access layer put on this request (absent outside a request).
@@ -350,14 +413,21 @@ mod service {
     /// 400 for bad input...), so callers and proxies see a refusal as one. A page rendering
     /// the same call on the server keeps its own status: it shows the error as content.
     pub fn with_status<T>(result: Result<T, LookupError>) -> Result<T, LookupError> {
+        if let Err(error) = &result {
+            set_status(error);
+        }
+        result
+    }
+
+    /// Sets the status `error` is sent with, when a server function is called directly.
+    pub(super) fn set_status(error: &LookupError) {
         let called_directly = leptos::prelude::use_context::<http::request::Parts>()
             .is_some_and(|parts| parts.uri.path().starts_with("/sfn/"));
-        if let (Err(error), true) = (&result, called_directly) {
+        if called_directly {
             if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
                 response.set_status(error.status());
             }
         }
-        result
     }
 
     impl LookupError {
@@ -377,7 +447,7 @@ mod service {
                 | Self::Withheld(_) => StatusCode::FORBIDDEN,
                 Self::NotFound(_) => StatusCode::NOT_FOUND,
                 Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-                Self::Unavailable(_) | Self::Transport(_) => StatusCode::SERVICE_UNAVAILABLE,
+                Self::Unavailable(_) | Self::Transport => StatusCode::SERVICE_UNAVAILABLE,
             }
         }
     }

@@ -199,7 +199,7 @@ mod service {
 
     pub(crate) fn audit_service() -> Result<SharedAuditService, LookupError> {
         leptos::prelude::use_context::<SharedAuditService>()
-            .ok_or_else(|| LookupError::Unavailable("the audit workspace is not configured".into()))
+            .ok_or(LookupError::Unavailable(crate::api::Outage::NotConfigured))
     }
 
     pub(crate) fn current_caller() -> Result<Caller, LookupError> {

@@ -31,7 +31,7 @@ pub async fn notification_delivery() -> Result<Vec<NotificationStatus>, LookupEr
             .and_then(|parts| parts.extensions.get::<crate::auth::Caller>().cloned())
             .ok_or(LookupError::NotSignedIn)?;
         leptos::prelude::use_context::<SharedOperationsService>()
-            .ok_or_else(|| LookupError::Unavailable("operations are not configured".into()))?
+            .ok_or(LookupError::Unavailable(crate::api::Outage::NotConfigured))?
             .notifications(&caller)
             .await
     };

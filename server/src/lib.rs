@@ -15,6 +15,8 @@
 //! - [`viewing`]: opening a record for one member of staff: basis, consent, each item judged.
 //! - [`documents`]: opening one document's attachment (judged as its entry, fetched fresh,
 //!   sanitised, audited before it is sent).
+//! - [`outage`]: internal failures logged with their cause and request id, answered in fixed
+//!   words.
 //! - [`ratelimit`]: per-user and per-address request limits.
 //! - [`serve`]: accepting connections (plain or TLS) with header-read and idle timeouts and a
 //!   connection limit.
@@ -43,6 +45,7 @@ pub mod http;
 pub mod identity;
 pub mod merge;
 pub mod notify;
+pub mod outage;
 pub mod policy;
 pub mod ratelimit;
 pub mod record;
@@ -60,7 +63,24 @@ pub use config::Config;
 
 /// Serves the portal on `listener` until `shutdown` completes.
 pub async fn run(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // No audit trail, no portal: every access must leave its trace.
+    let store = config
+        .audit
+        .open_store()
+        .await
+        .map_err(std::io::Error::other)?;
+    run_on_store(config, store, listener, shutdown).await
+}
+
+/// [`run`] on an audit store already open (the configured one, or in tests one that fails on
+/// purpose, to see what callers are told when the store breaks).
+pub async fn run_on_store(
     mut config: Config,
+    store: Arc<dyn audit::AuditStore>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -79,10 +99,7 @@ pub async fn run(
     let demo_idp = demo_mode::start_idp(&mut config, &public_url).map_err(std::io::Error::other)?;
     let permissions = policy::PermissionMatrix::with_overrides(&config.permissions)
         .map_err(|problems| std::io::Error::other(problems.join("; ")))?;
-    // No audit trail, no portal: every access must leave its trace.
-    let audit = audit::AuditTrail::open(&config.audit)
-        .await
-        .map_err(std::io::Error::other)?;
+    let audit = audit::AuditTrail::start(store, config.audit.max_batch);
     let mut identity = auth::Identity::new(
         config.identity.clone(),
         permissions,

@@ -12,7 +12,7 @@ use crate::notify::ChildProtectionConfig;
 use crate::policy::{decide, labels_withhold, ConsentPolicy, ConsentState, Decision, Refusal};
 use crate::record::{judge_with_reasons, Aggregator, Gathered};
 use crate::sources::SourceError;
-use app::api::{LookupError, RecordService, SearchForm};
+use app::api::{LookupError, Outage, RecordService, SearchForm};
 use app::auth::{Caller, Permission, Role, Viewer};
 use app::consent::{
     Basis, BasisPrompt, BasisSource, ConsentUnknownNotice, DissentNotice, SessionKey, UnreadConsent,
@@ -260,13 +260,12 @@ impl RecordDesk {
 
     /// Writes an event that must be durable before the caller sees anything.
     pub(crate) async fn durably(&self, event: AuditEvent) -> Result<i64, LookupError> {
-        self.audit.record(event).await.map_err(|error| {
-            tracing::error!(%error, "audit event not written: nothing is shown");
-            LookupError::Unavailable(
-                "the audit trail cannot be written, so no patient data is shown. Try again shortly."
-                    .to_owned(),
-            )
-        })
+        // The event carries the request id its failure is logged under.
+        let request_id = event.request_id.clone();
+        self.audit
+            .record(event)
+            .await
+            .map_err(|error| crate::outage::logged(Outage::ViewNotAudited, &error, &request_id))
     }
 
     /// Audits a refusal and hands it back (a refusal shows no data, so it is returned even if
@@ -282,7 +281,8 @@ impl RecordDesk {
             .stated_basis(caller);
         event.nhs_number = nhs.map(|n| n.as_digits());
         if let Err(error) = self.audit.record(event).await {
-            tracing::error!(%error, "a refusal could not be audited");
+            let request_id = &caller.request.request_id;
+            tracing::error!(request_id, %error, "a refusal could not be audited");
         }
         refusal
     }
@@ -604,7 +604,8 @@ impl RecordDesk {
             Ok(key) => key,
             Err(refusal) => {
                 if let Err(error) = self.audit.record(event.refused_with(&refusal)).await {
-                    tracing::error!(%error, "a refused basis could not be audited");
+                    let request_id = &caller.request.request_id;
+                    tracing::error!(request_id, %error, "a refused basis could not be audited");
                 }
                 return Err(refusal);
             }
@@ -685,7 +686,8 @@ impl RecordService for RecordDesk {
                         .stated_basis(caller);
                     event.detail = Some(format!("{refusal} (typed {typed:?})"));
                     if let Err(error) = self.audit.record(event).await {
-                        tracing::error!(%error, "a refused NHS number could not be audited");
+                        let request_id = &caller.request.request_id;
+                        tracing::error!(request_id, %error, "a refused NHS number could not be audited");
                     }
                     Err(refusal)
                 }

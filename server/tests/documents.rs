@@ -458,7 +458,12 @@ async fn no_document_is_sent_when_its_view_cannot_be_audited() {
         .await
         .unwrap_err();
         assert!(
-            matches!(&refused, server::documents::DocumentError::Lookup(app::api::LookupError::Unavailable(m)) if m.contains("audit trail")),
+            matches!(
+                &refused,
+                server::documents::DocumentError::Lookup(app::api::LookupError::Unavailable(
+                    app::api::Outage::ViewNotAudited
+                ))
+            ),
             "attachment {n}: {refused:?}"
         );
     }

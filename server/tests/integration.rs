@@ -7,6 +7,7 @@ mod common;
 mod access;
 mod aggregation;
 mod audit;
+mod broken_store;
 mod cache;
 mod compression;
 mod conformance;

@@ -56,6 +56,7 @@ impl AuditDesk {
     /// Every event matching `filter`, newest first, up to `cap` (and whether there were more).
     async fn read_all(
         &self,
+        caller: &Caller,
         filter: &Filter,
         cap: usize,
     ) -> Result<(Vec<StoredEvent>, bool), LookupError> {
@@ -67,7 +68,7 @@ impl AuditDesk {
                 .store()
                 .search(filter, before, REPORT_PAGE)
                 .await
-                .map_err(unavailable)?;
+                .map_err(failed(caller))?;
             let last_page = page.len() < REPORT_PAGE as usize;
             before = page.last().map(|e| e.seq);
             found.extend(page);
@@ -82,7 +83,12 @@ impl AuditDesk {
     }
 
     async fn record(&self, event: AuditEvent) -> Result<i64, LookupError> {
-        self.trail.record(event).await.map_err(unavailable)
+        // The event carries the request id its failure is logged under.
+        let request_id = event.request_id.clone();
+        self.trail
+            .record(event)
+            .await
+            .map_err(crate::outage::audit(&request_id))
     }
 
     /// Puts what `caller` is about to be shown from the trail on record: an audit-search
@@ -104,6 +110,7 @@ impl AuditDesk {
     /// is nothing to show beside its note.
     async fn with_accesses(
         &self,
+        caller: &Caller,
         reviews: &[StoredEvent],
     ) -> Result<Vec<ReviewedAccess>, LookupError> {
         let mut shown = Vec::with_capacity(reviews.len());
@@ -111,7 +118,7 @@ impl AuditDesk {
             let Some(seq) = review.event.refers_to else {
                 continue;
             };
-            let Some(access) = self.trail.store().get(seq).await.map_err(unavailable)? else {
+            let Some(access) = self.trail.store().get(seq).await.map_err(failed(caller))? else {
                 continue;
             };
             shown.push(ReviewedAccess {
@@ -138,13 +145,10 @@ fn may_audit(caller: &Caller) -> Result<(), LookupError> {
     }
 }
 
-/// A store failure as the caller sees it: logged here with its cause, answered in general
-/// words (the cause names tables, drivers and queries, which are not the caller's business).
-pub fn unavailable(e: super::AuditError) -> LookupError {
-    tracing::error!(error = %e, "the audit store failed");
-    LookupError::Unavailable(
-        "the audit trail cannot be read or written just now. Try again shortly.".to_owned(),
-    )
+/// A store failure while serving `caller`: logged with its cause and the request id, answered
+/// in fixed words ([`crate::outage`]).
+fn failed(caller: &Caller) -> impl FnOnce(super::AuditError) -> LookupError + '_ {
+    crate::outage::audit(&caller.request.request_id)
 }
 
 /// A query as the store reads it, or what is wrong with it.
@@ -248,7 +252,7 @@ impl AuditService for AuditDesk {
                 .store()
                 .search(&filter, query.before, limit + 1)
                 .await
-                .map_err(unavailable)?;
+                .map_err(failed(caller))?;
             let more = found.len() > limit as usize;
             found.truncate(limit as usize);
             let older = more.then(|| found.last().map(|e| e.seq)).flatten();
@@ -278,7 +282,7 @@ impl AuditService for AuditDesk {
                 .store()
                 .pending_reviews(200)
                 .await
-                .map_err(unavailable)?;
+                .map_err(failed(caller))?;
             let detail = format!("emergency review queue: {} waiting", rows.len());
             self.record_search(caller, None, detail).await?;
             Ok(rows.iter().map(row).collect())
@@ -305,10 +309,10 @@ impl AuditService for AuditDesk {
                 .store()
                 .search(&filter, None, MAX_REVIEWS_SHOWN + 1)
                 .await
-                .map_err(unavailable)?;
+                .map_err(failed(caller))?;
             let more = found.len() > MAX_REVIEWS_SHOWN as usize;
             found.truncate(MAX_REVIEWS_SHOWN as usize);
-            let reviews = self.with_accesses(&found).await?;
+            let reviews = self.with_accesses(caller, &found).await?;
             let detail = format!("review history {from} to {to}: {} reviews", reviews.len());
             self.record_search(caller, None, detail).await?;
             Ok(ReviewHistory {
@@ -331,7 +335,7 @@ impl AuditService for AuditDesk {
             let note = note.trim().to_owned();
             app::consent::check_text(&note, MIN_NOTE_CHARS, self.max_note_chars)
                 .map_err(|problem| LookupError::InvalidInput(problem.message("review note")))?;
-            let access = self.trail.store().get(seq).await.map_err(unavailable)?;
+            let access = self.trail.store().get(seq).await.map_err(failed(caller))?;
             let Some(access) = access.filter(|a| a.event.kind == EventKind::EmergencyAccess) else {
                 return Err(LookupError::NotFound(format!("no emergency access {seq}")));
             };
@@ -358,7 +362,7 @@ impl AuditService for AuditDesk {
     fn verify<'a>(&'a self, caller: &'a Caller) -> BoxFuture<'a, Result<ChainCheck, LookupError>> {
         Box::pin(async move {
             may_audit(caller)?;
-            let check = match self.trail.verify().await.map_err(unavailable)? {
+            let check = match self.trail.verify().await.map_err(failed(caller))? {
                 Ok(events) => ChainCheck::Intact { events },
                 Err(broken) => ChainCheck::Broken {
                     seq: broken.seq,
@@ -397,7 +401,7 @@ impl AuditService for AuditDesk {
                 .store()
                 .count_accesses(&count)
                 .await
-                .map_err(unavailable)?;
+                .map_err(failed(caller))?;
             let report = reports::from_counts(&spec, counts);
             let detail = format!("access report {from} to {to}: {} accesses", report.accesses);
             self.record_search(caller, None, detail).await?;
@@ -419,8 +423,13 @@ impl AuditService for AuditDesk {
                 kinds: reports::PATIENT_KINDS.to_vec(),
                 ..Filter::default()
             };
-            let (events, truncated) = self.read_all(&filter, MAX_PATIENT_EVENTS).await?;
-            let checkpoint = self.trail.store().checkpoint().await.map_err(unavailable)?;
+            let (events, truncated) = self.read_all(caller, &filter, MAX_PATIENT_EVENTS).await?;
+            let checkpoint = self
+                .trail
+                .store()
+                .checkpoint()
+                .await
+                .map_err(failed(caller))?;
             let kept_since_ms = checkpoint.map(|c| c.at_ms);
             let report =
                 reports::patient_report(&nhs.as_digits(), &events, kept_since_ms, truncated, row);

@@ -165,7 +165,8 @@ async fn login(
                 format!("sign-in rate limited ({retry})"),
             );
             if let Err(error) = identity.audit.record(event).await {
-                tracing::error!(%error, "a rate-limited sign-in could not be audited");
+                let request_id = &request.request_id;
+                tracing::error!(request_id, %error, "a rate-limited sign-in could not be audited");
             }
         }
         return page(
@@ -250,7 +251,8 @@ struct CallbackQuery {
     error: Option<String>,
 }
 
-/// Why a sign-in could not be finished; shown to the person, logged without tokens.
+/// Why a sign-in could not be finished; logged without tokens, and shown to the person as
+/// [`SignInError::for_person`] says it.
 #[derive(Debug, thiserror::Error)]
 enum SignInError {
     #[error("the identity provider refused the sign-in ({0})")]
@@ -267,6 +269,40 @@ enum SignInError {
     NoRole,
     #[error("sign-in cannot be recorded in the audit trail, so it is refused: {0}")]
     Audit(crate::audit::AuditError),
+}
+
+// What the person is told when the provider or the audit trail failed: that it happened and
+// what to do. The cause (a library's error, the provider's address, the store's own text) is
+// logged with the request id instead.
+/// The identity provider failed (discovery, token exchange, UserInfo).
+const PROVIDER_FAILED: &str = "the identity provider did not answer properly; try again, and tell the service desk if it keeps happening";
+/// The sign-in could not be audited, so no session was kept.
+const AUDIT_FAILED: &str = "sign-in cannot be recorded in the audit trail, so it is refused; try again, and tell the service desk if it keeps happening";
+
+impl SignInError {
+    /// The refusal in words for the sign-in page and the audit trail's detail. A refusal says
+    /// what was wrong (its words carry no internal detail); a failure only that it happened.
+    fn for_person(&self) -> String {
+        match self {
+            Self::Provider(_) => PROVIDER_FAILED.to_owned(),
+            Self::Audit(_) => AUDIT_FAILED.to_owned(),
+            refusal => refusal.to_string(),
+        }
+    }
+
+    /// Logs the sign-in's end with its cause: failures of the provider or the audit trail
+    /// as errors for operations, refusals (a person's mistake, an expired link) as info.
+    fn log(&self, request_id: &str) {
+        match self {
+            Self::Provider(_) => {
+                tracing::warn!(request_id, error = %self, "sign-in failed at the provider")
+            }
+            Self::Audit(_) => {
+                tracing::error!(request_id, error = %self, "sign-in refused: not audited")
+            }
+            _ => tracing::info!(request_id, error = %self, "sign-in refused"),
+        }
+    }
 }
 
 async fn callback(
@@ -300,9 +336,10 @@ async fn callback(
                 _ => RefusalKind::SignInRefused,
             };
             let event = AuditEvent::by_user("(unknown)", "", &request, EventKind::SignIn)
-                .refused(kind, e.to_string());
+                .refused(kind, e.for_person());
             if let Err(error) = identity.audit.record(event).await {
-                tracing::error!(%error, "a refused sign-in could not be audited");
+                let request_id = &request.request_id;
+                tracing::error!(request_id, %error, "a refused sign-in could not be audited");
             }
             Err(e)
         }
@@ -332,7 +369,7 @@ async fn callback(
             with_cookie(response, &cookie)
         }
         Err(e) => {
-            tracing::info!(error = %e, "sign-in refused");
+            e.log(&request.request_id);
             let status = match e {
                 SignInError::NoRole => StatusCode::FORBIDDEN,
                 SignInError::Provider(_) => StatusCode::BAD_GATEWAY,
@@ -344,7 +381,7 @@ async fn callback(
                 "Sign-in did not complete",
                 &format!(
                     "<p>{}.</p><p><a class=\"underline\" href=\"/signin\">Sign in again</a></p>",
-                    escape(&e.to_string())
+                    escape(&e.for_person())
                 ),
             )
         }
@@ -548,7 +585,8 @@ async fn choose_role(
             event.organisation = grant.and_then(|g| g.organisation.clone());
             if let Err(error) = identity.audit.record(event).await {
                 // The cause is for the logs; the user is told only that it failed.
-                tracing::error!(%error, "a role choice could not be audited");
+                let request_id = &request.request_id;
+                tracing::error!(request_id, %error, "a role choice could not be audited");
                 identity.sessions.end(id);
                 return page(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -603,7 +641,8 @@ async fn sign_out(
         event.role = grant.map(|g| g.role.as_str().to_owned());
         event.organisation = grant.and_then(|g| g.organisation.clone());
         if let Err(error) = identity.audit.record(event).await {
-            tracing::error!(%error, "a sign-out could not be audited");
+            let request_id = &request.request_id;
+            tracing::error!(request_id, %error, "a sign-out could not be audited");
         }
     }
     let clear = format!(

@@ -11,7 +11,7 @@ use crate::audit::{AuditEvent, EventKind};
 use crate::fhir::document::{choose, AttachmentError, Chosen, DocumentReference};
 use crate::sources::{FhirSource, SourceError};
 use crate::viewing::RecordDesk;
-use app::api::LookupError;
+use app::api::{LookupError, Outage};
 use app::auth::Caller;
 use app::document::DocumentKind;
 use app::model::TimelineEntry;
@@ -111,7 +111,9 @@ pub async fn open(
     let (entry, judge) = desk.item(caller, nhs, at).await?;
     let Some(source) = desk.aggregator().source(source_id) else {
         // The item was found at this source, so it is configured; never reached.
-        return Err(LookupError::Unavailable("the source is not configured".into()).into());
+        let cause = format!("source {source_id:?} is not configured");
+        let request_id = &caller.request.request_id;
+        return Err(crate::outage::logged(Outage::NotConfigured, &cause, request_id).into());
     };
     let source_name = source.config().name.clone();
     let failed = |error: SourceError| source_failure(&source_name, error, config.max_bytes);

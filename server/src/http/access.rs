@@ -31,11 +31,19 @@ pub enum Access {
     Nobody,
 }
 
-/// The route table: what each (canonical, [`canonical_path`]) path needs. Unknown paths need
-/// an active role (then 404); so does `/demo-idp/` when the demo identity provider is off.
+/// What a (canonical, [`canonical_path`]) path needs: its row in [`declared`]; a page
+/// address no route declares needs an active role (then it is 404, with no data), as does
+/// `/demo-idp/` when the demo identity provider is off.
 pub fn requirement(path: &str, demo_idp: bool) -> Access {
+    declared(path, demo_idp).unwrap_or(Access::Role(None))
+}
+
+/// The route table: the permission declared for each path the portal serves, `None` for a
+/// page address no route declares. A test enumerates every page route, server function and
+/// API route and fails for one without a row, so the table cannot drift from the routes.
+fn declared(path: &str, demo_idp: bool) -> Option<Access> {
     use Access::*;
-    match path {
+    Some(match path {
         "/healthz"
         | "/api/openapi.json"
         | "/signin"
@@ -45,6 +53,8 @@ pub fn requirement(path: &str, demo_idp: bool) -> Access {
         p if p.starts_with("/pkg/") || p.starts_with("/auth/") => Public,
         p if demo_idp && p.starts_with(DEMO_IDP) => Public,
         "/choose-role" | "/sfn/role-choices" => SignedIn,
+        // The lookup page shows a role without record access where to go instead.
+        "/" => Role(None),
         "/record"
         | "/record/trends"
         | "/search"
@@ -74,8 +84,8 @@ pub fn requirement(path: &str, demo_idp: bool) -> Access {
         // Every server function and API route is listed above; any other is refused, so a
         // route added without a row here is closed to everyone rather than open to all.
         p if p.starts_with("/sfn/") || p.starts_with("/api/") || p == "/api" => Nobody,
-        _ => Role(None),
-    }
+        _ => return None,
+    })
 }
 
 /// Where the demo identity provider is served (when it is on).
@@ -209,7 +219,8 @@ async fn admit(
                     );
                 event.nhs_number = nhs.map(|n| n.as_digits());
                 if let Err(error) = identity.audit.record(event).await {
-                    tracing::error!(%error, "a rate-limited request could not be audited");
+                    let request_id = &request_info.request_id;
+                    tracing::error!(request_id, %error, "a rate-limited request could not be audited");
                 }
                 return refuse(
                     audience,
@@ -406,7 +417,8 @@ pub(crate) async fn audit_session_refusal(
     };
     let event = event.refused(RefusalKind::InvalidRequest, why);
     if let Err(error) = identity.audit.record(event).await {
-        tracing::error!(%error, "a refused request could not be audited");
+        let request_id = &request.request_id;
+        tracing::error!(request_id, %error, "a refused request could not be audited");
     }
 }
 
@@ -426,7 +438,8 @@ async fn audit_refusal(
     );
     event.nhs_number = nhs.map(|n| n.as_digits());
     if let Err(error) = identity.audit.record(event).await {
-        tracing::error!(%error, "a refused request could not be audited");
+        let request_id = &request.request_id;
+        tracing::error!(request_id, %error, "a refused request could not be audited");
     }
 }
 
@@ -561,6 +574,50 @@ mod tests {
             let got = origin_allowed(origin, &derived, Some(host), true);
             assert_eq!(got, allowed, "derived, {origin} with Host {host}");
         }
+    }
+
+    /// Every route the portal serves, from where each is defined: the app's page routes (as
+    /// Leptos lists them for the router), every registered server function, and the JSON API's
+    /// routes, with sample values for their parameters. Each must have its own row, not the
+    /// fallback for unknown pages and not the refusal for unknown server functions and API
+    /// routes.
+    #[tokio::test]
+    async fn every_route_the_portal_serves_has_a_declared_permission() {
+        // Listing the pages renders the app's router once, on Leptos's executor (tokio).
+        let pages: Vec<String> = leptos_axum::generate_route_list(app::App)
+            .iter()
+            .map(|route| route.path().to_owned())
+            .collect();
+        assert!(pages.iter().any(|p| p == "/record"), "{pages:?}");
+        let functions: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+            .map(|(path, _)| path.to_owned())
+            .collect();
+        assert!(
+            functions.iter().any(|p| p == "/sfn/record"),
+            "{functions:?}"
+        );
+        let api = super::super::api::PATHS.iter().map(|template| {
+            template
+                .split('/')
+                .map(|s| if s.starts_with('{') { "9434765919" } else { s })
+                .collect::<Vec<_>>()
+                .join("/")
+        });
+        let routes: Vec<String> = pages.into_iter().chain(functions).chain(api).collect();
+        assert!(routes.len() > 30, "{routes:?}");
+        for route in &routes {
+            let path = canonical_path(route).expect("a route's own path is canonical");
+            match declared(&path, false) {
+                Some(Access::Nobody) => panic!("{route} is served but refused to everyone"),
+                Some(_) => {}
+                None => panic!("{route} is served but has no row in the route table"),
+            }
+        }
+        // What no route serves: refused under /api/ and /sfn/, a 404 page otherwise.
+        for unknown in ["/api/v2/anything", "/api", "/sfn/not-a-function"] {
+            assert_eq!(declared(unknown, false), Some(Access::Nobody), "{unknown}");
+        }
+        assert_eq!(declared("/no-such-page", false), None);
     }
 
     #[test]

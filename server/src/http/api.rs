@@ -17,20 +17,26 @@ use axum::{Json, Router};
 /// The OpenAPI 3.1 document, kept beside this file and checked against real responses in tests.
 pub const OPENAPI_JSON: &str = include_str!("openapi.json");
 
+const RECORD: &str = "/api/v1/patients/{nhs_number}/record";
+const ENTRY: &str = "/api/v1/patients/{nhs_number}/entries/{source}/{resource_type}/{id}";
+const DOCUMENT: &str = "/api/v1/patients/{nhs_number}/documents/{source}/{id}/{n}";
+const SEARCH: &str = "/api/v1/patients";
+const AUDIT_EVENTS: &str = "/api/v1/audit/events";
+const OPENAPI: &str = "/api/openapi.json";
+
+/// Every route [`router`] serves. The access layer's route table is checked against these (a
+/// route added here without a row there is refused to everyone, and its test fails).
+#[cfg(test)]
+pub(super) const PATHS: [&str; 6] = [RECORD, ENTRY, DOCUMENT, SEARCH, AUDIT_EVENTS, OPENAPI];
+
 pub fn router(state: ApiState) -> Router {
     Router::new()
-        .route("/api/v1/patients/{nhs_number}/record", get(patient_record))
-        .route(
-            "/api/v1/patients/{nhs_number}/entries/{source}/{resource_type}/{id}",
-            get(patient_entry),
-        )
-        .route(
-            "/api/v1/patients/{nhs_number}/documents/{source}/{id}/{n}",
-            get(super::documents::open_document),
-        )
-        .route("/api/v1/patients", get(search_patients))
-        .route("/api/v1/audit/events", get(export_audit))
-        .route("/api/openapi.json", get(openapi))
+        .route(RECORD, get(patient_record))
+        .route(ENTRY, get(patient_entry))
+        .route(DOCUMENT, get(super::documents::open_document))
+        .route(SEARCH, get(search_patients))
+        .route(AUDIT_EVENTS, get(export_audit))
+        .route(OPENAPI, get(openapi))
         .with_state(state)
 }
 
@@ -118,7 +124,8 @@ async fn export_audit(
         return Err(LookupError::Forbidden("exports are for audit officers".into()).into());
     }
     let filter = workspace::filter(&export.query)?;
-    let unavailable = workspace::unavailable;
+    // A store failure is logged with its cause; the client gets fixed words (crate::outage).
+    let failed = || crate::outage::audit(&caller.request.request_id);
     let mut events = Vec::new();
     let mut before = None;
     loop {
@@ -127,7 +134,7 @@ async fn export_audit(
             .store()
             .search(&filter, before, 1_000)
             .await
-            .map_err(unavailable)?;
+            .map_err(failed())?;
         let last = page.last().map(|e| e.seq);
         let full = page.len() == 1_000;
         events.extend(page);
@@ -161,7 +168,7 @@ async fn export_audit(
         events.len()
     ));
     event.nhs_number = filter.nhs_number.clone();
-    state.audit.record(event).await.map_err(unavailable)?;
+    state.audit.record(event).await.map_err(failed())?;
     Ok((
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
@@ -198,7 +205,7 @@ impl IntoResponse for ApiError {
             ApiError::Lookup(LookupError::InvalidInput(_)) => {
                 (StatusCode::BAD_REQUEST, "invalid-input")
             }
-            ApiError::Lookup(LookupError::Unavailable(_) | LookupError::Transport(_)) => {
+            ApiError::Lookup(LookupError::Unavailable(_) | LookupError::Transport) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
             ApiError::Lookup(LookupError::NotSignedIn) => {

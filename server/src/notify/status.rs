@@ -3,7 +3,7 @@
 
 use super::outbox::{Notification, Outbox};
 use crate::clock::rfc3339;
-use app::api::LookupError;
+use app::api::{LookupError, Outage};
 use app::auth::{Caller, Permission};
 use app::operations::{NotificationStatus, OperationsService};
 use futures::future::BoxFuture;
@@ -32,10 +32,8 @@ impl OperationsService for OperationsDesk {
                 )));
             }
             let recent = self.outbox.recent(200).await.map_err(|error| {
-                tracing::error!(%error, "the notification outbox could not be read");
-                LookupError::Unavailable(
-                    "notification status cannot be read just now. Try again shortly.".to_owned(),
-                )
+                let request_id = &caller.request.request_id;
+                crate::outage::logged(Outage::DeliveryStatus, &error, request_id)
             })?;
             Ok(recent.iter().map(status).collect())
         })

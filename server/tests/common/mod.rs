@@ -71,6 +71,21 @@ pub async fn start_with(
     faults: impl FnMut(&SourceConfig) -> Faults,
     tweak: impl FnOnce(&mut Config),
 ) -> Portal {
+    start_on(population, faults, tweak, None).await
+}
+
+/// Starts demo sources and the portal on `store` instead of its own SQLite audit trail (a
+/// store that fails, say); `tweak` may change the config first.
+pub async fn start_on_store(store: Arc<dyn AuditStore>, tweak: impl FnOnce(&mut Config)) -> Portal {
+    start_on(population(), |_| Faults::default(), tweak, Some(store)).await
+}
+
+async fn start_on(
+    population: Arc<Population>,
+    faults: impl FnMut(&SourceConfig) -> Faults,
+    tweak: impl FnOnce(&mut Config),
+    store: Option<Arc<dyn AuditStore>>,
+) -> Portal {
     let mut config = Config::demo().expect("demo config");
     let demo = server::demo_mode::start(&mut config, population, faults)
         .await
@@ -93,9 +108,13 @@ pub async fn start_with(
         .expect("bind portal");
     let url = format!("http://{}", listener.local_addr().expect("portal addr"));
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(server::run(config, listener, async move {
+    let shutdown = async move {
         let _ = rx.await;
-    }));
+    };
+    match store {
+        Some(store) => tokio::spawn(server::run_on_store(config, store, listener, shutdown)),
+        None => tokio::spawn(server::run(config, listener, shutdown)),
+    };
     let mut portal = Portal {
         url,
         audit_path,
@@ -350,7 +369,20 @@ impl Portal {
     /// Signs `login` in through the demo identity provider, as a browser would (authorization
     /// code with PKCE), and returns the browser holding the session cookie.
     pub async fn sign_in(&self, login: &str) -> Browser {
-        let mut browser = self.browser();
+        let (mut browser, response) = self.sign_in_callback(login).await;
+        browser.session = set_cookie(&response, "scr_session");
+        assert!(
+            browser.session.is_some(),
+            "{login} signed in: {}",
+            response.status()
+        );
+        browser
+    }
+
+    /// Goes through the demo identity provider as [`Portal::sign_in`] does, up to and
+    /// including the portal's callback: a browser not yet signed in, and the callback's answer.
+    pub async fn sign_in_callback(&self, login: &str) -> (Browser, reqwest::Response) {
+        let browser = self.browser();
         let response = browser.get("/auth/login?issuer=demo&next=/").await;
         assert_eq!(response.status(), 303, "sign-in starts with a redirect");
         let login_cookie = set_cookie(&response, "scr_login").expect("login cookie");
@@ -374,13 +406,7 @@ impl Portal {
             .send()
             .await
             .expect("callback answers");
-        browser.session = set_cookie(&response, "scr_session");
-        assert!(
-            browser.session.is_some(),
-            "{login} signed in: {}",
-            response.status()
-        );
-        browser
+        (browser, response)
     }
 }
 
