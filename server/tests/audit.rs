@@ -756,12 +756,7 @@ async fn nobody_reviews_their_own_emergency_access_and_notes_are_plain_bounded_t
     let portal = common::start().await;
     let nhs = patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
     // One person, two roles: two tokens with one `sub`.
-    let as_clinician = portal
-        .token_with(&[("user", "ae.auditor"), ("role", "555000000108")])
-        .await;
-    let as_officer = portal
-        .token_with(&[("user", "ae.auditor"), ("role", "555000000109")])
-        .await;
+    let (as_clinician, as_officer) = portal.clinician_and_officer_tokens().await;
     let viewed = reqwest::Client::new()
         .get(format!("{}/api/v1/patients/{nhs}/record", portal.url))
         .bearer_auth(&as_clinician)

@@ -412,12 +412,7 @@ async fn reviewing_ones_own_emergency_access_is_audited_as_own_review_and_found_
     let portal = common::start().await;
     let nhs = patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
     // One person, two roles: two tokens with one `sub`.
-    let as_clinician = portal
-        .token_with(&[("user", "ae.auditor"), ("role", "555000000108")])
-        .await;
-    let as_officer = portal
-        .token_with(&[("user", "ae.auditor"), ("role", "555000000109")])
-        .await;
+    let (as_clinician, as_officer) = portal.clinician_and_officer_tokens().await;
     let opened = common::bearer_client(&as_clinician, Some(("emergency", REASON)))
         .get(format!("{}/api/v1/patients/{nhs}/record", portal.url))
         .send()

@@ -137,6 +137,18 @@ impl Portal {
         self.token_with(&[("user", login)]).await
     }
 
+    /// Two tokens for one person (`ae.auditor`, one `sub`) who is both an A&E clinician and
+    /// an audit officer: (as the clinician, as the officer).
+    pub async fn clinician_and_officer_tokens(&self) -> (String, String) {
+        let as_clinician = self
+            .token_with(&[("user", "ae.auditor"), ("role", "555000000108")])
+            .await;
+        let as_officer = self
+            .token_with(&[("user", "ae.auditor"), ("role", "555000000109")])
+            .await;
+        (as_clinician, as_officer)
+    }
+
     /// A token from the demo identity provider's `demo-token` endpoint with these fields.
     pub async fn token_with(&self, form: &[(&str, &str)]) -> String {
         let reply: serde_json::Value = reqwest::Client::new()
