@@ -110,6 +110,27 @@ impl LookupError {
             }
         })
     }
+
+    /// The stable machine code this error is sent with: the JSON API's `error` field, for
+    /// handlers and the access layer alike. Codes are part of the API (`openapi.json`): never
+    /// change one, only add.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidNhsNumber(_) => "invalid-nhs-number",
+            Self::InvalidSearch(_) => "invalid-search",
+            Self::InvalidInput(_) => "invalid-input",
+            Self::NotSignedIn => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
+            Self::BasisRequired(_) => "basis-required",
+            Self::BasisRefused(_) => "basis-refused",
+            Self::Dissent(_) => "dissent",
+            Self::ConsentUnknown(_) => "consent-unknown",
+            Self::Withheld(_) => "withheld",
+            Self::NotFound(_) => "not-found",
+            Self::TooManyRequests(_) => "too-many-requests",
+            Self::Unavailable(_) | Self::Transport => "unavailable",
+        }
+    }
 }
 
 impl FromServerFnError for LookupError {
@@ -289,7 +310,7 @@ pub async fn demo_patients() -> Result<Vec<DemoPatient>, LookupError> {
     if !viewer.may(crate::auth::Permission::FindPatient) {
         return Ok(Vec::new());
     }
-    Ok(record_service()?.demo_patients())
+    Ok(use_context::<PatientsToTry>().unwrap_or_default().0)
 }
 
 /// The signed-in session (`None` when nobody is signed in), for the header and role choice.
@@ -310,13 +331,18 @@ pub async fn sign_in_options() -> Result<Vec<SignInOption>, LookupError> {
 #[derive(Debug, Clone, Default)]
 pub struct IdentityProviders(pub Vec<SignInOption>);
 
+/// Synthetic patients to try, provided by the server as context in demo mode only: no part of
+/// the record service knows of them.
+#[derive(Debug, Clone, Default)]
+pub struct PatientsToTry(pub Vec<DemoPatient>);
+
 #[cfg(feature = "ssr")]
 mod service {
     use super::{LookupError, SearchForm};
     use crate::auth::{Caller, Viewer};
     use crate::consent::Basis;
     use crate::lookup_progress::{LookupProgress, SourceAsked};
-    use crate::model::{DemoPatient, PatientRecord, TimelineEntry};
+    use crate::model::{PatientRecord, TimelineEntry};
     use crate::nhs_number::NhsNumber;
     use crate::patient_search::SearchResults;
     use crate::timeline_query::{TimelinePage, TimelineQuery};
@@ -357,8 +383,6 @@ mod service {
             caller: &'a Caller,
             form: SearchForm,
         ) -> BoxFuture<'a, Result<SearchResults, LookupError>>;
-        /// Patients worth trying in demo mode; empty against real sources.
-        fn demo_patients(&self) -> Vec<DemoPatient>;
         /// One entry by its provenance `(source id, resource type, resource id)`, with its
         /// full detail: the same checks as `lookup`, the item judged as the record view
         /// judges it (a withheld item is answered as an unknown one), audited as an entry
@@ -452,13 +476,117 @@ mod service {
         }
     }
 
-    /// Who is asking, on what basis and from where, as the server's access layer resolved it.
-    pub(super) fn current_caller() -> Result<Caller, LookupError> {
+    /// Who is asking, on what basis and from where, as the server's access layer resolved it:
+    /// the one way every server function (records, audit, reports) finds its caller.
+    pub(crate) fn current_caller() -> Result<Caller, LookupError> {
         request_extension::<Caller>().ok_or(LookupError::NotSignedIn)
     }
 
     /// The signed-in viewer with an active role, as the server's access layer resolved it.
     pub(super) fn current_viewer() -> Result<Viewer, LookupError> {
         request_extension::<Viewer>().ok_or(LookupError::NotSignedIn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One of every variant, with the code and status it is sent with.
+    fn every_error() -> Vec<(LookupError, &'static str, u16)> {
+        let prompt = BasisPrompt {
+            options: Vec::new(),
+            lasts_minutes: 30,
+            identity: Default::default(),
+        };
+        let dissent = DissentNotice {
+            recorded_by: "A practice".into(),
+            organisation_code: "A12345".into(),
+            emergency: None,
+        };
+        let unknown = ConsentUnknownNotice {
+            unread: Vec::new(),
+            emergency: None,
+        };
+        let words = || "why".to_owned();
+        vec![
+            (
+                LookupError::InvalidNhsNumber(NhsNumberError::CheckDigit),
+                "invalid-nhs-number",
+                400,
+            ),
+            (
+                LookupError::InvalidSearch(SearchError::NoFamilyName),
+                "invalid-search",
+                400,
+            ),
+            (LookupError::InvalidInput(words()), "invalid-input", 400),
+            (LookupError::NotSignedIn, "unauthenticated", 401),
+            (LookupError::Forbidden(words()), "forbidden", 403),
+            (LookupError::BasisRequired(prompt), "basis-required", 403),
+            (LookupError::BasisRefused(words()), "basis-refused", 403),
+            (LookupError::Dissent(Box::new(dissent)), "dissent", 403),
+            (
+                LookupError::ConsentUnknown(Box::new(unknown)),
+                "consent-unknown",
+                403,
+            ),
+            (LookupError::Withheld(words()), "withheld", 403),
+            (LookupError::NotFound(words()), "not-found", 404),
+            (
+                LookupError::TooManyRequests(words()),
+                "too-many-requests",
+                429,
+            ),
+            (
+                LookupError::Unavailable(Outage::AuditRead),
+                "unavailable",
+                503,
+            ),
+            (LookupError::Transport, "unavailable", 503),
+        ]
+    }
+
+    /// The table holds every variant once: a new variant fails to compile here until it is
+    /// given a row (and so a code and a status).
+    #[test]
+    fn the_table_covers_every_variant() {
+        let table = every_error();
+        let mut seen = std::collections::BTreeSet::new();
+        for (error, _, _) in &table {
+            let variant = match error {
+                LookupError::InvalidNhsNumber(_) => 0,
+                LookupError::InvalidSearch(_) => 1,
+                LookupError::InvalidInput(_) => 2,
+                LookupError::NotSignedIn => 3,
+                LookupError::Forbidden(_) => 4,
+                LookupError::BasisRequired(_) => 5,
+                LookupError::BasisRefused(_) => 6,
+                LookupError::Dissent(_) => 7,
+                LookupError::ConsentUnknown(_) => 8,
+                LookupError::Withheld(_) => 9,
+                LookupError::NotFound(_) => 10,
+                LookupError::TooManyRequests(_) => 11,
+                LookupError::Unavailable(_) => 12,
+                LookupError::Transport => 13,
+            };
+            assert!(seen.insert(variant), "{error:?} is in the table twice");
+        }
+        assert_eq!(seen.len(), 14, "every variant has a row");
+    }
+
+    #[test]
+    fn each_error_has_its_stable_code() {
+        for (error, code, _) in every_error() {
+            assert_eq!(error.code(), code, "{error:?}");
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn each_error_has_its_status() {
+        for (error, _, status) in every_error() {
+            assert_eq!(error.status().as_u16(), status, "{error:?}");
+        }
     }
 }

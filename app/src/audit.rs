@@ -7,6 +7,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
+use crate::api::current_caller;
+#[cfg(feature = "ssr")]
 pub use service::*;
 
 /// One audit event as the workspace shows it (no clinical content is ever in one).
@@ -200,11 +202,5 @@ mod service {
     pub(crate) fn audit_service() -> Result<SharedAuditService, LookupError> {
         leptos::prelude::use_context::<SharedAuditService>()
             .ok_or(LookupError::Unavailable(crate::api::Outage::NotConfigured))
-    }
-
-    pub(crate) fn current_caller() -> Result<Caller, LookupError> {
-        leptos::prelude::use_context::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<Caller>().cloned())
-            .ok_or(LookupError::NotSignedIn)
     }
 }

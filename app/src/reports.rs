@@ -130,7 +130,7 @@ pub struct PatientAccessReport {
 /// Accesses per day and per user, out of hours, emergency and same-surname accesses.
 #[server(prefix = "/sfn", endpoint = "audit-report")]
 pub async fn load_access_report(query: ReportQuery) -> Result<AccessReport, LookupError> {
-    use crate::audit::{audit_service, current_caller};
+    use crate::{api::current_caller, audit::audit_service};
     let report = async {
         audit_service()?
             .access_report(&current_caller()?, query)
@@ -142,7 +142,7 @@ pub async fn load_access_report(query: ReportQuery) -> Result<AccessReport, Look
 /// Who viewed this NHS number's record (subject access request).
 #[server(prefix = "/sfn", endpoint = "audit-patient")]
 pub async fn load_patient_access(nhs_number: String) -> Result<PatientAccessReport, LookupError> {
-    use crate::audit::{audit_service, current_caller};
+    use crate::{api::current_caller, audit::audit_service};
     let report = async {
         audit_service()?
             .patient_access(&current_caller()?, nhs_number)

@@ -18,6 +18,7 @@
 //! - [`outage`]: internal failures logged with their cause and request id, answered in fixed
 //!   words.
 //! - [`ratelimit`]: per-user and per-address request limits.
+//! - [`secret`]: secrets in the config, read from the environment for `env:NAME`, never printed.
 //! - [`serve`]: accepting connections (plain or TLS) with header-read and idle timeouts and a
 //!   connection limit.
 //! - [`uk_time`]: instants on the UK clock with their zone, UK dates as instants.
@@ -49,6 +50,7 @@ pub mod outage;
 pub mod policy;
 pub mod ratelimit;
 pub mod record;
+pub mod secret;
 pub mod serve;
 pub mod sources;
 pub mod tls;
@@ -105,12 +107,14 @@ pub async fn run_on_store(
         permissions,
         public_url,
         identity_http_client()?,
-        audit.clone(),
     )
     .map_err(std::io::Error::other)?;
     identity.origin_from_host = config.portal.public_url.is_none();
-    let identity = Arc::new(identity);
-    let workspace: app::audit::SharedAuditService = Arc::new(
+    let limits = ratelimit::RateLimits::new(
+        config.identity.sign_in_rate.clone(),
+        config.identity.lookup_rate.clone(),
+    );
+    let audit_workspace = Arc::new(
         audit::workspace::AuditDesk::new(audit.clone(), &config.audit, &config.consent.bases)
             .map_err(std::io::Error::other)?,
     );
@@ -134,25 +138,27 @@ pub async fn run_on_store(
     ));
     let operations: app::operations::SharedOperationsService =
         Arc::new(notify::status::OperationsDesk::new(outbox.clone()));
-    let service = viewing::RecordDesk::new(&config, audit.clone())
+    let records = viewing::RecordDesk::new(&config, audit.clone())
         .map_err(std::io::Error::other)?
         .with_outbox(outbox);
-    let router = http::router(
-        &config,
-        Arc::new(service),
-        (workspace, operations),
-        audit,
-        identity,
-        demo_idp,
-    );
     let tls = match &config.portal.tls {
         Some(tls_config) => {
             Some(tls::load_server_config(tls_config).map_err(std::io::Error::other)?)
         }
         None => None,
     };
-    let limits = serve::ConnectionLimits::of(&config.portal);
-    serve::serve(listener, tls, router, limits, shutdown).await
+    let connection_limits = serve::ConnectionLimits::of(&config.portal);
+    let router = http::router(http::AppState {
+        config,
+        records: Arc::new(records),
+        audit_workspace,
+        operations,
+        audit,
+        identity: Arc::new(identity),
+        limits: Arc::new(limits),
+        demo_idp,
+    });
+    serve::serve(listener, tls, router, connection_limits, shutdown).await
 }
 
 /// The client for identity providers (discovery, keys, token exchange): no redirects followed.

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -97,6 +98,24 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
     /// Keys currently tracked.
     pub fn tracked(&self) -> usize {
         self.buckets.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+/// The portal's limits on requests, one limiter each (`identity.sign_in_rate`,
+/// `identity.lookup_rate`).
+pub struct RateLimits {
+    /// Sign-in attempts per client address.
+    pub sign_in: RateLimiter<IpAddr>,
+    /// Patient lookups and searches per signed-in user.
+    pub lookup: RateLimiter<String>,
+}
+
+impl RateLimits {
+    pub fn new(sign_in: RateLimit, lookup: RateLimit) -> Self {
+        Self {
+            sign_in: RateLimiter::new(sign_in),
+            lookup: RateLimiter::new(lookup),
+        }
     }
 }
 

@@ -7,14 +7,12 @@ use crate::clock::now_rfc3339;
 use crate::config::{Config, SourceConfig};
 use crate::fhir::consent::ConsentDirective;
 use crate::merge;
+use crate::policy::gate::{judge_with_reasons, Key};
 use crate::policy::ConsentState;
 use crate::sources::{Candidate, FhirSource, SourceAnswer, SourceError, SourceRecord};
 use app::api::{LookupError, SearchForm};
 use app::consent::WithheldItems;
-use app::model::{
-    Category, DemoPatient, Demographics, PatientRecord, SourceKind, SourceReport, SourceStatus,
-    TimelineEntry,
-};
+use app::model::{Category, Demographics, SourceKind, SourceReport, SourceStatus, TimelineEntry};
 use app::nhs_number::NhsNumber;
 use app::patient_search::{NotShown, PatientMatch, PatientSearch, SearchError, SearchResults};
 use futures::future::join_all;
@@ -22,11 +20,10 @@ use std::cmp::Reverse;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub struct Aggregator {
+pub(crate) struct Aggregator {
     sources: Vec<FhirSource>,
     cache: SourceCache,
     lookup_timeout: Duration,
-    demo_patients: Vec<DemoPatient>,
     /// Most people a demographic search lists (`portal.max_search_candidates`).
     max_candidates: usize,
 }
@@ -51,7 +48,6 @@ impl Aggregator {
             sources,
             cache: SourceCache::new(&config.cache),
             lookup_timeout: config.portal.lookup_timeout(),
-            demo_patients: config.demo_patients.clone(),
             max_candidates: config.portal.max_search_candidates,
         })
     }
@@ -82,19 +78,10 @@ impl Aggregator {
         &self.cache
     }
 
-    /// Patients worth trying in demo mode; empty against real sources.
-    pub fn demo_patients(&self) -> &[DemoPatient] {
-        &self.demo_patients
-    }
-
-    /// Asks all sources concurrently (or reuses their brief cached answers unless `refresh`).
-    /// Nothing is filtered yet: the caller decides what may be shown ([`Gathered::into_record`]).
-    pub async fn gather(&self, nhs: NhsNumber, refresh: bool) -> Gathered {
-        self.gather_reporting(nhs, refresh, &|_| {}).await
-    }
-
-    /// [`Aggregator::gather`], handing each source's report to `answered` the moment that
-    /// source has answered (or failed), while the others are still being asked.
+    /// Asks all sources concurrently (or reuses their brief cached answers unless `refresh`),
+    /// handing each source's report to `answered` the moment that source has answered (or
+    /// failed), while the others are still being asked. Nothing is filtered yet: only the
+    /// policy gate can say what may be shown ([`crate::policy::gate::judge`]).
     pub async fn gather_reporting(
         &self,
         nhs: NhsNumber,
@@ -263,8 +250,10 @@ impl Aggregator {
     }
 }
 
-/// What every source answered about one patient, before any policy is applied.
-pub struct Gathered {
+/// What every source answered about one patient, before any policy is applied. Its clinical
+/// contents open only with the policy gate's [`Key`]; reports (each source's status) do not
+/// need one.
+pub(crate) struct Gathered {
     nhs: NhsNumber,
     views: Vec<SourceView>,
 }
@@ -276,7 +265,7 @@ impl Gathered {
     }
 
     /// The consent directives each source holds for the patient (fresh, cached or stale).
-    pub fn directives(&self) -> impl Iterator<Item = (&SourceReport, &ConsentDirective)> {
+    pub fn directives(&self, _: &Key) -> impl Iterator<Item = (&SourceReport, &ConsentDirective)> {
         self.views.iter().flat_map(|v| {
             v.record()
                 .into_iter()
@@ -308,7 +297,7 @@ impl Gathered {
     }
 
     /// Every entry a source recorded (empty when it has no record of the patient).
-    pub fn source_entries(&self, source_id: &str) -> &[TimelineEntry] {
+    pub fn source_entries(&self, _: &Key, source_id: &str) -> &[TimelineEntry] {
         self.views
             .iter()
             .find(|v| v.report.id == source_id)
@@ -319,6 +308,7 @@ impl Gathered {
     /// The entry a source recorded under `resource_type/id`, with the kind of its source.
     pub fn entry(
         &self,
+        _: &Key,
         source_id: &str,
         resource_type: &str,
         id: &str,
@@ -331,17 +321,19 @@ impl Gathered {
             .map(|e| (view.report.kind, e))
     }
 
-    /// Merges what `judge` lets through into one record, newest first, with duplicates across
+    /// Merges what `judge` lets through into one list, newest first, with duplicates across
     /// sources shown once, each entry without its full detail (fields, narrative, notes: sent
-    /// only for one item, by [`Gathered::entry`]'s caller). Each entry is judged before merging (so nothing withheld shows
-    /// through a merged duplicate); what is withheld is counted by source, category and the
-    /// reason `judge` gives, never dropped silently. A source's Patient details that
-    /// `judge_details` refuses (its labels) are left out and counted the same way.
-    pub fn into_record(
+    /// only for one item, by [`Gathered::entry`]'s caller). Each entry is judged before
+    /// merging (so nothing withheld shows through a merged duplicate); what is withheld is
+    /// counted by source, category and the reason `judge` gives, never dropped silently. A
+    /// source's Patient details that `judge_details` refuses (its labels) are left out and
+    /// counted the same way.
+    pub fn into_merged(
         self,
+        _: &Key,
         judge: impl Fn(SourceKind, &TimelineEntry) -> Result<(), String>,
         judge_details: impl Fn(&Demographics) -> Result<(), String>,
-    ) -> PatientRecord {
+    ) -> Merged {
         let mut patients = Vec::new();
         let mut entries = Vec::new();
         let mut withheld: Vec<WithheldItems> = Vec::new();
@@ -382,49 +374,28 @@ impl Gathered {
         let mut entries = merge::merge_duplicates(entries, &name_of);
         sort_newest_first(&mut entries);
         let warnings = merge::demographic_warnings(&patients, &name_of);
-        PatientRecord {
-            nhs_number: self.nhs,
+        Merged {
+            nhs: self.nhs,
             demographics: patients.iter().find_map(|(_, p)| p.first().cloned()),
             sources,
             entries,
             warnings,
             retrieved_at: now_rfc3339(),
-            summary_only: false,
             withheld,
-            hidden_for_role: 0,
-            basis: None,
-            child_protection: Vec::new(),
-            timeline: None,
         }
     }
 }
 
-/// Judges an item and what it names as its reason: its reason codes are judged as its own
-/// codes would be (a reason on a sensitive list), and an item at the same source it names as
-/// its reason (`Condition/c1`) must be shown too. So an encounter "for" a withheld diagnosis
-/// is withheld with it, never showing the diagnosis in its reason, detail or narrative.
-pub fn judge_with_reasons<E>(
-    entry: &TimelineEntry,
-    source_entries: &[TimelineEntry],
-    judge: impl Fn(&TimelineEntry) -> Result<(), E>,
-) -> Result<(), E> {
-    judge(entry)?;
-    if !entry.reason_codes.is_empty() {
-        let reasons = TimelineEntry {
-            codes: entry.reason_codes.clone(),
-            ..entry.listed()
-        };
-        judge(&reasons)?;
-    }
-    for named in &entry.reason_refs {
-        let target = source_entries
-            .iter()
-            .find(|e| named.split_once('/') == Some((&e.resource_type, &e.resource_id)));
-        if let Some(target) = target {
-            judge(target)?;
-        }
-    }
-    Ok(())
+/// What the judged entries of every source make, merged: the policy gate makes the record
+/// from it ([`crate::policy::gate::judge`]).
+pub(crate) struct Merged {
+    pub nhs: NhsNumber,
+    pub demographics: Option<Demographics>,
+    pub sources: Vec<SourceReport>,
+    pub entries: Vec<TimelineEntry>,
+    pub warnings: Vec<app::model::RecordWarning>,
+    pub retrieved_at: String,
+    pub withheld: Vec<WithheldItems>,
 }
 
 impl SourceView {

@@ -9,19 +9,17 @@ use crate::clock::now_rfc3339;
 use crate::config::Config;
 use crate::notify::outbox::Outbox;
 use crate::notify::ChildProtectionConfig;
+use crate::policy::gate::{self, ItemJudge, Judged};
 use crate::policy::{decide, labels_withhold, ConsentPolicy, ConsentState, Decision, Refusal};
-use crate::record::{judge_with_reasons, Aggregator, Gathered};
-use crate::sources::SourceError;
+use crate::record::{Aggregator, Gathered};
+use crate::sources::{FhirSource, SourceError};
 use app::api::{LookupError, Outage, RecordService, SearchForm};
 use app::auth::{Caller, Permission, Role, Viewer};
 use app::consent::{
-    Basis, BasisPrompt, BasisSource, ConsentUnknownNotice, DissentNotice, SessionKey, UnreadConsent,
+    Basis, BasisPrompt, BasisSource, ConsentUnknownNotice, DissentNotice, SessionKey,
 };
-use app::detail::EntryProvenance;
 use app::lookup_progress::{EarlyAnswer, LookupProgress, SourceAsked};
-use app::model::{
-    DemoPatient, PatientRecord, RecordWarning, SourceKind, SourceStatus, TimelineEntry, WarningKind,
-};
+use app::model::{PatientRecord, SourceKind, TimelineEntry};
 use app::nhs_number::NhsNumber;
 use app::patient_search::SearchResults;
 use app::timeline_query::{TimelinePage, TimelineQuery};
@@ -105,8 +103,16 @@ impl RecordDesk {
         self
     }
 
-    pub fn aggregator(&self) -> &Aggregator {
-        &self.aggregator
+    /// The configured source with this id (a document is read again from it, once its item
+    /// has been judged).
+    pub(crate) fn source(&self, id: &str) -> Option<&FhirSource> {
+        self.aggregator.source(id)
+    }
+
+    /// Empties the brief cache, so the next views ask every source again. For benchmarks,
+    /// which measure cold views; nothing in the portal calls it.
+    pub async fn clear_cache_for_benchmarks(&self) {
+        self.aggregator.cache().clear().await;
     }
 
     /// Opens the record (see [`RecordDesk::judge`]) and audits the view, or the refusal. The
@@ -130,8 +136,8 @@ impl RecordDesk {
         refresh: bool,
         answered: &(dyn Fn(&app::model::SourceReport) + Sync),
     ) -> Result<PatientRecord, LookupError> {
-        let mut record = match self.judge(caller, nhs, refresh, answered).await {
-            Ok(record) => record,
+        let judged = match self.judge(caller, nhs, refresh, answered).await {
+            Ok(judged) => judged,
             // A person at the page is shown whose record it is before any basis is asked. That
             // is a prompt, not a refusal: the identity check is audited (a patient search,
             // "identity shown before a basis") and nothing else is, so an ordinary open
@@ -144,29 +150,13 @@ impl RecordDesk {
             }
             Err(refusal) => return Err(self.refused(caller, Some(nhs), refusal).await),
         };
-        record.child_protection = self.child_protection.flags_in(&record);
-        let basis = record.basis.clone().unwrap_or_else(|| Basis::new("", ""));
-        let kind = if basis.is_emergency() {
-            EventKind::EmergencyAccess
-        } else {
-            EventKind::RecordView
-        };
-        let mut event = AuditEvent::by(caller, kind).patient(nhs).basis(&basis);
-        event.sources = record
-            .sources
-            .iter()
-            .filter(|s| s.status.has_data())
-            .map(|s| s.id.clone())
-            .collect();
-        event.categories = distinct(record.entries.iter().map(|e| e.category.as_str()));
-        event.withheld = (record.withheld.iter().map(|w| w.count).sum::<usize>()
-            + record.hidden_for_role) as u32;
-        event.same_surname = record
-            .demographics
-            .as_ref()
-            .and_then(|d| d.family.as_deref())
-            .is_some_and(|family| shares_surname(&caller.viewer.name, family));
-        self.durably(event).await?;
+        let judged = judged.map(|mut record| {
+            record.child_protection = self.child_protection.flags_in(&record);
+            record
+        });
+        let record = self
+            .hand_over(judged, |record| view_event(caller, record))
+            .await?;
         if self.child_protection.notifies(caller.viewer.role) {
             self.notify(caller, &record).await;
         }
@@ -182,19 +172,25 @@ impl RecordDesk {
         nhs: NhsNumber,
         query: TimelineQuery,
     ) -> Result<TimelinePage, LookupError> {
-        let record = match self.judge(caller, nhs, false, &|_| {}).await {
-            Ok(record) => record,
+        let judged = match self.judge(caller, nhs, false, &|_| {}).await {
+            Ok(judged) => judged,
             Err(refusal) => return Err(self.refused(caller, Some(nhs), refusal).await),
         };
-        let page = app::timeline_query::select(&record.entries, &query);
-        let basis = record.basis.unwrap_or_else(|| Basis::new("", ""));
-        let mut event = AuditEvent::by(caller, EventKind::TimelineSearch)
-            .patient(nhs)
-            .basis(&basis)
-            .detail(timeline_detail(&page));
-        event.sources = distinct(page.entries.iter().map(|e| e.source_id.as_str()));
-        event.categories = distinct(page.entries.iter().map(|e| e.category.as_str()));
-        self.durably(event).await?;
+        let page = judged.map(|record| {
+            let basis = record.basis.unwrap_or_else(|| Basis::new("", ""));
+            (app::timeline_query::select(&record.entries, &query), basis)
+        });
+        let (page, _) = self
+            .hand_over(page, |(page, basis)| {
+                let mut event = AuditEvent::by(caller, EventKind::TimelineSearch)
+                    .patient(nhs)
+                    .basis(basis)
+                    .detail(timeline_detail(page));
+                event.sources = distinct(page.entries.iter().map(|e| e.source_id.as_str()));
+                event.categories = distinct(page.entries.iter().map(|e| e.category.as_str()));
+                event
+            })
+            .await?;
         Ok(page)
     }
 
@@ -258,14 +254,28 @@ impl RecordDesk {
         }
     }
 
+    /// Hands over what was judged once the event `event` makes of it is durable: no audit, no
+    /// data ([`Judged::audited`]).
+    pub(crate) async fn hand_over<T>(
+        &self,
+        judged: Judged<T>,
+        event: impl FnOnce(&T) -> AuditEvent,
+    ) -> Result<T, LookupError> {
+        judged.audited(&self.audit, event).await
+    }
+
     /// Writes an event that must be durable before the caller sees anything.
-    pub(crate) async fn durably(&self, event: AuditEvent) -> Result<i64, LookupError> {
+    pub(crate) async fn durably(&self, event: AuditEvent) -> Result<(), LookupError> {
         // The event carries the request id its failure is logged under.
         let request_id = event.request_id.clone();
-        self.audit
-            .record(event)
-            .await
-            .map_err(|error| crate::outage::logged(Outage::ViewNotAudited, &error, &request_id))
+        match self.audit.record(event).await {
+            Ok(_durable) => Ok(()),
+            Err(error) => Err(crate::outage::logged(
+                Outage::ViewNotAudited,
+                &error,
+                &request_id,
+            )),
+        }
     }
 
     /// Audits a refusal and hands it back (a refusal shows no data, so it is returned even if
@@ -288,55 +298,25 @@ impl RecordDesk {
     }
 
     /// The decisions for one view: the basis, then the sources (through the cache, telling
-    /// `answered` each source's report as it answers), then consent, then each item.
+    /// `answered` each source's report as it answers), then consent, then each item
+    /// ([`gate::judge`]).
     async fn judge(
         &self,
         caller: &Caller,
         nhs: NhsNumber,
         refresh: bool,
         answered: &(dyn Fn(&app::model::SourceReport) + Sync),
-    ) -> Result<PatientRecord, LookupError> {
-        let viewer = &caller.viewer;
+    ) -> Result<Judged<PatientRecord>, LookupError> {
         let (basis, consent, gathered) = self
             .gather_reporting(caller, nhs, refresh, answered)
             .await?;
-        // Named only on a record opened while the patient's wishes were unknown.
-        let unread =
-            matches!(consent, ConsentState::Unknown { .. }).then(|| unread_consent(&gathered));
-        let record = gathered.into_record(
-            |kind, entry| match decide(
-                &self.policy,
-                viewer,
-                Some(&basis),
-                &consent,
-                Some((kind, entry)),
-            ) {
-                Decision::Allow => Ok(()),
-                Decision::Withhold(why) => Err(why.to_string()),
-                Decision::Deny(why) => Err(why.to_string()),
-            },
-            |details| match labels_withhold(&self.policy, viewer, &details.security) {
-                None => Ok(()),
-                Some(why) => Err(why.to_string()),
-            },
-        );
-        let mut warnings = record.warnings;
-        if let (ConsentState::Unknown { source_ids }, Some(unread)) = (&consent, &unread) {
-            warnings.insert(0, consent_unknown_warning(source_ids, unread));
-        }
-        if let ConsentState::Dissent { source_id } = &consent {
-            warnings.insert(0, objection_overridden_warning(source_id));
-        }
-        let mut record = PatientRecord {
-            summary_only: viewer.summary_only(),
-            basis: Some(basis),
-            warnings,
-            ..record
-        };
-        if record.summary_only {
-            conceal_services(&mut record);
-        }
-        Ok(record)
+        Ok(gate::judge(
+            gathered,
+            &self.policy,
+            &caller.viewer,
+            basis,
+            &consent,
+        ))
     }
 
     /// One item of the record by its provenance, with its full detail (every field read, the
@@ -350,14 +330,16 @@ impl RecordDesk {
         at: (&str, &str, &str),
     ) -> Result<TimelineEntry, LookupError> {
         let (entry, _) = self.item(caller, nhs, at).await?;
-        let mut event = AuditEvent::by(caller, EventKind::EntryView)
-            .patient(nhs)
-            .detail(format!("{}/{}", entry.resource_type, entry.resource_id))
-            .stated_basis(caller);
-        event.sources = vec![entry.source_id.clone()];
-        event.categories = vec![entry.category.as_str().to_owned()];
-        self.durably(event).await?;
-        Ok(entry)
+        self.hand_over(entry, |entry| {
+            let mut event = AuditEvent::by(caller, EventKind::EntryView)
+                .patient(nhs)
+                .detail(format!("{}/{}", entry.resource_type, entry.resource_id))
+                .stated_basis(caller);
+            event.sources = vec![entry.source_id.clone()];
+            event.categories = vec![entry.category.as_str().to_owned()];
+            event
+        })
+        .await
     }
 
     /// One item by its provenance, judged as [`RecordDesk::entry`] judges it (a refusal is
@@ -369,7 +351,7 @@ impl RecordDesk {
         caller: &Caller,
         nhs: NhsNumber,
         at: (&str, &str, &str),
-    ) -> Result<(TimelineEntry, ItemJudge<'_>), LookupError> {
+    ) -> Result<(Judged<TimelineEntry>, ItemJudge<'_>), LookupError> {
         match self.judge_entry(caller, nhs, at).await {
             Ok(found) => Ok(found),
             Err(refusal) => Err(self.refused_item(caller, nhs, refusal).await),
@@ -395,35 +377,9 @@ impl RecordDesk {
         caller: &Caller,
         nhs: NhsNumber,
         at: (&str, &str, &str),
-    ) -> Result<(TimelineEntry, ItemJudge<'_>), LookupError> {
+    ) -> Result<(Judged<TimelineEntry>, ItemJudge<'_>), LookupError> {
         let (basis, consent, gathered) = self.gather(caller, nhs, false).await?;
-        let (source_id, resource_type, id) = at;
-        let (kind, entry) = gathered
-            .entry(source_id, resource_type, id)
-            .ok_or_else(|| {
-                LookupError::NotFound(format!("no item {resource_type}/{id} at {source_id}"))
-            })?;
-        let judge = ItemJudge {
-            policy: &self.policy,
-            basis,
-            consent,
-            kind,
-        };
-        let source_entries = gathered.source_entries(source_id);
-        judge_with_reasons(entry, source_entries, |e| judge.allows(&caller.viewer, e))?;
-        let mut entry = entry.clone();
-        if let Some(detail) = entry.full_detail.as_mut() {
-            detail.provenance =
-                gathered
-                    .reports()
-                    .find(|r| r.id == source_id)
-                    .map(|r| EntryProvenance {
-                        source_name: r.name.clone(),
-                        organisation_code: r.organisation_code.clone(),
-                        fetched_at: r.fetched_at.clone(),
-                    });
-        }
-        Ok((entry, judge))
+        gate::judge_item(&gathered, &self.policy, &caller.viewer, basis, consent, at)
     }
 
     /// The checks every view of a patient passes before any item is judged: permission to
@@ -462,7 +418,7 @@ impl RecordDesk {
             Decision::Deny(Refusal::Dissent) => Err(self.dissent(viewer, &consent, &gathered)),
             Decision::Deny(Refusal::ConsentUnknown) => Err(LookupError::ConsentUnknown(Box::new(
                 ConsentUnknownNotice {
-                    unread: unread_consent(&gathered),
+                    unread: gate::unread_consent(&gathered),
                     emergency: self.policy.dissent_override_for(viewer.role),
                 },
             ))),
@@ -549,16 +505,7 @@ impl RecordDesk {
     /// no copy outlives it.
     fn consent_state(&self, nhs: NhsNumber, gathered: &Gathered) -> ConsentState {
         let today = now_rfc3339().get(..10).unwrap_or_default().to_owned();
-        let unread = gathered
-            .unread_consent()
-            .into_iter()
-            .map(|(report, _)| report.id.clone())
-            .collect();
-        let state = ConsentState::from_directives(
-            gathered.directives().map(|(r, d)| (r.id.as_str(), d)),
-            &today,
-        )
-        .unless_unread(unread);
+        let state = gate::consent(gathered, &today);
         let dissent = match state {
             ConsentState::Dissent { .. } => true,
             ConsentState::NoObjection => false,
@@ -630,41 +577,6 @@ impl RecordDesk {
             return Err(LookupError::BasisRefused(refusal.to_string()));
         }
         Ok(key.clone())
-    }
-}
-
-/// The decisions one item was judged by (basis, consent, its source's kind), to judge a fresh
-/// copy of it the same way.
-pub(crate) struct ItemJudge<'a> {
-    policy: &'a ConsentPolicy,
-    basis: Basis,
-    consent: ConsentState,
-    kind: SourceKind,
-}
-
-impl ItemJudge<'_> {
-    /// `Ok` when the viewer may see `entry`; otherwise why not, as a withheld item.
-    pub(crate) fn allows(&self, viewer: &Viewer, entry: &TimelineEntry) -> Result<(), LookupError> {
-        let at = format!(
-            "{}/{}/{}",
-            entry.source_id, entry.resource_type, entry.resource_id
-        );
-        match decide(
-            self.policy,
-            viewer,
-            Some(&self.basis),
-            &self.consent,
-            Some((self.kind, entry)),
-        ) {
-            Decision::Allow => Ok(()),
-            Decision::Withhold(why) => Err(LookupError::Withheld(format!("{why} ({at})"))),
-            Decision::Deny(why) => Err(LookupError::Withheld(format!("{why} ({at})"))),
-        }
-    }
-
-    /// The basis the item was opened on.
-    pub(crate) fn basis(&self) -> &Basis {
-        &self.basis
     }
 }
 
@@ -798,10 +710,6 @@ impl RecordService for RecordDesk {
         })
     }
 
-    fn demo_patients(&self) -> Vec<DemoPatient> {
-        self.aggregator.demo_patients().to_vec()
-    }
-
     fn entry<'a>(
         &'a self,
         caller: &'a Caller,
@@ -810,6 +718,36 @@ impl RecordService for RecordDesk {
     ) -> BoxFuture<'a, Result<TimelineEntry, LookupError>> {
         Box::pin(RecordDesk::entry(self, caller, nhs, at))
     }
+}
+
+/// The audit event of one record view: an emergency access when opened on an emergency
+/// reason, naming the sources that sent data, the kinds of item shown and how many were
+/// withheld.
+fn view_event(caller: &Caller, record: &PatientRecord) -> AuditEvent {
+    let basis = record.basis.clone().unwrap_or_else(|| Basis::new("", ""));
+    let kind = if basis.is_emergency() {
+        EventKind::EmergencyAccess
+    } else {
+        EventKind::RecordView
+    };
+    let mut event = AuditEvent::by(caller, kind)
+        .patient(record.nhs_number)
+        .basis(&basis);
+    event.sources = record
+        .sources
+        .iter()
+        .filter(|s| s.status.has_data())
+        .map(|s| s.id.clone())
+        .collect();
+    event.categories = distinct(record.entries.iter().map(|e| e.category.as_str()));
+    event.withheld =
+        (record.withheld.iter().map(|w| w.count).sum::<usize>() + record.hidden_for_role) as u32;
+    event.same_surname = record
+        .demographics
+        .as_ref()
+        .and_then(|d| d.family.as_deref())
+        .is_some_and(|family| shares_surname(&caller.viewer.name, family));
+    event
 }
 
 /// Each name once, in order, for an audit event's lists.
@@ -833,51 +771,6 @@ fn timeline_detail(page: &TimelinePage) -> String {
     detail
 }
 
-/// The sources whose answer about consent is missing, as the page names them.
-fn unread_consent(gathered: &Gathered) -> Vec<UnreadConsent> {
-    gathered
-        .unread_consent()
-        .into_iter()
-        .map(|(report, why)| UnreadConsent {
-            source: report.name.clone(),
-            organisation_code: report.organisation_code.clone(),
-            why,
-        })
-        .collect()
-}
-
-/// Shown first on a record opened while the patient's wishes were unknown.
-fn consent_unknown_warning(source_ids: &[String], unread: &[UnreadConsent]) -> RecordWarning {
-    let names: Vec<String> = unread.iter().map(UnreadConsent::describe).collect();
-    RecordWarning {
-        kind: WarningKind::ConsentUnknown,
-        message: format!(
-            "The patient's wishes about sharing could not be checked ({}). They may have objected: the record was opened on your stated basis, which overrides an objection, and the access is audited.",
-            names.join("; ")
-        ),
-        source_ids: source_ids.to_vec(),
-    }
-}
-
-/// For a role limited to the summary, says nothing about which services the patient used:
-/// withheld items become one count with no source or kind, and a source that answered but
-/// shows nothing for the role reads as one that answered with nothing ("not known there"
-/// and "known, nothing you may see" look alike). Failures are kept: a section a failed
-/// source could hold must still say it is not known. A record no source holds is left as it
-/// is ("no record found" is not a disclosure).
-fn conceal_services(record: &mut PatientRecord) {
-    record.hidden_for_role = record.withheld.drain(..).map(|w| w.count).sum();
-    if !record.found() {
-        return;
-    }
-    for source in &mut record.sources {
-        let answered = matches!(source.status, SourceStatus::Ok | SourceStatus::NotFound);
-        if answered && source.entry_count == 0 {
-            source.status = SourceStatus::Ok;
-        }
-    }
-}
-
 /// For a role limited to the summary, the identity check names one source holding the
 /// patient (their GP practice when it does: the details shown come from it) and the sources
 /// that could not be asked, never the others: which services hold a record is not for the role.
@@ -897,15 +790,6 @@ fn conceal_identity_services(check: &mut app::identity::IdentityCheck, gp_source
         index += 1;
         keep
     });
-}
-
-/// Shown first on a record opened in an emergency over the patient's recorded objection.
-fn objection_overridden_warning(source_id: &str) -> RecordWarning {
-    RecordWarning {
-        kind: WarningKind::PatientObjected,
-        message: "The patient has objected to sharing their record. It was opened on your emergency reason, which is recorded and will be reviewed: use only what this emergency needs.".to_owned(),
-        source_ids: vec![source_id.to_owned()],
-    }
 }
 
 /// The one answer for an item that is not there or not for this viewer (withheld): which it

@@ -439,8 +439,18 @@ async fn no_document_is_sent_when_its_view_cannot_be_audited() {
         request: RequestInfo::default(),
     };
     let nhs = showcase(&population, "hospital letters");
-    let gathered = desk.aggregator().gather(nhs, false).await;
-    let record = gathered.into_record(|_, _| Ok(()), |_| Ok(()));
+    // The record as a portal whose audit store works shows it, for the letter's id.
+    let path = std::env::temp_dir().join(format!("scrv-documents-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let store = server::audit::sqlite::SqliteAudit::open(&path)
+        .await
+        .unwrap();
+    let shown = server::viewing::RecordDesk::new(
+        &config,
+        server::audit::AuditTrail::start(Arc::new(store), 8),
+    )
+    .unwrap();
+    let record = shown.open(&caller, nhs, false).await.unwrap();
     let letter = record
         .entries
         .iter()
@@ -467,4 +477,5 @@ async fn no_document_is_sent_when_its_view_cannot_be_audited() {
             "attachment {n}: {refused:?}"
         );
     }
+    let _ = std::fs::remove_file(&path);
 }

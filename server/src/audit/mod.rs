@@ -12,6 +12,7 @@ pub mod counts;
 pub mod event;
 pub mod export;
 pub mod postgres;
+pub mod reader;
 pub mod reports;
 pub mod retention;
 mod rows;
@@ -20,6 +21,7 @@ pub mod workspace;
 
 pub use chain::{Broken, StoredEvent};
 pub use event::{AuditEvent, EventKind, Outcome};
+pub use reader::AuditReader;
 
 use futures::future::BoxFuture;
 use serde::Deserialize;
@@ -270,6 +272,21 @@ impl From<&StoredEvent> for PeriodEvent {
 
 type Pending = (AuditEvent, oneshot::Sender<Result<i64, AuditError>>);
 
+/// Proof that an audit event is durable: only [`AuditTrail::record`] makes one, once the
+/// store has committed the event. Patient data judged for a viewer is handed over only in
+/// exchange for one ([`crate::policy::gate::Judged`]).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Receipt {
+    seq: i64,
+}
+
+impl Receipt {
+    /// The event's place in the chain.
+    pub fn seq(&self) -> i64 {
+        self.seq
+    }
+}
+
 /// The handle the portal writes through; cheap to clone.
 #[derive(Clone)]
 pub struct AuditTrail {
@@ -291,17 +308,20 @@ impl AuditTrail {
         Ok(Self::start(store, config.max_batch))
     }
 
-    /// Records `event` and returns its sequence number once it is durable.
-    pub async fn record(&self, event: AuditEvent) -> Result<i64, AuditError> {
+    /// Records `event` and returns its receipt once it is durable.
+    pub async fn record(&self, event: AuditEvent) -> Result<Receipt, AuditError> {
         let (done, committed) = oneshot::channel();
         self.queue
             .send((event, done))
             .await
             .map_err(|_| AuditError::Stopped)?;
-        committed.await.map_err(|_| AuditError::Stopped)?
+        let seq = committed.await.map_err(|_| AuditError::Stopped)??;
+        Ok(Receipt { seq })
     }
 
-    pub fn store(&self) -> &Arc<dyn AuditStore> {
+    /// The store itself, for the trail's own jobs (retention); readers go through
+    /// [`AuditTrail::reader`].
+    fn store(&self) -> &Arc<dyn AuditStore> {
         &self.store
     }
 

@@ -1,15 +1,18 @@
-//! The audit officer's workspace behind the server functions: the emergency-access review
-//! queue, reviews (audited as events that refer to the access; never of one's own access),
-//! and the chain check. Every call needs the `audit` permission and is itself audited.
+//! The audit officer's workspace behind the server functions and the export route: search,
+//! the emergency-access review queue, reviews (audited as events that refer to the access;
+//! never of one's own access), reports, exports and the chain check. Every call reads through
+//! an [`super::AuditReader`], which only the `audit` permission opens, and is itself audited.
 
 use super::reports::{self, ReportSpec, WorkingHours};
-use super::{AuditConfig, AuditEvent, AuditTrail, EventKind, Filter, Outcome, StoredEvent};
+use super::{
+    AuditConfig, AuditEvent, AuditTrail, EventKind, Filter, Outcome, Receipt, StoredEvent,
+};
 use app::api::LookupError;
 use app::audit::{
     AuditQuery, AuditResults, AuditRow, AuditService, ChainCheck, ReviewHistory, ReviewedAccess,
 };
 use app::audit_terms::{Choice, RefusalKind, SearchChoices};
-use app::auth::{Caller, Permission};
+use app::auth::Caller;
 use app::reports::{AccessReport, PatientAccessReport, ReportQuery};
 use futures::future::BoxFuture;
 
@@ -23,6 +26,16 @@ const MAX_PATIENT_EVENTS: usize = 10_000;
 const MAX_REVIEWS_SHOWN: u32 = 100;
 /// Events read per page while building a report.
 const REPORT_PAGE: u32 = 5_000;
+/// Most events one export holds; narrow the filters for more.
+const MAX_EXPORT: usize = 100_000;
+
+/// One export, ready to send as a download.
+#[derive(Debug)]
+pub struct ExportFile {
+    pub body: String,
+    pub content_type: &'static str,
+    pub file_name: &'static str,
+}
 
 pub struct AuditDesk {
     trail: AuditTrail,
@@ -53,6 +66,45 @@ impl AuditDesk {
         })
     }
 
+    /// Every event `query` matches (newest first, at most [`MAX_EXPORT`]) as a CSV (`format`
+    /// "csv" or empty) or a FHIR Bundle of AuditEvents ("fhir"); the export is itself audited
+    /// before it is returned.
+    pub async fn export(
+        &self,
+        caller: &Caller,
+        query: &AuditQuery,
+        format: &str,
+    ) -> Result<ExportFile, LookupError> {
+        self.trail.reader(caller)?;
+        let (content_type, file_name) = match format {
+            "" | "csv" => ("text/csv; charset=utf-8", "audit-events.csv"),
+            "fhir" => ("application/fhir+json", "audit-events.json"),
+            other => {
+                return Err(LookupError::InvalidInput(format!(
+                    "format must be csv or fhir, not {other:?}"
+                )))
+            }
+        };
+        let filter = filter(query)?;
+        let (events, _) = self.read_all(caller, &filter, MAX_EXPORT).await?;
+        let body = match format {
+            "fhir" => super::export::fhir_bundle(&events).to_string(),
+            _ => super::export::csv(&events),
+        };
+        let mut event = AuditEvent::by(caller, EventKind::Export).detail(format!(
+            "{} export: {} events",
+            if format == "fhir" { "FHIR" } else { "CSV" },
+            events.len()
+        ));
+        event.nhs_number = filter.nhs_number.clone();
+        self.record(event).await?;
+        Ok(ExportFile {
+            body,
+            content_type,
+            file_name,
+        })
+    }
+
     /// Every event matching `filter`, newest first, up to `cap` (and whether there were more).
     async fn read_all(
         &self,
@@ -60,15 +112,11 @@ impl AuditDesk {
         filter: &Filter,
         cap: usize,
     ) -> Result<(Vec<StoredEvent>, bool), LookupError> {
+        let reader = self.trail.reader(caller)?;
         let mut found: Vec<StoredEvent> = Vec::new();
         let mut before = None;
         loop {
-            let page = self
-                .trail
-                .store()
-                .search(filter, before, REPORT_PAGE)
-                .await
-                .map_err(failed(caller))?;
+            let page = reader.search(filter, before, REPORT_PAGE).await?;
             let last_page = page.len() < REPORT_PAGE as usize;
             before = page.last().map(|e| e.seq);
             found.extend(page);
@@ -82,7 +130,7 @@ impl AuditDesk {
         }
     }
 
-    async fn record(&self, event: AuditEvent) -> Result<i64, LookupError> {
+    async fn record(&self, event: AuditEvent) -> Result<Receipt, LookupError> {
         // The event carries the request id its failure is logged under.
         let request_id = event.request_id.clone();
         self.trail
@@ -113,12 +161,13 @@ impl AuditDesk {
         caller: &Caller,
         reviews: &[StoredEvent],
     ) -> Result<Vec<ReviewedAccess>, LookupError> {
+        let reader = self.trail.reader(caller)?;
         let mut shown = Vec::with_capacity(reviews.len());
         for review in reviews {
             let Some(seq) = review.event.refers_to else {
                 continue;
             };
-            let Some(access) = self.trail.store().get(seq).await.map_err(failed(caller))? else {
+            let Some(access) = reader.get(seq).await? else {
                 continue;
             };
             shown.push(ReviewedAccess {
@@ -132,23 +181,6 @@ impl AuditDesk {
         }
         Ok(shown)
     }
-}
-
-fn may_audit(caller: &Caller) -> Result<(), LookupError> {
-    if caller.viewer.may(Permission::Audit) {
-        Ok(())
-    } else {
-        Err(LookupError::Forbidden(format!(
-            "your role ({}) cannot use the audit workspace",
-            caller.viewer.role.label()
-        )))
-    }
-}
-
-/// A store failure while serving `caller`: logged with its cause and the request id, answered
-/// in fixed words ([`crate::outage`]).
-fn failed(caller: &Caller) -> impl FnOnce(super::AuditError) -> LookupError + '_ {
-    crate::outage::audit(&caller.request.request_id)
 }
 
 /// A query as the store reads it, or what is wrong with it.
@@ -244,15 +276,10 @@ impl AuditService for AuditDesk {
         query: AuditQuery,
     ) -> BoxFuture<'a, Result<AuditResults, LookupError>> {
         Box::pin(async move {
-            may_audit(caller)?;
+            let reader = self.trail.reader(caller)?;
             let filter = filter(&query)?;
             let limit = query.limit.unwrap_or(50).clamp(1, 200);
-            let mut found = self
-                .trail
-                .store()
-                .search(&filter, query.before, limit + 1)
-                .await
-                .map_err(failed(caller))?;
+            let mut found = reader.search(&filter, query.before, limit + 1).await?;
             let more = found.len() > limit as usize;
             found.truncate(limit as usize);
             let older = more.then(|| found.last().map(|e| e.seq)).flatten();
@@ -267,7 +294,7 @@ impl AuditService for AuditDesk {
     }
 
     fn search_choices(&self, caller: &Caller) -> Result<SearchChoices, LookupError> {
-        may_audit(caller)?;
+        self.trail.reader(caller)?;
         Ok(SearchChoices::with_bases(self.bases.clone()))
     }
 
@@ -276,13 +303,7 @@ impl AuditService for AuditDesk {
         caller: &'a Caller,
     ) -> BoxFuture<'a, Result<Vec<AuditRow>, LookupError>> {
         Box::pin(async move {
-            may_audit(caller)?;
-            let rows = self
-                .trail
-                .store()
-                .pending_reviews(200)
-                .await
-                .map_err(failed(caller))?;
+            let rows = self.trail.reader(caller)?.pending_reviews(200).await?;
             let detail = format!("emergency review queue: {} waiting", rows.len());
             self.record_search(caller, None, detail).await?;
             Ok(rows.iter().map(row).collect())
@@ -295,7 +316,7 @@ impl AuditService for AuditDesk {
         query: ReportQuery,
     ) -> BoxFuture<'a, Result<ReviewHistory, LookupError>> {
         Box::pin(async move {
-            may_audit(caller)?;
+            let reader = self.trail.reader(caller)?;
             let (from, to) = report_period(&query, super::event::now_ms())?;
             let (from, to) = (from.to_string(), to.to_string());
             let filter = Filter {
@@ -304,12 +325,7 @@ impl AuditService for AuditDesk {
                 to_ms: crate::uk_time::day_end_ms(&to),
                 ..Filter::default()
             };
-            let mut found = self
-                .trail
-                .store()
-                .search(&filter, None, MAX_REVIEWS_SHOWN + 1)
-                .await
-                .map_err(failed(caller))?;
+            let mut found = reader.search(&filter, None, MAX_REVIEWS_SHOWN + 1).await?;
             let more = found.len() > MAX_REVIEWS_SHOWN as usize;
             found.truncate(MAX_REVIEWS_SHOWN as usize);
             let reviews = self.with_accesses(caller, &found).await?;
@@ -331,11 +347,11 @@ impl AuditService for AuditDesk {
         note: String,
     ) -> BoxFuture<'a, Result<(), LookupError>> {
         Box::pin(async move {
-            may_audit(caller)?;
+            let reader = self.trail.reader(caller)?;
             let note = note.trim().to_owned();
             app::consent::check_text(&note, MIN_NOTE_CHARS, self.max_note_chars)
                 .map_err(|problem| LookupError::InvalidInput(problem.message("review note")))?;
-            let access = self.trail.store().get(seq).await.map_err(failed(caller))?;
+            let access = reader.get(seq).await?;
             let Some(access) = access.filter(|a| a.event.kind == EventKind::EmergencyAccess) else {
                 return Err(LookupError::NotFound(format!("no emergency access {seq}")));
             };
@@ -361,8 +377,7 @@ impl AuditService for AuditDesk {
 
     fn verify<'a>(&'a self, caller: &'a Caller) -> BoxFuture<'a, Result<ChainCheck, LookupError>> {
         Box::pin(async move {
-            may_audit(caller)?;
-            let check = match self.trail.verify().await.map_err(failed(caller))? {
+            let check = match self.trail.reader(caller)?.verify().await? {
                 Ok(events) => ChainCheck::Intact { events },
                 Err(broken) => ChainCheck::Broken {
                     seq: broken.seq,
@@ -384,7 +399,7 @@ impl AuditService for AuditDesk {
         query: ReportQuery,
     ) -> BoxFuture<'a, Result<AccessReport, LookupError>> {
         Box::pin(async move {
-            may_audit(caller)?;
+            let reader = self.trail.reader(caller)?;
             let (from, to) = report_period(&query, super::event::now_ms())?;
             let spec = ReportSpec {
                 from,
@@ -396,12 +411,7 @@ impl AuditService for AuditDesk {
             let count = super::counts::AccessCount::for_report(&spec).ok_or_else(|| {
                 LookupError::InvalidInput("the period's dates are out of range".into())
             })?;
-            let counts = self
-                .trail
-                .store()
-                .count_accesses(&count)
-                .await
-                .map_err(failed(caller))?;
+            let counts = reader.count_accesses(&count).await?;
             let report = reports::from_counts(&spec, counts);
             let detail = format!("access report {from} to {to}: {} accesses", report.accesses);
             self.record_search(caller, None, detail).await?;
@@ -415,7 +425,7 @@ impl AuditService for AuditDesk {
         nhs_number: String,
     ) -> BoxFuture<'a, Result<PatientAccessReport, LookupError>> {
         Box::pin(async move {
-            may_audit(caller)?;
+            let reader = self.trail.reader(caller)?;
             let nhs = app::nhs_number::NhsNumber::parse(&nhs_number)
                 .map_err(|e| LookupError::InvalidInput(format!("NHS number: {e}")))?;
             let filter = Filter {
@@ -424,12 +434,7 @@ impl AuditService for AuditDesk {
                 ..Filter::default()
             };
             let (events, truncated) = self.read_all(caller, &filter, MAX_PATIENT_EVENTS).await?;
-            let checkpoint = self
-                .trail
-                .store()
-                .checkpoint()
-                .await
-                .map_err(failed(caller))?;
+            let checkpoint = reader.checkpoint().await?;
             let kept_since_ms = checkpoint.map(|c| c.at_ms);
             let report =
                 reports::patient_report(&nhs.as_digits(), &events, kept_since_ms, truncated, row);

@@ -2,7 +2,7 @@
 //! identity-provider roles map to portal roles. Validated with the rest of the config.
 
 use crate::ratelimit::RateLimit;
-use crate::sources::auth::Secret;
+use crate::secret::Secret;
 use app::auth::Role;
 use serde::Deserialize;
 use std::time::Duration;

@@ -12,26 +12,20 @@ pub mod verify;
 pub use config::IdentityConfig;
 
 use crate::policy::PermissionMatrix;
-use crate::ratelimit::RateLimiter;
 use app::auth::Viewer;
 use roles::RoleGrant;
 use session::{Session, SessionStore, StaffUser};
-use std::net::IpAddr;
 use url::Url;
 use verify::{TokenError, Verifier};
 
 /// Everything the portal needs to know who is asking and what they may do.
 pub struct Identity {
     pub config: IdentityConfig,
-    /// Sign-ins, sign-outs and role choices are audited.
-    pub audit: crate::audit::AuditTrail,
     pub verifier: Verifier,
     pub sessions: SessionStore,
     pub permissions: PermissionMatrix,
     /// Seals sign-ins in progress into the browser's login cookie (nothing kept here).
     pub logins: oidc::LoginCookies,
-    pub sign_in_limiter: RateLimiter<IpAddr>,
-    pub lookup_limiter: RateLimiter<String>,
     /// The portal's own address as browsers see it (redirect URI, cookie security).
     pub public_url: Url,
     /// True when `public_url` was derived from the listener, not configured: then a request's
@@ -86,15 +80,11 @@ impl Identity {
         permissions: PermissionMatrix,
         public_url: Url,
         http: reqwest::Client,
-        audit: crate::audit::AuditTrail,
     ) -> Result<Self, oidc::SealError> {
         Ok(Self {
-            audit,
             verifier: Verifier::new(&config, http.clone()),
             sessions: SessionStore::new(config.idle_timeout(), config.max_lifetime()),
             logins: oidc::LoginCookies::new()?,
-            sign_in_limiter: RateLimiter::new(config.sign_in_rate.clone()),
-            lookup_limiter: RateLimiter::new(config.lookup_rate.clone()),
             permissions,
             public_url,
             origin_from_host: true,

@@ -109,7 +109,7 @@ pub async fn open(
 ) -> Result<Opened, DocumentError> {
     let at = (source_id, "DocumentReference", document_id);
     let (entry, judge) = desk.item(caller, nhs, at).await?;
-    let Some(source) = desk.aggregator().source(source_id) else {
+    let Some(source) = desk.source(source_id) else {
         // The item was found at this source, so it is configured; never reached.
         let cause = format!("source {source_id:?} is not configured");
         let request_id = &caller.request.request_id;
@@ -157,18 +157,7 @@ pub async fn open(
         .map(|c| c.attachment.info(index));
     let label = info.as_ref().map(|i| i.label()).unwrap_or_default();
     let content_type = info.and_then(|i| i.content_type).unwrap_or_default();
-    let mut event = AuditEvent::by(caller, EventKind::DocumentView)
-        .patient(nhs)
-        .basis(judge.basis())
-        .detail(format!(
-            "DocumentReference/{document_id} attachment {index} ({content_type}, {} bytes)",
-            bytes.len()
-        ));
-    event.sources = vec![source_id.to_owned()];
-    event.categories = vec![entry.category.as_str().to_owned()];
-    // No audit, no document.
-    desk.durably(event).await?;
-    Ok(Opened {
+    let opened = entry.map(|entry| Opened {
         kind,
         bytes,
         entry: TimelineEntry {
@@ -177,7 +166,23 @@ pub async fn open(
         },
         source_name,
         label,
-    })
+    });
+    // No audit, no document.
+    let opened = desk
+        .hand_over(opened, |opened| {
+            let mut event = AuditEvent::by(caller, EventKind::DocumentView)
+                .patient(nhs)
+                .basis(judge.basis())
+                .detail(format!(
+                    "DocumentReference/{document_id} attachment {index} ({content_type}, {} bytes)",
+                    opened.bytes.len()
+                ));
+            event.sources = vec![source_id.to_owned()];
+            event.categories = vec![opened.entry.category.as_str().to_owned()];
+            event
+        })
+        .await?;
+    Ok(opened)
 }
 
 /// The fresh copy's timeline entry, if it is the DocumentReference asked for.

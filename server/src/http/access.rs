@@ -3,9 +3,10 @@
 //! own pages (CSRF), and whether their active role may open the route at all ([`requirement`],
 //! the one table of routes and permissions). Handlers and the record service check again.
 
-use crate::audit::{AuditEvent, EventKind};
+use crate::audit::{AuditEvent, AuditTrail, EventKind};
 use crate::auth::oidc::{cookie, page};
 use crate::auth::{BearerError, Identity, Principal};
+use crate::ratelimit::RateLimits;
 use app::api::LookupError;
 use app::audit_terms::RefusalKind;
 use app::auth::{Caller, Permission, RequestInfo, SignedIn};
@@ -113,11 +114,14 @@ pub fn canonical_path(raw: &str) -> Option<String> {
     Some(path)
 }
 
-/// What the access layer needs besides the identity: whether the demo identity provider is
-/// mounted (only then is `/demo-idp/` left to it).
+/// What the access layer needs: who is who, where refusals are audited, the per-user limit on
+/// patient lookups, and whether the demo identity provider is mounted (only then is
+/// `/demo-idp/` left to it).
 #[derive(Clone)]
 pub struct Guard {
     pub identity: Arc<Identity>,
+    pub audit: AuditTrail,
+    pub limits: Arc<RateLimits>,
     pub demo_idp: bool,
 }
 
@@ -143,12 +147,8 @@ fn audience(path: &str) -> Audience {
 pub async fn guard(State(guard): State<Guard>, mut request: Request, next: Next) -> Response {
     let raw = request.uri().path();
     let Some(path) = canonical_path(raw) else {
-        return refuse(
-            audience(raw),
-            StatusCode::BAD_REQUEST,
-            "this address is not valid",
-            None,
-        );
+        let refusal = LookupError::InvalidInput("this address is not valid".into());
+        return refuse(audience(raw), refusal, None);
     };
     if guard.demo_idp && path.starts_with(DEMO_IDP) {
         // The demo identity provider is another party that happens to share the listener:
@@ -175,15 +175,33 @@ async fn admit(
     next: Next,
     request_info: RequestInfo,
 ) -> Response {
-    let identity = &guard.identity;
+    let Guard {
+        identity,
+        audit,
+        limits,
+        demo_idp,
+    } = guard;
     let audience = audience(path);
     let headers = request.headers().clone();
     let principal = match identify(identity, &headers).await {
         Ok(p) => p,
-        Err(e @ BearerError::Token(_)) => {
-            return refuse(audience, StatusCode::UNAUTHORIZED, &e.to_string(), None)
+        Err(BearerError::Token(why)) => {
+            // Why the token was refused, in the portal's own words (never the token's
+            // contents), where RFC 6750 puts it: the client's to act on.
+            let mut response = refuse(audience, LookupError::NotSignedIn, None);
+            let challenge = format!(
+                "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                why.to_string().replace(['"', '\\'], "'")
+            );
+            if let (Audience::Api, Ok(value)) = (audience, HeaderValue::from_str(&challenge)) {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, value);
+            }
+            return response;
         }
-        Err(e) => return refuse(audience, StatusCode::FORBIDDEN, &e.to_string(), None),
+        // The token is good but grants no usable role: said in the portal's own words.
+        Err(e) => return refuse(audience, LookupError::Forbidden(e.to_string()), None),
     };
     if let Principal::Session {
         session, viewer, ..
@@ -192,25 +210,23 @@ async fn admit(
         if is_state_changing(request.method()) && !same_origin(&request, identity) {
             let (route, _) = route_and_patient(path);
             let why = format!("{route}: a cross-site request (not from the portal's own pages)");
-            audit_session_refusal(identity, session, viewer.as_ref(), &request_info, why).await;
-            return refuse(
-                audience,
-                StatusCode::FORBIDDEN,
-                "this request did not come from the portal's own pages",
-                None,
+            audit_session_refusal(audit, session, viewer.as_ref(), &request_info, why).await;
+            let refusal = LookupError::Forbidden(
+                "this request did not come from the portal's own pages".into(),
             );
+            return refuse(audience, refusal, None);
         }
     }
-    let requirement = requirement(path, guard.demo_idp);
+    let requirement = requirement(path, *demo_idp);
     if let Some(refusal) = check(requirement, &principal, audience, &request) {
         if let (Some(viewer), Access::Role(Some(permission))) = (principal.viewer(), requirement) {
-            audit_refusal(identity, viewer, &request_info, path, permission).await;
+            audit_refusal(audit, viewer, &request_info, path, permission).await;
         }
         return refusal;
     }
     if requirement == Access::Role(Some(Permission::FindPatient)) {
         if let Some(viewer) = principal.viewer() {
-            if let Err(retry) = identity.lookup_limiter.check(&viewer.user_id) {
+            if let Err(retry) = limits.lookup.check(&viewer.user_id) {
                 let (route, nhs) = route_and_patient(path);
                 let mut event = AuditEvent::by_viewer(viewer, &request_info, EventKind::Denied)
                     .refused(
@@ -218,16 +234,14 @@ async fn admit(
                         format!("{route}: rate limited ({retry})"),
                     );
                 event.nhs_number = nhs.map(|n| n.as_digits());
-                if let Err(error) = identity.audit.record(event).await {
+                if let Err(error) = audit.record(event).await {
                     let request_id = &request_info.request_id;
                     tracing::error!(request_id, %error, "a rate-limited request could not be audited");
                 }
-                return refuse(
-                    audience,
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &retry.to_string(),
-                    Some(retry.seconds()),
-                );
+                let seconds = retry.seconds();
+                let refusal =
+                    LookupError::TooManyRequests(format!("try again in {seconds} seconds"));
+                return refuse(audience, refusal, Some(seconds));
             }
         }
     }
@@ -324,22 +338,25 @@ fn check(
         (Access::Public, _) => None,
         (Access::Nobody, _) => Some(refuse(
             audience,
-            StatusCode::FORBIDDEN,
-            "this address is not available",
+            LookupError::Forbidden("this address is not available".into()),
             None,
         )),
         (_, Principal::Anonymous) => Some(match audience {
             Audience::Page => {
                 Redirect::to(&format!("/signin?next={}", encoded(&here))).into_response()
             }
-            _ => refuse(audience, StatusCode::UNAUTHORIZED, "sign in first", None),
+            _ => refuse(audience, LookupError::NotSignedIn, None),
         }),
         (Access::SignedIn, _) => None,
         (Access::Role(_), Principal::Session { viewer: None, .. }) => Some(match audience {
             Audience::Page => {
                 Redirect::to(&format!("/choose-role?next={}", encoded(&here))).into_response()
             }
-            _ => refuse(audience, StatusCode::FORBIDDEN, "choose a role first", None),
+            _ => refuse(
+                audience,
+                LookupError::Forbidden("choose a role first".into()),
+                None,
+            ),
         }),
         (Access::Role(None), _) => None,
         (Access::Role(Some(permission)), principal) => {
@@ -352,7 +369,7 @@ fn check(
                     viewer.role.label(),
                     permission.as_str()
                 );
-                Some(refuse(audience, StatusCode::FORBIDDEN, &message, None))
+                Some(refuse(audience, LookupError::Forbidden(message), None))
             }
         }
     }
@@ -400,7 +417,7 @@ fn route_and_patient(path: &str) -> (String, Option<app::nhs_number::NhsNumber>)
 /// Audits a refusal of a browser session's request (with or without an active role), e.g. a
 /// cross-site request or a form whose CSRF token does not match.
 pub(crate) async fn audit_session_refusal(
-    identity: &Identity,
+    audit: &AuditTrail,
     session: &crate::auth::session::Session,
     viewer: Option<&app::auth::Viewer>,
     request: &RequestInfo,
@@ -416,7 +433,7 @@ pub(crate) async fn audit_session_refusal(
         ),
     };
     let event = event.refused(RefusalKind::InvalidRequest, why);
-    if let Err(error) = identity.audit.record(event).await {
+    if let Err(error) = audit.record(event).await {
         let request_id = &request.request_id;
         tracing::error!(request_id, %error, "a refused request could not be audited");
     }
@@ -425,7 +442,7 @@ pub(crate) async fn audit_session_refusal(
 /// Audits a role refused a route: who, which route (NHS numbers in the path go in their own
 /// field, not the route) and the permission missing.
 async fn audit_refusal(
-    identity: &Identity,
+    audit: &AuditTrail,
     viewer: &app::auth::Viewer,
     request: &RequestInfo,
     path: &str,
@@ -437,7 +454,7 @@ async fn audit_refusal(
         format!("{route} needs the {} permission", permission.as_str()),
     );
     event.nhs_number = nhs.map(|n| n.as_digits());
-    if let Err(error) = identity.audit.record(event).await {
+    if let Err(error) = audit.record(event).await {
         let request_id = &request.request_id;
         tracing::error!(request_id, %error, "a refused request could not be audited");
     }
@@ -480,37 +497,15 @@ fn signed_in(principal: &Principal) -> Option<SignedIn> {
     }
 }
 
-/// A refusal in the form its caller reads: JSON for the API, the server functions' error type
-/// for them, a page for browsers.
-fn refuse(
-    audience: Audience,
-    status: StatusCode,
-    message: &str,
-    retry_after: Option<u64>,
-) -> Response {
+/// A refusal in the form its caller reads: JSON for the API (as its handlers answer), the
+/// server functions' error type for them, a page for browsers. Its status, the API's `error`
+/// code and its words are the refusal's own ([`LookupError::status`], [`LookupError::code`]),
+/// as everywhere else in the portal.
+fn refuse(audience: Audience, refusal: LookupError, retry_after: Option<u64>) -> Response {
+    let status = refusal.status();
     let mut response = match audience {
-        Audience::Api => {
-            let error = match status {
-                StatusCode::BAD_REQUEST => "invalid-path",
-                StatusCode::UNAUTHORIZED => "unauthenticated",
-                StatusCode::TOO_MANY_REQUESTS => "too-many-requests",
-                _ => "forbidden",
-            };
-            (
-                status,
-                Json(serde_json::json!({ "error": error, "message": message })),
-            )
-                .into_response()
-        }
-        Audience::ServerFunction => {
-            let error = match status {
-                StatusCode::BAD_REQUEST => LookupError::InvalidInput(message.to_owned()),
-                StatusCode::UNAUTHORIZED => LookupError::NotSignedIn,
-                StatusCode::TOO_MANY_REQUESTS => LookupError::TooManyRequests(message.to_owned()),
-                _ => LookupError::Forbidden(message.to_owned()),
-            };
-            (status, Json(error)).into_response()
-        }
+        Audience::Api => super::api::ApiError::from(refusal).into_response(),
+        Audience::ServerFunction => (status, Json(refusal)).into_response(),
         Audience::Page => {
             let title = match status {
                 StatusCode::BAD_REQUEST => "Address not valid",
@@ -519,8 +514,8 @@ fn refuse(
                 _ => "Not available to your role",
             };
             let body = format!(
-                "<p data-testid=\"refusal\">{}.</p><p><a class=\"underline\" href=\"/\">Back to the start</a></p>",
-                crate::web::escape(message)
+                "<p data-testid=\"refusal\">{}</p><p><a class=\"underline\" href=\"/\">Back to the start</a></p>",
+                crate::web::escape(&refusal.to_string())
             );
             page(status, title, &body)
         }

@@ -9,7 +9,7 @@ use super::ApiState;
 use app::api::{LookupError, RecordService, SearchForm};
 use app::auth::Caller;
 use axum::extract::{Extension, Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -109,9 +109,6 @@ struct ExportQuery {
     query: app::audit::AuditQuery,
 }
 
-/// Most events one export holds; narrow the filters for more.
-const MAX_EXPORT: usize = 100_000;
-
 /// The audit officer's export: every matching event (newest first) as a CSV or a FHIR Bundle
 /// of AuditEvents, sent as a download; the export is itself audited before it is sent.
 async fn export_audit(
@@ -119,65 +116,19 @@ async fn export_audit(
     Extension(caller): Extension<Caller>,
     Query(export): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    use crate::audit::{export, workspace, AuditEvent, EventKind};
-    if !caller.viewer.may(app::auth::Permission::Audit) {
-        return Err(LookupError::Forbidden("exports are for audit officers".into()).into());
-    }
-    let filter = workspace::filter(&export.query)?;
-    // A store failure is logged with its cause; the client gets fixed words (crate::outage).
-    let failed = || crate::outage::audit(&caller.request.request_id);
-    let mut events = Vec::new();
-    let mut before = None;
-    loop {
-        let page = state
-            .audit
-            .store()
-            .search(&filter, before, 1_000)
-            .await
-            .map_err(failed())?;
-        let last = page.last().map(|e| e.seq);
-        let full = page.len() == 1_000;
-        events.extend(page);
-        match last {
-            Some(seq) if full && events.len() < MAX_EXPORT => before = Some(seq),
-            _ => break,
-        }
-    }
-    events.truncate(MAX_EXPORT);
-    let (body, content_type, file) = match export.format.as_str() {
-        "" | "csv" => (
-            export::csv(&events),
-            "text/csv; charset=utf-8",
-            "audit-events.csv",
-        ),
-        "fhir" => (
-            export::fhir_bundle(&events).to_string(),
-            "application/fhir+json",
-            "audit-events.json",
-        ),
-        other => {
-            return Err(LookupError::InvalidInput(format!(
-                "format must be csv or fhir, not {other:?}"
-            ))
-            .into())
-        }
-    };
-    let mut event = AuditEvent::by(&caller, EventKind::Export).detail(format!(
-        "{} export: {} events",
-        if file.ends_with("csv") { "CSV" } else { "FHIR" },
-        events.len()
-    ));
-    event.nhs_number = filter.nhs_number.clone();
-    state.audit.record(event).await.map_err(failed())?;
+    let file = state
+        .audit_workspace
+        .export(&caller, &export.query, &export.format)
+        .await?;
     Ok((
         [
-            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_TYPE, file.content_type.to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}\""),
+                format!("attachment; filename=\"{}\"", file.file_name),
             ),
         ],
-        body,
+        file.body,
     )
         .into_response())
 }
@@ -186,7 +137,10 @@ async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
 }
 
-/// API failures, mapped to HTTP in one place.
+/// API failures as JSON: the adapter that lets handlers return a [`LookupError`] with `?`
+/// (the orphan rule keeps `IntoResponse` off the app's type). The status and the `error` code
+/// are the error's own ([`LookupError::status`], [`LookupError::code`]), the same the pages,
+/// server functions and access layer use; this adds only the body's shape.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -195,53 +149,21 @@ pub enum ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = match &self {
-            ApiError::Lookup(LookupError::InvalidNhsNumber(_)) => {
-                (StatusCode::BAD_REQUEST, "invalid-nhs-number")
-            }
-            ApiError::Lookup(LookupError::InvalidSearch(_)) => {
-                (StatusCode::BAD_REQUEST, "invalid-search")
-            }
-            ApiError::Lookup(LookupError::InvalidInput(_)) => {
-                (StatusCode::BAD_REQUEST, "invalid-input")
-            }
-            ApiError::Lookup(LookupError::Unavailable(_) | LookupError::Transport) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
-            }
-            ApiError::Lookup(LookupError::NotSignedIn) => {
-                (StatusCode::UNAUTHORIZED, "unauthenticated")
-            }
-            ApiError::Lookup(LookupError::Forbidden(_)) => (StatusCode::FORBIDDEN, "forbidden"),
-            ApiError::Lookup(LookupError::BasisRequired(_)) => {
-                (StatusCode::FORBIDDEN, "basis-required")
-            }
-            ApiError::Lookup(LookupError::BasisRefused(_)) => {
-                (StatusCode::FORBIDDEN, "basis-refused")
-            }
-            ApiError::Lookup(LookupError::Dissent(_)) => (StatusCode::FORBIDDEN, "dissent"),
-            ApiError::Lookup(LookupError::ConsentUnknown(_)) => {
-                (StatusCode::FORBIDDEN, "consent-unknown")
-            }
-            ApiError::Lookup(LookupError::Withheld(_)) => (StatusCode::FORBIDDEN, "withheld"),
-            ApiError::Lookup(LookupError::NotFound(_)) => (StatusCode::NOT_FOUND, "not-found"),
-            ApiError::Lookup(LookupError::TooManyRequests(_)) => {
-                (StatusCode::TOO_MANY_REQUESTS, "too-many-requests")
-            }
-        };
-        let mut body = serde_json::json!({ "error": code, "message": self.to_string() });
+        let ApiError::Lookup(error) = self;
+        let mut body = serde_json::json!({ "error": error.code(), "message": error.to_string() });
         // What the caller needs to act: the bases it may state, or whom to contact.
-        match &self {
-            ApiError::Lookup(LookupError::BasisRequired(prompt)) => {
+        match &error {
+            LookupError::BasisRequired(prompt) => {
                 body["bases"] = serde_json::json!(prompt.options);
             }
-            ApiError::Lookup(LookupError::Dissent(notice)) => {
+            LookupError::Dissent(notice) => {
                 body["dissent"] = serde_json::json!(notice);
             }
-            ApiError::Lookup(LookupError::ConsentUnknown(notice)) => {
+            LookupError::ConsentUnknown(notice) => {
                 body["consent_unknown"] = serde_json::json!(notice);
             }
             _ => {}
         }
-        (status, Json(body)).into_response()
+        (error.status(), Json(body)).into_response()
     }
 }

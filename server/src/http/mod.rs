@@ -6,15 +6,12 @@ mod api;
 pub mod assets;
 mod documents;
 mod headers;
+mod state;
 
-use crate::auth::Identity;
-use crate::config::Config;
-use crate::demo::idp::DemoIdp;
-use crate::viewing::RecordDesk;
-use app::api::{IdentityProviders, SharedRecordService};
-use app::audit::SharedAuditService;
+pub use state::{ApiState, AppState};
+
+use app::api::{IdentityProviders, PatientsToTry, SharedRecordService};
 use app::auth::SignInOption;
-use app::operations::SharedOperationsService;
 use axum::extract::MatchedPath;
 use axum::http::Request;
 use axum::routing::get;
@@ -22,18 +19,8 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
-
-/// State shared by the JSON API handlers.
-#[derive(Clone)]
-pub struct ApiState {
-    pub records: Arc<RecordDesk>,
-    pub audit: crate::audit::AuditTrail,
-    /// How large a document is shown (`[documents]`).
-    pub documents: crate::documents::DocumentsConfig,
-}
 
 /// The connection's remote address (plain TCP or TLS), for per-address limits; put on each
 /// request by [`crate::serve`] as `ConnectInfo<ClientAddr>`.
@@ -41,21 +28,19 @@ pub struct ApiState {
 pub struct ClientAddr(pub SocketAddr);
 
 /// Builds the whole portal.
-pub fn router(
-    config: &Config,
-    records: Arc<RecordDesk>,
-    (audit, operations): (SharedAuditService, SharedOperationsService),
-    audit_trail: crate::audit::AuditTrail,
-    identity: Arc<Identity>,
-    demo_idp: Option<Arc<DemoIdp>>,
-) -> Router {
+pub fn router(state: AppState) -> Router {
+    let config = &state.config;
     let site_root = config.portal.site_root.clone();
     let assets::Site {
         clinical: options,
         office,
         stylesheet,
     } = assets::site(&site_root, config.portal.addr);
-    let service: SharedRecordService = records.clone();
+    let service: SharedRecordService = state.records.clone();
+    // Listed on the search page in demo mode; empty against real sources.
+    let demo_patients = PatientsToTry(config.demo_patients.clone());
+    let audit: app::audit::SharedAuditService = state.audit_workspace.clone();
+    let operations = state.operations.clone();
     let sign_in = IdentityProviders(
         config
             .identity
@@ -67,11 +52,7 @@ pub fn router(
             })
             .collect(),
     );
-    let tls = config.portal.tls.is_some() || identity.secure_cookies();
-    let guard = access::Guard {
-        identity: identity.clone(),
-        demo_idp: demo_idp.is_some(),
-    };
+    let tls = config.portal.tls.is_some() || state.identity.secure_cookies();
 
     let fallback_stylesheet = stylesheet.clone();
     let pages = Router::new()
@@ -83,6 +64,7 @@ pub fn router(
                 provide_context(audit.clone());
                 provide_context(operations.clone());
                 provide_context(sign_in.clone());
+                provide_context(demo_patients.clone());
                 provide_context(stylesheet.clone());
                 provide_context(office.clone());
                 headers::page_content_security_policy();
@@ -107,20 +89,19 @@ pub fn router(
             "/healthz",
             get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
         )
-        .merge(api::router(ApiState {
-            records,
-            audit: audit_trail,
-            documents: config.documents.clone(),
-        }))
-        .merge(crate::auth::oidc::routes(identity.clone()));
-    if let Some(idp) = demo_idp {
-        portal = portal.merge(idp.router());
+        .merge(api::router(state.api()))
+        .merge(crate::auth::oidc::routes(state.sign_in()));
+    if let Some(idp) = &state.demo_idp {
+        portal = portal.merge(idp.clone().router());
     }
     let portal = portal
         .merge(pages)
         .layer(headers::no_store_layer())
         .merge(assets)
-        .layer(axum::middleware::from_fn_with_state(guard, access::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.guard(),
+            access::guard,
+        ))
         .layer(RequestBodyLimitLayer::new(config.portal.max_request_bytes));
     // Compressed inside the security headers, so every header is kept; `/pkg` files arrive
     // already compressed (their Content-Encoding makes this layer pass them through).
