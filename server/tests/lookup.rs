@@ -343,9 +343,23 @@ async fn the_openapi_document_describes_real_responses() {
         schema_keys("DissentNotice"),
         object_keys(&dissent["dissent"])
     );
+    let unknown = common::showcase(&portal.demo.population, "the GP cannot say");
+    let (_, unknown) = portal.record_json(&unknown.as_digits()).await;
+    assert_eq!(
+        object_keys(&unknown),
+        ["consent_unknown", "error", "message"]
+    );
+    assert_eq!(
+        schema_keys("ConsentUnknownNotice"),
+        object_keys(&unknown["consent_unknown"])
+    );
+    assert_eq!(
+        schema_keys("UnreadConsent"),
+        object_keys(&unknown["consent_unknown"]["unread"][0])
+    );
     assert_eq!(
         schema_keys("Error"),
-        ["bases", "dissent", "error", "message"]
+        ["bases", "consent_unknown", "dissent", "error", "message"]
     );
 }
 
