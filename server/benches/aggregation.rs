@@ -396,6 +396,14 @@ async fn memory_per_cached_patient() {
         .nhs_numbers()
         .skip(13)
         .filter(|n| population.failing_source(*n).is_none())
+        // A patient whose GP cannot say whether they objected is refused without an
+        // emergency basis (fail closed), so their record is never cached.
+        .filter(|n| {
+            population
+                .index_of(*n)
+                .and_then(|i| population.consent_unreadable_at(i))
+                .is_none()
+        })
         .take(400)
         .collect();
     // Warm up connection pools and lazies so they are not counted.

@@ -602,6 +602,9 @@ impl AuditStore for Unwritable {
     {
         Box::pin(async { Ok(Default::default()) })
     }
+    fn writable(&self) -> futures::future::BoxFuture<'_, Result<(), AuditError>> {
+        Box::pin(async { Err(AuditError::Write("disk I/O error".into())) })
+    }
     fn checkpoint(
         &self,
     ) -> futures::future::BoxFuture<'_, Result<Option<server::audit::Checkpoint>, AuditError>> {

@@ -86,6 +86,9 @@ impl AuditStore for BrokenDisk {
     ) -> BoxFuture<'a, Result<AccessCounts, AuditError>> {
         unreadable()
     }
+    fn writable(&self) -> BoxFuture<'_, Result<(), AuditError>> {
+        unwritable()
+    }
     fn checkpoint(&self) -> BoxFuture<'_, Result<Option<Checkpoint>, AuditError>> {
         unreadable()
     }
@@ -387,6 +390,54 @@ async fn a_broken_store_is_answered_in_plain_words_and_its_cause_is_logged() {
             answer.request_id
         );
     }
+}
+
+/// The readiness probe: a portal whose audit store takes writes is ready; one whose store
+/// takes none is not, naming the failing check and never its cause (that is logged), while
+/// the liveness probe still answers.
+#[tokio::test]
+async fn the_readiness_probe_fails_while_the_audit_store_takes_no_writes() {
+    let log = Log::default();
+    let _capture = log.capture();
+    let outbox = std::env::temp_dir()
+        .join(format!("scrv-test-{}", std::process::id()))
+        .join("readiness.outbox.sqlite");
+    let _ = std::fs::remove_file(&outbox);
+    let broken = common::start_on_store(Arc::new(BrokenDisk), move |config| {
+        config.child_protection.outbox_path = outbox;
+    })
+    .await;
+    let healthy = common::start().await;
+    let probe = |portal: &Portal, path: &str| reqwest::get(format!("{}{path}", portal.url));
+
+    let ready = probe(&healthy, "/readyz").await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "ready", "checks":
+            {"audit_store": "ok", "sources": "ok", "identity_keys": "ok"}})
+    );
+
+    let not_ready = probe(&broken, "/readyz").await.unwrap();
+    assert_eq!(not_ready.status(), 503);
+    assert_eq!(not_ready.headers()["cache-control"], "no-store");
+    let text = not_ready.text().await.unwrap();
+    for never in NEVER_SHOWN {
+        assert!(!text.contains(never), "the probe shows {never:?}: {text}");
+    }
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "not-ready", "checks":
+            {"audit_store": "failing", "sources": "ok", "identity_keys": "ok"}})
+    );
+    let logged = log.lines_with("not ready");
+    assert!(
+        logged.iter().any(|line| line.contains(MARKER)),
+        "the cause is logged: {logged:#?}"
+    );
+    assert_eq!(probe(&broken, "/healthz").await.unwrap().status(), 200);
 }
 
 #[tokio::test]

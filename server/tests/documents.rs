@@ -397,6 +397,9 @@ impl server::audit::AuditStore for Unwritable {
     ) -> Fut<'a, server::audit::counts::AccessCounts> {
         Box::pin(async { Ok(Default::default()) })
     }
+    fn writable(&self) -> Fut<'_, ()> {
+        Box::pin(async { Err(server::audit::AuditError::Write("disk I/O error".into())) })
+    }
     fn checkpoint(&self) -> Fut<'_, Option<server::audit::Checkpoint>> {
         Box::pin(async { Ok(None) })
     }

@@ -30,6 +30,8 @@ struct Issuer {
     /// An RSA key that is not in the JWKS.
     stranger: EncodingKey,
     jwks_fetches: Arc<AtomicUsize>,
+    /// The key set the issuer publishes now (a test may drop a key, as a rotation does).
+    jwks: Arc<std::sync::Mutex<JwkSet>>,
 }
 
 fn rsa_key() -> (EncodingKey, String) {
@@ -74,6 +76,8 @@ impl Issuer {
             "jwks_uri": format!("{url}/jwks"),
         });
         let fetches = jwks_fetches.clone();
+        let jwks = Arc::new(std::sync::Mutex::new(jwks));
+        let published = jwks.clone();
         let router = axum::Router::new()
             .route(
                 "/realm/.well-known/openid-configuration",
@@ -83,7 +87,7 @@ impl Issuer {
                 "/realm/jwks",
                 get(move || {
                     fetches.fetch_add(1, Ordering::SeqCst);
-                    let jwks = jwks.clone();
+                    let jwks = published.lock().unwrap().clone();
                     async move { Json(jwks) }
                 }),
             );
@@ -95,7 +99,15 @@ impl Issuer {
             ec,
             stranger,
             jwks_fetches,
+            jwks,
         }
+    }
+
+    /// Stops publishing the key `kid`, as an issuer rotating it out does.
+    fn drop_key(&self, kid: &str) {
+        let mut jwks = self.jwks.lock().unwrap();
+        jwks.keys
+            .retain(|k| k.common.key_id.as_deref() != Some(kid));
     }
 
     fn config(&self) -> IssuerConfig {
@@ -474,6 +486,80 @@ async fn an_unknown_key_id_refreshes_the_keys_once_the_interval_has_passed() {
         issuer.jwks_fetches.load(Ordering::SeqCst),
         2,
         "the first unknown key id refreshes (a key may have rotated); the rest wait"
+    );
+}
+
+/// A bearer token that passed is remembered (so the signature is not checked on every call),
+/// but never beyond its `exp`: the same token is refused once it has expired.
+#[tokio::test]
+async fn a_remembered_token_is_refused_once_it_expires() {
+    let issuer = Issuer::start().await;
+    let config = issuer.config();
+    let portal = common::start_with(
+        common::population(),
+        |_| Default::default(),
+        move |c| {
+            c.identity.issuers.push(config);
+            c.identity.leeway_seconds = 0;
+        },
+    )
+    .await;
+    let token = format!("Bearer {}", issuer.rs256(json!({"exp": now() + 2})));
+    for _ in 0..3 {
+        assert_eq!(call(&portal, &token).await.status(), 200);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
+    let refused = call(&portal, &token).await;
+    assert_eq!(refused.status(), 401);
+    assert!(
+        refused.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("the token has expired"),
+        "{:?}",
+        refused.headers()
+    );
+}
+
+/// A key the issuer stops publishing stops the tokens it signed, remembered or not, as soon
+/// as the portal next reads the key set (a token with a key id it does not hold, once
+/// `jwks_min_refresh_seconds` has passed).
+#[tokio::test]
+async fn a_key_rotated_out_stops_its_remembered_tokens() {
+    let issuer = Issuer::start().await;
+    let portal = portal_refreshing_every(&issuer, 1).await;
+    let token = format!("Bearer {}", issuer.rs256(json!({})));
+    for _ in 0..3 {
+        assert_eq!(call(&portal, &token).await.status(), 200);
+    }
+    issuer.drop_key("rsa-1");
+    // Until the key set is read again the key is held, and the token still works.
+    assert_eq!(call(&portal, &token).await.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let new_kid = issuer.sign(
+        Algorithm::RS256,
+        Some("rsa-next"),
+        &issuer.rsa,
+        &issuer.claims(json!({})),
+    );
+    assert_eq!(
+        call(&portal, &format!("Bearer {new_kid}")).await.status(),
+        401
+    );
+    assert_eq!(
+        issuer.jwks_fetches.load(Ordering::SeqCst),
+        2,
+        "the key set was read again"
+    );
+    let refused = call(&portal, &token).await;
+    assert_eq!(refused.status(), 401);
+    assert!(
+        refused.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("key id is not among"),
+        "{:?}",
+        refused.headers()
     );
 }
 

@@ -202,6 +202,9 @@ pub trait AuditStore: Send + Sync + 'static {
         &'a self,
         count: &'a counts::AccessCount,
     ) -> BoxFuture<'a, Result<counts::AccessCounts, AuditError>>;
+    /// Whether the store takes writes now (for the readiness probe), without writing: a
+    /// database that is down, full, read-only or a standby answers with its error.
+    fn writable(&self) -> BoxFuture<'_, Result<(), AuditError>>;
     /// The checkpoint left by the last purge, if events have ever been purged.
     fn checkpoint(&self) -> BoxFuture<'_, Result<Option<Checkpoint>, AuditError>>;
     /// In one transaction: deletes the oldest events up to the first one at or after
@@ -323,6 +326,11 @@ impl AuditTrail {
     /// [`AuditTrail::reader`].
     fn store(&self) -> &Arc<dyn AuditStore> {
         &self.store
+    }
+
+    /// Whether the store takes writes now ([`AuditStore::writable`]).
+    pub async fn writable(&self) -> Result<(), AuditError> {
+        self.store.writable().await
     }
 
     /// Checks the whole chain; the number of events checked, or the first broken link.

@@ -272,6 +272,25 @@ impl AuditStore for PostgresAudit {
         Box::pin(async move { Ok(fetch(&self.pool, rows::get(seq)).await?.into_iter().next()) })
     }
 
+    /// A standby (in recovery) or a read-only session cannot take the trail's writes.
+    fn writable(&self) -> BoxFuture<'_, Result<(), AuditError>> {
+        Box::pin(async move {
+            let (writable,): (bool,) = sqlx::query_as(
+                "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'",
+            )
+            .fetch_one(&self.pool)
+            .await
+            .map_err(write_error)?;
+            if writable {
+                Ok(())
+            } else {
+                Err(AuditError::Write(
+                    "the database is read-only (a standby?)".into(),
+                ))
+            }
+        })
+    }
+
     fn checkpoint(&self) -> BoxFuture<'_, Result<Option<Checkpoint>, AuditError>> {
         Box::pin(async move {
             let found: Option<(i64, String, i64)> =

@@ -272,6 +272,23 @@ impl AuditStore for SqliteAudit {
         })
     }
 
+    /// Takes the write lock (`BEGIN IMMEDIATE`) and lets it go: fails when the file cannot be
+    /// written or another process holds the lock beyond the busy timeout.
+    fn writable(&self) -> BoxFuture<'_, Result<(), AuditError>> {
+        Box::pin(async move {
+            let mut connection = self.writer.acquire().await.map_err(write_error)?;
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(&mut *connection)
+                .await
+                .map_err(write_error)?;
+            sqlx::query("ROLLBACK")
+                .execute(&mut *connection)
+                .await
+                .map_err(write_error)?;
+            Ok(())
+        })
+    }
+
     fn checkpoint(&self) -> BoxFuture<'_, Result<Option<Checkpoint>, AuditError>> {
         Box::pin(async move {
             let found: Option<(i64, String, i64)> =

@@ -86,7 +86,28 @@ impl IssuerKeys {
         self.cached(kid).ok_or(KeyError::UnknownKey)
     }
 
-    fn cached(&self, kid: &str) -> Option<Arc<VerifyingKey>> {
+    /// Whether the issuer's keys have been read at least once, reading them now if not (no
+    /// more often than a refresh for an unknown key id): the readiness probe's check that
+    /// sign-in and bearer tokens can be verified.
+    pub async fn keys_read(&self) -> bool {
+        let held = || {
+            !self
+                .keys
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
+        };
+        if held() {
+            return true;
+        }
+        if let Err(KeyError::Unavailable(why)) = self.key("").await {
+            tracing::warn!(issuer = %self.config.id, %why, "the issuer's keys cannot be read");
+        }
+        held()
+    }
+
+    /// The key with this id among the keys held now, without asking the issuer.
+    pub(crate) fn cached(&self, kid: &str) -> Option<Arc<VerifyingKey>> {
         let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
         keys.get(kid).cloned()
     }

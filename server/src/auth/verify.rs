@@ -2,13 +2,16 @@
 //! issuer, algorithm (configured asymmetric ones only, matching the key's type), key id,
 //! signature, then `iss`, `aud` (and `azp` when there are several), `exp` (not beyond the
 //! maximum lifetime), `nbf` with a small leeway, a non-empty `sub`. Every refusal is a
-//! [`TokenError`], answered with 401.
+//! [`TokenError`], answered with 401. A bearer token that passed is remembered (by its
+//! SHA-256) until it expires, so an API client's next call costs a hash, not a signature
+//! check ([`Remembered`]).
 
 use super::config::IdentityConfig;
-use super::keys::{IssuerKeys, KeyError};
+use super::keys::{IssuerKeys, KeyError, VerifyingKey};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -177,6 +180,25 @@ pub struct Verifier {
     leeway: Duration,
     max_bytes: usize,
     max_lifetime: Duration,
+    /// Bearer tokens that passed, by the SHA-256 of the token.
+    remembered: moka::sync::Cache<[u8; 32], Arc<Remembered>>,
+}
+
+/// Most verified bearer tokens remembered at once (each about a kilobyte).
+const REMEMBERED_TOKENS: u64 = 50_000;
+
+/// A bearer token that passed every check, with what its verification rested on: it is good
+/// again only until its `exp` (with the leeway), and only while the issuer still holds the very
+/// key that verified it, so a key dropped from the issuer's JWKS stops its tokens exactly when
+/// it would stop them unremembered. Nothing else about a passed token changes with time: `nbf`
+/// has passed, and the lifetime limit only tightens as `exp` nears.
+struct Remembered {
+    verified: Verified,
+    issuer: usize,
+    kid: String,
+    key: Arc<VerifyingKey>,
+    /// `exp` plus the leeway, in seconds since the epoch.
+    good_until: u64,
 }
 
 impl Verifier {
@@ -191,6 +213,29 @@ impl Verifier {
             leeway: config.leeway(),
             max_bytes: config.max_token_bytes,
             max_lifetime: Duration::from_secs(config.max_token_lifetime_s),
+            remembered: moka::sync::Cache::builder()
+                .max_capacity(REMEMBERED_TOKENS)
+                .time_to_live(Duration::from_secs(
+                    config.max_token_lifetime_s + config.leeway().as_secs() + 1,
+                ))
+                .build(),
+        }
+    }
+
+    /// A bearer token verified before, if it is still good now (see [`Remembered`]).
+    fn recall(&self, digest: &[u8; 32]) -> Option<Verified> {
+        let remembered = self.remembered.get(digest)?;
+        let now = jsonwebtoken::get_current_timestamp();
+        let key_held = self
+            .issuers
+            .get(remembered.issuer)
+            .and_then(|issuer| issuer.cached(&remembered.kid))
+            .is_some_and(|key| Arc::ptr_eq(&key, &remembered.key));
+        if now <= remembered.good_until && key_held {
+            Some(remembered.verified.clone())
+        } else {
+            self.remembered.invalidate(digest);
+            None
         }
     }
 
@@ -209,6 +254,24 @@ impl Verifier {
         if token.len() > self.max_bytes {
             return Err(TokenError::TooLarge(self.max_bytes));
         }
+        if token_use != TokenUse::Bearer {
+            return self.verify_fully(token, token_use).await.map(|(v, _)| v);
+        }
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(verified) = self.recall(&digest) {
+            return Ok(verified);
+        }
+        let (verified, remembered) = self.verify_fully(token, token_use).await?;
+        self.remembered.insert(digest, Arc::new(remembered));
+        Ok(verified)
+    }
+
+    /// Every check, with what the verification rested on.
+    async fn verify_fully(
+        &self,
+        token: &str,
+        token_use: TokenUse,
+    ) -> Result<(Verified, Remembered), TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
             ErrorKind::InvalidAlgorithmName | ErrorKind::UnsupportedAlgorithm => {
                 TokenError::AlgorithmNotAllowed
@@ -230,10 +293,11 @@ impl Verifier {
         }
         let claimed = jsonwebtoken::dangerous::insecure_decode_claims::<Issuer>(token)
             .map_err(|_| TokenError::Malformed)?;
-        let issuer = self
+        let (issuer_index, issuer) = self
             .issuers
             .iter()
-            .find(|i| i.config().issuer == claimed.iss)
+            .enumerate()
+            .find(|(_, i)| i.config().issuer == claimed.iss)
             .ok_or(TokenError::UnknownIssuer)?;
         let config = issuer.config();
         let allowed = config
@@ -288,10 +352,20 @@ impl Verifier {
             ),
             now,
         )?;
-        Ok(Verified {
+        let exp = data.claims.other.get("exp").and_then(|v| v.as_u64());
+        let verified = Verified {
             issuer_id: config.id.clone(),
             claims: data.claims,
-        })
+        };
+        let remembered = Remembered {
+            verified: verified.clone(),
+            issuer: issuer_index,
+            kid: kid.to_owned(),
+            key,
+            // `exp` is required above; a fractional one is remembered not at all.
+            good_until: exp.map_or(0, |exp| exp + self.leeway.as_secs()),
+        };
+        Ok((verified, remembered))
     }
 }
 

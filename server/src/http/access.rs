@@ -46,6 +46,7 @@ fn declared(path: &str, demo_idp: bool) -> Option<Access> {
     use Access::*;
     Some(match path {
         "/healthz"
+        | "/readyz"
         | "/api/openapi.json"
         | "/signin"
         | "/favicon.svg"
@@ -620,6 +621,7 @@ mod tests {
         use Access::*;
         let table = [
             ("/healthz", Public),
+            ("/readyz", Public),
             ("/signin", Public),
             ("/auth/callback", Public),
             ("/pkg/app.wasm", Public),

@@ -6,6 +6,7 @@ mod api;
 pub mod assets;
 mod documents;
 mod headers;
+pub mod ready;
 mod state;
 
 pub use state::{ApiState, AppState};
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Router {
             "/healthz",
             get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
         )
+        .route("/readyz", get(ready::readyz).with_state(state.readiness()))
         .merge(api::router(state.api()))
         .merge(crate::auth::oidc::routes(state.sign_in()));
     if let Some(idp) = &state.demo_idp {

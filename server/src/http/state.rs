@@ -56,6 +56,15 @@ impl AppState {
         }
     }
 
+    /// The readiness probe's state.
+    pub fn readiness(&self) -> super::ready::Readiness {
+        super::ready::Readiness {
+            audit: self.audit.clone(),
+            sources: self.config.sources.len(),
+            identity: self.identity.clone(),
+        }
+    }
+
     /// The access layer's state.
     pub fn guard(&self) -> Guard {
         Guard {
