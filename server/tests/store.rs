@@ -513,6 +513,14 @@ async fn a_purge_leaves_a_checkpoint_the_rest_of_the_chain_verifies_from(b: Back
     assert!(broken.reason.contains("no purge event"), "{broken}");
 }
 
+/// The readiness probe's question, on a store that works: it takes writes, and asking writes
+/// nothing.
+async fn a_working_store_says_it_takes_writes(b: Backend) {
+    assert!(b.store.writable().await.is_ok());
+    assert!(b.second.writable().await.is_ok());
+    assert!(b.store.read_after(0, 10).await.unwrap().is_empty());
+}
+
 async fn two_instances_writing_at_once_keep_one_chain(b: Backend) {
     let mut writers = Vec::new();
     for (w, store) in [b.store.clone(), b.second.clone()]
@@ -684,4 +692,5 @@ on_both_stores!(
     hostile_text_is_stored_written_out_and_the_chain_verifies,
     huge_text_is_bounded_and_the_chain_verifies,
     an_event_the_database_refuses_fails_alone,
+    a_working_store_says_it_takes_writes,
 );
