@@ -15,6 +15,7 @@
 //! - [`viewing`]: opening a record for one member of staff: basis, consent, each item judged.
 //! - [`documents`]: opening one document's attachment (judged as its entry, fetched fresh,
 //!   sanitised, audited before it is sent).
+//! - [`logs`]: the application log as readable lines or JSON (`--log-format`).
 //! - [`outage`]: internal failures logged with their cause and request id, answered in fixed
 //!   words.
 //! - [`ratelimit`]: per-user and per-address request limits.
@@ -44,6 +45,7 @@ pub mod documents;
 pub mod fhir;
 pub mod http;
 pub mod identity;
+pub mod logs;
 pub mod merge;
 pub mod notify;
 pub mod outage;

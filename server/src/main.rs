@@ -25,6 +25,10 @@ struct Cli {
     /// Configuration file (TOML). Required unless running `demo`, which defaults to the built-in demo config.
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// How the application log is written: readable lines, or one JSON object a line for a
+    /// log collector.
+    #[arg(long, global = true, value_enum, default_value_t = server::logs::LogFormat::Text)]
+    log_format: server::logs::LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -74,13 +78,9 @@ enum AuditAction {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=info".into()),
-        )
-        .init();
-    match start(Cli::parse()).await {
+    let cli = Cli::parse();
+    server::logs::init(cli.log_format);
+    match start(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
