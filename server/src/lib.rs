@@ -65,7 +65,9 @@ use std::sync::Arc;
 
 pub use config::Config;
 
-/// Serves the portal on `listener` until `shutdown` completes.
+/// Serves the portal on `listener` until `shutdown` completes, then finishes gracefully: no
+/// new connection is accepted, open requests are answered (each view only once its audit
+/// event is durable), and the notification being delivered is finished.
 pub async fn run(
     config: Config,
     listener: tokio::net::TcpListener,
@@ -129,7 +131,8 @@ pub async fn run_on_store(
     let notifier =
         notify::deliver::FhirNotifier::new(&config.sources).map_err(std::io::Error::other)?;
     let cp = &config.child_protection;
-    tokio::spawn(notify::deliver::run(
+    let (stop_delivery, delivery_stopped) = tokio::sync::watch::channel(false);
+    let deliverer = tokio::spawn(notify::deliver::run(
         outbox.clone(),
         Arc::new(notifier),
         std::time::Duration::from_millis(cp.deliver_every_ms),
@@ -137,6 +140,7 @@ pub async fn run_on_store(
             std::time::Duration::from_secs(cp.retry_initial_s),
             std::time::Duration::from_secs(cp.retry_max_s),
         ),
+        delivery_stopped,
     ));
     let operations: app::operations::SharedOperationsService =
         Arc::new(notify::status::OperationsDesk::new(outbox.clone()));
@@ -160,8 +164,22 @@ pub async fn run_on_store(
         limits: Arc::new(limits),
         demo_idp,
     });
-    serve::serve(listener, tls, router, connection_limits, shutdown).await
+    let served = serve::serve(listener, tls, router, connection_limits, shutdown).await;
+    // Every view has answered, so its audit event is durable: what is left is the notification
+    // in hand, finished before the process ends (a later one waits in the outbox for the next
+    // start).
+    let _ = stop_delivery.send(true);
+    if tokio::time::timeout(DELIVERY_GRACE, deliverer)
+        .await
+        .is_err()
+    {
+        tracing::warn!("notification delivery did not stop in time; what it held stays due");
+    }
+    served
 }
+
+/// Longest the shutdown waits for a notification delivery under way.
+const DELIVERY_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The client for identity providers (discovery, keys, token exchange): no redirects followed.
 fn identity_http_client() -> std::io::Result<reqwest::Client> {

@@ -57,19 +57,25 @@ impl Notifier for FhirNotifier {
     }
 }
 
-/// Delivers what is due every `every`, for as long as the process runs.
+/// Delivers what is due every `every` until `stop` says so (or its sender is gone). A pass
+/// under way is finished first, so no notification is left sent but not marked delivered.
 pub async fn run(
     outbox: Arc<Outbox>,
     notifier: Arc<dyn Notifier>,
     every: Duration,
     retry: (Duration, Duration),
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    loop {
+    while !*stop.borrow() {
         if let Err(error) = deliver_due(&outbox, &*notifier, retry).await {
             tracing::error!(%error, "notification outbox unreadable; will try again");
         }
-        tokio::time::sleep(every).await;
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            changed = stop.changed() => if changed.is_err() { break },
+        }
     }
+    tracing::info!("notification delivery stopped");
 }
 
 /// One pass: every notification due now is tried once.
@@ -127,6 +133,52 @@ mod tests {
             let got = backoff(attempt, initial, max).as_secs_f64();
             assert!((low..=high).contains(&got), "attempt {attempt}: {got}");
         }
+    }
+
+    /// Told to stop while delivering, the deliverer finishes the notification in hand (sent
+    /// and marked delivered) and then stops, without starting another pass.
+    #[tokio::test]
+    async fn a_stop_lets_the_delivery_in_hand_finish() {
+        struct Slow(tokio::sync::Notify, std::sync::atomic::AtomicUsize);
+        impl Notifier for Slow {
+            fn deliver<'a>(&'a self, _: &'a Notification) -> BoxFuture<'a, Result<(), String>> {
+                Box::pin(async move {
+                    self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    self.0.notify_one();
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    Ok(())
+                })
+            }
+        }
+        let dir = std::env::temp_dir().join(format!("scrv-deliver-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let outbox = Arc::new(Outbox::open(&dir.join("outbox.sqlite")).await.unwrap());
+        let now = crate::clock::now_ms();
+        outbox
+            .enqueue("k1", "gp", "GP (Y1)", "{}", now)
+            .await
+            .unwrap();
+        let notifier = Arc::new(Slow(tokio::sync::Notify::new(), Default::default()));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let every = Duration::from_millis(20);
+        let retry = (Duration::from_secs(1), Duration::from_secs(2));
+        let deliverer = tokio::spawn(run(outbox.clone(), notifier.clone(), every, retry, stopped));
+        notifier.0.notified().await;
+        stop.send(true).unwrap();
+        // Enqueued after the stop: a pass would send it, so none may start.
+        outbox
+            .enqueue("k2", "gp", "GP (Y1)", "{}", now)
+            .await
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(5), deliverer)
+            .await
+            .expect("the deliverer stops")
+            .unwrap();
+        let recent = outbox.recent(10).await.unwrap();
+        let delivered = recent.iter().filter(|n| n.delivered_ms.is_some()).count();
+        assert_eq!(delivered, 1, "{recent:?}");
+        assert_eq!(notifier.1.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
