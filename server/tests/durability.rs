@@ -2,7 +2,8 @@
 //! record views to many clients at once and is killed with SIGKILL mid-load. Every response
 //! that carried patient data must have its view event in the audit store (matched by the
 //! `X-Request-Id` the response carried), the chain must verify, and the portal must start
-//! again on the same store and extend the chain.
+//! again on the same store and extend the chain. Stopped with SIGTERM instead, it answers
+//! every request it took in full and exits cleanly, each record again with its event.
 
 use server::audit::sqlite::SqliteAudit;
 use server::audit::{verify, AuditStore, EventKind};
@@ -69,84 +70,96 @@ async fn token(client: &reqwest::Client, url: &str) -> String {
     reply["access_token"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_record_shown_before_a_sigkill_has_its_audit_event() {
-    let dir = std::env::temp_dir().join(format!("scrv-durability-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let (mut portal, url) = start_portal(&dir);
-    let client = reqwest::Client::new();
-    let bearer = format!("Bearer {}", token(&client, &url).await);
-    // The demo's default population (the same seed as `server demo`): its first patients.
-    let population = server::demo::Population::new(
-        server::demo::Population::DEFAULT_PATIENTS,
-        server::demo::Population::DEFAULT_SEED,
-    );
-    let patients: Vec<String> = population
-        .nhs_numbers()
-        .take(20)
-        .map(|n| n.as_digits())
-        .collect();
-    assert!(!patients.is_empty());
+/// What sixteen clients viewing records as fast as they can saw: the request id of every
+/// response that carried patient data, and how many responses were cut off after their
+/// status (a body that could not be read).
+#[derive(Default)]
+struct Load {
+    shown: Mutex<BTreeSet<String>>,
+    cut: std::sync::atomic::AtomicUsize,
+}
 
-    // Sixteen clients view records as fast as they can, keeping the request id of every
-    // response that carried patient data.
-    let shown: Arc<Mutex<BTreeSet<String>>> = Arc::default();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut clients = Vec::new();
-    for c in 0..16 {
-        let (client, bearer, url, shown) =
-            (client.clone(), bearer.clone(), url.clone(), shown.clone());
-        let patients = patients.clone();
-        clients.push(tokio::spawn(async move {
-            let mut i = c;
-            while Instant::now() < deadline {
-                let nhs = &patients[i % patients.len()];
-                i += 7;
-                let sent = client
-                    .get(format!("{url}/api/v1/patients/{nhs}/record"))
-                    .header("authorization", &bearer)
-                    .header("legitimate-basis", "permission-given")
-                    .send()
-                    .await;
-                let Ok(response) = sent else { return };
-                let id = response
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
-                if response.status() != 200 {
-                    continue;
-                }
-                let Ok(body) = response.json::<serde_json::Value>().await else {
-                    return;
-                };
-                let has_data = body["entries"].as_array().is_some_and(|e| !e.is_empty());
-                if let (true, Some(id)) = (has_data, id) {
-                    shown.lock().unwrap().insert(id);
-                }
-            }
-        }));
+impl Load {
+    /// Starts the clients on the demo's first patients; each stops when the portal stops
+    /// answering or after a minute.
+    async fn start(url: &str) -> (Arc<Load>, Vec<tokio::task::JoinHandle<()>>) {
+        let client = reqwest::Client::new();
+        let bearer = format!("Bearer {}", token(&client, url).await);
+        // The demo's default population (the same seed as `server demo`): its first patients.
+        let population = server::demo::Population::new(
+            server::demo::Population::DEFAULT_PATIENTS,
+            server::demo::Population::DEFAULT_SEED,
+        );
+        let patients: Vec<String> = population
+            .nhs_numbers()
+            .take(20)
+            .map(|n| n.as_digits())
+            .collect();
+        assert!(!patients.is_empty());
+        let load: Arc<Load> = Arc::default();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let clients = (0..16)
+            .map(|c| {
+                let (client, bearer, url, load) =
+                    (client.clone(), bearer.clone(), url.to_owned(), load.clone());
+                let patients = patients.clone();
+                tokio::spawn(async move {
+                    let mut i = c;
+                    while Instant::now() < deadline {
+                        let nhs = &patients[i % patients.len()];
+                        i += 7;
+                        if !load.view(&client, &url, &bearer, nhs).await {
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        (load, clients)
     }
-    // Let the load build up, then kill the portal without warning.
-    let started = Instant::now();
-    while shown.lock().unwrap().len() < 200 && started.elapsed() < Duration::from_secs(30) {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    portal.kill().expect("SIGKILL");
-    portal.wait().unwrap();
-    for c in clients {
-        c.await.unwrap();
-    }
-    let shown = shown.lock().unwrap().clone();
-    assert!(
-        shown.len() >= 200,
-        "only {} records were shown",
-        shown.len()
-    );
 
-    // Every record shown has its durable view event, and the chain is whole.
-    let store = SqliteAudit::open(&dir.join("audit.sqlite")).await.unwrap();
+    /// One view; false once the portal no longer answers.
+    async fn view(&self, client: &reqwest::Client, url: &str, bearer: &str, nhs: &str) -> bool {
+        let sent = client
+            .get(format!("{url}/api/v1/patients/{nhs}/record"))
+            .header("authorization", bearer)
+            .header("legitimate-basis", "permission-given")
+            .send()
+            .await;
+        let Ok(response) = sent else { return false };
+        let id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if response.status() != 200 {
+            return true;
+        }
+        let Ok(body) = response.json::<serde_json::Value>().await else {
+            self.cut.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return false;
+        };
+        let has_data = body["entries"].as_array().is_some_and(|e| !e.is_empty());
+        if let (true, Some(id)) = (has_data, id) {
+            self.shown.lock().unwrap().insert(id);
+        }
+        true
+    }
+
+    /// Waits until `at_least` records have been shown (or 30 s have passed).
+    async fn until_shown(&self, at_least: usize) {
+        let started = Instant::now();
+        while self.shown.lock().unwrap().len() < at_least
+            && started.elapsed() < Duration::from_secs(30)
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// The request ids of every record-view event in the store, checking no shown record lacks
+/// one.
+async fn assert_every_shown_record_audited(store: &SqliteAudit, shown: &BTreeSet<String>) {
     let mut audited = BTreeSet::new();
     let mut after = 0;
     loop {
@@ -165,6 +178,81 @@ async fn every_record_shown_before_a_sigkill_has_its_audit_event() {
         "{} shown without an event: {missing:?}",
         missing.len()
     );
+}
+
+/// SIGTERM under load (as an orchestrator stops a pod): the portal stops accepting, answers
+/// every request it had taken in full (none cut off after its status), each record only once
+/// its view event is durable, and exits cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigterm_under_load_answers_what_it_took_in_full_and_exits_cleanly() {
+    let dir = std::env::temp_dir().join(format!("scrv-sigterm-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut portal, url) = start_portal(&dir);
+    let (load, clients) = Load::start(&url).await;
+    load.until_shown(200).await;
+    let terminated = Command::new("kill")
+        .args(["-TERM", &portal.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(terminated.success());
+    let exited = Instant::now();
+    let status = loop {
+        if let Some(status) = portal.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            exited.elapsed() < Duration::from_secs(30),
+            "the portal did not stop within 30 s of SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit after SIGTERM: {status}");
+    for c in clients {
+        c.await.unwrap();
+    }
+    let shown = load.shown.lock().unwrap().clone();
+    assert!(
+        shown.len() >= 200,
+        "only {} records were shown",
+        shown.len()
+    );
+    let cut = load.cut.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(cut, 0, "responses cut off after their status");
+    let store = SqliteAudit::open(&dir.join("audit.sqlite")).await.unwrap();
+    assert_every_shown_record_audited(&store, &shown).await;
+    verify(&store)
+        .await
+        .unwrap()
+        .expect("chain intact after SIGTERM");
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_record_shown_before_a_sigkill_has_its_audit_event() {
+    let dir = std::env::temp_dir().join(format!("scrv-durability-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut portal, url) = start_portal(&dir);
+    let client = reqwest::Client::new();
+    let (load, clients) = Load::start(&url).await;
+    // Let the load build up, then kill the portal without warning.
+    load.until_shown(200).await;
+    portal.kill().expect("SIGKILL");
+    portal.wait().unwrap();
+    for c in clients {
+        c.await.unwrap();
+    }
+    let shown = load.shown.lock().unwrap().clone();
+    assert!(
+        shown.len() >= 200,
+        "only {} records were shown",
+        shown.len()
+    );
+
+    // Every record shown has its durable view event, and the chain is whole.
+    let store = SqliteAudit::open(&dir.join("audit.sqlite")).await.unwrap();
+    assert_every_shown_record_audited(&store, &shown).await;
     let checked = verify(&store)
         .await
         .unwrap()
@@ -177,10 +265,18 @@ async fn every_record_shown_before_a_sigkill_has_its_audit_event() {
     store.close().await;
 
     // The portal starts again on the same store and goes on with the chain.
+    let first = server::demo::Population::new(
+        server::demo::Population::DEFAULT_PATIENTS,
+        server::demo::Population::DEFAULT_SEED,
+    )
+    .nhs_numbers()
+    .next()
+    .unwrap()
+    .as_digits();
     let (mut again, url) = start_portal(&dir);
     let bearer = format!("Bearer {}", token(&client, &url).await);
     let response = client
-        .get(format!("{url}/api/v1/patients/{}/record", patients[0]))
+        .get(format!("{url}/api/v1/patients/{first}/record"))
         .header("authorization", &bearer)
         .header("legitimate-basis", "permission-given")
         .send()
