@@ -286,18 +286,20 @@ impl Verifier {
         if !typ_allowed(header.typ.as_deref(), token_use, false) {
             return Err(TokenError::WrongType);
         }
-        // The unverified `iss` only chooses whose keys to try; it is checked again below.
-        #[derive(Deserialize)]
-        struct Issuer {
-            iss: String,
-        }
-        let claimed = jsonwebtoken::dangerous::insecure_decode_claims::<Issuer>(token)
-            .map_err(|_| TokenError::Malformed)?;
+        // The unverified `iss` only chooses whose keys to try; it is checked again below. The
+        // claims must be a JSON object (RFC 7519): an array would otherwise be read as a
+        // struct by position and reach the issuer's keys.
+        let claimed = jsonwebtoken::dangerous::insecure_decode_claims::<
+            serde_json::Map<String, serde_json::Value>,
+        >(token)
+        .map_err(|_| TokenError::Malformed)?;
+        let iss = claimed.get("iss").and_then(|v| v.as_str());
+        let iss = iss.ok_or(TokenError::Malformed)?;
         let (issuer_index, issuer) = self
             .issuers
             .iter()
             .enumerate()
-            .find(|(_, i)| i.config().issuer == claimed.iss)
+            .find(|(_, i)| i.config().issuer == iss)
             .ok_or(TokenError::UnknownIssuer)?;
         let config = issuer.config();
         let allowed = config
