@@ -13,7 +13,7 @@ use crate::policy::gate::{self, ItemJudge, Judged};
 use crate::policy::{decide, labels_withhold, ConsentPolicy, ConsentState, Decision, Refusal};
 use crate::record::{Aggregator, Gathered};
 use crate::sources::{FhirSource, SourceError};
-use app::api::{LookupError, Outage, RecordService, SearchForm};
+use app::api::{LookupError, RecordService, SearchForm};
 use app::auth::{Caller, Permission, Role, Viewer};
 use app::consent::{
     Basis, BasisPrompt, BasisSource, ConsentUnknownNotice, DissentNotice, SessionKey,
@@ -264,18 +264,10 @@ impl RecordDesk {
         judged.audited(&self.audit, event).await
     }
 
-    /// Writes an event that must be durable before the caller sees anything.
+    /// Writes an event that must be durable before the caller sees anything
+    /// ([`gate::durably`]).
     pub(crate) async fn durably(&self, event: AuditEvent) -> Result<(), LookupError> {
-        // The event carries the request id its failure is logged under.
-        let request_id = event.request_id.clone();
-        match self.audit.record(event).await {
-            Ok(_durable) => Ok(()),
-            Err(error) => Err(crate::outage::logged(
-                Outage::ViewNotAudited,
-                &error,
-                &request_id,
-            )),
-        }
+        gate::durably(&self.audit, event).await.map(|_durable| ())
     }
 
     /// Audits a refusal and hands it back (a refusal shows no data, so it is returned even if

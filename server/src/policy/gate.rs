@@ -89,21 +89,24 @@ impl<T> Judged<T> {
         trail: &AuditTrail,
         event: impl FnOnce(&T) -> AuditEvent,
     ) -> Result<T, LookupError> {
-        let event = event(&self.value);
-        let request_id = event.request_id.clone();
-        match trail.record(event).await {
-            Ok(receipt) => Ok(self.release(receipt)),
-            Err(error) => Err(crate::outage::logged(
-                Outage::ViewNotAudited,
-                &error,
-                &request_id,
-            )),
-        }
+        let receipt = durably(trail, event(&self.value)).await?;
+        Ok(self.release(receipt))
     }
 
     fn release(self, _durable: Receipt) -> T {
         self.value
     }
+}
+
+/// Writes an event that must be durable before the caller sees anything. When it cannot be
+/// written the cause is logged under the event's request id and the caller is told the view
+/// was not audited.
+pub(crate) async fn durably(trail: &AuditTrail, event: AuditEvent) -> Result<Receipt, LookupError> {
+    let request_id = event.request_id.clone();
+    trail
+        .record(event)
+        .await
+        .map_err(|error| crate::outage::logged(Outage::ViewNotAudited, &error, &request_id))
 }
 
 /// The patient's consent as the sources record it on `today`: a recorded objection, or unknown

@@ -47,6 +47,19 @@ pub fn routes(state: SignInState) -> Router {
         .with_state(state)
 }
 
+/// An event by the session's user, in the role (and organisation) active in it, if any.
+pub(super) fn session_event(
+    session: &crate::auth::session::Session,
+    request: &RequestInfo,
+    kind: EventKind,
+) -> AuditEvent {
+    let grant = session.active_grant();
+    let mut event = AuditEvent::by_user(&session.user.user_id, &session.user.name, request, kind);
+    event.role = grant.map(|g| g.role.as_str().to_owned());
+    event.organisation = grant.and_then(|g| g.organisation.clone());
+    event
+}
+
 #[derive(Debug, Deserialize)]
 struct RoleForm {
     role: usize,
@@ -78,15 +91,7 @@ async fn choose_role(
     }
     match identity.sessions.choose_role(id, form.role) {
         Ok(chosen) => {
-            let grant = chosen.active_grant();
-            let mut event = AuditEvent::by_user(
-                &chosen.user.user_id,
-                &chosen.user.name,
-                &request,
-                EventKind::RoleChosen,
-            );
-            event.role = grant.map(|g| g.role.as_str().to_owned());
-            event.organisation = grant.and_then(|g| g.organisation.clone());
+            let event = session_event(&chosen, &request, EventKind::RoleChosen);
             if let Err(error) = audit.record(event).await {
                 // The cause is for the logs; the user is told only that it failed.
                 let request_id = &request.request_id;
@@ -125,15 +130,7 @@ async fn sign_out(
             return pages::form_expired();
         }
         identity.sessions.end(id);
-        let mut event = AuditEvent::by_user(
-            &session.user.user_id,
-            &session.user.name,
-            &request,
-            EventKind::SignOut,
-        );
-        let grant = session.active_grant();
-        event.role = grant.map(|g| g.role.as_str().to_owned());
-        event.organisation = grant.and_then(|g| g.organisation.clone());
+        let event = session_event(session, &request, EventKind::SignOut);
         if let Err(error) = audit.record(event).await {
             let request_id = &request.request_id;
             tracing::error!(request_id, %error, "a sign-out could not be audited");

@@ -188,15 +188,7 @@ async fn callback(
 ) -> Response {
     let finished = match finish_sign_in(&identity, &headers, query).await {
         Ok((session_id, next, session)) => {
-            let grant = session.active_grant();
-            let mut event = AuditEvent::by_user(
-                &session.user.user_id,
-                &session.user.name,
-                &request,
-                EventKind::SignIn,
-            );
-            event.role = grant.map(|g| g.role.as_str().to_owned());
-            event.organisation = grant.and_then(|g| g.organisation.clone());
+            let event = super::session_event(&session, &request, EventKind::SignIn);
             match audit.record(event).await {
                 Ok(_) => Ok((session_id, next)),
                 Err(e) => {
