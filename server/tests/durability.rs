@@ -14,6 +14,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// An empty directory for one test's stores.
+fn fresh_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// Starts `server demo` with its audit store and outbox in `dir`; returns it and its URL.
 fn start_portal(dir: &Path) -> (Child, String) {
     // One user fires hundreds of lookups a second here: lift the per-user lookup limit.
@@ -146,6 +154,20 @@ impl Load {
         true
     }
 
+    /// Waits for the clients to stop and gives what they were shown: at least 200 records.
+    async fn finish(&self, clients: Vec<tokio::task::JoinHandle<()>>) -> BTreeSet<String> {
+        for c in clients {
+            c.await.unwrap();
+        }
+        let shown = self.shown.lock().unwrap().clone();
+        assert!(
+            shown.len() >= 200,
+            "only {} records were shown",
+            shown.len()
+        );
+        shown
+    }
+
     /// Waits until `at_least` records have been shown (or 30 s have passed).
     async fn until_shown(&self, at_least: usize) {
         let started = Instant::now();
@@ -185,9 +207,7 @@ async fn assert_every_shown_record_audited(store: &SqliteAudit, shown: &BTreeSet
 /// its view event is durable, and exits cleanly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigterm_under_load_answers_what_it_took_in_full_and_exits_cleanly() {
-    let dir = std::env::temp_dir().join(format!("scrv-sigterm-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("scrv-sigterm");
     let (mut portal, url) = start_portal(&dir);
     let (load, clients) = Load::start(&url).await;
     load.until_shown(200).await;
@@ -208,15 +228,7 @@ async fn a_sigterm_under_load_answers_what_it_took_in_full_and_exits_cleanly() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "exit after SIGTERM: {status}");
-    for c in clients {
-        c.await.unwrap();
-    }
-    let shown = load.shown.lock().unwrap().clone();
-    assert!(
-        shown.len() >= 200,
-        "only {} records were shown",
-        shown.len()
-    );
+    let shown = load.finish(clients).await;
     let cut = load.cut.load(std::sync::atomic::Ordering::SeqCst);
     assert_eq!(cut, 0, "responses cut off after their status");
     let store = SqliteAudit::open(&dir.join("audit.sqlite")).await.unwrap();
@@ -230,9 +242,7 @@ async fn a_sigterm_under_load_answers_what_it_took_in_full_and_exits_cleanly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_record_shown_before_a_sigkill_has_its_audit_event() {
-    let dir = std::env::temp_dir().join(format!("scrv-durability-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("scrv-durability");
     let (mut portal, url) = start_portal(&dir);
     let client = reqwest::Client::new();
     let (load, clients) = Load::start(&url).await;
@@ -240,15 +250,7 @@ async fn every_record_shown_before_a_sigkill_has_its_audit_event() {
     load.until_shown(200).await;
     portal.kill().expect("SIGKILL");
     portal.wait().unwrap();
-    for c in clients {
-        c.await.unwrap();
-    }
-    let shown = load.shown.lock().unwrap().clone();
-    assert!(
-        shown.len() >= 200,
-        "only {} records were shown",
-        shown.len()
-    );
+    let shown = load.finish(clients).await;
 
     // Every record shown has its durable view event, and the chain is whole.
     let store = SqliteAudit::open(&dir.join("audit.sqlite")).await.unwrap();

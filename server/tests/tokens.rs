@@ -489,6 +489,13 @@ async fn an_unknown_key_id_refreshes_the_keys_once_the_interval_has_passed() {
     );
 }
 
+/// A 401 whose challenge says `why` (RFC 6750's `error_description`).
+fn assert_refused_because(refused: reqwest::Response, why: &str) {
+    assert_eq!(refused.status(), 401);
+    let challenge = refused.headers()["www-authenticate"].to_str().unwrap();
+    assert!(challenge.contains(why), "{challenge}");
+}
+
 /// A bearer token that passed is remembered (so the signature is not checked on every call),
 /// but never beyond its `exp`: the same token is refused once it has expired.
 #[tokio::test]
@@ -509,16 +516,7 @@ async fn a_remembered_token_is_refused_once_it_expires() {
         assert_eq!(call(&portal, &token).await.status(), 200);
     }
     tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
-    let refused = call(&portal, &token).await;
-    assert_eq!(refused.status(), 401);
-    assert!(
-        refused.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("the token has expired"),
-        "{:?}",
-        refused.headers()
-    );
+    assert_refused_because(call(&portal, &token).await, "the token has expired");
 }
 
 /// A key the issuer stops publishing stops the tokens it signed, remembered or not, as soon
@@ -551,16 +549,7 @@ async fn a_key_rotated_out_stops_its_remembered_tokens() {
         2,
         "the key set was read again"
     );
-    let refused = call(&portal, &token).await;
-    assert_eq!(refused.status(), 401);
-    assert!(
-        refused.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("key id is not among"),
-        "{:?}",
-        refused.headers()
-    );
+    assert_refused_because(call(&portal, &token).await, "key id is not among");
 }
 
 #[tokio::test]
