@@ -147,6 +147,24 @@ build_all() {
   build_server
 }
 
+# schemathesis (.ci/schemathesis) from PyPI at the versions pinned in
+# .ci/schemathesis-requirements.txt, in a virtualenv under target/ made with the machine's
+# python3. Reinstalled only when the pins or the python3 change (a stamp holds both).
+SCHEMATHESIS_VENV=target/schemathesis-venv
+ensure_schemathesis() {
+  local pins=.ci/schemathesis-requirements.txt stamp=$SCHEMATHESIS_VENV/.installed want
+  want="$(python3 --version 2>&1) $(sha256sum "$pins" | cut -d' ' -f1)"
+  if [ -x "$SCHEMATHESIS_VENV/bin/schemathesis" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  log "Installing schemathesis into $SCHEMATHESIS_VENV (pip, pinned in $pins)"
+  rm -rf "$SCHEMATHESIS_VENV"
+  python3 -m venv "$SCHEMATHESIS_VENV"
+  "$SCHEMATHESIS_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$pins"
+  "$SCHEMATHESIS_VENV/bin/pip" check >/dev/null
+  printf '%s\n' "$want" >"$stamp"
+}
+
 # A private PostgreSQL cluster for the audit store tests: Debian's package (installed if
 # missing), a throwaway data directory under target/, listening on loopback only. Exports
 # AUDIT_TEST_POSTGRES_URL for `cargo test`. Stopped by the caller's EXIT trap (stop_postgres).

@@ -82,6 +82,11 @@ pub enum Outage {
         "Notification status could not be read; try again, and tell the service desk if it keeps happening."
     )]
     DeliveryStatus,
+    /// The shared session store could not be read, so no one can be told apart.
+    #[error(
+        "Your sign-in could not be checked just now; try again, and tell the service desk if it keeps happening."
+    )]
+    Sessions,
     /// The server was started without a service this call needs (a wiring fault).
     #[error("This part of the portal is not set up on this server; tell the service desk.")]
     NotConfigured,
@@ -230,7 +235,7 @@ pub async fn get_sources_asked(
     let asked = async {
         let (service, caller) = (record_service()?, current_caller()?);
         let nhs = service.patient(&caller, &nhs_number).await?;
-        service.sources_asked(&caller, nhs)
+        service.sources_asked(&caller, nhs).await
     };
     with_status(asked.await)
 }
@@ -404,11 +409,11 @@ mod service {
         ) -> BoxFuture<'a, Result<PatientRecord, LookupError>>;
         /// The sources `lookup` would ask, once the caller may open this patient's record
         /// (the same permission and basis checks, before any source is asked).
-        fn sources_asked(
-            &self,
-            caller: &Caller,
+        fn sources_asked<'a>(
+            &'a self,
+            caller: &'a Caller,
             nhs: NhsNumber,
-        ) -> Result<Vec<SourceAsked>, LookupError>;
+        ) -> BoxFuture<'a, Result<Vec<SourceAsked>, LookupError>>;
         /// One page of the record's timeline as `query` filters it: the same checks as
         /// `lookup` (through the cache), audited as a timeline search.
         fn timeline<'a>(

@@ -1,8 +1,10 @@
 //! A brief cache of what each source holds about each patient. Copies younger than the TTL are
 //! reused; concurrent lookups of one patient at one source share a single upstream fetch; when
 //! a source fails, its last good copy (up to `max_stale`) stands in, labelled with its age.
-//! It holds source data only: every permission check runs after it, on every view.
+//! It holds source data only: every permission check runs after it, on every view. Hits,
+//! misses, stand-ins and entries are counted in [`crate::metrics`].
 
+use crate::metrics::CacheLookup;
 use crate::sources::{SourceAnswer, SourceError};
 use app::nhs_number::NhsNumber;
 use moka::future::Cache;
@@ -88,9 +90,12 @@ impl SourceCache {
         if refresh || !self.reuse {
             self.fresh.invalidate(&key).await;
         }
+        let asked = Instant::now();
+        let mut fetched_here = false;
         let fetched = self
             .fresh
             .try_get_with(key.clone(), async {
+                fetched_here = true;
                 let fetched = Arc::new(Fetched {
                     answer: fetch.await?,
                     at: Instant::now(),
@@ -102,7 +107,10 @@ impl SourceCache {
                 }
                 Ok(fetched)
             })
-            .await?;
+            .await;
+        crate::metrics::cache_lookup(lookup_kind(fetched_here, &fetched, asked));
+        self.count_entries();
+        let fetched = fetched?;
         // An answer whose consent directives are incomplete serves the views that asked for it
         // and no later one: the next view asks the source again.
         if !fetched.answer.consent_known()
@@ -119,7 +127,16 @@ impl SourceCache {
 
     /// The last good copy, for a source that just failed.
     pub async fn last_good(&self, source_id: &str, nhs: NhsNumber) -> Option<Arc<Fetched>> {
-        self.last_good.get(&(Arc::from(source_id), nhs)).await
+        let copy = self.last_good.get(&(Arc::from(source_id), nhs)).await;
+        if copy.is_some() {
+            crate::metrics::cache_stale_served();
+        }
+        copy
+    }
+
+    /// Tells the metrics how many copies are held (moka's count, approximate).
+    fn count_entries(&self) {
+        crate::metrics::cache_entries(self.fresh.entry_count(), self.last_good.entry_count());
     }
 
     /// Forgets every cached copy, and waits until they are released.
@@ -128,6 +145,7 @@ impl SourceCache {
             cache.invalidate_all();
             cache.run_pending_tasks().await;
         }
+        self.count_entries();
     }
 
     /// Forgets everything held about a patient (e.g. when their consent changes).
@@ -136,5 +154,19 @@ impl SourceCache {
             // Only fails if closures are unsupported, which `new` enables.
             let _ = cache.invalidate_entries_if(move |(_, key_nhs), _| *key_nhs == nhs);
         }
+    }
+}
+
+/// How a lookup was answered: fetched for it (`fetched_here`), by a fetch another view had
+/// under way (finished after this one asked), or by a copy already held.
+fn lookup_kind<T>(
+    fetched_here: bool,
+    result: &Result<Arc<Fetched>, T>,
+    asked: Instant,
+) -> CacheLookup {
+    match result {
+        _ if fetched_here => CacheLookup::Miss,
+        Ok(fetched) if fetched.at < asked => CacheLookup::Hit,
+        _ => CacheLookup::Shared,
     }
 }

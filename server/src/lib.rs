@@ -12,10 +12,13 @@
 //! - [`merge`]: cross-source duplicates and demographic disagreements (pure).
 //! - [`policy`]: what each role may do and see (permission matrix), and the one decision
 //!   function for legitimate basis, dissent and sensitive items; pure.
+//! - [`shared_store`]: where state every instance must agree on lives (this process, or
+//!   PostgreSQL for several instances); [`bases`]: legitimate bases recorded in sessions.
 //! - [`viewing`]: opening a record for one member of staff: basis, consent, each item judged.
 //! - [`documents`]: opening one document's attachment (judged as its entry, fetched fresh,
 //!   sanitised, audited before it is sent).
 //! - [`logs`]: the application log as readable lines or JSON (`--log-format`).
+//! - [`metrics`]: Prometheus metrics for operations (`/metrics`, the `operations` permission).
 //! - [`outage`]: internal failures logged with their cause and request id, answered in fixed
 //!   words.
 //! - [`ratelimit`]: per-user and per-address request limits.
@@ -35,6 +38,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bases;
 pub mod body;
 pub mod cache;
 pub mod clock;
@@ -47,6 +51,7 @@ pub mod http;
 pub mod identity;
 pub mod logs;
 pub mod merge;
+pub mod metrics;
 pub mod notify;
 pub mod outage;
 pub mod policy;
@@ -54,6 +59,7 @@ pub mod ratelimit;
 pub mod record;
 pub mod secret;
 pub mod serve;
+pub mod shared_store;
 pub mod sources;
 pub mod tls;
 pub mod uk_time;
@@ -106,12 +112,18 @@ pub async fn run_on_store(
     let permissions = policy::PermissionMatrix::with_overrides(&config.permissions)
         .map_err(|problems| std::io::Error::other(problems.join("; ")))?;
     let audit = audit::AuditTrail::start(store, config.audit.max_batch);
+    // Sessions, bases and the outbox: in this process, or shared with the other instances.
+    let shared = shared_store::SharedStore::open(&config.audit)
+        .await
+        .map_err(std::io::Error::other)?;
     let mut identity = auth::Identity::new(
         config.identity.clone(),
         permissions,
         public_url,
         identity_http_client()?,
+        &shared,
     )
+    .await
     .map_err(std::io::Error::other)?;
     identity.origin_from_host = config.portal.public_url.is_none();
     let limits = ratelimit::RateLimits::new(
@@ -124,7 +136,7 @@ pub async fn run_on_store(
     );
     tokio::spawn(audit::retention::run(audit.clone(), config.audit.clone()));
     let outbox = Arc::new(
-        notify::outbox::Outbox::open(&config.child_protection.outbox_path)
+        notify::outbox::Outbox::open_in(&shared, &config.child_protection.outbox_path)
             .await
             .map_err(std::io::Error::other)?,
     );
@@ -132,20 +144,28 @@ pub async fn run_on_store(
         notify::deliver::FhirNotifier::new(&config.sources).map_err(std::io::Error::other)?;
     let cp = &config.child_protection;
     let (stop_delivery, delivery_stopped) = tokio::sync::watch::channel(false);
-    let deliverer = tokio::spawn(notify::deliver::run(
-        outbox.clone(),
-        Arc::new(notifier),
-        std::time::Duration::from_millis(cp.deliver_every_ms),
-        (
+    let pace = notify::deliver::Pace {
+        every: std::time::Duration::from_millis(cp.deliver_every_ms),
+        retry: (
             std::time::Duration::from_secs(cp.retry_initial_s),
             std::time::Duration::from_secs(cp.retry_max_s),
         ),
+        lease: std::time::Duration::from_secs(cp.claim_lease_s),
+    };
+    let deliverer = tokio::spawn(notify::deliver::run(
+        outbox.clone(),
+        Arc::new(notifier),
+        pace,
         delivery_stopped,
     ));
     let operations: app::operations::SharedOperationsService =
         Arc::new(notify::status::OperationsDesk::new(outbox.clone()));
     let records = viewing::RecordDesk::new(&config, audit.clone())
         .map_err(std::io::Error::other)?
+        .with_bases(bases::BasisBook::new(
+            &shared,
+            config.consent.basis_lifetime(),
+        ))
         .with_outbox(outbox);
     let tls = match &config.portal.tls {
         Some(tls_config) => {

@@ -5,16 +5,19 @@
 
 use crate::audit::event::shares_surname;
 use crate::audit::{AuditEvent, AuditTrail, EventKind};
+use crate::bases::{BasisBook, BasisKey};
 use crate::clock::now_rfc3339;
 use crate::config::Config;
 use crate::notify::outbox::Outbox;
 use crate::notify::ChildProtectionConfig;
+use crate::outage;
 use crate::policy::gate::{self, ItemJudge, Judged};
 use crate::policy::{decide, labels_withhold, ConsentPolicy, ConsentState, Decision, Refusal};
 use crate::record::{Aggregator, Gathered};
-use crate::sources::{FhirSource, SourceError};
-use app::api::{LookupError, RecordService, SearchForm};
-use app::auth::{Caller, Permission, Role, Viewer};
+use crate::shared_store::SharedStore;
+use crate::sources::{on_behalf_of, FhirSource, SourceError};
+use app::api::{LookupError, Outage, RecordService, SearchForm};
+use app::auth::{Caller, Permission, Viewer};
 use app::consent::{
     Basis, BasisPrompt, BasisSource, ConsentUnknownNotice, DissentNotice, SessionKey,
 };
@@ -27,34 +30,13 @@ use futures::future::BoxFuture;
 use moka::sync::Cache;
 use std::sync::Arc;
 
-/// Where a recorded basis holds: one patient, in one session, in the role and organisation the
-/// viewer gave it in. A reason given at one organisation is not reused at another.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct BasisKey {
-    session: SessionKey,
-    role: Role,
-    organisation: Option<String>,
-    nhs: NhsNumber,
-}
-
-impl BasisKey {
-    fn new(session: &SessionKey, viewer: &Viewer, nhs: NhsNumber) -> Self {
-        Self {
-            session: session.clone(),
-            role: viewer.role,
-            organisation: viewer.organisation.clone(),
-            nhs,
-        }
-    }
-}
-
 /// The record service the pages and the JSON API share.
 pub struct RecordDesk {
     aggregator: Aggregator,
     policy: ConsentPolicy,
     /// Bases recorded in browser sessions, per patient, role and organisation; each lasts
     /// `basis_lifetime`.
-    bases: Cache<BasisKey, Basis>,
+    bases: BasisBook,
     /// Whether each recently viewed patient had dissented, to notice a change.
     dissent_seen: Cache<NhsNumber, bool>,
     /// Forced refreshes by user and patient, each remembered for `cache.refresh_interval_s`
@@ -71,10 +53,7 @@ impl RecordDesk {
         let policy = config.consent.clone();
         Ok(Self {
             aggregator: Aggregator::new(config)?,
-            bases: Cache::builder()
-                .max_capacity(1_000_000)
-                .time_to_live(policy.basis_lifetime())
-                .build(),
+            bases: BasisBook::new(&SharedStore::Alone, policy.basis_lifetime()),
             dissent_seen: Cache::builder()
                 .max_capacity(1_000_000)
                 .time_to_live(std::time::Duration::from_secs(
@@ -94,6 +73,12 @@ impl RecordDesk {
             child_protection: config.child_protection.clone(),
             outbox: None,
         })
+    }
+
+    /// Bases are kept in this book (by default in this process only).
+    pub fn with_bases(mut self, bases: BasisBook) -> Self {
+        self.bases = bases;
+        self
     }
 
     /// Notifications for child-protection flags go to this outbox (without one they are
@@ -204,7 +189,8 @@ impl RecordDesk {
         nhs: NhsNumber,
     ) -> Result<app::identity::IdentityCheck, LookupError> {
         let today = now_rfc3339().get(..10).unwrap_or_default().to_owned();
-        let answers = self.aggregator.identify(nhs).await;
+        let asked = self.aggregator.identify(nhs);
+        let answers = on_behalf_of(&caller.request.request_id, asked).await;
         let withheld = |details: &app::model::Demographics| {
             labels_withhold(&self.policy, &caller.viewer, &details.security).is_some()
         };
@@ -398,12 +384,11 @@ impl RecordDesk {
     ) -> Result<(Basis, ConsentState, Gathered), LookupError> {
         let viewer = &caller.viewer;
         may_find_patients(viewer)?;
-        let basis = self.basis_for(viewer, &caller.basis, nhs)?;
+        let basis = self.basis_for(caller, nhs).await?;
         let refresh = refresh && self.may_refresh(&viewer.user_id, nhs);
-        let gathered = self
-            .aggregator
-            .gather_reporting(nhs, refresh, answered)
-            .await;
+        // Pages render in tasks of their own: each source is told the request id here too.
+        let asked = self.aggregator.gather_reporting(nhs, refresh, answered);
+        let gathered = on_behalf_of(&caller.request.request_id, asked).await;
         let consent = self.consent_state(nhs, &gathered);
         match decide(&self.policy, viewer, Some(&basis), &consent, None) {
             Decision::Allow => Ok((basis, consent, gathered)),
@@ -438,20 +423,17 @@ impl RecordDesk {
     /// The basis this request carries for the patient, checked against the policy for the
     /// viewer's role. A session's recorded basis is found only in the role and organisation
     /// it was given in; one that no longer fits the policy is forgotten and asked for again.
-    fn basis_for(
-        &self,
-        viewer: &Viewer,
-        source: &BasisSource,
-        nhs: NhsNumber,
-    ) -> Result<Basis, LookupError> {
-        let stated = match source {
+    async fn basis_for(&self, caller: &Caller, nhs: NhsNumber) -> Result<Basis, LookupError> {
+        let viewer = &caller.viewer;
+        let unkept = |e| outage::logged(Outage::Sessions, &e, &caller.request.request_id);
+        let stated = match &caller.basis {
             BasisSource::Session(key) => {
                 let key = BasisKey::new(key, viewer, nhs);
-                let Some(basis) = self.bases.get(&key) else {
+                let Some(basis) = self.bases.get(&key).await.map_err(unkept)? else {
                     return Err(self.prompt(viewer));
                 };
                 if self.refusal(viewer, &basis).is_some() {
-                    self.bases.invalidate(&key);
+                    self.bases.forget(&key).await.map_err(unkept)?;
                     return Err(self.prompt(viewer));
                 }
                 return Ok(basis);
@@ -550,9 +532,11 @@ impl RecordDesk {
             }
         };
         self.durably(event).await?;
+        let key = BasisKey::new(&key, &caller.viewer, nhs);
         self.bases
-            .insert(BasisKey::new(&key, &caller.viewer, nhs), basis);
-        Ok(())
+            .insert(&key, &basis)
+            .await
+            .map_err(|e| outage::logged(Outage::Sessions, &e, &caller.request.request_id))
     }
 
     /// The session a basis may be recorded in, if the caller's role may give it.
@@ -633,14 +617,16 @@ impl RecordService for RecordDesk {
         })
     }
 
-    fn sources_asked(
-        &self,
-        caller: &Caller,
+    fn sources_asked<'a>(
+        &'a self,
+        caller: &'a Caller,
         nhs: NhsNumber,
-    ) -> Result<Vec<SourceAsked>, LookupError> {
-        may_find_patients(&caller.viewer)?;
-        self.basis_for(&caller.viewer, &caller.basis, nhs)?;
-        Ok(self.aggregator.sources_asked())
+    ) -> BoxFuture<'a, Result<Vec<SourceAsked>, LookupError>> {
+        Box::pin(async move {
+            may_find_patients(&caller.viewer)?;
+            self.basis_for(caller, nhs).await?;
+            Ok(self.aggregator.sources_asked())
+        })
     }
 
     fn record_basis<'a>(
@@ -661,7 +647,8 @@ impl RecordService for RecordDesk {
             if let Err(refusal) = may_find_patients(&caller.viewer) {
                 return Err(self.refused(caller, None, refusal).await);
             }
-            let mut results = match self.aggregator.search(form).await {
+            let asked = self.aggregator.search(form);
+            let mut results = match on_behalf_of(&caller.request.request_id, asked).await {
                 Ok(results) => results,
                 Err(refusal) => return Err(self.refused(caller, None, refusal).await),
             };

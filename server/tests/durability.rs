@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// An empty directory for one test's stores.
-fn fresh_dir(name: &str) -> std::path::PathBuf {
+pub(crate) fn fresh_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -39,7 +39,12 @@ fn start_portal(dir: &Path) -> (Child, String) {
             &dir.join("outbox.sqlite").display().to_string(),
         );
     assert!(config.contains(&dir.display().to_string()));
-    let path = dir.join("portal.toml");
+    start_portal_with(&config, dir, "portal.toml")
+}
+
+/// Starts `server demo` with the configuration `config`, written to `name` in `dir`.
+pub(crate) fn start_portal_with(config: &str, dir: &Path, name: &str) -> (Child, String) {
+    let path = dir.join(name);
     std::fs::write(&path, config).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
         .args(["demo", "--addr", "127.0.0.1:0", "--config"])
@@ -65,7 +70,7 @@ fn start_portal(dir: &Path) -> (Child, String) {
     (child, url)
 }
 
-async fn token(client: &reqwest::Client, url: &str) -> String {
+pub(crate) async fn token(client: &reqwest::Client, url: &str) -> String {
     let reply: serde_json::Value = client
         .post(format!("{url}/demo-idp/demo-token"))
         .form(&[("user", "ae.clinician")])
@@ -82,15 +87,15 @@ async fn token(client: &reqwest::Client, url: &str) -> String {
 /// response that carried patient data, and how many responses were cut off after their
 /// status (a body that could not be read).
 #[derive(Default)]
-struct Load {
-    shown: Mutex<BTreeSet<String>>,
-    cut: std::sync::atomic::AtomicUsize,
+pub(crate) struct Load {
+    pub(crate) shown: Mutex<BTreeSet<String>>,
+    pub(crate) cut: std::sync::atomic::AtomicUsize,
 }
 
 impl Load {
     /// Starts the clients on the demo's first patients; each stops when the portal stops
     /// answering or after a minute.
-    async fn start(url: &str) -> (Arc<Load>, Vec<tokio::task::JoinHandle<()>>) {
+    pub(crate) async fn start(url: &str) -> (Arc<Load>, Vec<tokio::task::JoinHandle<()>>) {
         let client = reqwest::Client::new();
         let bearer = format!("Bearer {}", token(&client, url).await);
         // The demo's default population (the same seed as `server demo`): its first patients.
@@ -156,12 +161,21 @@ impl Load {
 
     /// Waits for the clients to stop and gives what they were shown: at least 200 records.
     async fn finish(&self, clients: Vec<tokio::task::JoinHandle<()>>) -> BTreeSet<String> {
+        self.finish_with(clients, 200).await
+    }
+
+    /// Waits for the clients to stop and gives what they were shown: at least `at_least`.
+    pub(crate) async fn finish_with(
+        &self,
+        clients: Vec<tokio::task::JoinHandle<()>>,
+        at_least: usize,
+    ) -> BTreeSet<String> {
         for c in clients {
             c.await.unwrap();
         }
         let shown = self.shown.lock().unwrap().clone();
         assert!(
-            shown.len() >= 200,
+            shown.len() >= at_least,
             "only {} records were shown",
             shown.len()
         );
@@ -169,7 +183,7 @@ impl Load {
     }
 
     /// Waits until `at_least` records have been shown (or 30 s have passed).
-    async fn until_shown(&self, at_least: usize) {
+    pub(crate) async fn until_shown(&self, at_least: usize) {
         let started = Instant::now();
         while self.shown.lock().unwrap().len() < at_least
             && started.elapsed() < Duration::from_secs(30)
@@ -181,7 +195,10 @@ impl Load {
 
 /// The request ids of every record-view event in the store, checking no shown record lacks
 /// one.
-async fn assert_every_shown_record_audited(store: &SqliteAudit, shown: &BTreeSet<String>) {
+pub(crate) async fn assert_every_shown_record_audited(
+    store: &dyn AuditStore,
+    shown: &BTreeSet<String>,
+) {
     let mut audited = BTreeSet::new();
     let mut after = 0;
     loop {

@@ -349,9 +349,14 @@ async fn commit_in_groups(
 ) {
     let mut group: Vec<Pending> = Vec::with_capacity(max_batch);
     while pending.recv_many(&mut group, max_batch).await > 0 {
+        crate::metrics::audit_queue(pending.len());
         let events: Vec<AuditEvent> = group.iter().map(|(e, _)| e.clone()).collect();
+        let started = std::time::Instant::now();
         let results = append_isolating(&*store, &events).await;
         let failed = results.iter().filter(|r| r.is_err()).count();
+        crate::metrics::audit_commit(started.elapsed(), events.len(), failed);
+        // What queued while the store committed.
+        crate::metrics::audit_queue(pending.len());
         if let Some(Err(error)) = results.iter().find(|r| r.is_err()) {
             tracing::error!(%error, failed, events = events.len(), "audit events could not be committed");
         }

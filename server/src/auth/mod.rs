@@ -12,9 +12,10 @@ pub mod verify;
 pub use config::IdentityConfig;
 
 use crate::policy::PermissionMatrix;
+use crate::shared_store::SharedStore;
 use app::auth::Viewer;
 use roles::RoleGrant;
-use session::{Session, SessionStore, StaffUser};
+use session::{Session, SessionError, SessionStore, StaffUser};
 use url::Url;
 use verify::{TokenError, Verifier};
 
@@ -75,16 +76,17 @@ pub enum BearerError {
 }
 
 impl Identity {
-    pub fn new(
+    pub async fn new(
         config: IdentityConfig,
         permissions: PermissionMatrix,
         public_url: Url,
         http: reqwest::Client,
-    ) -> Result<Self, oidc::SealError> {
+        shared: &SharedStore,
+    ) -> Result<Self, oidc::KeyError> {
         Ok(Self {
             verifier: Verifier::new(&config, http.clone()),
-            sessions: SessionStore::new(config.idle_timeout(), config.max_lifetime()),
-            logins: oidc::LoginCookies::new()?,
+            sessions: SessionStore::new(shared, config.idle_timeout(), config.max_lifetime()),
+            logins: oidc::LoginCookies::new(shared).await?,
             permissions,
             public_url,
             origin_from_host: true,
@@ -107,15 +109,20 @@ impl Identity {
         }
     }
 
-    /// The viewer of a live session, once it has an active role.
-    pub fn session_principal(&self, id: &str) -> Option<Principal> {
-        let session = self.sessions.touch(id)?;
+    /// The live session `id` and its viewer, once it has an active role; `None` when there is
+    /// no such live session.
+    pub async fn session_principal(&self, id: &str) -> Result<Option<Principal>, SessionError> {
+        let session = match self.sessions.touch(id).await {
+            Ok(session) => session,
+            Err(SessionError::NoSession) => return Ok(None),
+            Err(other) => return Err(other),
+        };
         let viewer = self.viewer(&session.user, session.active, &session.csrf_token);
-        Some(Principal::Session {
+        Ok(Some(Principal::Session {
             id: id.to_owned(),
             session: Box::new(session),
             viewer,
-        })
+        }))
     }
 
     /// Verifies a bearer token and takes its one role.

@@ -8,7 +8,7 @@ use super::verify::Claims;
 use app::auth::Role;
 
 /// One role a person may act in, and where it is held.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RoleGrant {
     pub role: Role,
     /// ODS code of the organisation the role is held at, when the provider says.

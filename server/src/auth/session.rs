@@ -1,14 +1,19 @@
-//! Server-side sessions: a random id in an HttpOnly cookie names a session held here, which
-//! ends after the idle timeout, at its absolute lifetime, or at sign-out.
+//! Server-side sessions: a random id in an HttpOnly cookie names a session held in the shared
+//! store ([`SharedStore`]: this process, or PostgreSQL for several instances), which ends after
+//! the idle timeout, at its absolute lifetime, or at sign-out. The database keeps only the
+//! id's SHA-256, so reading it gives no one a session.
 
 use super::roles::RoleGrant;
+use crate::shared_store::{hashed, time_to_sweep, SharedStore, StoreError};
 use crate::web::random_token;
+use serde::{Deserialize, Serialize};
+use sqlx::{PgPool, Row};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Who signed in, as the identity provider vouched for them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffUser {
     pub user_id: String,
     pub name: String,
@@ -24,8 +29,8 @@ pub struct Session {
     pub active: Option<usize>,
     /// Must come back with every form that changes state.
     pub csrf_token: String,
-    created: Instant,
-    last_seen: Instant,
+    created_ms: i64,
+    last_seen_ms: i64,
 }
 
 impl Session {
@@ -34,181 +39,228 @@ impl Session {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+/// What the database keeps of a session besides its times and active role.
+#[derive(Serialize, Deserialize)]
+struct Body {
+    user: StaffUser,
+    csrf_token: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
     #[error("you are not signed in, or your session has ended")]
     NoSession,
     #[error("that role is not one of yours")]
     NoSuchRole,
+    /// The shared store failed; the cause is logged where this is answered.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for SessionError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
 }
 
 pub struct SessionStore {
-    sessions: Mutex<HashMap<String, Session>>,
+    backend: Backend,
     idle: Duration,
     max: Duration,
+    clock: fn() -> i64,
 }
 
-/// Above this many sessions, ended ones are swept out when a new one starts.
+enum Backend {
+    Memory(Mutex<HashMap<String, Session>>),
+    Postgres(PgPool),
+}
+
+/// Above this many sessions in memory, ended ones are swept out when a new one starts.
 const SWEEP_ABOVE: usize = 10_000;
 
 impl SessionStore {
-    pub fn new(idle: Duration, max: Duration) -> Self {
+    pub fn new(shared: &SharedStore, idle: Duration, max: Duration) -> Self {
+        let backend = match shared {
+            SharedStore::Alone => Backend::Memory(Mutex::new(HashMap::new())),
+            SharedStore::Postgres(pool) => Backend::Postgres(pool.clone()),
+        };
         Self {
-            sessions: Mutex::new(HashMap::new()),
+            backend,
             idle,
             max,
+            clock: crate::clock::now_ms,
         }
+    }
+
+    /// The same store on another clock (milliseconds since the epoch), for tests of expiry.
+    pub fn with_clock(mut self, clock: fn() -> i64) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Starts a session; the role is chosen at once when there is exactly one.
-    pub fn start(&self, user: StaffUser) -> (String, Session) {
-        self.start_at(user, Instant::now())
-    }
-
-    /// The session named by `id` if it is still live, marking it used now.
-    pub fn touch(&self, id: &str) -> Option<Session> {
-        self.touch_at(id, Instant::now())
-    }
-
-    /// Makes grant `index` the active role.
-    pub fn choose_role(&self, id: &str, index: usize) -> Result<Session, SessionError> {
-        let now = Instant::now();
-        let mut sessions = self.lock();
-        let session = live(&mut sessions, id, now, self.idle, self.max)?;
-        if index >= session.user.grants.len() {
-            return Err(SessionError::NoSuchRole);
-        }
-        session.active = Some(index);
-        Ok(session.clone())
-    }
-
-    /// Ends the session (sign-out).
-    pub fn end(&self, id: &str) {
-        self.lock().remove(id);
-    }
-
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn start_at(&self, user: StaffUser, now: Instant) -> (String, Session) {
+    pub async fn start(&self, user: StaffUser) -> Result<(String, Session), SessionError> {
+        let now = (self.clock)();
         let session = Session {
             active: (user.grants.len() == 1).then_some(0),
             user,
             csrf_token: random_token(),
-            created: now,
-            last_seen: now,
+            created_ms: now,
+            last_seen_ms: now,
         };
         let id = random_token();
-        let mut sessions = self.lock();
-        if sessions.len() > SWEEP_ABOVE {
-            let (idle, max) = (self.idle, self.max);
-            sessions.retain(|_, s| !ended(s, now, idle, max));
+        match &self.backend {
+            Backend::Memory(sessions) => {
+                let mut sessions = lock(sessions);
+                if sessions.len() > SWEEP_ABOVE {
+                    sessions.retain(|_, s| !self.ended(s, now));
+                }
+                sessions.insert(id.clone(), session.clone());
+            }
+            Backend::Postgres(pool) => {
+                if time_to_sweep() {
+                    self.sweep(pool, now).await?;
+                }
+                let body = Body {
+                    user: session.user.clone(),
+                    csrf_token: session.csrf_token.clone(),
+                };
+                sqlx::query(
+                    "INSERT INTO portal_sessions (id_hash, body, active, created_ms, last_seen_ms) \
+                     VALUES ($1, $2, $3, $4, $4)",
+                )
+                .bind(hashed(&[&id]))
+                .bind(serde_json::to_string(&body).map_err(|e| StoreError(e.to_string()))?)
+                .bind(session.active.map(|i| i as i32))
+                .bind(now)
+                .execute(pool)
+                .await?;
+            }
         }
-        sessions.insert(id.clone(), session.clone());
-        (id, session)
+        Ok((id, session))
     }
 
-    fn touch_at(&self, id: &str, now: Instant) -> Option<Session> {
-        let mut sessions = self.lock();
-        live(&mut sessions, id, now, self.idle, self.max)
-            .ok()
-            .cloned()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
-        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// The live session `id`, touched at `now`; an ended one is removed.
-fn live<'a>(
-    sessions: &'a mut HashMap<String, Session>,
-    id: &str,
-    now: Instant,
-    idle: Duration,
-    max: Duration,
-) -> Result<&'a mut Session, SessionError> {
-    let is_ended = sessions
-        .get(id)
-        .map(|s| ended(s, now, idle, max))
-        .ok_or(SessionError::NoSession)?;
-    if is_ended {
-        sessions.remove(id);
-        return Err(SessionError::NoSession);
-    }
-    let session = sessions.get_mut(id).ok_or(SessionError::NoSession)?;
-    session.last_seen = now;
-    Ok(session)
-}
-
-fn ended(session: &Session, now: Instant, idle: Duration, max: Duration) -> bool {
-    now.saturating_duration_since(session.last_seen) >= idle
-        || now.saturating_duration_since(session.created) >= max
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use app::auth::Role;
-
-    fn user(roles: &[Role]) -> StaffUser {
-        StaffUser {
-            user_id: "u1".into(),
-            name: "Dr Test".into(),
-            issuer_id: "demo".into(),
-            grants: roles
-                .iter()
-                .map(|r| RoleGrant {
-                    role: *r,
-                    organisation: None,
-                })
-                .collect(),
+    /// The session named by `id` if it is still live, marking it used now.
+    pub async fn touch(&self, id: &str) -> Result<Session, SessionError> {
+        let now = (self.clock)();
+        match &self.backend {
+            Backend::Memory(sessions) => {
+                let mut sessions = lock(sessions);
+                self.live(&mut sessions, id, now).cloned()
+            }
+            Backend::Postgres(pool) => {
+                let row = sqlx::query(
+                    "UPDATE portal_sessions SET last_seen_ms = $2 \
+                     WHERE id_hash = $1 AND last_seen_ms > $2 - $3 AND created_ms > $2 - $4 \
+                     RETURNING body, active, created_ms, last_seen_ms",
+                )
+                .bind(hashed(&[id]))
+                .bind(now)
+                .bind(self.idle.as_millis() as i64)
+                .bind(self.max.as_millis() as i64)
+                .fetch_optional(pool)
+                .await?;
+                from_row(row.as_ref())
+            }
         }
     }
 
-    const MIN: Duration = Duration::from_secs(60);
-
-    #[test]
-    fn idle_timeout_and_absolute_lifetime() {
-        let store = SessionStore::new(15 * MIN, 60 * MIN);
-        let t0 = Instant::now();
-        let (id, _) = store.start_at(user(&[Role::AeClinician]), t0);
-        // (minutes since start at which the session is used, still live?)
-        let steps = [(14, true), (28, true), (42, true), (56, true), (60, false)];
-        for (minutes, live) in steps {
-            let at = t0 + minutes * MIN;
-            assert_eq!(store.touch_at(&id, at).is_some(), live, "at {minutes} min");
+    /// Makes grant `index` the active role.
+    pub async fn choose_role(&self, id: &str, index: usize) -> Result<Session, SessionError> {
+        let mut session = self.touch(id).await?;
+        if index >= session.user.grants.len() {
+            return Err(SessionError::NoSuchRole);
         }
-        let (id, _) = store.start_at(user(&[Role::AeClinician]), t0);
-        assert!(store.touch_at(&id, t0 + 14 * MIN).is_some());
-        assert!(store.touch_at(&id, t0 + 30 * MIN).is_none(), "idle 16 min");
-        assert!(store.touch_at(&id, t0 + 31 * MIN).is_none(), "stays ended");
+        session.active = Some(index);
+        match &self.backend {
+            Backend::Memory(sessions) => {
+                if let Some(stored) = lock(sessions).get_mut(id) {
+                    stored.active = Some(index);
+                }
+            }
+            Backend::Postgres(pool) => {
+                sqlx::query("UPDATE portal_sessions SET active = $2 WHERE id_hash = $1")
+                    .bind(hashed(&[id]))
+                    .bind(index as i32)
+                    .execute(pool)
+                    .await?;
+            }
+        }
+        Ok(session)
     }
 
-    #[test]
-    fn roles_sign_out_and_unknown_ids() {
-        let store = SessionStore::new(15 * MIN, 60 * MIN);
-        let (one, s) = store.start(user(&[Role::CallHandler]));
-        assert_eq!(s.active_grant().map(|g| g.role), Some(Role::CallHandler));
-        let (two, s) = store.start(user(&[Role::AeClinician, Role::UrgentCareClinician]));
-        assert_eq!(s.active, None, "several roles: the person chooses");
-        assert_eq!(store.choose_role(&two, 2), Err(SessionError::NoSuchRole));
-        let chosen = store.choose_role(&two, 1).unwrap();
-        assert_eq!(
-            chosen.active_grant().map(|g| g.role),
-            Some(Role::UrgentCareClinician)
-        );
-        assert_eq!(store.choose_role("nope", 0), Err(SessionError::NoSession));
-        assert!(store.touch("nope").is_none());
-        assert_ne!(one, two);
-        assert_eq!(one.len(), 64);
-        store.end(&one);
-        assert!(store.touch(&one).is_none());
-        assert!(store.touch(&two).is_some());
+    /// Ends the session (sign-out) on every instance.
+    pub async fn end(&self, id: &str) -> Result<(), SessionError> {
+        match &self.backend {
+            Backend::Memory(sessions) => {
+                lock(sessions).remove(id);
+            }
+            Backend::Postgres(pool) => {
+                sqlx::query("DELETE FROM portal_sessions WHERE id_hash = $1")
+                    .bind(hashed(&[id]))
+                    .execute(pool)
+                    .await?;
+            }
+        }
+        Ok(())
     }
+
+    /// The live session `id`, touched at `now`; an ended one is removed.
+    fn live<'a>(
+        &self,
+        sessions: &'a mut HashMap<String, Session>,
+        id: &str,
+        now: i64,
+    ) -> Result<&'a mut Session, SessionError> {
+        let is_ended = sessions
+            .get(id)
+            .map(|s| self.ended(s, now))
+            .ok_or(SessionError::NoSession)?;
+        if is_ended {
+            sessions.remove(id);
+            return Err(SessionError::NoSession);
+        }
+        let session = sessions.get_mut(id).ok_or(SessionError::NoSession)?;
+        session.last_seen_ms = now;
+        Ok(session)
+    }
+
+    fn ended(&self, session: &Session, now: i64) -> bool {
+        now.saturating_sub(session.last_seen_ms) >= self.idle.as_millis() as i64
+            || now.saturating_sub(session.created_ms) >= self.max.as_millis() as i64
+    }
+
+    /// Deletes ended sessions from the database.
+    async fn sweep(&self, pool: &PgPool, now: i64) -> Result<(), SessionError> {
+        sqlx::query(
+            "DELETE FROM portal_sessions WHERE last_seen_ms <= $1 - $2 OR created_ms <= $1 - $3",
+        )
+        .bind(now)
+        .bind(self.idle.as_millis() as i64)
+        .bind(self.max.as_millis() as i64)
+        .execute(pool)
+        .await?;
+        Ok(())
+    }
+}
+
+fn lock(
+    sessions: &Mutex<HashMap<String, Session>>,
+) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+    sessions.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A session read back from its row (`None`: no live session).
+fn from_row(row: Option<&sqlx::postgres::PgRow>) -> Result<Session, SessionError> {
+    let row = row.ok_or(SessionError::NoSession)?;
+    let body: String = row.try_get("body")?;
+    let body: Body = serde_json::from_str(&body).map_err(|e| StoreError(e.to_string()))?;
+    let active: Option<i32> = row.try_get("active")?;
+    Ok(Session {
+        user: body.user,
+        active: active.and_then(|i| usize::try_from(i).ok()),
+        csrf_token: body.csrf_token,
+        created_ms: row.try_get("created_ms")?,
+        last_seen_ms: row.try_get("last_seen_ms")?,
+    })
 }

@@ -5,9 +5,10 @@
 
 use crate::audit::{AuditEvent, AuditTrail, EventKind};
 use crate::auth::oidc::{cookie, page};
+use crate::auth::session::SessionError;
 use crate::auth::{BearerError, Identity, Principal};
 use crate::ratelimit::RateLimits;
-use app::api::LookupError;
+use app::api::{LookupError, Outage};
 use app::audit_terms::RefusalKind;
 use app::auth::{Caller, Permission, RequestInfo, SignedIn};
 use app::consent::{BasisSource, SessionKey};
@@ -70,7 +71,9 @@ fn declared(path: &str, demo_idp: bool) -> Option<Access> {
         | "/sfn/entry"
         | "/api/v1/patients" => Role(Some(Permission::FindPatient)),
         p if p.starts_with("/api/v1/patients/") => Role(Some(Permission::FindPatient)),
-        "/admin" | "/sfn/ops-notifications" => Role(Some(Permission::Operations)),
+        "/admin" | "/sfn/ops-notifications" | crate::metrics::PATH => {
+            Role(Some(Permission::Operations))
+        }
         "/api/v1/audit/events" => Role(Some(Permission::Audit)),
         "/audit"
         | "/audit/reports"
@@ -135,7 +138,9 @@ enum Audience {
 }
 
 fn audience(path: &str) -> Audience {
-    if path.starts_with("/api/") {
+    // The metrics are read by a scraper, not a person: refused as the API refuses (401 with
+    // a challenge, 403), never with a sign-in redirect or a page.
+    if path.starts_with("/api/") || path == crate::metrics::PATH {
         Audience::Api
     } else if path.starts_with("/sfn/") {
         Audience::ServerFunction
@@ -186,7 +191,11 @@ async fn admit(
     let headers = request.headers().clone();
     let principal = match identify(identity, &headers).await {
         Ok(p) => p,
-        Err(BearerError::Token(why)) => {
+        Err(Unidentified::Sessions(cause)) => {
+            let outage = crate::outage::logged(Outage::Sessions, &cause, &request_info.request_id);
+            return refuse(audience, outage, None);
+        }
+        Err(Unidentified::Bearer(BearerError::Token(why))) => {
             // Why the token was refused, in the portal's own words (never the token's
             // contents), where RFC 6750 puts it: the client's to act on.
             let mut response = refuse(audience, LookupError::NotSignedIn, None);
@@ -202,7 +211,9 @@ async fn admit(
             return response;
         }
         // The token is good but grants no usable role: said in the portal's own words.
-        Err(e) => return refuse(audience, LookupError::Forbidden(e.to_string()), None),
+        Err(Unidentified::Bearer(e)) => {
+            return refuse(audience, LookupError::Forbidden(e.to_string()), None)
+        }
     };
     if let Principal::Session {
         session, viewer, ..
@@ -249,6 +260,8 @@ async fn admit(
     if let Some(signed_in) = signed_in(&principal) {
         request.extensions_mut().insert(signed_in);
     }
+    // Every source asked while this request is handled is told its id (X-Request-ID).
+    let request_id = request_info.request_id.clone();
     if let Some(viewer) = principal.viewer().cloned() {
         if let Some(basis) = basis_source(&principal, &headers) {
             let caller = Caller {
@@ -261,22 +274,38 @@ async fn admit(
         request.extensions_mut().insert(viewer);
     }
     request.extensions_mut().insert(principal);
-    next.run(request).await
+    crate::sources::on_behalf_of(&request_id, next.run(request)).await
 }
 
-async fn identify(identity: &Identity, headers: &HeaderMap) -> Result<Principal, BearerError> {
+/// Why a request's caller could not be told.
+enum Unidentified {
+    /// The bearer token was refused.
+    Bearer(BearerError),
+    /// The shared session store failed.
+    Sessions(SessionError),
+}
+
+async fn identify(identity: &Identity, headers: &HeaderMap) -> Result<Principal, Unidentified> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let token = value
             .to_str()
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(BearerError::Token(
+            .ok_or(Unidentified::Bearer(BearerError::Token(
                 crate::auth::verify::TokenError::Malformed,
-            ))?;
-        return identity.bearer_principal(token.trim()).await;
+            )))?;
+        return identity
+            .bearer_principal(token.trim())
+            .await
+            .map_err(Unidentified::Bearer);
     }
-    Ok(cookie(headers, identity.session_cookie())
-        .and_then(|id| identity.session_principal(id))
+    let Some(id) = cookie(headers, identity.session_cookie()) else {
+        return Ok(Principal::Anonymous);
+    };
+    Ok(identity
+        .session_principal(id)
+        .await
+        .map_err(Unidentified::Sessions)?
         .unwrap_or(Principal::Anonymous))
 }
 
@@ -599,7 +628,12 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join("/")
         });
-        let routes: Vec<String> = pages.into_iter().chain(functions).chain(api).collect();
+        let routes: Vec<String> = pages
+            .into_iter()
+            .chain(functions)
+            .chain(api)
+            .chain([crate::metrics::PATH.to_owned()])
+            .collect();
         assert!(routes.len() > 30, "{routes:?}");
         for route in &routes {
             let path = canonical_path(route).expect("a route's own path is canonical");
@@ -661,6 +695,7 @@ mod tests {
             ("/audit/elsewhere", Role(None)),
             ("/api/v1/audit/events", Role(Some(Permission::Audit))),
             ("/sfn/ops-notifications", Role(Some(Permission::Operations))),
+            ("/metrics", Role(Some(Permission::Operations))),
             ("/api/v2/anything", Nobody),
             ("/api/v1/patients-but-not-quite", Nobody),
             ("/api", Nobody),

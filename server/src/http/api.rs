@@ -8,8 +8,9 @@
 use super::ApiState;
 use app::api::{LookupError, RecordService, SearchForm};
 use app::auth::Caller;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, FromRequestParts, Path, Query, State};
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -50,8 +51,8 @@ struct RecordQuery {
 async fn patient_record(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
-    Path(nhs_number): Path<String>,
-    Query(query): Query<RecordQuery>,
+    ApiPath(nhs_number): ApiPath<String>,
+    ApiQuery(query): ApiQuery<RecordQuery>,
 ) -> Result<Response, ApiError> {
     let nhs = state.records.patient(&caller, &nhs_number).await?;
     let record = state.records.open(&caller, nhs, query.refresh).await?;
@@ -62,7 +63,7 @@ async fn patient_record(
 async fn patient_entry(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
-    Path((nhs_number, source, resource_type, id)): Path<(String, String, String, String)>,
+    ApiPath((nhs_number, source, resource_type, id)): ApiPath<(String, String, String, String)>,
 ) -> Result<Response, ApiError> {
     let nhs = state.records.patient(&caller, &nhs_number).await?;
     let entry = state
@@ -86,7 +87,7 @@ struct SearchQuery {
 async fn search_patients(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
-    Query(query): Query<SearchQuery>,
+    ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
     let form = SearchForm {
         family: query.family,
@@ -114,7 +115,7 @@ struct ExportQuery {
 async fn export_audit(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
-    Query(export): Query<ExportQuery>,
+    ApiQuery(export): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let file = state
         .audit_workspace
@@ -135,6 +136,57 @@ async fn export_audit(
 
 async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+}
+
+/// axum's [`Query`], refusing a query string it cannot read as every API refusal is answered
+/// (400 `invalid-input`, JSON) rather than with axum's plain-text rejection.
+pub(super) struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(query)) => Ok(Self(query)),
+            Err(rejection) => Err(ApiError::Lookup(LookupError::InvalidInput(query_refusal(
+                &rejection.body_text(),
+            )))),
+        }
+    }
+}
+
+/// The refusal's words: which parameter and why, as the deserializer said it (the caller's own
+/// query string; nothing else is quoted).
+fn query_refusal(why: &str) -> String {
+    let why = why
+        .strip_prefix("Failed to deserialize query string: ")
+        .unwrap_or(why);
+    format!("the query string is not valid: {why}")
+}
+
+/// axum's [`Path`], refusing a path it cannot read (not UTF-8 once decoded, which the access
+/// layer refuses first) as every API refusal is answered.
+pub(super) struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(path)) => Ok(Self(path)),
+            Err(_) => Err(ApiError::Lookup(LookupError::InvalidInput(
+                "this address is not valid".into(),
+            ))),
+        }
+    }
 }
 
 /// API failures as JSON: the adapter that lets handlers return a [`LookupError`] with `?`

@@ -3,13 +3,13 @@
 //! page, PDF passed to the browser's viewer inline, any other type refused with a message.
 //! Failures are mapped to HTTP here, once: JSON for API clients, a page for browsers.
 
-use super::api::ApiError;
+use super::api::{ApiError, ApiPath};
 use super::ApiState;
 use crate::documents::{self, page, DocumentError};
 use app::api::LookupError;
 use app::api::RecordService;
 use app::auth::Caller;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
@@ -21,7 +21,7 @@ const PDF_CSP: &str = "default-src 'none'; object-src 'self'; frame-ancestors 'n
 pub async fn open_document(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
-    Path((nhs_number, source, id, index)): Path<(String, String, String, String)>,
+    ApiPath((nhs_number, source, id, index)): ApiPath<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
     let browser = wants_html(&headers);

@@ -91,6 +91,10 @@ pub fn router(state: AppState) -> Router {
             get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
         )
         .route("/readyz", get(ready::readyz).with_state(state.readiness()))
+        .route(
+            crate::metrics::PATH,
+            get(crate::metrics::serve).with_state(crate::metrics::handle()),
+        )
         .merge(api::router(state.api()))
         .merge(crate::auth::oidc::routes(state.sign_in()));
     if let Some(idp) = &state.demo_idp {
@@ -108,15 +112,18 @@ pub fn router(state: AppState) -> Router {
     // Compressed inside the security headers, so every header is kept; `/pkg` files arrive
     // already compressed (their Content-Encoding makes this layer pass them through).
     let portal = portal.layer(headers::compression_layer());
-    headers::with_security_headers(portal, tls).layer(
-        // Log the route template, never the URI: paths and queries carry NHS numbers.
-        TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let route = request
-                .extensions()
-                .get::<MatchedPath>()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_else(|| "<unmatched>".to_owned());
-            tracing::info_span!("request", method = %request.method(), route)
-        }),
-    )
+    headers::with_security_headers(portal, tls)
+        .layer(
+            // Log the route template, never the URI: paths and queries carry NHS numbers.
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_else(|| "<unmatched>".to_owned());
+                tracing::info_span!("request", method = %request.method(), route)
+            }),
+        )
+        // Counted and timed by route template too, never by path.
+        .layer(axum::middleware::from_fn(crate::metrics::track_requests))
 }

@@ -57,17 +57,32 @@ impl Notifier for FhirNotifier {
     }
 }
 
-/// Delivers what is due every `every` until `stop` says so (or its sender is gone). A pass
-/// under way is finished first, so no notification is left sent but not marked delivered.
+/// How the deliverer paces itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    /// How often to look for notifications due.
+    pub every: Duration,
+    /// The first retry's wait, doubled per attempt up to the second.
+    pub retry: (Duration, Duration),
+    /// How long a claimed notification is held for this instance before another may take it.
+    pub lease: Duration,
+}
+
+/// Most notifications one pass delivers before looking at `stop` again.
+const PER_PASS: usize = 50;
+
+/// Delivers what is due every `pace.every` until `stop` says so (or its sender is gone). The
+/// notification in hand is finished first, so none is left sent but not marked delivered; no
+/// other is started after the stop.
 pub async fn run(
     outbox: Arc<Outbox>,
     notifier: Arc<dyn Notifier>,
-    every: Duration,
-    retry: (Duration, Duration),
+    pace: Pace,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let every = pace.every;
     while !*stop.borrow() {
-        if let Err(error) = deliver_due(&outbox, &*notifier, retry).await {
+        if let Err(error) = deliver_due(&outbox, &*notifier, pace, &stop).await {
             tracing::error!(%error, "notification outbox unreadable; will try again");
         }
         tokio::select! {
@@ -78,15 +93,23 @@ pub async fn run(
     tracing::info!("notification delivery stopped");
 }
 
-/// One pass: every notification due now is tried once.
+/// One pass: each notification due now (up to [`PER_PASS`]) is claimed and tried once, until
+/// `stop` says so.
 pub async fn deliver_due(
     outbox: &Outbox,
     notifier: &dyn Notifier,
-    (initial, max): (Duration, Duration),
+    pace: Pace,
+    stop: &tokio::sync::watch::Receiver<bool>,
 ) -> Result<usize, super::outbox::OutboxError> {
+    let (initial, max) = pace.retry;
     let now = crate::clock::now_ms();
-    let due = outbox.due(now, 50).await?;
-    for notification in &due {
+    let mut tried = 0;
+    while tried < PER_PASS && !*stop.borrow() {
+        let Some(notification) = outbox.claim(now, pace.lease).await? else {
+            break;
+        };
+        tried += 1;
+        let notification = &notification;
         match notifier.deliver(notification).await {
             Ok(()) => {
                 outbox
@@ -102,7 +125,7 @@ pub async fn deliver_due(
             }
         }
     }
-    Ok(due.len())
+    Ok(tried)
 }
 
 /// `initial` doubled per attempt, capped at `max`, with up to a quarter more at random.
@@ -160,9 +183,12 @@ mod tests {
             .unwrap();
         let notifier = Arc::new(Slow(tokio::sync::Notify::new(), Default::default()));
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let every = Duration::from_millis(20);
-        let retry = (Duration::from_secs(1), Duration::from_secs(2));
-        let deliverer = tokio::spawn(run(outbox.clone(), notifier.clone(), every, retry, stopped));
+        let pace = Pace {
+            every: Duration::from_millis(20),
+            retry: (Duration::from_secs(1), Duration::from_secs(2)),
+            lease: Duration::from_secs(60),
+        };
+        let deliverer = tokio::spawn(run(outbox.clone(), notifier.clone(), pace, stopped));
         notifier.0.notified().await;
         stop.send(true).unwrap();
         // Enqueued after the stop: a pass would send it, so none may start.

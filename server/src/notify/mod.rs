@@ -36,13 +36,18 @@ pub struct ChildProtectionConfig {
     /// Roles in unscheduled care whose views notify (default: A&E and urgent-care clinicians,
     /// call handlers).
     pub notify_roles: Vec<Role>,
-    /// The outbox's SQLite file.
+    /// The outbox's SQLite file (with `[audit] store = "postgres"` the outbox is in that
+    /// database instead, shared by every instance).
     pub outbox_path: PathBuf,
     /// First retry after this many seconds; doubling up to `retry_max_s`.
     pub retry_initial_s: u64,
     pub retry_max_s: u64,
     /// How often the deliverer looks for notifications due, in milliseconds.
     pub deliver_every_ms: u64,
+    /// How long an instance holds a notification it is delivering before another instance
+    /// may take it, in seconds: longer than any one delivery takes (the recipient source's
+    /// timeouts and retries), or a slow delivery could be sent twice.
+    pub claim_lease_s: u64,
 }
 
 impl Default for ChildProtectionConfig {
@@ -58,6 +63,7 @@ impl Default for ChildProtectionConfig {
             retry_initial_s: 5,
             retry_max_s: 600,
             deliver_every_ms: 1_000,
+            claim_lease_s: 300,
         }
     }
 }
@@ -84,6 +90,9 @@ impl ChildProtectionConfig {
         if !(50..=60_000).contains(&self.deliver_every_ms) {
             problems
                 .push("child_protection.deliver_every_ms must be between 50 and 60000".to_owned());
+        }
+        if !(1..=86_400).contains(&self.claim_lease_s) {
+            problems.push("child_protection.claim_lease_s must be between 1 and 86400".to_owned());
         }
         problems
     }

@@ -1,9 +1,11 @@
-//! The durable outbox: notifications are written here (SQLite, WAL, full fsync) before the
-//! view that raised them returns, and stay until delivered. One notification per child, viewing
+//! The durable outbox: notifications are written here (SQLite, WAL, full fsync; or the shared
+//! PostgreSQL database when instances share one) before the view that raised them returns, and
+//! stay until delivered; each due one is claimed by one instance at a time. One notification per child, viewing
 //! user, recipient and day: looking again the same day does not notify again.
 
+use crate::shared_store::SharedStore;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{PgPool, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -32,7 +34,37 @@ pub struct Notification {
     pub delivered_ms: Option<i64>,
 }
 
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS notifications (
+/// A notification as both databases return it.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    created_ms: i64,
+    source_id: String,
+    recipient: String,
+    body: String,
+    attempts: i64,
+    next_attempt_ms: i64,
+    last_error: Option<String>,
+    delivered_ms: Option<i64>,
+}
+
+impl From<Row> for Notification {
+    fn from(row: Row) -> Self {
+        Self {
+            id: row.id,
+            created_ms: row.created_ms,
+            source_id: row.source_id,
+            recipient: row.recipient,
+            body: row.body,
+            attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
+            next_attempt_ms: row.next_attempt_ms,
+            last_error: row.last_error,
+            delivered_ms: row.delivered_ms,
+        }
+    }
+}
+
+const SQLITE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS notifications (
     id INTEGER PRIMARY KEY,
     dedupe_key TEXT NOT NULL UNIQUE,
     created_ms INTEGER NOT NULL,
@@ -47,14 +79,69 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS notifications (
 CREATE INDEX IF NOT EXISTS notifications_due ON notifications (next_attempt_ms)
     WHERE delivered_ms IS NULL;";
 
+/// The same table in PostgreSQL, made under an advisory lock so instances starting together
+/// agree.
+const POSTGRES_SCHEMA: &str = "BEGIN; SELECT pg_advisory_xact_lock(7161); \
+CREATE TABLE IF NOT EXISTS notifications (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    dedupe_key TEXT NOT NULL UNIQUE,
+    created_ms BIGINT NOT NULL,
+    source_id TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_ms BIGINT NOT NULL,
+    last_error TEXT,
+    delivered_ms BIGINT
+);
+CREATE INDEX IF NOT EXISTS notifications_due ON notifications (next_attempt_ms)
+    WHERE delivered_ms IS NULL;
+COMMIT;";
+
 const COLUMNS: &str =
     "id, created_ms, source_id, recipient, body, attempts, next_attempt_ms, last_error, delivered_ms";
 
+/// Where the outbox lives: a SQLite file for one instance, or the shared PostgreSQL database
+/// so that every instance's notifications are delivered, each by one instance.
 pub struct Outbox {
-    pool: SqlitePool,
+    pool: Pool,
+}
+
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs one statement on whichever database holds the outbox. Statements use `$1`, `$2`...
+/// in order of first appearance, which both databases read alike.
+macro_rules! on_pool {
+    ($pool:expr, |$p:ident| $body:expr) => {
+        match $pool {
+            Pool::Sqlite($p) => $body,
+            Pool::Postgres($p) => $body,
+        }
+    };
 }
 
 impl Outbox {
+    /// The outbox for `shared`: in its PostgreSQL database when there is one, else the SQLite
+    /// file at `path`.
+    pub async fn open_in(shared: &SharedStore, path: &Path) -> Result<Self, OutboxError> {
+        match shared {
+            SharedStore::Alone => Self::open(path).await,
+            SharedStore::Postgres(pool) => {
+                sqlx::raw_sql(POSTGRES_SCHEMA)
+                    .execute(pool)
+                    .await
+                    .map_err(error)?;
+                Ok(Self {
+                    pool: Pool::Postgres(pool.clone()),
+                })
+            }
+        }
+    }
+
+    /// The outbox in the SQLite file at `path` (WAL, full fsync), made if missing.
     pub async fn open(path: &Path) -> Result<Self, OutboxError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| OutboxError(e.to_string()))?;
@@ -70,8 +157,13 @@ impl Outbox {
             .connect_with(options)
             .await
             .map_err(error)?;
-        sqlx::raw_sql(SCHEMA).execute(&pool).await.map_err(error)?;
-        Ok(Self { pool })
+        sqlx::raw_sql(SQLITE_SCHEMA)
+            .execute(&pool)
+            .await
+            .map_err(error)?;
+        Ok(Self {
+            pool: Pool::Sqlite(pool),
+        })
     }
 
     /// Stores a notification unless one with `dedupe_key` exists; true when it is new.
@@ -83,43 +175,77 @@ impl Outbox {
         body: &str,
         now_ms: i64,
     ) -> Result<bool, OutboxError> {
-        let done = sqlx::query(
-            "INSERT INTO notifications (dedupe_key, created_ms, source_id, recipient, body, next_attempt_ms) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
-        )
-        .bind(dedupe_key)
-        .bind(now_ms)
-        .bind(source_id)
-        .bind(recipient)
-        .bind(body)
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await
-        .map_err(error)?;
-        Ok(done.rows_affected() == 1)
+        let sql = "INSERT INTO notifications \
+             (dedupe_key, created_ms, source_id, recipient, body, next_attempt_ms) \
+             VALUES ($1, $2, $3, $4, $5, $2) ON CONFLICT (dedupe_key) DO NOTHING";
+        let done = on_pool!(&self.pool, |p| sqlx::query(sql)
+            .bind(dedupe_key)
+            .bind(now_ms)
+            .bind(source_id)
+            .bind(recipient)
+            .bind(body)
+            .execute(p)
+            .await
+            .map_err(error)?
+            .rows_affected());
+        Ok(done == 1)
     }
 
-    /// Undelivered notifications whose next attempt is due.
+    /// Takes the undelivered notification that has waited longest for its due attempt, if any
+    /// is due at `now_ms`, and holds it for `lease`: no other instance takes it meanwhile
+    /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so instances never wait for each other). The
+    /// holder marks it [`Outbox::delivered`] or [`Outbox::failed`]; an instance that stops
+    /// before either leaves it to be taken again once the lease ends.
+    pub async fn claim(
+        &self,
+        now_ms: i64,
+        lease: Duration,
+    ) -> Result<Option<Notification>, OutboxError> {
+        let lock = match self.pool {
+            Pool::Sqlite(_) => "",
+            Pool::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+        };
+        let sql = format!(
+            "UPDATE notifications SET next_attempt_ms = $1 + $2 WHERE id = \
+             (SELECT id FROM notifications WHERE delivered_ms IS NULL AND next_attempt_ms <= $1 \
+              ORDER BY next_attempt_ms, id LIMIT 1 {lock}) \
+             RETURNING {COLUMNS}"
+        );
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+        let row: Option<Row> = on_pool!(&self.pool, |p| sqlx::query_as(&sql)
+            .bind(now_ms)
+            .bind(lease_ms)
+            .fetch_optional(p)
+            .await
+            .map_err(error)?);
+        Ok(row.map(Notification::from))
+    }
+
+    /// Undelivered notifications whose next attempt is due (read only; delivery claims).
     pub async fn due(&self, now_ms: i64, limit: u32) -> Result<Vec<Notification>, OutboxError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM notifications WHERE delivered_ms IS NULL AND next_attempt_ms <= ? \
-             ORDER BY next_attempt_ms LIMIT ?"
-        ))
-        .bind(now_ms)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(error)?;
-        rows.iter().map(from_row).collect()
+        let sql = format!(
+            "SELECT {COLUMNS} FROM notifications WHERE delivered_ms IS NULL AND next_attempt_ms <= $1 \
+             ORDER BY next_attempt_ms LIMIT $2"
+        );
+        let rows: Vec<Row> = on_pool!(&self.pool, |p| sqlx::query_as(&sql)
+            .bind(now_ms)
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await
+            .map_err(error)?);
+        Ok(rows.into_iter().map(Notification::from).collect())
     }
 
     pub async fn delivered(&self, id: i64, now_ms: i64) -> Result<(), OutboxError> {
-        sqlx::query("UPDATE notifications SET delivered_ms = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
+        let sql = "UPDATE notifications SET delivered_ms = $1, attempts = attempts + 1, \
+                   last_error = NULL WHERE id = $2";
+        on_pool!(&self.pool, |p| sqlx::query(sql)
             .bind(now_ms)
             .bind(id)
-            .execute(&self.pool)
+            .execute(p)
             .await
-            .map_err(error)?;
+            .map_err(error)?
+            .rows_affected());
         Ok(())
     }
 
@@ -129,42 +255,29 @@ impl Outbox {
         why: &str,
         next_attempt_ms: i64,
     ) -> Result<(), OutboxError> {
-        sqlx::query("UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_attempt_ms = ? WHERE id = ?")
+        let sql = "UPDATE notifications SET attempts = attempts + 1, last_error = $1, \
+                   next_attempt_ms = $2 WHERE id = $3";
+        on_pool!(&self.pool, |p| sqlx::query(sql)
             .bind(why)
             .bind(next_attempt_ms)
             .bind(id)
-            .execute(&self.pool)
+            .execute(p)
             .await
-            .map_err(error)?;
+            .map_err(error)?
+            .rows_affected());
         Ok(())
     }
 
     /// The newest notifications, delivered or not, for the operations page.
     pub async fn recent(&self, limit: u32) -> Result<Vec<Notification>, OutboxError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM notifications ORDER BY id DESC LIMIT ?"
-        ))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(error)?;
-        rows.iter().map(from_row).collect()
+        let sql = format!("SELECT {COLUMNS} FROM notifications ORDER BY id DESC LIMIT $1");
+        let rows: Vec<Row> = on_pool!(&self.pool, |p| sqlx::query_as(&sql)
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await
+            .map_err(error)?);
+        Ok(rows.into_iter().map(Notification::from).collect())
     }
-}
-
-fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Notification, OutboxError> {
-    Ok(Notification {
-        id: row.try_get("id").map_err(error)?,
-        created_ms: row.try_get("created_ms").map_err(error)?,
-        source_id: row.try_get("source_id").map_err(error)?,
-        recipient: row.try_get("recipient").map_err(error)?,
-        body: row.try_get("body").map_err(error)?,
-        attempts: u32::try_from(row.try_get::<i64, _>("attempts").map_err(error)?)
-            .unwrap_or(u32::MAX),
-        next_attempt_ms: row.try_get("next_attempt_ms").map_err(error)?,
-        last_error: row.try_get("last_error").map_err(error)?,
-        delivered_ms: row.try_get("delivered_ms").map_err(error)?,
-    })
 }
 
 #[cfg(test)]

@@ -1,12 +1,15 @@
 //! A circuit breaker per source: after repeated failed lookups the source is not asked at all
 //! for a cool-down period, so a dead source costs views nothing; then one trial lookup decides
-//! whether it is back.
+//! whether it is back. Its state is a gauge per source ([`crate::metrics::circuit`]).
 
-use std::sync::Mutex;
+use crate::metrics::Circuit;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Debug)]
 pub struct Breaker {
+    /// The source's configured id (the gauge's label).
+    source: Arc<str>,
     threshold: u32,
     cooldown: Duration,
     state: Mutex<State>,
@@ -30,10 +33,23 @@ pub enum Permit {
     Refuse,
 }
 
+impl State {
+    fn circuit(self) -> Circuit {
+        match self {
+            Self::Closed { .. } => Circuit::Closed,
+            Self::HalfOpen { .. } => Circuit::HalfOpen,
+            Self::Open { .. } => Circuit::Open,
+        }
+    }
+}
+
 impl Breaker {
-    /// `threshold` 0 disables the breaker.
-    pub fn new(threshold: u32, cooldown: Duration) -> Self {
+    /// The breaker of source `source`; `threshold` 0 disables it.
+    pub fn new(source: &str, threshold: u32, cooldown: Duration) -> Self {
+        let source: Arc<str> = Arc::from(source);
+        crate::metrics::circuit(&source, Circuit::Closed);
         Self {
+            source,
             threshold,
             cooldown,
             state: Mutex::new(State::Closed { failures: 0 }),
@@ -45,7 +61,7 @@ impl Breaker {
         match *state {
             State::Closed { .. } => Permit::Ask,
             State::Open { until } if now >= until => {
-                *state = State::HalfOpen { since: now };
+                self.set(&mut state, State::HalfOpen { since: now });
                 Permit::Ask
             }
             State::HalfOpen { since } if now >= since + self.cooldown => {
@@ -57,7 +73,7 @@ impl Breaker {
     }
 
     pub fn record_success(&self) {
-        *self.lock() = State::Closed { failures: 0 };
+        self.set(&mut self.lock(), State::Closed { failures: 0 });
     }
 
     pub fn record_failure(&self, now: Instant) {
@@ -65,7 +81,7 @@ impl Breaker {
             return;
         }
         let mut state = self.lock();
-        *state = match *state {
+        let next = match *state {
             State::Closed { failures } if failures + 1 < self.threshold => State::Closed {
                 failures: failures + 1,
             },
@@ -73,6 +89,15 @@ impl Breaker {
                 until: now + self.cooldown,
             },
         };
+        self.set(&mut state, next);
+    }
+
+    /// Moves to `next`, telling the gauge when the circuit changes.
+    fn set(&self, state: &mut State, next: State) {
+        if state.circuit() != next.circuit() {
+            crate::metrics::circuit(&self.source, next.circuit());
+        }
+        *state = next;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -89,7 +114,7 @@ mod tests {
 
     #[test]
     fn opens_after_the_threshold_and_half_opens_after_the_cooldown() {
-        let b = Breaker::new(3, Duration::from_secs(30));
+        let b = Breaker::new("gp", 3, Duration::from_secs(30));
         let t0 = Instant::now();
         for _ in 0..2 {
             b.record_failure(t0);
@@ -131,7 +156,7 @@ mod tests {
 
     #[test]
     fn a_success_resets_the_count() {
-        let b = Breaker::new(2, Duration::from_secs(30));
+        let b = Breaker::new("gp", 2, Duration::from_secs(30));
         let t0 = Instant::now();
         b.record_failure(t0);
         b.record_success();
@@ -139,9 +164,27 @@ mod tests {
         assert_eq!(b.permit(t0), Permit::Ask);
     }
 
+    /// The gauge follows the circuit: open after the threshold, half-open for the trial,
+    /// closed again after a success.
+    #[test]
+    fn the_gauge_follows_the_circuit() {
+        let gauge =
+            |value: u8| format!("scr_source_circuit_state{{source=\"breaker-gauge\"}} {value}\n");
+        let rendered = || crate::metrics::handle().render();
+        let b = Breaker::new("breaker-gauge", 1, Duration::from_secs(30));
+        assert!(rendered().contains(&gauge(0)), "{}", rendered());
+        let t0 = Instant::now();
+        b.record_failure(t0);
+        assert!(rendered().contains(&gauge(2)), "{}", rendered());
+        assert_eq!(b.permit(t0 + Duration::from_secs(30)), Permit::Ask);
+        assert!(rendered().contains(&gauge(1)), "{}", rendered());
+        b.record_success();
+        assert!(rendered().contains(&gauge(0)), "{}", rendered());
+    }
+
     #[test]
     fn threshold_zero_never_opens() {
-        let b = Breaker::new(0, Duration::from_secs(30));
+        let b = Breaker::new("gp", 0, Duration::from_secs(30));
         let t0 = Instant::now();
         (0..100).for_each(|_| b.record_failure(t0));
         assert_eq!(b.permit(t0), Permit::Ask);

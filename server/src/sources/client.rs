@@ -1,13 +1,44 @@
 //! The HTTP client for one source: GETs FHIR JSON with a deadline, a body-size cap, a
 //! content-type check and few redirects (same origin only, no `Referer`: URLs carry NHS
-//! numbers), and resolves `next` links only on the source's origin.
+//! numbers), and resolves `next` links only on the source's origin. Each request carries the
+//! id of the portal request it serves (`X-Request-ID`, [`on_behalf_of`]) and is counted and
+//! timed per source ([`crate::metrics`]).
 
 use super::auth::{AuthError, SourceAuth};
 use crate::config::SourceConfig;
 use crate::fhir::{Bundle, BundleError};
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use crate::metrics::SourceTimer;
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
+
+tokio::task_local! {
+    /// The id of the portal request the current task is serving.
+    static REQUEST_ID: Arc<str>;
+}
+
+/// Runs `work` on behalf of portal request `request_id`: every request it makes to a source
+/// carries that id as `X-Request-ID`, so a source's logs meet the portal's (the same id is in
+/// the portal's log lines, its audit events and its response's `X-Request-ID`). Work with no
+/// portal request behind it (a CapabilityStatement read in the background, a notification
+/// delivery) sends no such header.
+pub async fn on_behalf_of<F: Future>(request_id: &str, work: F) -> F::Output {
+    REQUEST_ID.scope(Arc::from(request_id), work).await
+}
+
+/// `request` with the current portal request's id, when there is one.
+fn with_request_id(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    let id = REQUEST_ID
+        .try_with(|id| HeaderValue::from_str(id).ok())
+        .ok()
+        .flatten();
+    match id {
+        Some(id) => request.header("x-request-id", id),
+        None => request,
+    }
+}
 
 /// Why a source gave no usable answer. Messages are safe to show staff: no patient data.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +80,8 @@ impl SourceError {
 }
 
 pub struct FhirClient {
+    /// The configured source id (a metric label).
+    source: Arc<str>,
     http: reqwest::Client,
     auth: SourceAuth,
     origin: url::Origin,
@@ -73,12 +106,18 @@ impl FhirClient {
             .map_err(|e| SourceError::Client(e.to_string()))?;
         let auth = SourceAuth::new(&config.auth, http.clone())?;
         Ok(Self {
+            source: Arc::from(config.id.as_str()),
             http,
             auth,
             origin: config.base_url.origin(),
             max_body_bytes: config.max_body_bytes,
             max_retries: config.max_retries,
         })
+    }
+
+    /// The configured id of the source this client asks.
+    pub fn source_id(&self) -> &Arc<str> {
+        &self.source
     }
 
     /// GETs one search page and parses it as a Bundle, retrying transient failures with
@@ -177,8 +216,25 @@ impl FhirClient {
         self.exchange(url, accept, None, max_bytes, fhir_only).await
     }
 
-    /// As [`FhirClient::get_body`], a FHIR JSON POST of `body` when given.
+    /// As [`FhirClient::get_body`], a FHIR JSON POST of `body` when given; counted and timed
+    /// as one request (with its one more try after a refused token).
     async fn exchange(
+        &self,
+        url: &Url,
+        accept: &str,
+        body: Option<&[u8]>,
+        max_bytes: usize,
+        fhir_only: bool,
+    ) -> Result<(String, Vec<u8>), SourceError> {
+        let timer = SourceTimer::request(&self.source);
+        let result = self
+            .exchange_untimed(url, accept, body, max_bytes, fhir_only)
+            .await;
+        timer.finish(&result);
+        result
+    }
+
+    async fn exchange_untimed(
         &self,
         url: &Url,
         accept: &str,
@@ -259,6 +315,7 @@ impl FhirClient {
                 .body(body.to_vec()),
         }
         .header(ACCEPT, accept);
+        request = with_request_id(request);
         if let Some(authorization) = self.auth.authorization().await? {
             request = request.header(AUTHORIZATION, authorization);
         }
@@ -268,12 +325,20 @@ impl FhirClient {
     /// POSTs a FHIR resource (notifications); any 2xx is success. Not retried here: the
     /// caller's outbox retries until delivered.
     pub async fn post_json(&self, url: &Url, body: &[u8]) -> Result<(), SourceError> {
+        let timer = SourceTimer::request(&self.source);
+        let result = self.post_json_untimed(url, body).await;
+        timer.finish(&result);
+        result
+    }
+
+    async fn post_json_untimed(&self, url: &Url, body: &[u8]) -> Result<(), SourceError> {
         let mut request = self
             .http
             .post(url.clone())
             .header(ACCEPT, "application/fhir+json")
             .header(CONTENT_TYPE, "application/fhir+json")
             .body(body.to_vec());
+        request = with_request_id(request);
         if let Some(authorization) = self.auth.authorization().await? {
             request = request.header(AUTHORIZATION, authorization);
         }
@@ -477,6 +542,36 @@ mod tests {
             Vec::<String>::new(),
             "no Referer, not even on the same origin"
         );
+    }
+
+    /// Inside [`on_behalf_of`] every request carries the portal request's id; outside it
+    /// (background work) none does.
+    #[tokio::test]
+    async fn requests_carry_the_portal_request_id_only_on_behalf_of_a_request() {
+        use axum::http::HeaderMap;
+        use axum::routing::get;
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let router = axum::Router::new().fallback(get(move |headers: HeaderMap| {
+            let id = headers
+                .get("x-request-id")
+                .map(|v| v.to_str().unwrap().to_owned());
+            record.lock().unwrap().push(id);
+            async {
+                (
+                    [("content-type", "application/fhir+json")],
+                    r#"{"resourceType":"Bundle","type":"searchset","entry":[]}"#,
+                )
+            }
+        }));
+        let (source, _, _) = serve(router).await;
+        let client = client_for(&source);
+        let url = Url::parse(&format!("{source}/R4/Patient?identifier=x")).unwrap();
+        on_behalf_of("req-1234", client.get_bundle(&url))
+            .await
+            .unwrap();
+        client.get_bundle(&url).await.unwrap();
+        assert_eq!(*seen.lock().unwrap(), [Some("req-1234".to_owned()), None]);
     }
 
     #[test]

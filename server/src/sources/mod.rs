@@ -22,7 +22,7 @@ use app::nhs_number::{NhsNumber, NHS_NUMBER_SYSTEM};
 use app::patient_search::PatientSearch;
 use breaker::{Breaker, Permit};
 use capability::{CapabilityCache, CHAIN_BY_PATIENT};
-pub use client::{FhirClient, SourceError};
+pub use client::{on_behalf_of, FhirClient, SourceError};
 use collect::{read_all_pages, read_pages_from};
 use futures::stream::{self, StreamExt};
 use futures::FutureExt;
@@ -151,6 +151,7 @@ impl FhirSource {
     pub fn new(config: SourceConfig) -> Result<Self, SourceError> {
         let client = Arc::new(FhirClient::new(&config)?);
         let breaker = Breaker::new(
+            &config.id,
             config.breaker_threshold,
             Duration::from_secs(config.breaker_cooldown_s),
         );
@@ -229,12 +230,16 @@ impl FhirSource {
         &self,
         work: impl Future<Output = Result<T, SourceError>>,
     ) -> Result<T, SourceError> {
+        let timer = crate::metrics::SourceTimer::fetch(self.client.source_id());
         if self.breaker.permit(Instant::now()) == Permit::Refuse {
-            return Err(SourceError::CircuitOpen);
+            let refused = Err(SourceError::CircuitOpen);
+            timer.finish(&refused);
+            return refused;
         }
         let result = tokio::time::timeout(self.config.timeout(), work)
             .await
             .unwrap_or(Err(SourceError::Timeout));
+        timer.finish(&result);
         match &result {
             Ok(_) => self.breaker.record_success(),
             Err(_) => self.breaker.record_failure(Instant::now()),

@@ -11,10 +11,11 @@ mod login_cookie;
 mod pages;
 mod sign_in;
 
-pub use login_cookie::{LoginCookies, SealError};
+pub use login_cookie::{KeyError, LoginCookies, SealError};
 pub use pages::page;
 pub use sign_in::redirect_uri;
 
+use super::session::SessionError;
 use super::{Identity, Principal};
 use crate::audit::{AuditEvent, AuditTrail, EventKind};
 use crate::http::access::audit_session_refusal;
@@ -89,17 +90,24 @@ async fn choose_role(
         audit_session_refusal(&audit, session, viewer.as_ref(), &request, why).await;
         return pages::form_expired();
     }
-    match identity.sessions.choose_role(id, form.role) {
+    match identity.sessions.choose_role(id, form.role).await {
         Ok(chosen) => {
             let event = session_event(&chosen, &request, EventKind::RoleChosen);
             if let Err(error) = audit.record(event).await {
                 // The cause is for the logs; the user is told only that it failed.
                 let request_id = &request.request_id;
                 tracing::error!(request_id, %error, "a role choice could not be audited");
-                identity.sessions.end(id);
+                if let Err(error) = identity.sessions.end(id).await {
+                    tracing::error!(request_id, %error, "an unaudited session could not be ended");
+                }
                 return pages::role_not_audited();
             }
             Redirect::to(&local_path(&form.next)).into_response()
+        }
+        Err(SessionError::Store(error)) => {
+            let request_id = &request.request_id;
+            tracing::error!(request_id, %error, "a role choice could not be kept");
+            pages::role_not_changed("sessions cannot be kept just now; try again")
         }
         Err(e) => pages::role_not_changed(&e.to_string()),
     }
@@ -129,7 +137,11 @@ async fn sign_out(
             audit_session_refusal(&audit, session, viewer.as_ref(), &request, why).await;
             return pages::form_expired();
         }
-        identity.sessions.end(id);
+        if let Err(error) = identity.sessions.end(id).await {
+            // Signed out here all the same: the cookie is cleared below.
+            let request_id = &request.request_id;
+            tracing::error!(request_id, %error, "a session could not be ended in the store");
+        }
         let event = session_event(session, &request, EventKind::SignOut);
         if let Err(error) = audit.record(event).await {
             let request_id = &request.request_id;

@@ -142,6 +142,8 @@ enum SignInError {
     NoRole,
     #[error("sign-in cannot be recorded in the audit trail, so it is refused: {0}")]
     Audit(crate::audit::AuditError),
+    #[error("sessions cannot be kept: {0}")]
+    Store(#[from] crate::shared_store::StoreError),
 }
 
 // What the person is told when the provider or the audit trail failed: that it happened and
@@ -149,6 +151,8 @@ enum SignInError {
 // logged with the request id instead.
 /// The identity provider failed (discovery, token exchange, UserInfo).
 const PROVIDER_FAILED: &str = "the identity provider did not answer properly; try again, and tell the service desk if it keeps happening";
+/// The shared session store failed, so no session could be kept.
+const STORE_FAILED: &str = "sessions cannot be kept just now, so you are not signed in; try again, and tell the service desk if it keeps happening";
 /// The sign-in could not be audited, so no session was kept.
 const AUDIT_FAILED: &str = "sign-in cannot be recorded in the audit trail, so it is refused; try again, and tell the service desk if it keeps happening";
 
@@ -159,6 +163,7 @@ impl SignInError {
         match self {
             Self::Provider(_) => PROVIDER_FAILED.to_owned(),
             Self::Audit(_) => AUDIT_FAILED.to_owned(),
+            Self::Store(_) => STORE_FAILED.to_owned(),
             refusal => refusal.to_string(),
         }
     }
@@ -172,6 +177,9 @@ impl SignInError {
             }
             Self::Audit(_) => {
                 tracing::error!(request_id, error = %self, "sign-in refused: not audited")
+            }
+            Self::Store(_) => {
+                tracing::error!(request_id, error = %self, "sign-in refused: no session store")
             }
             _ => tracing::info!(request_id, error = %self, "sign-in refused"),
         }
@@ -192,7 +200,10 @@ async fn callback(
             match audit.record(event).await {
                 Ok(_) => Ok((session_id, next)),
                 Err(e) => {
-                    identity.sessions.end(&session_id);
+                    if let Err(error) = identity.sessions.end(&session_id).await {
+                        let request_id = &request.request_id;
+                        tracing::error!(request_id, %error, "an unaudited session could not be ended");
+                    }
                     Err(SignInError::Audit(e))
                 }
             }
@@ -230,7 +241,7 @@ async fn callback(
             let status = match e {
                 SignInError::NoRole => StatusCode::FORBIDDEN,
                 SignInError::Provider(_) => StatusCode::BAD_GATEWAY,
-                SignInError::Audit(_) => StatusCode::SERVICE_UNAVAILABLE,
+                SignInError::Audit(_) | SignInError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::UNAUTHORIZED,
             };
             pages::sign_in_failed(status, &e.for_person())
@@ -252,8 +263,11 @@ async fn finish_sign_in(
             .collect();
         return Err(SignInError::Refused(code));
     }
-    let pending = cookie(headers, LOGIN_COOKIE)
-        .and_then(|sealed| identity.logins.open(&query.state, sealed, unix_now()))
+    let sealed = cookie(headers, LOGIN_COOKIE).ok_or(SignInError::UnknownState)?;
+    let pending = identity
+        .logins
+        .open(&query.state, sealed, unix_now())
+        .await?
         .ok_or(SignInError::UnknownState)?;
     let issuer = identity
         .verifier
@@ -321,7 +335,10 @@ async fn finish_sign_in(
         issuer_id: verified.issuer_id,
         grants,
     };
-    let (id, session) = identity.sessions.start(user);
+    let (id, session) = identity.sessions.start(user).await.map_err(|e| match e {
+        session::SessionError::Store(e) => SignInError::Store(e),
+        other => SignInError::Store(crate::shared_store::StoreError(other.to_string())),
+    })?;
     let next = if session.active.is_some() {
         pending.next
     } else {
