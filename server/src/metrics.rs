@@ -352,8 +352,8 @@ pub fn audit_queue(depth: usize) {
     gauge!(AUDIT_QUEUE).set(depth as f64);
 }
 
-/// Sets how many child-protection notifications wait in the outbox. For the delivery loop
-/// (`notify::deliver::run`) to call after each pass; nothing calls it yet.
+/// Sets how many child-protection notifications wait in the outbox (the delivery loop, after
+/// each pass).
 pub fn notification_backlog(undelivered: usize) {
     installed();
     gauge!(NOTIFICATION_BACKLOG).set(undelivered as f64);

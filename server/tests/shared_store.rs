@@ -299,10 +299,16 @@ async fn instances_claiming_at_once_each_get_different_notifications_and_a_lapse
     all.sort();
     all.dedup();
     assert_eq!((total, all.len()), (40, 40), "each claimed once");
+    assert_eq!(
+        outboxes[2].backlog().await.unwrap(),
+        40,
+        "claimed is not delivered"
+    );
     // Held: nothing is due again within the lease, even for the instance that holds it.
     assert_eq!(outboxes[0].claim(now + 59_999, lease).await.unwrap(), None);
     // One holder finishes; the others "crash" holding theirs.
     outboxes[0].delivered(all[0], now + 10).await.unwrap();
+    assert_eq!(outboxes[1].backlog().await.unwrap(), 39);
     let after_lease = now + 60_000;
     let mut again = Vec::new();
     while let Some(n) = outboxes[3].claim(after_lease, lease).await.unwrap() {

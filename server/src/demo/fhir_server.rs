@@ -51,6 +51,8 @@ pub struct Source {
     pub notification_attempts: AtomicU64,
     /// Set once the source has recovered: the injected `failure` and `failing_type` stop.
     pub healed: Arc<std::sync::atomic::AtomicBool>,
+    /// A fault switched on and off while the source runs (the load benchmark's phases).
+    pub live: Arc<std::sync::RwLock<super::LiveFault>>,
 }
 
 pub fn router(source: Arc<Source>) -> Router {
@@ -125,6 +127,14 @@ async fn count_and_delay(
         if sent.is_none_or(|v| v.as_bytes() != expected.as_bytes()) {
             return FhirError::Unauthorised.into_response();
         }
+    }
+    let live = source.live.read().map(|l| *l).unwrap_or_default();
+    if !live.latency.is_zero() {
+        tokio::time::sleep(live.latency).await;
+    }
+    if let Some(failure) = live.failure {
+        let reply = next.run(request).await;
+        return failure.apply(reply, false).await;
     }
     if source.healed.load(Ordering::SeqCst) {
         return next.run(request).await;

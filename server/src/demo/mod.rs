@@ -39,6 +39,15 @@ pub struct Faults {
     pub refuse_notifications: u32,
 }
 
+/// A fault a running source can be given and cleared ([`DemoSource::set_live_fault`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LiveFault {
+    /// Slept before every response.
+    pub latency: Duration,
+    /// How every response fails, if it does.
+    pub failure: Option<Failure>,
+}
+
 /// A running synthetic source. It stops when [`DemoSource::stop`] is called or it is dropped.
 pub struct DemoSource {
     pub kind: SourceKind,
@@ -51,6 +60,7 @@ pub struct DemoSource {
     dissenting: Arc<std::sync::RwLock<std::collections::HashSet<usize>>>,
     received: Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
     healed: Arc<std::sync::atomic::AtomicBool>,
+    live: Arc<std::sync::RwLock<LiveFault>>,
     /// Set to true to stop; dropping it stops the server too.
     stop: watch::Sender<bool>,
 }
@@ -72,6 +82,7 @@ impl DemoSource {
         let dissenting = Arc::new(std::sync::RwLock::new(Default::default()));
         let received = Arc::new(std::sync::Mutex::new(Vec::new()));
         let healed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let live = Arc::new(std::sync::RwLock::new(LiveFault::default()));
         let router = fhir_server::router(Arc::new(fhir_server::Source {
             kind,
             population: population.clone(),
@@ -79,6 +90,7 @@ impl DemoSource {
             received: received.clone(),
             notification_attempts: AtomicU64::new(0),
             healed: healed.clone(),
+            live: live.clone(),
             faults,
             requests: requests.clone(),
             paths: paths.clone(),
@@ -107,8 +119,16 @@ impl DemoSource {
             dissenting,
             received,
             healed,
+            live,
             stop,
         })
+    }
+
+    /// From the next request on, the source answers with `fault` (the default: none).
+    pub fn set_live_fault(&self, fault: LiveFault) {
+        if let Ok(mut live) = self.live.write() {
+            *live = fault;
+        }
     }
 
     /// The source recovers: its injected `failure` and `failing_type` stop from the next

@@ -85,6 +85,10 @@ pub async fn run(
         if let Err(error) = deliver_due(&outbox, &*notifier, pace, &stop).await {
             tracing::error!(%error, "notification outbox unreadable; will try again");
         }
+        match outbox.backlog().await {
+            Ok(waiting) => crate::metrics::notification_backlog(waiting),
+            Err(error) => tracing::warn!(%error, "the notification backlog could not be counted"),
+        }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             changed = stop.changed() => if changed.is_err() { break },

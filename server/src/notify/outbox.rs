@@ -221,6 +221,16 @@ impl Outbox {
         Ok(row.map(Notification::from))
     }
 
+    /// How many notifications wait for delivery, due or not (held by an instance included).
+    pub async fn backlog(&self) -> Result<usize, OutboxError> {
+        let sql = "SELECT count(*) FROM notifications WHERE delivered_ms IS NULL";
+        let count: i64 = on_pool!(&self.pool, |p| sqlx::query_scalar(sql)
+            .fetch_one(p)
+            .await
+            .map_err(error)?);
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
     /// Undelivered notifications whose next attempt is due (read only; delivery claims).
     pub async fn due(&self, now_ms: i64, limit: u32) -> Result<Vec<Notification>, OutboxError> {
         let sql = format!(
