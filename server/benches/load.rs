@@ -6,7 +6,8 @@
 //! officers, audit searches. It reports throughput, latency percentiles by kind of request,
 //! failed requests, views where a *healthy* source failed, and the portal's resident memory.
 //!
-//! Run: `cargo bench -p server --bench load` (`-- --staff N --seconds S` to change the load).
+//! Run: `cargo bench -p server --bench load` (`-- --staff N --seconds S --officer-every K` to
+//! change the load; one in K staff is a privacy officer, default 10).
 
 use app::model::SourceKind;
 use server::config::{Config, DEMO_TOML};
@@ -57,18 +58,22 @@ struct Results {
 struct Args {
     staff: usize,
     seconds: u64,
+    /// One member of staff in this many is a privacy officer (audit searches).
+    officer_every: usize,
 }
 
 fn args() -> Args {
     let mut args = Args {
         staff: 200,
         seconds: 60,
+        officer_every: 10,
     };
     let given: Vec<String> = std::env::args().collect();
     for pair in given.windows(2) {
         match pair[0].as_str() {
             "--staff" => args.staff = pair[1].parse().expect("--staff N"),
             "--seconds" => args.seconds = pair[1].parse().expect("--seconds S"),
+            "--officer-every" => args.officer_every = pair[1].parse().expect("--officer-every N"),
             _ => {}
         }
     }
@@ -96,7 +101,7 @@ async fn main() {
     // Everyone signs in once.
     let mut tokens = Vec::new();
     for n in 0..args.staff {
-        let user = if n % 10 == 9 {
+        let user = if n % args.officer_every == args.officer_every - 1 {
             "privacy.officer"
         } else if n % 2 == 0 {
             "ae.clinician"
