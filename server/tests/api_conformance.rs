@@ -93,10 +93,13 @@ async fn a_query_string_that_cannot_be_read_is_refused_as_json() {
     )
     .await;
     assert_eq!(portal.source_requests(), asked, "no source was asked");
-    // The audit export's paging number is a number.
+    // A repeated export filter is refused the same way.
     let officer = portal.client_for("privacy.officer").await;
     let response = officer
-        .get(format!("{}/api/v1/audit/events?before=soon", portal.url))
+        .get(format!(
+            "{}/api/v1/audit/events?kind=record-view&kind=sign-in",
+            portal.url
+        ))
         .send()
         .await
         .unwrap();
@@ -210,4 +213,35 @@ async fn parameters_declare_their_patterns() {
         }
     }
     assert!(checked >= 8, "{checked} path parameters checked");
+}
+
+/// The export takes the workspace's filters, each a plain value: one view of one patient, then
+/// an export of that patient's record views finds exactly that view. (Paging numbers were once
+/// read through a flattened struct that could not read numbers; the export has no pages.)
+#[tokio::test]
+async fn the_audit_export_filters_by_patient_and_kind() {
+    let portal = common::start().await;
+    let nhs = portal
+        .demo
+        .population
+        .nhs_numbers()
+        .nth(2)
+        .unwrap()
+        .as_digits();
+    let (status, _) = portal.record_json(&nhs).await;
+    assert_eq!(status, StatusCode::OK);
+    let officer = portal.client_for("privacy.officer").await;
+    let response = officer
+        .get(format!(
+            "{}/api/v1/audit/events?format=csv&kind=record-view&nhs_number={nhs}",
+            portal.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.text().await.unwrap();
+    let rows: Vec<&str> = body.lines().skip(1).filter(|l| !l.is_empty()).collect();
+    assert_eq!(rows.len(), 1, "{body}");
+    assert!(rows[0].contains(&nhs), "{body}");
 }

@@ -101,13 +101,43 @@ async fn search_patients(
 }
 
 /// `?format=csv` (default) or `fhir`, plus the workspace's filters (`nhs_number`, `user`,
-/// `organisation`, `role`, `basis`, `outcome`, `kind`, `from`, `to`).
+/// `organisation`, `role`, `basis`, `outcome`, `refusal`, `kind`, `from`, `to`). Listed here,
+/// not flattened from the workspace's query: a flattened struct reads every value as text, so
+/// its numeric fields could never be read, and the export has no pages anyway.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
 struct ExportQuery {
     format: String,
-    #[serde(flatten)]
-    query: app::audit::AuditQuery,
+    user: String,
+    nhs_number: String,
+    organisation: String,
+    role: String,
+    basis: String,
+    outcome: String,
+    refusal: String,
+    kind: String,
+    from: String,
+    to: String,
+}
+
+impl ExportQuery {
+    /// The workspace's query for every matching event.
+    fn filters(self) -> app::audit::AuditQuery {
+        app::audit::AuditQuery {
+            user: self.user,
+            nhs_number: self.nhs_number,
+            organisation: self.organisation,
+            role: self.role,
+            basis: self.basis,
+            outcome: self.outcome,
+            refusal: self.refusal,
+            kind: self.kind,
+            from: self.from,
+            to: self.to,
+            before: None,
+            limit: None,
+        }
+    }
 }
 
 /// The audit officer's export: every matching event (newest first) as a CSV or a FHIR Bundle
@@ -117,9 +147,10 @@ async fn export_audit(
     Extension(caller): Extension<Caller>,
     ApiQuery(export): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
+    let format = export.format.clone();
     let file = state
         .audit_workspace
-        .export(&caller, &export.query, &export.format)
+        .export(&caller, &export.filters(), &format)
         .await?;
     Ok((
         [
