@@ -2,6 +2,11 @@
 //! See README "Command line" for the interface operators rely on.
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc, not glibc's allocator: a view allocates and frees much small JSON (figures in
+/// docs/BENCHMARKS.md, "The ceiling of audited views").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use server::config::{Config, Mode};
 use server::demo::Population;
 use std::net::SocketAddr;

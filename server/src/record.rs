@@ -94,15 +94,22 @@ impl Aggregator {
             view
         }))
         .await;
+        // A full answer is routine (and counted in the metrics): logged only at debug, or a
+        // busy portal spends its time writing four lines a view. Anything else is info.
         for SourceView { report, .. } in &views {
-            tracing::info!(
-                source = %report.id,
-                status = ?report.status,
-                latency_ms = report.latency_ms,
-                entries = report.entry_count,
-                skipped = report.skipped_count,
-                "source answered"
-            );
+            let routine = matches!(report.status, SourceStatus::Ok | SourceStatus::NotFound);
+            if routine {
+                tracing::debug!(source = %report.id, status = ?report.status, latency_ms = report.latency_ms, entries = report.entry_count, "source answered");
+            } else {
+                tracing::info!(
+                    source = %report.id,
+                    status = ?report.status,
+                    latency_ms = report.latency_ms,
+                    entries = report.entry_count,
+                    skipped = report.skipped_count,
+                    "source answered"
+                );
+            }
         }
         Gathered { nhs, views }
     }
