@@ -9,12 +9,15 @@
 //! Run: `cargo bench -p server --bench load` (`-- --staff N --seconds S --officer-every K` to
 //! change the load; one in K staff is a privacy officer, default 10).
 
+// Starting the binary and getting demo tokens, as the integration tests do.
+#[path = "../tests/common/running.rs"]
+mod running;
+
 use app::model::SourceKind;
-use server::config::{Config, DEMO_TOML};
+use running::{demo_token, spawn_portal};
+use server::config::Config;
 use server::demo::{Failure, Faults, LiveFault, Population};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -92,7 +95,8 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("scrv-load-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("bench dir");
-    let (mut portal, url) = start_portal(&portal_config(&config, &dir), &dir);
+    let (mut portal, url) =
+        spawn_portal(&portal_config(&config, &dir), &dir, "portal.toml", "error");
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.staff)
         .build()
@@ -108,7 +112,7 @@ async fn main() {
         } else {
             "ooh.clinician"
         };
-        tokens.push((user, token(&client, &url, user).await));
+        tokens.push((user, demo_token(&url, &[("user", user)]).await));
     }
     // Ordinary patients only: the demo's showcase cases (dissent, a GP whose consent search
     // fails, ...) are refused or degraded on purpose, and are tested elsewhere.
@@ -432,15 +436,7 @@ fn resident_memory(pid: u32) -> (u64, u64) {
 /// The demo configuration with this bench's sources, its own audit store and outbox in `dir`,
 /// and per-user and per-address limits lifted (one address drives all the staff).
 fn portal_config(config: &Config, dir: &std::path::Path) -> String {
-    let mut text = DEMO_TOML.to_owned();
-    for source in &config.sources {
-        text = text.replacen(
-            "base_url = \"http://127.0.0.1:0/fhir\"",
-            &format!("base_url = \"{}\"", source.base_url),
-            1,
-        );
-    }
-    let text = text
+    let text = server::demo_mode::demo_toml_with_sources(&config.sources)
         .replace(
             "sqlite_path = \"target/demo/audit.sqlite\"",
             &format!("sqlite_path = \"{}\"", dir.join("audit.sqlite").display()),
@@ -469,44 +465,4 @@ fn portal_config(config: &Config, dir: &std::path::Path) -> String {
     );
     assert!(!text.contains("127.0.0.1:0/fhir"), "every source replaced");
     text
-}
-
-/// Starts `server demo` on `config`; returns it and its URL.
-fn start_portal(config: &str, dir: &std::path::Path) -> (Child, String) {
-    let path = dir.join("portal.toml");
-    std::fs::write(&path, config).expect("config written");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["demo", "--addr", "127.0.0.1:0", "--config"])
-        .arg(&path)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("server starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("the portal printed its URL")
-            .expect("a line");
-        if let Some(at) = line.find("is up: ") {
-            break line[at + 7..].trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, url)
-}
-
-async fn token(client: &reqwest::Client, url: &str, user: &str) -> String {
-    let reply: serde_json::Value = client
-        .post(format!("{url}/demo-idp/demo-token"))
-        .form(&[("user", user)])
-        .send()
-        .await
-        .expect("the identity provider answers")
-        .json()
-        .await
-        .expect("JSON");
-    reply["access_token"].as_str().expect("a token").to_owned()
 }

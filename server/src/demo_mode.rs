@@ -53,6 +53,21 @@ pub async fn start(
     })
 }
 
+/// The built-in demo configuration's text with its port-0 sources pointed at `sources`, in
+/// order (as [`start`] leaves them): for tests and benchmarks that run the `server` binary
+/// against demo sources they run themselves.
+pub fn demo_toml_with_sources(sources: &[crate::config::SourceConfig]) -> String {
+    let mut text = crate::config::DEMO_TOML.to_owned();
+    for source in sources {
+        text = text.replacen(
+            "base_url = \"http://127.0.0.1:0/fhir\"",
+            &format!("base_url = \"{}\"", source.base_url),
+            1,
+        );
+    }
+    text
+}
+
 /// Starts the demo identity provider for the issuer configured with port 0, pointing it at
 /// `<public_url>/demo-idp`. `None` when no issuer asks for it. Config validation has already
 /// refused it outside demo mode and in front of sources off loopback.

@@ -86,11 +86,6 @@ impl SharedStore {
         sqlx::raw_sql(&script).execute(&pool).await?;
         Ok(Self::Postgres(pool))
     }
-
-    /// True when several instances may share this store.
-    pub fn is_shared(&self) -> bool {
-        matches!(self, Self::Postgres(_))
-    }
 }
 
 /// A secret as it is stored: the hex SHA-256 of its parts, separated so that no two different

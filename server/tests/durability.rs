@@ -5,12 +5,12 @@
 //! again on the same store and extend the chain. Stopped with SIGTERM instead, it answers
 //! every request it took in full and exits cleanly, each record again with its event.
 
+use crate::common::running::{demo_token, spawn_portal};
 use server::audit::sqlite::SqliteAudit;
 use server::audit::{verify, AuditStore, EventKind};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,11 @@ pub(crate) fn fresh_dir(name: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A bearer token for the demo's A&E clinician from the portal at `url`.
+async fn clinician_token(url: &str) -> String {
+    demo_token(url, &[("user", "ae.clinician")]).await
 }
 
 /// Starts `server demo` with its audit store and outbox in `dir`; returns it and its URL.
@@ -39,48 +44,7 @@ fn start_portal(dir: &Path) -> (Child, String) {
             &dir.join("outbox.sqlite").display().to_string(),
         );
     assert!(config.contains(&dir.display().to_string()));
-    start_portal_with(&config, dir, "portal.toml")
-}
-
-/// Starts `server demo` with the configuration `config`, written to `name` in `dir`.
-pub(crate) fn start_portal_with(config: &str, dir: &Path, name: &str) -> (Child, String) {
-    let path = dir.join(name);
-    std::fs::write(&path, config).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["demo", "--addr", "127.0.0.1:0", "--config"])
-        .arg(&path)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("server starts");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("the portal printed its URL before exiting")
-            .unwrap();
-        if let Some(at) = line.find("is up: ") {
-            break line[at + 7..].trim().to_owned();
-        }
-    };
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, url)
-}
-
-pub(crate) async fn token(client: &reqwest::Client, url: &str) -> String {
-    let reply: serde_json::Value = client
-        .post(format!("{url}/demo-idp/demo-token"))
-        .form(&[("user", "ae.clinician")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    reply["access_token"].as_str().unwrap().to_owned()
+    spawn_portal(&config, dir, "portal.toml", "warn")
 }
 
 /// What sixteen clients viewing records as fast as they can saw: the request id of every
@@ -97,7 +61,7 @@ impl Load {
     /// answering or after a minute.
     pub(crate) async fn start(url: &str) -> (Arc<Load>, Vec<tokio::task::JoinHandle<()>>) {
         let client = reqwest::Client::new();
-        let bearer = format!("Bearer {}", token(&client, url).await);
+        let bearer = format!("Bearer {}", clinician_token(url).await);
         // The demo's default population (the same seed as `server demo`): its first patients.
         let population = server::demo::Population::new(
             server::demo::Population::DEFAULT_PATIENTS,
@@ -195,10 +159,7 @@ impl Load {
 
 /// The request ids of every record-view event in the store, checking no shown record lacks
 /// one.
-pub(crate) async fn assert_every_shown_record_audited(
-    store: &dyn AuditStore,
-    shown: &BTreeSet<String>,
-) {
+async fn assert_every_shown_record_audited(store: &dyn AuditStore, shown: &BTreeSet<String>) {
     let mut audited = BTreeSet::new();
     let mut after = 0;
     loop {
@@ -217,6 +178,20 @@ pub(crate) async fn assert_every_shown_record_audited(
         "{} shown without an event: {missing:?}",
         missing.len()
     );
+}
+
+/// Every record in `shown` has its view event in `store`, and the chain verifies (`after`
+/// names what it survived); the number of events checked.
+pub(crate) async fn assert_audited_and_whole(
+    store: &dyn AuditStore,
+    shown: &BTreeSet<String>,
+    after: &str,
+) -> u64 {
+    assert_every_shown_record_audited(store, shown).await;
+    verify(store)
+        .await
+        .unwrap()
+        .unwrap_or_else(|broken| panic!("chain intact after {after}: {broken:?}"))
 }
 
 /// SIGTERM under load (as an orchestrator stops a pod): the portal stops accepting, answers
@@ -249,11 +224,7 @@ async fn a_sigterm_under_load_answers_what_it_took_in_full_and_exits_cleanly() {
     let cut = load.cut.load(std::sync::atomic::Ordering::SeqCst);
     assert_eq!(cut, 0, "responses cut off after their status");
     let store = SqliteAudit::open(&dir.join("audit.sqlite")).await.unwrap();
-    assert_every_shown_record_audited(&store, &shown).await;
-    verify(&store)
-        .await
-        .unwrap()
-        .expect("chain intact after SIGTERM");
+    assert_audited_and_whole(&store, &shown, "SIGTERM").await;
     store.close().await;
 }
 
@@ -271,11 +242,7 @@ async fn every_record_shown_before_a_sigkill_has_its_audit_event() {
 
     // Every record shown has its durable view event, and the chain is whole.
     let store = SqliteAudit::open(&dir.join("audit.sqlite")).await.unwrap();
-    assert_every_shown_record_audited(&store, &shown).await;
-    let checked = verify(&store)
-        .await
-        .unwrap()
-        .expect("chain intact after SIGKILL");
+    let checked = assert_audited_and_whole(&store, &shown, "SIGKILL").await;
     assert!(checked >= shown.len() as u64);
     eprintln!(
         "{} records shown before SIGKILL, each with its event; {checked} events verified",
@@ -293,7 +260,7 @@ async fn every_record_shown_before_a_sigkill_has_its_audit_event() {
     .unwrap()
     .as_digits();
     let (mut again, url) = start_portal(&dir);
-    let bearer = format!("Bearer {}", token(&client, &url).await);
+    let bearer = format!("Bearer {}", clinician_token(&url).await);
     let response = client
         .get(format!("{url}/api/v1/patients/{first}/record"))
         .header("authorization", &bearer)

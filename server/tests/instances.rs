@@ -5,13 +5,12 @@
 //! load the other keeps serving, every record either showed has its view event, and the single
 //! audit chain verifies.
 
-use crate::common::{set_cookie, showcase};
-use crate::durability::{assert_every_shown_record_audited, fresh_dir, start_portal_with, Load};
-use crate::shared_store::fresh_postgres;
+use crate::common::running::{demo_token, spawn_portal};
+use crate::common::{fresh_postgres, set_cookie, showcase, sign_in_callback_at};
+use crate::durability::{assert_audited_and_whole, fresh_dir, Load};
 use app::model::SourceKind;
 use server::audit::postgres::PostgresAudit;
-use server::audit::verify;
-use server::config::{Config, DEMO_TOML};
+use server::config::Config;
 use server::demo::{Faults, Population};
 use std::process::Child;
 use std::sync::Arc;
@@ -21,15 +20,7 @@ use std::time::{Duration, Instant};
 /// this test runs (so both instances ask the same sources, and notifications from either reach
 /// one place), and audit, sessions and the outbox are in PostgreSQL at `database`.
 fn shared_config(config: &Config, database: &str) -> String {
-    let mut text = DEMO_TOML.to_owned();
-    for source in &config.sources {
-        text = text.replacen(
-            "base_url = \"http://127.0.0.1:0/fhir\"",
-            &format!("base_url = \"{}\"", source.base_url),
-            1,
-        );
-    }
-    let text = text
+    let text = server::demo_mode::demo_toml_with_sources(&config.sources)
         .replace(
             "sqlite_path = \"target/demo/audit.sqlite\"",
             &format!("store = \"postgres\"\npostgres_url = \"{database}\""),
@@ -48,32 +39,7 @@ fn shared_config(config: &Config, database: &str) -> String {
 
 /// A browser's session cookie, signed in as `login` through `portal`'s demo identity provider.
 async fn sign_in(portal: &str, login: &str) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let started = http
-        .get(format!("{portal}/auth/login?issuer=demo&next=/"))
-        .send()
-        .await
-        .unwrap();
-    let login_cookie = set_cookie(&started, "scr_login").expect("login cookie");
-    let authorize = url::Url::parse(started.headers()["location"].to_str().unwrap()).unwrap();
-    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
-    form.push(("login".into(), login.into()));
-    let answered = http
-        .post(format!("{portal}/demo-idp/authorize"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let callback = answered.headers()["location"].to_str().unwrap().to_owned();
-    let finished = http
-        .get(&callback)
-        .header("cookie", login_cookie)
-        .send()
-        .await
-        .unwrap();
+    let (_, finished) = sign_in_callback_at(portal, login).await;
     set_cookie(&finished, "scr_session").expect("signed in")
 }
 
@@ -116,8 +82,8 @@ async fn two_instances_on_one_database_share_sessions_bases_notifications_and_on
         .unwrap();
     let text = shared_config(&config, &database);
     let dir = fresh_dir("scrv-instances");
-    let (a_process, a) = start_portal_with(&text, &dir, "a.toml");
-    let (b_process, b) = start_portal_with(&text, &dir, "b.toml");
+    let (a_process, a) = spawn_portal(&text, &dir, "a.toml", "warn");
+    let (b_process, b) = spawn_portal(&text, &dir, "b.toml", "warn");
 
     // Signed in at A, the same browser is known at B.
     let cookie = sign_in(&a, "ae.clinician").await;
@@ -152,7 +118,7 @@ async fn two_instances_on_one_database_share_sessions_bases_notifications_and_on
     ] {
         let response = client
             .get(format!("{portal}/api/v1/patients/{child}/record"))
-            .bearer_auth(demo_token(&client, portal, user).await)
+            .bearer_auth(demo_token(portal, &[("user", user)]).await)
             .header("legitimate-basis", "permission-given")
             .send()
             .await
@@ -197,26 +163,8 @@ async fn two_instances_on_one_database_share_sessions_bases_notifications_and_on
     shown.extend(b_shown);
 
     let store = PostgresAudit::open(&database).await.unwrap();
-    assert_every_shown_record_audited(&store, &shown).await;
-    let checked = verify(&store)
-        .await
-        .unwrap()
-        .expect("one chain, intact, after two writers and a kill");
+    let checked = assert_audited_and_whole(&store, &shown, "two writers and a kill").await;
     assert!(checked >= shown.len() as u64);
     store.close().await;
     sources.stop();
-}
-
-/// A bearer token for `user` from `portal`'s own demo identity provider.
-async fn demo_token(client: &reqwest::Client, portal: &str, user: &str) -> String {
-    let reply: serde_json::Value = client
-        .post(format!("{portal}/demo-idp/demo-token"))
-        .form(&[("user", user)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    reply["access_token"].as_str().expect("a token").to_owned()
 }

@@ -4,6 +4,7 @@
 //! each due notification to one instance at a time, even when many claim at once, and again
 //! to another once a crashed holder's lease ends.
 
+use crate::common::fresh_postgres;
 use app::auth::{Role, Viewer};
 use app::consent::{Basis, SessionKey};
 use app::nhs_number::NhsNumber;
@@ -12,31 +13,9 @@ use server::auth::session::{SessionError, SessionStore, StaffUser};
 use server::bases::{BasisBook, BasisKey};
 use server::notify::outbox::Outbox;
 use server::shared_store::SharedStore;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-/// A fresh PostgreSQL database for one test (from `AUDIT_TEST_POSTGRES_URL`, as the store
-/// suite uses).
-pub async fn fresh_postgres() -> String {
-    let url = std::env::var("AUDIT_TEST_POSTGRES_URL")
-        .expect("AUDIT_TEST_POSTGRES_URL is not set: run the tests with .ci/test");
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    let name = format!(
-        "shared_test_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    );
-    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    let (base, _) = url.rsplit_once('/').unwrap();
-    format!("{base}/{name}")
-}
 
 /// Both stores: this process alone, and PostgreSQL.
 async fn stores() -> Vec<(&'static str, SharedStore)> {

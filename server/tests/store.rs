@@ -88,19 +88,7 @@ async fn sqlite() -> Backend {
 }
 
 async fn postgres() -> Backend {
-    let url = std::env::var("AUDIT_TEST_POSTGRES_URL").expect(
-        "AUDIT_TEST_POSTGRES_URL is not set: run the tests with .ci/test (it starts PostgreSQL), \
-         or point it at a PostgreSQL server this test may create databases on",
-    );
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    let name = unique("audit_test");
-    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    let (base, _) = url.rsplit_once('/').unwrap();
-    let url = format!("{base}/{name}");
+    let url = crate::common::fresh_postgres().await;
     let store = Arc::new(PostgresAudit::open(&url).await.unwrap());
     let second = Arc::new(PostgresAudit::open(&url).await.unwrap());
     let raw = sqlx::PgPool::connect(&url).await.unwrap();

@@ -99,7 +99,7 @@ impl SessionStore {
     }
 
     /// Starts a session; the role is chosen at once when there is exactly one.
-    pub async fn start(&self, user: StaffUser) -> Result<(String, Session), SessionError> {
+    pub async fn start(&self, user: StaffUser) -> Result<(String, Session), StoreError> {
         let now = (self.clock)();
         let session = Session {
             active: (user.grants.len() == 1).then_some(0),
@@ -231,7 +231,7 @@ impl SessionStore {
     }
 
     /// Deletes ended sessions from the database.
-    async fn sweep(&self, pool: &PgPool, now: i64) -> Result<(), SessionError> {
+    async fn sweep(&self, pool: &PgPool, now: i64) -> Result<(), StoreError> {
         sqlx::query(
             "DELETE FROM portal_sessions WHERE last_seen_ms <= $1 - $2 OR created_ms <= $1 - $3",
         )

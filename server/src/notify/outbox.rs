@@ -1,7 +1,8 @@
 //! The durable outbox: notifications are written here (SQLite, WAL, full fsync; or the shared
 //! PostgreSQL database when instances share one) before the view that raised them returns, and
-//! stay until delivered; each due one is claimed by one instance at a time. One notification per child, viewing
-//! user, recipient and day: looking again the same day does not notify again.
+//! stay until delivered; each due one is claimed by one instance at a time. One notification
+//! per child, viewing user, recipient and day: looking again the same day does not notify
+//! again.
 
 use crate::shared_store::SharedStore;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -231,21 +232,6 @@ impl Outbox {
         Ok(usize::try_from(count).unwrap_or(0))
     }
 
-    /// Undelivered notifications whose next attempt is due (read only; delivery claims).
-    pub async fn due(&self, now_ms: i64, limit: u32) -> Result<Vec<Notification>, OutboxError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM notifications WHERE delivered_ms IS NULL AND next_attempt_ms <= $1 \
-             ORDER BY next_attempt_ms LIMIT $2"
-        );
-        let rows: Vec<Row> = on_pool!(&self.pool, |p| sqlx::query_as(&sql)
-            .bind(now_ms)
-            .bind(i64::from(limit))
-            .fetch_all(p)
-            .await
-            .map_err(error)?);
-        Ok(rows.into_iter().map(Notification::from).collect())
-    }
-
     pub async fn delivered(&self, id: i64, now_ms: i64) -> Result<(), OutboxError> {
         let sql = "UPDATE notifications SET delivered_ms = $1, attempts = attempts + 1, \
                    last_error = NULL WHERE id = $2";
@@ -314,23 +300,36 @@ mod tests {
             .enqueue("k2", "social-care", "Y1", "{}", 1_002)
             .await
             .unwrap());
+        let lease = Duration::from_secs(60);
         assert_eq!(
-            outbox.due(999, 10).await.unwrap().len(),
-            0,
+            outbox.claim(999, lease).await.unwrap(),
+            None,
             "nothing due yet"
         );
-        let due = outbox.due(2_000, 10).await.unwrap();
-        assert_eq!(due.len(), 2);
+        let due = [
+            outbox.claim(2_000, lease).await.unwrap().unwrap(),
+            outbox.claim(2_000, lease).await.unwrap().unwrap(),
+        ];
+        assert_eq!(
+            outbox.claim(2_000, lease).await.unwrap(),
+            None,
+            "two were due"
+        );
         outbox.failed(due[0].id, "HTTP 503", 5_000).await.unwrap();
         outbox.delivered(due[1].id, 2_000).await.unwrap();
-        assert!(
-            outbox.due(4_999, 10).await.unwrap().is_empty(),
+        assert_eq!(
+            outbox.claim(4_999, lease).await.unwrap(),
+            None,
             "retry waits for its time"
         );
-        let retry = outbox.due(5_000, 10).await.unwrap();
-        assert_eq!(retry.len(), 1);
-        assert_eq!(retry[0].attempts, 1);
-        assert_eq!(retry[0].last_error.as_deref(), Some("HTTP 503"));
+        let retry = outbox.claim(5_000, lease).await.unwrap().unwrap();
+        assert_eq!(
+            outbox.claim(5_000, lease).await.unwrap(),
+            None,
+            "one to retry"
+        );
+        assert_eq!(retry.attempts, 1);
+        assert_eq!(retry.last_error.as_deref(), Some("HTTP 503"));
         // Reopening keeps everything (durable).
         drop(outbox);
         let again = Outbox::open(&path).await.unwrap();

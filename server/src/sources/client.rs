@@ -227,28 +227,19 @@ impl FhirClient {
         fhir_only: bool,
     ) -> Result<(String, Vec<u8>), SourceError> {
         let timer = SourceTimer::request(&self.source);
-        let result = self
-            .exchange_untimed(url, accept, body, max_bytes, fhir_only)
-            .await;
+        let result = async {
+            let mut response = self.send(url, accept, body).await?;
+            if response.status() == reqwest::StatusCode::UNAUTHORIZED && self.auth.is_token_based()
+            {
+                // The token may have been revoked early: one more try with a new one.
+                self.auth.invalidate();
+                response = self.send(url, accept, body).await?;
+            }
+            self.read_reply(response, max_bytes, fhir_only).await
+        }
+        .await;
         timer.finish(&result);
         result
-    }
-
-    async fn exchange_untimed(
-        &self,
-        url: &Url,
-        accept: &str,
-        body: Option<&[u8]>,
-        max_bytes: usize,
-        fhir_only: bool,
-    ) -> Result<(String, Vec<u8>), SourceError> {
-        let mut response = self.send(url, accept, body).await?;
-        if response.status() == reqwest::StatusCode::UNAUTHORIZED && self.auth.is_token_based() {
-            // The token may have been revoked early: one more try with a new one.
-            self.auth.invalidate();
-            response = self.send(url, accept, body).await?;
-        }
-        self.read_reply(response, max_bytes, fhir_only).await
     }
 
     /// A reply's content type essence and body, refused when not a success, larger than

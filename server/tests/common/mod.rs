@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod running;
+
 use app::model::SourceKind;
 use app::nhs_number::NhsNumber;
 use server::audit::AuditStore;
@@ -56,6 +58,29 @@ pub fn object_keys(v: &serde_json::Value) -> Vec<String> {
 /// The property names the OpenAPI document gives schema `name`, sorted.
 pub fn schema_keys(doc: &serde_json::Value, name: &str) -> Vec<String> {
     object_keys(&doc["components"]["schemas"][name]["properties"])
+}
+
+/// A fresh, empty PostgreSQL database for one test, on the server `AUDIT_TEST_POSTGRES_URL`
+/// names (the test command starts one); its URL.
+pub async fn fresh_postgres() -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let url = std::env::var("AUDIT_TEST_POSTGRES_URL").expect(
+        "AUDIT_TEST_POSTGRES_URL is not set: run the tests with .ci/test (it starts PostgreSQL), \
+         or point it at a PostgreSQL server this test may create databases on",
+    );
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    let name = format!(
+        "test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    );
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let (base, _) = url.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
 }
 
 pub fn population() -> Arc<Population> {
@@ -151,19 +176,7 @@ impl Portal {
 
     /// A token from the demo identity provider's `demo-token` endpoint with these fields.
     pub async fn token_with(&self, form: &[(&str, &str)]) -> String {
-        let reply: serde_json::Value = reqwest::Client::new()
-            .post(format!("{}/demo-idp/demo-token", self.url))
-            .form(form)
-            .send()
-            .await
-            .expect("demo identity provider answers")
-            .json()
-            .await
-            .expect("token JSON");
-        reply["access_token"]
-            .as_str()
-            .expect("an access token")
-            .to_owned()
+        running::demo_token(&self.url, form).await
     }
 
     /// An HTTP client sending a demo user's bearer token, and the legitimate basis
@@ -368,14 +381,7 @@ pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
 impl Portal {
     /// A browser that has not signed in.
     pub fn browser(&self) -> Browser {
-        Browser {
-            base: self.url.clone(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            session: None,
-        }
+        Browser::at(&self.url)
     }
 
     /// Signs `login` in through the demo identity provider, as a browser would (authorization
@@ -394,35 +400,53 @@ impl Portal {
     /// Goes through the demo identity provider as [`Portal::sign_in`] does, up to and
     /// including the portal's callback: a browser not yet signed in, and the callback's answer.
     pub async fn sign_in_callback(&self, login: &str) -> (Browser, reqwest::Response) {
-        let browser = self.browser();
-        let response = browser.get("/auth/login?issuer=demo&next=/").await;
-        assert_eq!(response.status(), 303, "sign-in starts with a redirect");
-        let login_cookie = set_cookie(&response, "scr_login").expect("login cookie");
-        let authorize = url::Url::parse(response.headers()["location"].to_str().unwrap())
-            .expect("authorization URL");
-        let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
-        form.push(("login".into(), login.into()));
-        let response = browser
-            .http
-            .post(format!("{}/demo-idp/authorize", self.url))
-            .form(&form)
-            .send()
-            .await
-            .expect("provider answers");
-        assert_eq!(response.status(), 303, "the provider redirects back");
-        let callback = response.headers()["location"].to_str().unwrap().to_owned();
-        let response = browser
-            .http
-            .get(&callback)
-            .header("cookie", login_cookie)
-            .send()
-            .await
-            .expect("callback answers");
-        (browser, response)
+        sign_in_callback_at(&self.url, login).await
     }
 }
 
+/// Goes through the demo identity provider of the portal at `base` as a browser does, up to
+/// and including the portal's callback: a browser not yet signed in, and the callback's answer.
+pub async fn sign_in_callback_at(base: &str, login: &str) -> (Browser, reqwest::Response) {
+    let browser = Browser::at(base);
+    let response = browser.get("/auth/login?issuer=demo&next=/").await;
+    assert_eq!(response.status(), 303, "sign-in starts with a redirect");
+    let login_cookie = set_cookie(&response, "scr_login").expect("login cookie");
+    let authorize = url::Url::parse(response.headers()["location"].to_str().unwrap())
+        .expect("authorization URL");
+    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
+    form.push(("login".into(), login.into()));
+    let response = browser
+        .http
+        .post(format!("{base}/demo-idp/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .expect("provider answers");
+    assert_eq!(response.status(), 303, "the provider redirects back");
+    let callback = response.headers()["location"].to_str().unwrap().to_owned();
+    let response = browser
+        .http
+        .get(&callback)
+        .header("cookie", login_cookie)
+        .send()
+        .await
+        .expect("callback answers");
+    (browser, response)
+}
+
 impl Browser {
+    /// A browser at the portal `base` that has not signed in.
+    pub fn at(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            session: None,
+        }
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         let mut request = self.http.get(format!("{}{path}", self.base));
         if let Some(cookie) = &self.session {

@@ -41,6 +41,8 @@ pub struct SealError;
 pub enum KeyError {
     #[error("the sign-in state cannot be sealed: no randomness for its key")]
     NoRandomness,
+    #[error("the login cookie key kept in the shared store is not an AES-256 key")]
+    NotAKey,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -87,7 +89,7 @@ impl LoginCookies {
                 (shared_key(pool, &key).await?, Used::Postgres(pool.clone()))
             }
         };
-        let key = UnboundKey::new(&AES_256_GCM, &key).map_err(|_| KeyError::NoRandomness)?;
+        let key = UnboundKey::new(&AES_256_GCM, &key).map_err(|_| KeyError::NotAKey)?;
         Ok(Self {
             key: LessSafeKey::new(key),
             rng,

@@ -335,10 +335,7 @@ async fn finish_sign_in(
         issuer_id: verified.issuer_id,
         grants,
     };
-    let (id, session) = identity.sessions.start(user).await.map_err(|e| match e {
-        session::SessionError::Store(e) => SignInError::Store(e),
-        other => SignInError::Store(crate::shared_store::StoreError(other.to_string())),
-    })?;
+    let (id, session) = identity.sessions.start(user).await?;
     let next = if session.active.is_some() {
         pending.next
     } else {

@@ -1,0 +1,54 @@
+//! Reaching a portal from outside, as its users do: the real `server` binary started on a
+//! configuration, and bearer tokens from a running portal's demo identity provider. Shared by
+//! the integration tests and the load benchmark (`benches/load.rs` includes this file).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// Starts `server demo` with the configuration `config`, written to `name` in `dir`, logging
+/// at `log` (a `RUST_LOG` filter); returns it and the URL it printed.
+pub fn spawn_portal(config: &str, dir: &Path, name: &str, log: &str) -> (Child, String) {
+    let path = dir.join(name);
+    std::fs::write(&path, config).expect("config written");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["demo", "--addr", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .env("RUST_LOG", log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("server starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("the portal printed its URL before exiting")
+            .expect("a line");
+        if let Some(at) = line.find("is up: ") {
+            break line[at + 7..].trim().to_owned();
+        }
+    };
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, url)
+}
+
+/// A bearer token from the demo identity provider of the portal at `url`, for the fields in
+/// `form` (`user`, and `role` to select one of several).
+pub async fn demo_token(url: &str, form: &[(&str, &str)]) -> String {
+    let reply: serde_json::Value = reqwest::Client::new()
+        .post(format!("{url}/demo-idp/demo-token"))
+        .form(form)
+        .send()
+        .await
+        .expect("demo identity provider answers")
+        .json()
+        .await
+        .expect("token JSON");
+    reply["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned()
+}
