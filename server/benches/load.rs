@@ -14,7 +14,7 @@
 mod running;
 
 use app::model::SourceKind;
-use running::{demo_token, spawn_portal};
+use running::{demo_token, spawn_portal, stores_in};
 use server::config::Config;
 use server::demo::{Failure, Faults, LiveFault, Population};
 use std::collections::BTreeMap;
@@ -436,29 +436,20 @@ fn resident_memory(pid: u32) -> (u64, u64) {
 /// The demo configuration with this bench's sources, its own audit store and outbox in `dir`,
 /// and per-user and per-address limits lifted (one address drives all the staff).
 fn portal_config(config: &Config, dir: &std::path::Path) -> String {
-    let text = server::demo_mode::demo_toml_with_sources(&config.sources)
-        .replace(
-            "sqlite_path = \"target/demo/audit.sqlite\"",
-            &format!("sqlite_path = \"{}\"", dir.join("audit.sqlite").display()),
-        )
-        .replace(
-            "target/demo/outbox.sqlite",
-            &dir.join("outbox.sqlite").display().to_string(),
-        )
-        .replace(
-            "[identity]\n",
-            "[identity]\nlookup_rate = { per_minute = 10000000, burst = 1000000 }\n",
-        )
-        // A circuit opened in one phase closes within the next (the default cool-down, 30 s,
-        // would carry a GP fault's refusals into the phases after it).
-        .replace(
-            "timeout_ms = 5000\n",
-            "timeout_ms = 5000\nbreaker_cooldown_s = 2\n",
-        )
-        .replace(
-            "sign_in_rate = { per_minute = 600, burst = 200 }",
-            "sign_in_rate = { per_minute = 10000000, burst = 1000000 }",
-        );
+    let text = stores_in(
+        &server::demo_mode::demo_toml_with_sources(&config.sources),
+        dir,
+    )
+    // A circuit opened in one phase closes within the next (the default cool-down, 30 s,
+    // would carry a GP fault's refusals into the phases after it).
+    .replace(
+        "timeout_ms = 5000\n",
+        "timeout_ms = 5000\nbreaker_cooldown_s = 2\n",
+    )
+    .replace(
+        "sign_in_rate = { per_minute = 600, burst = 200 }",
+        "sign_in_rate = { per_minute = 10000000, burst = 1000000 }",
+    );
     assert!(
         text.contains("burst = 1000000 }\n"),
         "the sign-in limit lifted"

@@ -5,7 +5,7 @@
 //! again on the same store and extend the chain. Stopped with SIGTERM instead, it answers
 //! every request it took in full and exits cleanly, each record again with its event.
 
-use crate::common::running::{demo_token, spawn_portal};
+use crate::common::running::{demo_token, spawn_portal, stores_in};
 use server::audit::sqlite::SqliteAudit;
 use server::audit::{verify, AuditStore, EventKind};
 use std::collections::BTreeSet;
@@ -29,21 +29,8 @@ async fn clinician_token(url: &str) -> String {
 
 /// Starts `server demo` with its audit store and outbox in `dir`; returns it and its URL.
 fn start_portal(dir: &Path) -> (Child, String) {
-    // One user fires hundreds of lookups a second here: lift the per-user lookup limit.
-    let config = server::config::DEMO_TOML
-        .replace(
-            "[identity]\n",
-            "[identity]\nlookup_rate = { per_minute = 1000000, burst = 100000 }\n",
-        )
-        .replace(
-            "sqlite_path = \"target/demo/audit.sqlite\"",
-            &format!("sqlite_path = \"{}\"", dir.join("audit.sqlite").display()),
-        )
-        .replace(
-            "target/demo/outbox.sqlite",
-            &dir.join("outbox.sqlite").display().to_string(),
-        );
-    assert!(config.contains(&dir.display().to_string()));
+    // One user fires hundreds of lookups a second here: the per-user lookup limit is lifted.
+    let config = stores_in(server::config::DEMO_TOML, dir);
     spawn_portal(&config, dir, "portal.toml", "warn")
 }
 

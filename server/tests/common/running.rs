@@ -35,6 +35,29 @@ pub fn spawn_portal(config: &str, dir: &Path, name: &str, log: &str) -> (Child, 
     (child, url)
 }
 
+/// The demo configuration `text` with its audit store and outbox moved into `dir`, and the
+/// per-user lookup limit lifted (one user, or one address, drives the whole load).
+pub fn stores_in(text: &str, dir: &Path) -> String {
+    let config = text
+        .replace(
+            "[identity]\n",
+            "[identity]\nlookup_rate = { per_minute = 10000000, burst = 1000000 }\n",
+        )
+        .replace(
+            "sqlite_path = \"target/demo/audit.sqlite\"",
+            &format!("sqlite_path = \"{}\"", dir.join("audit.sqlite").display()),
+        )
+        .replace(
+            "target/demo/outbox.sqlite",
+            &dir.join("outbox.sqlite").display().to_string(),
+        );
+    assert!(
+        config.contains(&dir.join("outbox.sqlite").display().to_string()),
+        "the demo configuration's store lines moved"
+    );
+    config
+}
+
 /// A bearer token from the demo identity provider of the portal at `url`, for the fields in
 /// `form` (`user`, and `role` to select one of several).
 pub async fn demo_token(url: &str, form: &[(&str, &str)]) -> String {
