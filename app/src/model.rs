@@ -563,6 +563,10 @@ pub struct GpPractice {
     pub name: Option<String>,
     /// The practice's ODS code (`https://fhir.nhs.uk/Id/ods-organization-code`).
     pub ods_code: Option<String>,
+    /// The patient's usual GP, as the source names them (GP Connect's registered
+    /// `Patient.generalPractitioner` Practitioner), when it says.
+    #[serde(default)]
+    pub usual_gp: Option<String>,
 }
 
 impl GpPractice {

@@ -7,6 +7,8 @@
 //! - [`cache`]: the brief per-source, per-patient cache with shared fetches and stale fallback.
 //! - [`sources`]: talking to each organisation's FHIR R4 API over HTTP.
 //! - [`fhir`]: reading FHIR bundles leniently and normalising resources into timeline entries.
+//! - [`gp_connect`]: a GP record by GP Connect Access Record: Structured (STU3), mapped into
+//!   the same timeline.
 //! - [`record`]: asking every source at once and merging their answers into one record.
 //! - [`notify`]: child-protection notifications: durable outbox, FHIR notifier, delivery.
 //! - [`merge`]: cross-source duplicates and demographic disagreements (pure).
@@ -47,6 +49,7 @@ pub mod demo;
 pub mod demo_mode;
 pub mod documents;
 pub mod fhir;
+pub mod gp_connect;
 pub mod http;
 pub mod identity;
 pub mod logs;

@@ -189,6 +189,7 @@ mod tests {
             gp_practice: Some(GpPractice {
                 name: Some("Riverside Medical Practice".into()),
                 ods_code: Some("Y12345".into()),
+                usual_gp: None,
             }),
             ..Default::default()
         };

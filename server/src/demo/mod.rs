@@ -8,6 +8,7 @@
 mod data;
 mod faults;
 mod fhir_server;
+pub mod gp_connect;
 pub mod idp;
 pub mod sample;
 

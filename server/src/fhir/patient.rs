@@ -237,6 +237,7 @@ impl Patient {
             (kind.as_deref() != Some("Organization")).then(|| GpPractice {
                 name: words(r.display.as_ref()),
                 ods_code: None,
+                usual_gp: None,
             })
         });
         let managing = self.managing_organization.iter().map(|r| {
@@ -357,6 +358,7 @@ fn practice(r: &PatientReference, found: Option<Organization>) -> GpPractice {
     GpPractice {
         name: words(r.display.as_ref()).or_else(|| found.and_then(|o| words(o.name.as_ref()))),
         ods_code,
+        usual_gp: None,
     }
 }
 
@@ -561,6 +563,7 @@ mod tests {
             Some(GpPractice {
                 name: name.map(str::to_owned),
                 ods_code: code.map(str::to_owned),
+                usual_gp: None,
             })
         };
         // (Patient fields, practice)
