@@ -42,7 +42,9 @@ impl EarlyAnswer {
             SourceStatus::Stale
             | SourceStatus::TimedOut
             | SourceStatus::Error
-            | SourceStatus::CircuitOpen => Self::NotAnswered,
+            | SourceStatus::CircuitOpen
+            | SourceStatus::Withheld
+            | SourceStatus::Unavailable => Self::NotAnswered,
         }
     }
 

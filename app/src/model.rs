@@ -58,6 +58,13 @@ pub enum SourceStatus {
     /// The source answered, but not everything it holds is shown: a resource type failed, the
     /// page limit was reached, or some resources could not be read. The message says which.
     Partial,
+    /// The source holds a record but withheld it because the patient asked it not to share
+    /// it (GP Connect `NO_PATIENT_CONSENT`): never "nothing recorded", never retried.
+    Withheld,
+    /// The source could not return the patient's record although it may hold one (GP
+    /// Connect `PATIENT_NOT_FOUND`: deceased, not registered for GP services, or a record
+    /// the practice does not share): never "no record there".
+    Unavailable,
 }
 
 impl SourceStatus {
@@ -70,6 +77,8 @@ impl SourceStatus {
             Self::Stale => "Failed: showing an earlier copy",
             Self::CircuitOpen => "Failed: paused after repeated failures",
             Self::Partial => "Answered in part",
+            Self::Withheld => "Withheld at the patient's request",
+            Self::Unavailable => "Record unavailable",
         }
     }
 
@@ -78,10 +87,17 @@ impl SourceStatus {
         matches!(self, Self::Ok | Self::Partial | Self::Stale)
     }
 
+    /// True when what the source holds now could not be read (a record may exist there):
+    /// it failed, only an earlier copy is shown, or it withheld or could not return the record.
     pub fn is_failure(self) -> bool {
         matches!(
             self,
-            Self::TimedOut | Self::Error | Self::Stale | Self::CircuitOpen
+            Self::TimedOut
+                | Self::Error
+                | Self::Stale
+                | Self::CircuitOpen
+                | Self::Withheld
+                | Self::Unavailable
         )
     }
 }
@@ -128,6 +144,27 @@ pub enum SourceProblem {
         resource_type: Option<String>,
         count: usize,
     },
+    /// The source said it did not share some of what it holds (GP Connect's List warnings
+    /// and clinical areas "not supported by the provider system"): `resource_type` names the
+    /// area by its main R4 type, `None` when it could be anywhere.
+    NotShared {
+        resource_type: Option<String>,
+        reason: NotSharedReason,
+    },
+}
+
+/// Why a source did not share part of a record, in the portal's words (never the source's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotSharedReason {
+    /// The provider's system does not supply this clinical area.
+    NotSupported,
+    /// Items the practice marked confidential were left out.
+    Confidential,
+    /// Items are still being transferred from the patient's previous practice.
+    InTransit,
+    /// Items have been received but not yet filed into the record.
+    AwaitingFiling,
 }
 
 impl SourceProblem {
@@ -158,6 +195,28 @@ impl SourceProblem {
                 resource_type: None,
                 count,
             } => format!("{count} items from {source} could not be read."),
+            Self::NotShared {
+                resource_type,
+                reason,
+            } => {
+                let area = resource_type
+                    .as_deref()
+                    .map_or_else(|| "parts of the record".to_owned(), type_words);
+                match reason {
+                    NotSharedReason::NotSupported => {
+                        format!("{source} could not supply {area}: its system does not share them.")
+                    }
+                    NotSharedReason::Confidential => {
+                        format!("{source} could not share some {area}: they are marked confidential.")
+                    }
+                    NotSharedReason::InTransit => format!(
+                        "{source} could not share some {area}: they are still coming from the patient's previous practice."
+                    ),
+                    NotSharedReason::AwaitingFiling => format!(
+                        "{source} could not share some {area}: they are awaiting filing at the practice."
+                    ),
+                }
+            }
         }
     }
 
@@ -178,7 +237,18 @@ impl SourceProblem {
             Self::Unreadable {
                 resource_type: None,
                 ..
+            }
+            | Self::NotShared {
+                resource_type: None,
+                ..
             } => true,
+            Self::NotShared {
+                resource_type: Some(resource_type),
+                ..
+            } => {
+                let held = Category::of_resource_type(resource_type);
+                held.is_empty() || held.contains(&category)
+            }
         }
     }
 }

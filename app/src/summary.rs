@@ -217,6 +217,14 @@ fn coverage(kind: SectionKind, sources: &[SourceReport]) -> Coverage {
             SourceStatus::TimedOut | SourceStatus::Error | SourceStatus::CircuitOpen => {
                 sentences.push(format!("{} could not be read.", source.name))
             }
+            SourceStatus::Withheld => sentences.push(format!(
+                "{} could not share its record: the patient asked for it not to be shared.",
+                source.name
+            )),
+            SourceStatus::Unavailable => sentences.push(format!(
+                "{} could not return this patient's record, though it may hold one.",
+                source.name
+            )),
             SourceStatus::Stale => {
                 let when = source
                     .fetched_at

@@ -75,12 +75,15 @@ impl SourceCache {
     }
 
     /// The source's answer for the patient: a fresh cached copy, or one fetched by `fetch`
-    /// (shared with any concurrent caller). `refresh` skips the cached copy.
+    /// (shared with any concurrent caller). `refresh` skips the cached copy. `may_keep_stale`
+    /// false keeps no last good copy of it (a source that sends `Cache-Control: no-store`,
+    /// as GP Connect does, is kept only for the brief reuse).
     pub async fn get_or_fetch<F>(
         &self,
         source_id: &str,
         nhs: NhsNumber,
         refresh: bool,
+        may_keep_stale: bool,
         fetch: F,
     ) -> Result<Arc<Fetched>, Arc<SourceError>>
     where
@@ -102,7 +105,7 @@ impl SourceCache {
                     at_utc: crate::clock::now_rfc3339(),
                 });
                 // Only the view that fetched records the copy; views that joined it share it.
-                if self.keep_stale && fetched.answer.consent_known() {
+                if self.keep_stale && may_keep_stale && fetched.answer.consent_known() {
                     self.last_good.insert(key.clone(), fetched.clone()).await;
                 }
                 Ok(fetched)

@@ -147,6 +147,25 @@ pub struct SourceConfig {
     /// the source's `resource_types` include `Consent` (see [`SourceConfig::holds_objections`]).
     #[serde(default)]
     pub holds_objections: Option<bool>,
+    /// How the source is asked: `fhir-r4` (the default: searches as above) or `gp-connect`
+    /// (GP Connect Access Record: Structured, one STU3 operation at `base_url`, the
+    /// provider's service root; `[sources.gp_connect]` says how).
+    #[serde(default)]
+    pub api: SourceApi,
+    /// GP Connect settings, required exactly when `api = "gp-connect"`.
+    #[serde(default)]
+    pub gp_connect: Option<crate::gp_connect::GpConnectConfig>,
+}
+
+/// The interface a source offers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceApi {
+    /// A FHIR R4 search API (UK Core).
+    #[default]
+    FhirR4,
+    /// GP Connect Access Record: Structured (FHIR STU3, CareConnect).
+    GpConnect,
 }
 
 /// How a source's record is fetched.
@@ -232,7 +251,14 @@ impl SourceConfig {
     /// as "no objection".
     pub fn holds_objections(&self) -> bool {
         self.holds_objections
-            .unwrap_or_else(|| self.reads_consent())
+            .unwrap_or_else(|| self.api == SourceApi::FhirR4 && self.reads_consent())
+    }
+
+    /// Whether a last good copy of this source's answer may be kept to stand in when it
+    /// fails: not for GP Connect, whose answers say `Cache-Control: no-store` (only the
+    /// brief reuse cache holds them; docs/SAFETY.md).
+    pub fn may_keep_stale(&self) -> bool {
+        self.api == SourceApi::FhirR4
     }
 
     /// Most requests in flight to this source within one lookup: as configured, else one
@@ -460,7 +486,31 @@ impl Config {
             for problem in s.auth.problems() {
                 problems.push(format!("{at}: {problem}"));
             }
-            if s.holds_objections == Some(true) && !s.reads_consent() {
+            match (s.api, &s.gp_connect) {
+                (SourceApi::GpConnect, None) => problems.push(format!(
+                    "{at}: api = \"gp-connect\" needs a [sources.gp_connect] table"
+                )),
+                (SourceApi::GpConnect, Some(gp_connect)) => {
+                    for problem in gp_connect.problems() {
+                        problems.push(format!("{at}: {problem}"));
+                    }
+                    if s.holds_objections == Some(true) {
+                        problems.push(format!(
+                            "{at}: holds_objections cannot be true for a GP Connect source: it holds no consent records to read (a patient's dissent there withholds only its own record)"
+                        ));
+                    }
+                    if s.kind != SourceKind::Gp {
+                        problems.push(format!(
+                            "{at}: api = \"gp-connect\" needs kind = \"gp\""
+                        ));
+                    }
+                }
+                (SourceApi::FhirR4, Some(_)) => problems.push(format!(
+                    "{at}: [sources.gp_connect] is only read with api = \"gp-connect\""
+                )),
+                (SourceApi::FhirR4, None) => {}
+            }
+            if s.holds_objections == Some(true) && s.api == SourceApi::FhirR4 && !s.reads_consent() {
                 problems.push(format!(
                     "{at}: holds_objections = true needs \"Consent\" in resource_types, or objections held there are never read"
                 ));

@@ -9,6 +9,7 @@
 //! - [`fhir`]: reading FHIR bundles leniently and normalising resources into timeline entries.
 //! - [`gp_connect`]: a GP record by GP Connect Access Record: Structured (STU3), mapped into
 //!   the same timeline.
+//! - [`source`]: one configured source, FHIR R4 or GP Connect, asked the same questions.
 //! - [`record`]: asking every source at once and merging their answers into one record.
 //! - [`notify`]: child-protection notifications: durable outbox, FHIR notifier, delivery.
 //! - [`merge`]: cross-source duplicates and demographic disagreements (pure).
@@ -63,6 +64,7 @@ pub mod record;
 pub mod secret;
 pub mod serve;
 pub mod shared_store;
+pub mod source;
 pub mod sources;
 pub mod tls;
 pub mod uk_time;

@@ -207,6 +207,9 @@ pub fn outcome<T>(result: &Result<T, SourceError>) -> &'static str {
         SourceError::Http(_) => "http_other",
         SourceError::Auth(_) => "auth_error",
         SourceError::TooManyMatches(_) => "too_many_matches",
+        SourceError::Withheld(_) => "withheld",
+        SourceError::Refused { .. } => "refused",
+        SourceError::NoDemographicSearch => "unsupported",
         SourceError::Client(_) => "client_error",
         SourceError::NotFhir(_)
         | SourceError::TooLarge(_)

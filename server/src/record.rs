@@ -9,7 +9,11 @@ use crate::fhir::consent::ConsentDirective;
 use crate::merge;
 use crate::policy::gate::{judge_with_reasons, Key};
 use crate::policy::ConsentState;
-use crate::sources::{Candidate, FhirSource, SourceAnswer, SourceError, SourceRecord};
+use crate::gp_connect::Requester;
+use crate::source::Source;
+use crate::sources::{
+    Candidate, FhirSource, SourceAnswer, SourceError, SourceRecord, Withholding,
+};
 use app::api::{LookupError, SearchForm};
 use app::consent::WithheldItems;
 use app::model::{Category, Demographics, SourceKind, SourceReport, SourceStatus, TimelineEntry};
@@ -21,7 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub(crate) struct Aggregator {
-    sources: Vec<FhirSource>,
+    sources: Vec<Source>,
     cache: SourceCache,
     lookup_timeout: Duration,
     /// Most people a demographic search lists (`portal.max_search_candidates`).
@@ -42,7 +46,7 @@ impl Aggregator {
             .sources
             .iter()
             .cloned()
-            .map(FhirSource::new)
+            .map(Source::new)
             .collect::<Result<_, _>>()?;
         Ok(Self {
             sources,
@@ -68,9 +72,12 @@ impl Aggregator {
             .collect()
     }
 
-    /// The configured source with this id.
+    /// The configured FHIR R4 source with this id (documents are read from those only).
     pub fn source(&self, id: &str) -> Option<&FhirSource> {
-        self.sources.iter().find(|s| s.config().id == id)
+        self.sources
+            .iter()
+            .find(|s| s.config().id == id)
+            .and_then(Source::as_fhir)
     }
 
     /// The cache, for purging a patient when their consent changes.
@@ -86,14 +93,19 @@ impl Aggregator {
         &self,
         nhs: NhsNumber,
         refresh: bool,
+        requester: &Requester,
         answered: &(dyn Fn(&SourceReport) + Sync),
     ) -> Gathered {
-        let views = join_all(self.sources.iter().map(|source| async move {
-            let view = self.view(source, nhs, refresh).await;
+        let mut views = join_all(self.sources.iter().map(|source| async move {
+            let view = self.view(source, nhs, refresh, requester).await;
             answered(&view.report);
             view
         }))
         .await;
+        let practices = registered_practices(views.iter().filter_map(SourceView::record).flat_map(|r| r.patients.iter()));
+        for view in &mut views {
+            not_registered_here(&mut view.report, &practices);
+        }
         // A full answer is routine (and counted in the metrics): logged only at debug, or a
         // busy portal spends its time writing four lines a view. Anything else is info.
         for SourceView { report, .. } in &views {
@@ -174,10 +186,11 @@ impl Aggregator {
     pub async fn identify(
         &self,
         nhs: NhsNumber,
+        requester: &Requester,
     ) -> Vec<(SourceReport, Result<Vec<Candidate>, String>)> {
-        join_all(self.sources.iter().map(|source| async move {
+        let mut answers = join_all(self.sources.iter().map(|source| async move {
             let started = Instant::now();
-            let result = tokio::time::timeout(self.lookup_timeout, source.identify(nhs))
+            let result = tokio::time::timeout(self.lookup_timeout, source.identify(nhs, requester))
                 .await
                 .unwrap_or(Err(SourceError::Timeout));
             let mut report = blank_report(source.config(), started.elapsed());
@@ -194,27 +207,52 @@ impl Aggregator {
             }
             (report, result)
         }))
-        .await
+        .await;
+        let practices = registered_practices(
+            answers
+                .iter()
+                .filter_map(|(_, r)| r.as_ref().ok())
+                .flatten()
+                .map(|c| &c.demographics),
+        );
+        for (report, result) in &mut answers {
+            if not_registered_here(report, &practices) {
+                *result = Ok(Vec::new());
+            }
+        }
+        answers
     }
 
     /// One source's answer for this view: fresh, cached, or (when it fails) its last good copy.
-    async fn view(&self, source: &FhirSource, nhs: NhsNumber, refresh: bool) -> SourceView {
+    async fn view(
+        &self,
+        source: &Source,
+        nhs: NhsNumber,
+        refresh: bool,
+        requester: &Requester,
+    ) -> SourceView {
         let config = source.config();
         let started = Instant::now();
         let fetch = async {
-            tokio::time::timeout(self.lookup_timeout, source.fetch(nhs))
+            tokio::time::timeout(self.lookup_timeout, source.fetch(nhs, requester))
                 .await
                 .unwrap_or(Err(SourceError::Timeout))
         };
         let result = self
             .cache
-            .get_or_fetch(&config.id, nhs, refresh, fetch)
+            .get_or_fetch(&config.id, nhs, refresh, config.may_keep_stale(), fetch)
             .await;
         let mut report = blank_report(config, started.elapsed());
         let data = match result {
             Ok(fetched) => Some(fetched),
             Err(error) => {
-                let stale = self.cache.last_good(&config.id, nhs).await;
+                // A record withheld now (the patient's dissent) is never replaced by an older
+                // copy, nor is one the source asks not to be kept.
+                let stale = match *error {
+                    SourceError::Withheld(_) => None,
+                    _ if !config.may_keep_stale() => None,
+                    _ => self.cache.last_good(&config.id, nhs).await,
+                };
                 report.status = match &stale {
                     Some(_) => SourceStatus::Stale,
                     None => failure_status(&error),
@@ -453,10 +491,43 @@ fn blank_report(config: &SourceConfig, latency: Duration) -> SourceReport {
     }
 }
 
+/// The ODS codes of the practices the sources' records name as the patient's registered GP.
+fn registered_practices<'a>(
+    patients: impl Iterator<Item = &'a Demographics>,
+) -> std::collections::BTreeSet<String> {
+    patients
+        .filter_map(|p| p.gp_practice.as_ref()?.ods_code.clone())
+        .collect()
+}
+
+/// A GP Connect practice answers `PATIENT_NOT_FOUND` for a patient registered elsewhere as
+/// for a sensitive record. A patient has one registered practice: when the other records name
+/// it and it is not this one, the answer is "not registered here" (said in words, with the
+/// practice they name); otherwise it stays "unavailable", never "no record". True when the
+/// report was changed.
+fn not_registered_here(
+    report: &mut SourceReport,
+    practices: &std::collections::BTreeSet<String>,
+) -> bool {
+    let elsewhere = !practices.is_empty() && !practices.contains(&report.organisation_code);
+    if report.status != SourceStatus::Unavailable || !elsewhere {
+        return false;
+    }
+    report.status = SourceStatus::NotFound;
+    report.message = Some(format!(
+        "{} does not hold this patient's GP record: their other records name {} as their registered practice.",
+        report.name,
+        practices.iter().cloned().collect::<Vec<_>>().join(", ")
+    ));
+    true
+}
+
 fn failure_status(error: &SourceError) -> SourceStatus {
     match error {
         SourceError::Timeout => SourceStatus::TimedOut,
         SourceError::CircuitOpen => SourceStatus::CircuitOpen,
+        SourceError::Withheld(Withholding::Dissent) => SourceStatus::Withheld,
+        SourceError::Withheld(Withholding::Unavailable) => SourceStatus::Unavailable,
         _ => SourceStatus::Error,
     }
 }

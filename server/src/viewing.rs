@@ -15,6 +15,7 @@ use crate::policy::gate::{self, ItemJudge, Judged};
 use crate::policy::{decide, labels_withhold, ConsentPolicy, ConsentState, Decision, Refusal};
 use crate::record::{Aggregator, Gathered};
 use crate::shared_store::SharedStore;
+use crate::gp_connect::Requester;
 use crate::sources::{on_behalf_of, FhirSource, SourceError};
 use app::api::{LookupError, Outage, RecordService, SearchForm};
 use app::auth::{Caller, Permission, Viewer};
@@ -189,7 +190,8 @@ impl RecordDesk {
         nhs: NhsNumber,
     ) -> Result<app::identity::IdentityCheck, LookupError> {
         let today = now_rfc3339().get(..10).unwrap_or_default().to_owned();
-        let asked = self.aggregator.identify(nhs);
+        let requester = Requester::of(&caller.viewer);
+        let asked = self.aggregator.identify(nhs, &requester);
         let answers = on_behalf_of(&caller.request.request_id, asked).await;
         let withheld = |details: &app::model::Demographics| {
             labels_withhold(&self.policy, &caller.viewer, &details.security).is_some()
@@ -387,7 +389,10 @@ impl RecordDesk {
         let basis = self.basis_for(caller, nhs).await?;
         let refresh = refresh && self.may_refresh(&viewer.user_id, nhs);
         // Pages render in tasks of their own: each source is told the request id here too.
-        let asked = self.aggregator.gather_reporting(nhs, refresh, answered);
+        let requester = Requester::of(viewer);
+        let asked = self
+            .aggregator
+            .gather_reporting(nhs, refresh, &requester, answered);
         let gathered = on_behalf_of(&caller.request.request_id, asked).await;
         let consent = self.consent_state(nhs, &gathered);
         match decide(&self.policy, viewer, Some(&basis), &consent, None) {

@@ -18,10 +18,13 @@ fn SourceCard(source: SourceReport) -> impl IntoView {
     let tone = match source.status {
         SourceStatus::Ok => "border-green-700 bg-green-50",
         SourceStatus::NotFound => "border-slate-400 bg-white",
-        SourceStatus::TimedOut | SourceStatus::Error | SourceStatus::CircuitOpen => {
-            "border-red-700 bg-red-50"
+        SourceStatus::TimedOut
+        | SourceStatus::Error
+        | SourceStatus::CircuitOpen
+        | SourceStatus::Unavailable => "border-red-700 bg-red-50",
+        SourceStatus::Stale | SourceStatus::Partial | SourceStatus::Withheld => {
+            "border-amber-600 bg-amber-50"
         }
-        SourceStatus::Stale | SourceStatus::Partial => "border-amber-600 bg-amber-50",
     };
     let summary = match source.status {
         status if status.has_data() => format!(
@@ -107,5 +110,7 @@ fn status_wire_name(status: SourceStatus) -> &'static str {
         SourceStatus::Stale => "stale",
         SourceStatus::CircuitOpen => "circuit-open",
         SourceStatus::Partial => "partial",
+        SourceStatus::Withheld => "withheld",
+        SourceStatus::Unavailable => "unavailable",
     }
 }

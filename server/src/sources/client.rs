@@ -69,6 +69,44 @@ pub enum SourceError {
     TooManyMatches(u32),
     #[error("could not be signed in to: {0}")]
     Auth(#[from] AuthError),
+    /// The source holds a record it will not or cannot return (GP Connect's
+    /// `NO_PATIENT_CONSENT` and `PATIENT_NOT_FOUND`): not a fault of the source.
+    #[error("{0}")]
+    Withheld(Withholding),
+    /// The source refused the request with an error code of its own (GP Connect's
+    /// `INVALID_PARAMETER`, `BAD_REQUEST`...): a fault on one side or the other, not retried.
+    #[error("refused the request ({code})")]
+    Refused { status: u16, code: String },
+    /// The source offers no search by demographics (GP Connect: look up by NHS number).
+    #[error("cannot be searched by name and date of birth: look the patient up by NHS number to include it")]
+    NoDemographicSearch,
+}
+
+/// Why a source that may hold the patient's record returned none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Withholding {
+    /// The patient asked the practice not to share their record (`NO_PATIENT_CONSENT`).
+    Dissent,
+    /// The record could not be returned: the patient may have died, not be registered for GP
+    /// services there, or have a record the practice does not share (`PATIENT_NOT_FOUND`).
+    Unavailable,
+}
+
+impl std::fmt::Display for Withholding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Dissent => "withheld the GP record: the patient has asked their practice not to share it",
+            Self::Unavailable => "could not return a GP record for this patient (they may have died, not be registered there for GP services, or have a record the practice does not share): this does not mean nothing is recorded",
+        })
+    }
+}
+
+impl SourceError {
+    /// True when the source answered for itself and is healthy (the circuit breaker does not
+    /// count it as a failure).
+    pub fn is_an_answer(&self) -> bool {
+        matches!(self, Self::Withheld(_))
+    }
 }
 
 impl SourceError {
@@ -246,7 +284,7 @@ impl FhirClient {
     /// `max_bytes`, or (`fhir_only`) not FHIR JSON.
     async fn read_reply(
         &self,
-        mut response: reqwest::Response,
+        response: reqwest::Response,
         max_bytes: usize,
         fhir_only: bool,
     ) -> Result<(String, Vec<u8>), SourceError> {
@@ -254,40 +292,55 @@ impl FhirClient {
         if !status.is_success() {
             return Err(SourceError::Http(status.as_u16()));
         }
-        let content_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let essence = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_owned();
-        if fhir_only
-            && !matches!(
-                essence.as_str(),
-                "application/fhir+json" | "application/json"
-            )
-        {
-            return Err(SourceError::NotFhir(essence));
+        let reply = read_body(response, max_bytes).await?;
+        if fhir_only && !reply.is_fhir_json() {
+            return Err(SourceError::NotFhir(reply.content_type));
         }
-        if response
-            .content_length()
-            .is_some_and(|n| n > max_bytes as u64)
-        {
-            return Err(SourceError::TooLarge(max_bytes));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-            if body.len() + chunk.len() > max_bytes {
-                return Err(SourceError::TooLarge(max_bytes));
+        Ok((reply.content_type, reply.body))
+    }
+
+    /// POSTs a FHIR operation's `Parameters` with the given headers (which carry their own
+    /// authorisation: GP Connect's JWT and Spine headers) and returns the reply whatever its
+    /// status, at most the source's body cap, so the caller can read an error's
+    /// OperationOutcome. Connection failures and gateway errors (502/503/504) are tried again
+    /// as [`FhirClient::get_bundle`] does: the operation only reads.
+    pub async fn post_operation(
+        &self,
+        url: &Url,
+        headers: reqwest::header::HeaderMap,
+        body: &[u8],
+    ) -> Result<Reply, SourceError> {
+        let mut attempt = 0;
+        loop {
+            let timer = SourceTimer::request(&self.source);
+            let result = async {
+                let request = self
+                    .http
+                    .post(url.clone())
+                    .headers(headers.clone())
+                    .header(ACCEPT, "application/fhir+json")
+                    .header(CONTENT_TYPE, "application/fhir+json")
+                    .body(body.to_vec());
+                let response = with_request_id(request)
+                    .send()
+                    .await
+                    .map_err(transport_error)?;
+                let reply = read_body(response, self.max_body_bytes).await?;
+                match reply.status {
+                    502..=504 => Err(SourceError::Http(reply.status)),
+                    _ => Ok(reply),
+                }
             }
-            body.extend_from_slice(&chunk);
+            .await;
+            timer.finish(&result);
+            match result {
+                Err(error) if attempt < self.max_retries && error.is_retryable() => {
+                    attempt += 1;
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                other => return other,
+            }
         }
-        Ok((essence, body))
     }
 
     /// A GET, or with `body` a FHIR JSON POST, with the source's authorisation.
@@ -394,6 +447,59 @@ fn transport_error(e: reqwest::Error) -> SourceError {
     } else {
         SourceError::Transport("request failed".into())
     }
+}
+
+/// A reply as it came: status, content type essence and body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// Whether the body says it is FHIR JSON (or plain JSON, as some servers label it).
+    pub fn is_fhir_json(&self) -> bool {
+        matches!(
+            self.content_type.as_str(),
+            "application/fhir+json" | "application/json"
+        )
+    }
+}
+
+/// Reads a reply's status, content type essence and body, refusing a body over `max_bytes`.
+async fn read_body(mut response: reqwest::Response, max_bytes: usize) -> Result<Reply, SourceError> {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let content_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    if response
+        .content_length()
+        .is_some_and(|n| n > max_bytes as u64)
+    {
+        return Err(SourceError::TooLarge(max_bytes));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        if body.len() + chunk.len() > max_bytes {
+            return Err(SourceError::TooLarge(max_bytes));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Reply {
+        status,
+        content_type,
+        body,
+    })
 }
 
 #[cfg(test)]

@@ -20,9 +20,10 @@ use crate::fhir::patient::{Organization, Patient};
 use app::model::{Demographics, TimelineEntry};
 use app::nhs_number::{NhsNumber, NHS_NUMBER_SYSTEM};
 use app::patient_search::PatientSearch;
-use breaker::{Breaker, Permit};
+pub use breaker::Breaker;
+use breaker::Permit;
 use capability::{CapabilityCache, CHAIN_BY_PATIENT};
-pub use client::{on_behalf_of, FhirClient, SourceError};
+pub use client::{on_behalf_of, FhirClient, Reply, SourceError, Withholding};
 use collect::{read_all_pages, read_pages_from};
 use futures::stream::{self, StreamExt};
 use futures::FutureExt;
@@ -60,6 +61,8 @@ pub struct SourceRecord {
     /// confirmed (another patient's, or no readable patient's). None is shown: each such
     /// type was searched again by patient id, and that answer is the one read.
     pub foreign_dropped: usize,
+    /// Parts of the record the source said it did not share (GP Connect's warnings).
+    pub not_shared: Vec<app::model::SourceProblem>,
 }
 
 impl SourceRecord {
@@ -100,12 +103,16 @@ impl SourceRecord {
             .chain(truncated)
             .chain(typed)
             .chain(untyped)
+            .chain(self.not_shared.iter().cloned())
             .collect()
     }
 
     /// True when some of what the source holds is not shown.
     pub fn is_partial(&self) -> bool {
-        self.skipped > 0 || !self.truncated_types.is_empty() || !self.failed_types.is_empty()
+        self.skipped > 0
+            || !self.truncated_types.is_empty()
+            || !self.failed_types.is_empty()
+            || !self.not_shared.is_empty()
     }
 }
 
@@ -230,21 +237,13 @@ impl FhirSource {
         &self,
         work: impl Future<Output = Result<T, SourceError>>,
     ) -> Result<T, SourceError> {
-        let timer = crate::metrics::SourceTimer::fetch(self.client.source_id());
-        if self.breaker.permit(Instant::now()) == Permit::Refuse {
-            let refused = Err(SourceError::CircuitOpen);
-            timer.finish(&refused);
-            return refused;
-        }
-        let result = tokio::time::timeout(self.config.timeout(), work)
-            .await
-            .unwrap_or(Err(SourceError::Timeout));
-        timer.finish(&result);
-        match &result {
-            Ok(_) => self.breaker.record_success(),
-            Err(_) => self.breaker.record_failure(Instant::now()),
-        }
-        result
+        guarded(
+            &self.breaker,
+            self.client.source_id(),
+            self.config.timeout(),
+            work,
+        )
+        .await
     }
 
     /// Who the patient is here, before any basis: the source's Patients carrying the NHS
@@ -818,6 +817,31 @@ fn fhir_id(patient: &Patient) -> Option<&str> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
     })
+}
+
+/// Runs one source's `work` within `deadline`, unless its circuit breaker is open, and tells
+/// the breaker how it went: an answer that the source withheld the record is not a failure.
+pub async fn guarded<T>(
+    breaker: &Breaker,
+    source: &Arc<str>,
+    deadline: Duration,
+    work: impl Future<Output = Result<T, SourceError>>,
+) -> Result<T, SourceError> {
+    let timer = crate::metrics::SourceTimer::fetch(source);
+    if breaker.permit(Instant::now()) == Permit::Refuse {
+        let refused = Err(SourceError::CircuitOpen);
+        timer.finish(&refused);
+        return refused;
+    }
+    let result = tokio::time::timeout(deadline, work)
+        .await
+        .unwrap_or(Err(SourceError::Timeout));
+    timer.finish(&result);
+    match &result {
+        Err(error) if !error.is_an_answer() => breaker.record_failure(Instant::now()),
+        _ => breaker.record_success(),
+    }
+    result
 }
 
 /// One search's (or one `$everything`'s) outcome: what it read and whether the page cap cut it.
