@@ -6,6 +6,8 @@ pub const NHS_INPUT: &str = "nhs-number-input";
 pub const LOOKUP_ERROR: &str = "lookup-error";
 pub const DEMO_PATIENTS: &str = "demo-patients";
 pub const PATIENT_BANNER: &str = "patient-banner";
+pub const GP_PRACTICE: &str = "gp-practice";
+pub const USUAL_GP: &str = "usual-gp";
 pub const SOURCE_STATUS: &str = "source-status";
 pub const NO_RECORD: &str = "no-record";
 pub const TIMELINE: &str = "timeline";
@@ -115,12 +117,14 @@ pub const TIMELINE_DAY: &str = "timeline-day";
 pub const TIMELINE_ERROR: &str = "timeline-error";
 
 /// Every id above, for the consistency test.
-pub const ALL: [&str; 109] = [
+pub const ALL: [&str; 111] = [
     LOOKUP_FORM,
     NHS_INPUT,
     LOOKUP_ERROR,
     DEMO_PATIENTS,
     PATIENT_BANNER,
+    GP_PRACTICE,
+    USUAL_GP,
     SOURCE_STATUS,
     NO_RECORD,
     TIMELINE,

@@ -6,6 +6,8 @@ export const ids = {
   lookupError: 'lookup-error',
   demoPatients: 'demo-patients',
   patientBanner: 'patient-banner',
+  gpPractice: 'gp-practice',
+  usualGp: 'usual-gp',
   sourceStatus: 'source-status',
   noRecord: 'no-record',
   timeline: 'timeline',

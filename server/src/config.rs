@@ -155,6 +155,9 @@ pub struct SourceConfig {
     /// GP Connect settings, required exactly when `api = "gp-connect"`.
     #[serde(default)]
     pub gp_connect: Option<crate::gp_connect::GpConnectConfig>,
+    /// Mutual TLS (`[sources.tls]`): the client certificate the source asks for.
+    #[serde(default)]
+    pub tls: Option<crate::sources::SourceTls>,
 }
 
 /// The interface a source offers.

@@ -198,7 +198,10 @@ impl Aggregator {
                 tracing::warn!(source = %report.id, %error, "a source could not be asked who holds a number");
                 report.status = failure_status(&error);
                 match error {
-                    SourceError::Timeout | SourceError::CircuitOpen => error.to_string(),
+                    SourceError::Timeout
+                    | SourceError::CircuitOpen
+                    | SourceError::Withheld(_)
+                    | SourceError::NoDemographicSearch => error.to_string(),
                     _ => "failed to answer".to_owned(),
                 }
             });
@@ -551,6 +554,9 @@ fn partial_message(name: &str, record: &SourceRecord) -> String {
     }
     if record.skipped > 0 {
         parts.push(format!("{} unreadable items were skipped", record.skipped));
+    }
+    for problem in &record.not_shared {
+        parts.push(problem.sentence(name).trim_end_matches('.').to_owned());
     }
     format!("{}.", parts.join(". "))
 }

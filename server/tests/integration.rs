@@ -20,6 +20,7 @@ mod durability;
 mod faults;
 mod fetch_round_trips;
 mod fuzz;
+mod gp_connect;
 mod identity;
 mod instances;
 mod lookup;

@@ -25,6 +25,10 @@ pub fn PatientBanner(record: PatientRecord) -> impl IntoView {
         .as_ref()
         .map(|p| p.display())
         .unwrap_or_else(|| "Not Known".to_owned());
+    let usual_gp = demographics
+        .gp_practice
+        .as_ref()
+        .and_then(|p| p.usual_gp.clone());
     let address = demographics.address.clone();
     let gender = demographics
         .gender
@@ -50,7 +54,10 @@ pub fn PatientBanner(record: PatientRecord) -> impl IntoView {
                     <dt class="opacity-80">"NHS No."</dt>
                     <dd class="font-mono font-semibold">{record.nhs_number.formatted()}</dd>
                 </div>
-                <div class="flex gap-1"><dt class="opacity-80">"GP practice"</dt><dd class="font-semibold">{practice}</dd></div>
+                <div class="flex gap-1"><dt class="opacity-80">"GP practice"</dt><dd data-testid=ids::GP_PRACTICE class="font-semibold">{practice}</dd></div>
+                {usual_gp.map(|gp| view! {
+                    <div class="flex gap-1"><dt class="opacity-80">"Usual GP"</dt><dd data-testid=ids::USUAL_GP class="font-semibold">{gp}</dd></div>
+                })}
             </dl>
             // The address is behind a toggle: needed to confirm identity, not on every glance.
             <details class="mt-1 text-sm">

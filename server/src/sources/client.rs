@@ -139,9 +139,13 @@ impl FhirClient {
             .referer(false)
             .connect_timeout(Duration::from_millis(config.timeout_ms.min(3_000)))
             .timeout(config.timeout())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| SourceError::Client(e.to_string()))?;
+            .pool_idle_timeout(Duration::from_secs(60));
+        let http = match &config.tls {
+            Some(tls) => tls.apply(http).map_err(SourceError::Client)?,
+            None => http,
+        }
+        .build()
+        .map_err(|e| SourceError::Client(e.to_string()))?;
         let auth = SourceAuth::new(&config.auth, http.clone())?;
         Ok(Self {
             source: Arc::from(config.id.as_str()),

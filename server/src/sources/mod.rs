@@ -10,8 +10,10 @@ mod breaker;
 mod capability;
 mod chained;
 mod client;
+mod client_tls;
 mod collect;
 pub use capability::Capabilities;
+pub use client_tls::SourceTls;
 pub use collect::{read_reply, Collected};
 
 use crate::config::{FetchMode, SourceConfig};

@@ -75,7 +75,7 @@ pub const STREETS: &[&str] = &[
     "Park View",
 ];
 /// The demo GP source's practice (as `server/config/demo.toml` names it): every synthetic
-/// patient is registered there.
+/// patient is registered there except those at the GP Connect practice (`gp_connect.rs`).
 pub const GP_PRACTICE: (&str, &str) = ("Y12345", "Riverside Medical Practice");
 
 /// (SNOMED CT code, display) for long-term problems seen in primary care.

@@ -3,16 +3,17 @@
 //! population of 900,000 costs no memory and an NHS number looks up in O(1).
 
 mod acute;
-mod calendar;
-mod catalogue;
+pub(super) mod calendar;
+pub(super) mod catalogue;
 mod gp;
+pub mod gp_connect;
 pub(super) mod ids;
 pub(super) mod letters;
 mod mental_health;
 pub(super) mod narratives;
 mod nhs;
 pub(super) mod records;
-mod rng;
+pub(super) mod rng;
 mod showcase;
 mod social_care;
 pub(super) mod vitals;
@@ -22,6 +23,7 @@ use app::nhs_number::NhsNumber;
 use catalogue::{
     FAMILY_NAMES, FEMALE_GIVEN, FEMALE_PREFIXES, MALE_GIVEN, MALE_PREFIXES, POSTCODES,
 };
+pub use gp_connect::GpConnectPatient;
 use rng::Rng;
 
 /// The showcase patients, by index (see [`Population::showcase`]).
@@ -96,7 +98,7 @@ pub struct Person {
 }
 
 impl Population {
-    pub const DEFAULT_PATIENTS: usize = 24;
+    pub const DEFAULT_PATIENTS: usize = 28;
     pub const DEFAULT_SEED: u64 = 20_260_630;
     /// The most patients a population holds: as many as the `999` test range numbers this way.
     pub const MAX_PATIENTS: usize = nhs::CAPACITY;
@@ -217,9 +219,13 @@ impl Population {
             .unwrap_or_default()
     }
 
-    /// Whether a `kind` source knows patient `index`.
+    /// Whether a `kind` FHIR R4 source knows patient `index`. A patient registered at the GP
+    /// Connect practice has a GP record ([`Population::known_at`] says so) that the R4 GP
+    /// source does not hold.
     pub fn knows(&self, index: usize, kind: SourceKind) -> bool {
-        index < self.count && self.kinds_knowing(index).contains(&kind)
+        index < self.count
+            && self.kinds_knowing(index).contains(&kind)
+            && !(kind == SourceKind::Gp && self.registered_by_gp_connect(index))
     }
 
     /// The kinds of source that know patient `index`: fixed for the showcase patients, else
@@ -243,6 +249,9 @@ impl Population {
             | VITALS
             | NARRATIVES => return vec![Gp, Acute],
             BIRTH_DATE_DIFFERS => return vec![Gp, Acute, MentalHealth],
+            gp_connect::FULL_RECORD => return vec![Gp, Acute, SocialCare],
+            gp_connect::NO_KNOWN_ALLERGIES => return vec![Gp],
+            gp_connect::DISSENTED | gp_connect::SENSITIVE => return vec![Gp, Acute],
             _ => {}
         }
         let mut rng = Rng::new(&[self.seed, index as u64, 0xC0DE]);
@@ -384,6 +393,7 @@ impl Population {
         ];
         labelled
             .into_iter()
+            .chain(gp_connect::LABELS)
             .filter(|(index, _)| *index < self.count)
             .map(|(index, label)| (nhs_number_of(index), label))
             .chain([(nhs::never_assigned(), "not known at any source")])
@@ -469,7 +479,7 @@ mod tests {
     fn showcase_labels_match_the_data() {
         let population = Population::new(Population::DEFAULT_PATIENTS, Population::DEFAULT_SEED);
         let showcase = population.showcase();
-        assert_eq!(showcase.len(), 21);
+        assert_eq!(showcase.len(), 25);
         for p in &showcase {
             let known = population.known_at(p.nhs_number);
             let failing = population.failing_source(p.nhs_number);
@@ -591,6 +601,22 @@ mod tests {
                     let (kind, delay) = population.slow_source(p.nhs_number).unwrap();
                     assert_eq!(kind, SourceKind::MentalHealth);
                     assert!(delay >= std::time::Duration::from_secs(1));
+                }
+                l if l.starts_with("GP Connect practice:") => {
+                    let index = population.index_of(p.nhs_number).unwrap();
+                    let status = population.gp_connect_patient(index).unwrap();
+                    assert!(!population.knows(index, SourceKind::Gp), "not at the R4 GP");
+                    let expected: &[SourceKind] = match status {
+                        GpConnectPatient::FullRecord => {
+                            &[SourceKind::Gp, SourceKind::Acute, SourceKind::SocialCare]
+                        }
+                        GpConnectPatient::NoKnownAllergies => &[SourceKind::Gp],
+                        GpConnectPatient::Dissented | GpConnectPatient::Sensitive => {
+                            &[SourceKind::Gp, SourceKind::Acute]
+                        }
+                    };
+                    assert_eq!(known, expected);
+                    assert_eq!(failing, None);
                 }
                 "not known at any source" => {
                     assert!(known.is_empty());

@@ -15,21 +15,35 @@ use serde_json::{json, Value};
 /// own id; two for the showcase patient registered twice.
 pub fn patients(population: &Population, index: usize, kind: SourceKind) -> Vec<Value> {
     let person = population.person_at(index, kind);
-    let mut found = vec![patient(&person, patient_id(kind, index), kind)];
+    let practice = if population.registered_by_gp_connect(index) {
+        population.gp_connect_practice()
+    } else {
+        super::catalogue::GP_PRACTICE
+    };
+    let mut found = vec![patient(&person, patient_id(kind, index), kind, practice)];
     if population.has_second_record(index, kind) {
-        found.push(patient(&person, second_record_id(kind, index), kind));
+        found.push(patient(
+            &person,
+            second_record_id(kind, index),
+            kind,
+            practice,
+        ));
     }
     found
 }
 
 /// A Patient resource with the given id and the person's demographics, home address and
-/// registered practice. Each kind of source names the practice in one of the shapes R4
-/// allows: the GP by a logical reference (its ODS code), the hospital by a contained
+/// registered practice (ODS code, name). Each kind of source names the practice in one of the
+/// shapes R4 allows: the GP by a logical reference (its ODS code), the hospital by a contained
 /// Organization, the others by a typed reference with the code and a display.
-fn patient(person: &Person, id: String, kind: SourceKind) -> Value {
-    use super::catalogue::{GP_PRACTICE, POSTCODES, STREETS, TOWNS};
+fn patient(
+    person: &Person,
+    id: String,
+    kind: SourceKind,
+    (ods_code, practice): (&str, &str),
+) -> Value {
+    use super::catalogue::{POSTCODES, STREETS, TOWNS};
     const ODS: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
-    let (ods_code, practice) = GP_PRACTICE;
     let town = POSTCODES
         .iter()
         .position(|p| *p == person.postcode)
