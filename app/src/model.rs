@@ -271,6 +271,8 @@ fn type_words(resource_type: &str) -> String {
         "Flag" => "alerts",
         "Consent" => "consent records",
         "Patient" => "patient details",
+        "ReferralRequest" => "referrals",
+        "ProcedureRequest" => "diary entries",
         other => return format!("{other} records"),
     }
     .to_owned()
@@ -315,6 +317,8 @@ impl Category {
             "CarePlan" => &[Self::CarePlan],
             "Flag" => &[Self::Alert],
             "Patient" => &[Self::PatientDetails],
+            // GP Connect's STU3 referrals and diary entries, kept under their own names.
+            "ReferralRequest" | "ProcedureRequest" => &[Self::CarePlan],
             _ => &[],
         }
     }

@@ -119,6 +119,10 @@ impl Section<'_> {
     }
 }
 
+/// The status a source's "no known allergies" record is given (GP Connect's SNOMED CT
+/// 716186003 and its kind): an assertion, not an allergy.
+pub const NO_KNOWN_ALLERGIES: &str = "no known allergies";
+
 /// The whole summary.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary<'a> {
@@ -148,14 +152,21 @@ impl<'a> Summary<'a> {
         &self.sections[index.unwrap_or(0)]
     }
 
-    /// The allergy badge beside the banner: a count, "none recorded", or unknown with the
-    /// sources that could not be read.
+    /// The allergy badge beside the banner: a count, "none recorded", "no known allergies"
+    /// (a source recorded that the patient has none), or unknown with the sources that could
+    /// not be read. A "no known allergies" record is never counted as an allergy, and never
+    /// outweighs an allergy recorded elsewhere or a source that could not be read.
     pub fn allergy_badge(&self) -> AllergyBadge {
         let allergies = self.section(SectionKind::Allergies);
-        match (&allergies.coverage, allergies.lines.len()) {
+        let (none_known, recorded): (Vec<&Line>, Vec<&Line>) = allergies
+            .lines
+            .iter()
+            .partition(|l| l.entry.status.as_deref() == Some(NO_KNOWN_ALLERGIES));
+        match (&allergies.coverage, recorded.len()) {
             (_, n) if n > 0 => AllergyBadge::Recorded(n),
             (Coverage::Incomplete(_), _) => AllergyBadge::Unknown(unread_names(allergies)),
             (Coverage::Complete, _) if allergies.withheld => AllergyBadge::NoneShown,
+            (Coverage::Complete, _) if !none_known.is_empty() => AllergyBadge::NoKnownAllergies,
             (Coverage::Complete, _) => AllergyBadge::NoneRecorded,
         }
     }
@@ -175,6 +186,8 @@ impl<'a> Summary<'a> {
 pub enum AllergyBadge {
     Recorded(usize),
     NoneRecorded,
+    /// None recorded, and a source recorded that the patient has no known allergies.
+    NoKnownAllergies,
     /// None shown, but some are withheld from this viewer.
     NoneShown,
     /// None shown, and these sources could not be read.
@@ -187,6 +200,7 @@ impl AllergyBadge {
             Self::Recorded(1) => "1 allergy".to_owned(),
             Self::Recorded(n) => format!("{n} allergies"),
             Self::NoneRecorded => "Allergies: none recorded".to_owned(),
+            Self::NoKnownAllergies => "No known allergies (recorded)".to_owned(),
             Self::NoneShown => "Allergies: none shown to you".to_owned(),
             Self::Unknown(names) => {
                 format!("Allergies unknown: {} not read", names.join(", "))
@@ -663,6 +677,53 @@ mod tests {
         );
         let badge = Summary::of(&record).allergy_badge();
         assert_eq!(badge.text(), "Allergies unknown: gp source not read");
+    }
+
+    #[test]
+    fn no_known_allergies_is_said_only_when_nothing_outweighs_it() {
+        let nka = || {
+            entry(
+                Category::Allergy,
+                "No known allergy",
+                Some(NO_KNOWN_ALLERGIES),
+            )
+        };
+        let ok = |id| source(id, SourceStatus::Ok);
+        // (sources, entries, badge)
+        let table = [
+            (vec![ok("gp")], vec![nka()], "No known allergies (recorded)"),
+            // An allergy recorded anywhere is counted; the assertion never is.
+            (
+                vec![ok("gp"), ok("acute")],
+                vec![
+                    nka(),
+                    entry(Category::Allergy, "Penicillin", Some("active")),
+                ],
+                "1 allergy",
+            ),
+            // A source that could not be read, withheld at the patient's request, or unable
+            // to return its record leaves allergies unknown.
+            (
+                vec![ok("gp"), source("acute", SourceStatus::Error)],
+                vec![nka()],
+                "Allergies unknown: acute source not read",
+            ),
+            (
+                vec![ok("gp"), source("gpc", SourceStatus::Withheld)],
+                vec![nka()],
+                "Allergies unknown: gpc source not read",
+            ),
+            (
+                vec![source("gpc", SourceStatus::Unavailable)],
+                Vec::new(),
+                "Allergies unknown: gpc source not read",
+            ),
+            (vec![ok("gp")], Vec::new(), "Allergies: none recorded"),
+        ];
+        for (sources, entries, badge) in table {
+            let record = record(sources, entries);
+            assert_eq!(Summary::of(&record).allergy_badge().text(), badge);
+        }
     }
 
     #[test]

@@ -503,9 +503,7 @@ impl Config {
                         ));
                     }
                     if s.kind != SourceKind::Gp {
-                        problems.push(format!(
-                            "{at}: api = \"gp-connect\" needs kind = \"gp\""
-                        ));
+                        problems.push(format!("{at}: api = \"gp-connect\" needs kind = \"gp\""));
                     }
                 }
                 (SourceApi::FhirR4, Some(_)) => problems.push(format!(
@@ -513,7 +511,8 @@ impl Config {
                 )),
                 (SourceApi::FhirR4, None) => {}
             }
-            if s.holds_objections == Some(true) && s.api == SourceApi::FhirR4 && !s.reads_consent() {
+            if s.holds_objections == Some(true) && s.api == SourceApi::FhirR4 && !s.reads_consent()
+            {
                 problems.push(format!(
                     "{at}: holds_objections = true needs \"Consent\" in resource_types, or objections held there are never read"
                 ));
@@ -555,10 +554,23 @@ mod tests {
     #[test]
     fn the_built_in_demo_config_is_valid() {
         let config = Config::demo().unwrap();
-        assert_eq!(config.sources.len(), 4);
-        let kinds: Vec<_> = config.sources.iter().map(|s| s.kind).collect();
-        assert_eq!(kinds, SourceKind::ALL);
+        // The four R4 sources and a second GP practice answering by GP Connect.
+        let kinds: Vec<_> = config.sources.iter().map(|s| (s.kind, s.api)).collect();
+        use SourceApi::*;
+        use SourceKind::*;
+        assert_eq!(
+            kinds,
+            [
+                (Gp, FhirR4),
+                (Gp, GpConnect),
+                (Acute, FhirR4),
+                (MentalHealth, FhirR4),
+                (SocialCare, FhirR4)
+            ]
+        );
         assert!(config.sources.iter().all(SourceConfig::wants_demo_source));
+        assert!(!config.sources[1].holds_objections());
+        assert!(!config.sources[1].may_keep_stale());
     }
 
     #[test]

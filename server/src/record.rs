@@ -6,14 +6,12 @@ use crate::cache::{Fetched, SourceCache};
 use crate::clock::now_rfc3339;
 use crate::config::{Config, SourceConfig};
 use crate::fhir::consent::ConsentDirective;
+use crate::gp_connect::Requester;
 use crate::merge;
 use crate::policy::gate::{judge_with_reasons, Key};
 use crate::policy::ConsentState;
-use crate::gp_connect::Requester;
 use crate::source::Source;
-use crate::sources::{
-    Candidate, FhirSource, SourceAnswer, SourceError, SourceRecord, Withholding,
-};
+use crate::sources::{Candidate, FhirSource, SourceAnswer, SourceError, SourceRecord, Withholding};
 use app::api::{LookupError, SearchForm};
 use app::consent::WithheldItems;
 use app::model::{Category, Demographics, SourceKind, SourceReport, SourceStatus, TimelineEntry};
@@ -102,7 +100,12 @@ impl Aggregator {
             view
         }))
         .await;
-        let practices = registered_practices(views.iter().filter_map(SourceView::record).flat_map(|r| r.patients.iter()));
+        let practices = registered_practices(
+            views
+                .iter()
+                .filter_map(SourceView::record)
+                .flat_map(|r| r.patients.iter()),
+        );
         for view in &mut views {
             not_registered_here(&mut view.report, &practices);
         }

@@ -8,15 +8,15 @@ use app::nhs_number::NhsNumber;
 use app::patient_search::PatientSearch;
 
 pub enum Source {
-    Fhir(FhirSource),
-    GpConnect(GpConnectSource),
+    Fhir(Box<FhirSource>),
+    GpConnect(Box<GpConnectSource>),
 }
 
 impl Source {
     pub fn new(config: SourceConfig) -> Result<Self, SourceError> {
         Ok(match config.api {
-            SourceApi::FhirR4 => Self::Fhir(FhirSource::new(config)?),
-            SourceApi::GpConnect => Self::GpConnect(GpConnectSource::new(config)?),
+            SourceApi::FhirR4 => Self::Fhir(Box::new(FhirSource::new(config)?)),
+            SourceApi::GpConnect => Self::GpConnect(Box::new(GpConnectSource::new(config)?)),
         })
     }
 

@@ -32,7 +32,7 @@ fn entry_ids(record: &Value, source: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn each_fault_fails_only_its_own_source() {
-    let healthy = start().await;
+    let healthy = common::start_r4().await;
     let nhs = patient_known_at(&healthy.demo.population, &SourceKind::ALL);
     let (_, expected) = healthy.record_json(&nhs.as_digits()).await;
 
@@ -44,6 +44,7 @@ async fn each_fault_fails_only_its_own_source() {
                 ..Faults::default()
             },
             |config| {
+                common::without_gp_connect(config);
                 for source in &mut config.sources {
                     source.timeout_ms = 1_500;
                     source.max_body_bytes = 1024 * 1024;

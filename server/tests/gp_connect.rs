@@ -5,9 +5,9 @@
 
 use crate::common::{self, entries, source_report, Portal};
 use app::nhs_number::NhsNumber;
+use serde_json::Value;
 use server::demo::gp_connect::ReceivedRequest;
 use server::demo::{Faults, Population};
-use serde_json::Value;
 
 const GP_CONNECT: &str = "gp-connect";
 
@@ -51,11 +51,20 @@ async fn a_gp_connect_record_is_merged_with_the_r4_sources_with_the_practice_in_
             .collect()
     };
     let gp_entries = from(GP_CONNECT);
-    for category in ["allergy", "medication", "problem", "encounter", "immunisation"] {
+    for category in [
+        "allergy",
+        "medication",
+        "problem",
+        "encounter",
+        "immunisation",
+    ] {
         assert!(
             gp_entries.iter().any(|e| e["category"] == category),
             "no {category} from GP Connect: {:?}",
-            gp_entries.iter().map(|e| &e["category"]).collect::<Vec<_>>()
+            gp_entries
+                .iter()
+                .map(|e| &e["category"])
+                .collect::<Vec<_>>()
         );
     }
     assert!(!from("acute").is_empty() && !from("social-care").is_empty());
@@ -72,7 +81,9 @@ async fn a_gp_connect_record_is_merged_with_the_r4_sources_with_the_practice_in_
     assert_eq!(practice["ods_code"], "Y54321", "{practice}");
     assert_eq!(practice["name"], "Harbourside Health Centre");
     assert!(
-        practice["usual_gp"].as_str().is_some_and(|gp| gp == "Dr Anika RAHMAN"),
+        practice["usual_gp"]
+            .as_str()
+            .is_some_and(|gp| gp == "Dr Anika RAHMAN"),
         "{practice}"
     );
 }
@@ -129,8 +140,13 @@ async fn the_provider_receives_the_headers_and_claims_gp_connect_defines() {
         viewer.user_id.as_str()
     );
     let organisation = &claims["requesting_organization"]["identifier"][0];
-    assert_eq!(organisation["system"], "https://fhir.nhs.uk/Id/ods-organization-code");
-    assert!(organisation["value"].as_str().is_some_and(|v| !v.is_empty()));
+    assert_eq!(
+        organisation["system"],
+        "https://fhir.nhs.uk/Id/ods-organization-code"
+    );
+    assert!(organisation["value"]
+        .as_str()
+        .is_some_and(|v| !v.is_empty()));
     // The body asks for this patient and every configured area.
     let parameters = request.parameters.as_ref().unwrap();
     let named = |name: &str| {
@@ -164,12 +180,20 @@ async fn dissent_at_the_practice_withholds_only_its_record_and_says_so() {
     let portal = common::start().await;
     let nhs = portal.demo.population.gp_connect_dissented().unwrap();
     let (status, record) = portal.record_json(&nhs.as_digits()).await;
-    assert_eq!(status, 200, "the other sources' records are still shared: {record}");
+    assert_eq!(
+        status, 200,
+        "the other sources' records are still shared: {record}"
+    );
     let gpc = source_report(&record, GP_CONNECT);
     assert_eq!(gpc["status"], "withheld", "{gpc}");
     let message = gpc["message"].as_str().unwrap_or_default();
-    assert!(message.contains("asked their practice not to share"), "{message}");
-    assert!(entries(&record).iter().all(|e| e["source_id"] != GP_CONNECT));
+    assert!(
+        message.contains("asked their practice not to share"),
+        "{message}"
+    );
+    assert!(entries(&record)
+        .iter()
+        .all(|e| e["source_id"] != GP_CONNECT));
     assert!(entries(&record).iter().any(|e| e["source_id"] == "acute"));
     let refused = received(&portal)
         .into_iter()
@@ -188,8 +212,13 @@ async fn a_record_the_practice_cannot_return_is_unavailable_never_empty() {
     let gpc = source_report(&record, GP_CONNECT);
     assert_eq!(gpc["status"], "unavailable", "{gpc}");
     let message = gpc["message"].as_str().unwrap_or_default();
-    assert!(message.contains("does not mean nothing is recorded"), "{message}");
-    assert!(entries(&record).iter().all(|e| e["source_id"] != GP_CONNECT));
+    assert!(
+        message.contains("does not mean nothing is recorded"),
+        "{message}"
+    );
+    assert!(entries(&record)
+        .iter()
+        .all(|e| e["source_id"] != GP_CONNECT));
 }
 
 #[tokio::test]
@@ -202,7 +231,9 @@ async fn a_patient_registered_at_the_other_practice_is_not_held_here() {
     let gpc = source_report(&record, GP_CONNECT);
     assert_eq!(gpc["status"], "not-found", "{gpc}");
     assert!(
-        gpc["message"].as_str().is_some_and(|m| m.contains("Y12345")),
+        gpc["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Y12345")),
         "{gpc}"
     );
     // The provider said PATIENT_NOT_FOUND: the portal did not make that up.
@@ -214,12 +245,20 @@ async fn a_patient_registered_at_the_other_practice_is_not_held_here() {
 #[tokio::test]
 async fn a_request_the_provider_refuses_fails_that_source_alone_and_names_the_code() {
     // The portal configured with another practice's ASID: the provider refuses `Ssp-To`.
-    let portal = common::start_with(population(), |_| Faults::default(), |config| {
-        let gpc = config.sources.iter_mut().find(|s| s.id == GP_CONNECT).unwrap();
-        if let Some(settings) = gpc.gp_connect.as_mut() {
-            settings.provider_asid = "918999198993".to_owned();
-        }
-    })
+    let portal = common::start_with(
+        population(),
+        |_| Faults::default(),
+        |config| {
+            let gpc = config
+                .sources
+                .iter_mut()
+                .find(|s| s.id == GP_CONNECT)
+                .unwrap();
+            if let Some(settings) = gpc.gp_connect.as_mut() {
+                settings.provider_asid = "918999198993".to_owned();
+            }
+        },
+    )
     .await;
     let nhs = full_record(&portal.demo.population);
     let (status, record) = portal.record_json(&nhs.as_digits()).await;
@@ -227,7 +266,9 @@ async fn a_request_the_provider_refuses_fails_that_source_alone_and_names_the_co
     let gpc = source_report(&record, GP_CONNECT);
     assert_eq!(gpc["status"], "error", "{gpc}");
     assert!(
-        gpc["message"].as_str().is_some_and(|m| m.contains("BAD_REQUEST")),
+        gpc["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("BAD_REQUEST")),
         "{gpc}"
     );
     assert!(entries(&record).iter().any(|e| e["source_id"] == "acute"));
@@ -253,18 +294,28 @@ async fn transient_proxy_failures_are_retried() {
         matches!(gpc["status"].as_str(), Some("ok" | "partial")),
         "{gpc}"
     );
-    assert!(entries(&record).iter().any(|e| e["source_id"] == GP_CONNECT));
+    assert!(entries(&record)
+        .iter()
+        .any(|e| e["source_id"] == GP_CONNECT));
 }
 
 #[tokio::test]
 async fn through_the_spine_secure_proxy_the_provider_url_follows_the_proxy() {
-    let portal = common::start_with(population(), |_| Faults::default(), |config| {
-        let gpc = config.sources.iter_mut().find(|s| s.id == GP_CONNECT).unwrap();
-        let proxy = format!("{}ssp", gpc.base_url.origin().ascii_serialization() + "/");
-        if let Some(settings) = gpc.gp_connect.as_mut() {
-            settings.ssp_url = Some(proxy.parse().unwrap());
-        }
-    })
+    let portal = common::start_with(
+        population(),
+        |_| Faults::default(),
+        |config| {
+            let gpc = config
+                .sources
+                .iter_mut()
+                .find(|s| s.id == GP_CONNECT)
+                .unwrap();
+            let proxy = format!("{}ssp", gpc.base_url.origin().ascii_serialization() + "/");
+            if let Some(settings) = gpc.gp_connect.as_mut() {
+                settings.ssp_url = Some(proxy.parse().unwrap());
+            }
+        },
+    )
     .await;
     let nhs = full_record(&portal.demo.population);
     let (status, record) = portal.record_json(&nhs.as_digits()).await;
@@ -295,10 +346,14 @@ async fn no_earlier_copy_of_a_gp_connect_record_is_kept_to_stand_in() {
         failure: Some(server::demo::Failure::Http500),
         ..Default::default()
     });
-    let (status, record) = portal.record_json_query(&nhs.as_digits(), "?refresh=true").await;
+    let (status, record) = portal
+        .record_json_query(&nhs.as_digits(), "?refresh=true")
+        .await;
     assert_eq!(status, 200);
     let gpc = source_report(&record, GP_CONNECT);
     // An R4 source would show its earlier copy as `stale`; GP Connect's answers are no-store.
     assert_eq!(gpc["status"], "error", "{gpc}");
-    assert!(entries(&record).iter().all(|e| e["source_id"] != GP_CONNECT));
+    assert!(entries(&record)
+        .iter()
+        .all(|e| e["source_id"] != GP_CONNECT));
 }

@@ -78,7 +78,7 @@ async fn identity_events(portal: &Portal, nhs: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn the_prompt_says_whose_record_it_is_before_any_basis() {
-    let portal = common::start().await;
+    let portal = common::start_r4().await;
     let population = &portal.demo.population;
     let clinician = portal.sign_in("ae.clinician").await;
     let nhs = showcase(population, "known at all four sources").as_digits();
@@ -153,7 +153,7 @@ async fn the_prompt_says_whose_record_it_is_before_any_basis() {
 
 #[tokio::test]
 async fn disagreement_failure_and_absence_are_said_before_any_basis() {
-    let portal = common::start().await;
+    let portal = common::start_r4().await;
     let population = &portal.demo.population;
     let clinician = portal.sign_in("ae.clinician").await;
 

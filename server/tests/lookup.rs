@@ -4,7 +4,7 @@
 use crate::common;
 
 use app::model::SourceKind;
-use common::{patient_known_at, population, start, start_with};
+use common::{patient_known_at, population, start, start_r4, start_with, without_gp_connect};
 use serde_json::Value;
 use server::demo::Faults;
 use std::sync::Arc;
@@ -34,7 +34,7 @@ fn entry_sources(record: &Value) -> std::collections::BTreeSet<String> {
 
 #[tokio::test]
 async fn a_patient_known_everywhere_gets_entries_from_all_four_sources() {
-    let portal = start().await;
+    let portal = start_r4().await;
     let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL);
 
     let response = portal
@@ -145,7 +145,7 @@ async fn an_invalid_nhs_number_is_refused_before_any_source_is_asked() {
 
 #[tokio::test]
 async fn an_unknown_patient_gets_no_record_found_with_each_sources_answer() {
-    let portal = start().await;
+    let portal = start_r4().await;
     let unknown = app::nhs_number::NhsNumber::parse("9434765919").unwrap();
     assert!(portal.demo.population.known_at(unknown).is_empty());
 
@@ -172,7 +172,7 @@ async fn an_unknown_patient_gets_no_record_found_with_each_sources_answer() {
 async fn a_patient_known_at_some_sources_is_not_found_at_the_others() {
     let population = population();
     let nhs = patient_known_at(&population, &[SourceKind::Gp, SourceKind::SocialCare]);
-    let portal = start_with(population, |_| Faults::default(), |_| {}).await;
+    let portal = start_with(population, |_| Faults::default(), without_gp_connect).await;
     let (_, record) = portal.record_json(&nhs.as_digits()).await;
     let statuses = statuses(&record);
     let expected = [
@@ -228,7 +228,7 @@ async fn a_source_answering_http_500_fails_alone() {
         .nhs_numbers()
         .find_map(|n| population.failing_source(n).map(|k| (n, k)))
         .expect("the demo population has a patient whose source fails");
-    let portal = start_with(population, |_| Faults::default(), |_| {}).await;
+    let portal = start_with(population, |_| Faults::default(), without_gp_connect).await;
     let (_, record) = portal.record_json(&nhs.as_digits()).await;
     for source in record["sources"].as_array().unwrap() {
         let expected = if source["kind"] == failing.as_str() {
@@ -253,7 +253,10 @@ async fn all_sources_are_asked_at_the_same_time() {
             rendezvous: Some(barrier.clone()),
             ..Faults::default()
         },
-        |config| config.sources.iter_mut().for_each(|s| s.timeout_ms = 2_000),
+        |config| {
+            without_gp_connect(config);
+            config.sources.iter_mut().for_each(|s| s.timeout_ms = 2_000)
+        },
     )
     .await;
     let nhs = patient_known_at(&portal.demo.population, &SourceKind::ALL);

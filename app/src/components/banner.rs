@@ -80,7 +80,7 @@ fn badges(record: &PatientRecord) -> impl IntoView {
     let allergy_tone = match allergy {
         AllergyBadge::Recorded(_) => "bg-[#d5281b] text-white",
         AllergyBadge::Unknown(_) | AllergyBadge::NoneShown => "bg-[#ffb81c] text-slate-950",
-        AllergyBadge::NoneRecorded => "bg-white text-slate-900",
+        AllergyBadge::NoneRecorded | AllergyBadge::NoKnownAllergies => "bg-white text-slate-900",
     };
     let mut badges = vec![(
         "allergies",

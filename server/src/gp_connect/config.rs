@@ -87,7 +87,10 @@ impl GpConnectConfig {
             }
         }
         if !is_ods_code(&self.organisation_code) {
-            problems.push("gp_connect.organisation_code must be an ODS code (letters and digits, at most 12)".to_owned());
+            problems.push(
+                "gp_connect.organisation_code must be an ODS code (letters and digits, at most 12)"
+                    .to_owned(),
+            );
         }
         if self.organisation_name.trim().is_empty() {
             problems.push("gp_connect.organisation_name must not be empty".to_owned());
@@ -169,17 +172,29 @@ mod tests {
         let table = [
             ("consumer_asid = \"12ab\"", "gp_connect.consumer_asid"),
             ("provider_asid = \"\"", "gp_connect.provider_asid"),
-            ("provider_asid = \"1234567890123\"", "gp_connect.provider_asid"),
-            ("organisation_code = \"R X1\"", "gp_connect.organisation_code"),
+            (
+                "provider_asid = \"1234567890123\"",
+                "gp_connect.provider_asid",
+            ),
+            (
+                "organisation_code = \"R X1\"",
+                "gp_connect.organisation_code",
+            ),
             ("organisation_name = \" \"", "gp_connect.organisation_name"),
             ("device_id = \"\"", "gp_connect.device_id"),
             ("consultations = 101", "gp_connect.consultations"),
             ("medication_months = 5000", "gp_connect.medication_months"),
             ("areas = []", "gp_connect.areas"),
             ("areas = [\"allergies\", \"letters\"]", "\"letters\""),
-            ("ssp_url = \"mailto:proxy@example.org\"", "gp_connect.ssp_url"),
+            (
+                "ssp_url = \"mailto:proxy@example.org\"",
+                "gp_connect.ssp_url",
+            ),
             // Not permitted with problems or consultations (every area is asked by default).
-            ("history_months = 6", "must be 0 while areas include problems"),
+            (
+                "history_months = 6",
+                "must be 0 while areas include problems",
+            ),
         ];
         for (line, named) in table {
             let problems = config(line).unwrap().problems();

@@ -31,15 +31,7 @@ fn into_source_record(read: StructuredRecord) -> SourceRecord {
         entries: read.entries,
         skipped: read.skipped,
         unreadable_types: read.unreadable_types,
-        // Until the mapping says which area and why: anywhere, not supported.
-        not_shared: read
-            .warnings
-            .iter()
-            .map(|_| app::model::SourceProblem::NotShared {
-                resource_type: None,
-                reason: app::model::NotSharedReason::NotSupported,
-            })
-            .collect(),
+        not_shared: read.warnings,
         ..SourceRecord::default()
     }
 }

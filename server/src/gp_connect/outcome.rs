@@ -45,9 +45,17 @@ pub fn spine_code(body: &[u8]) -> Option<String> {
         .issue
         .into_iter()
         .flat_map(|i| i.details.unwrap_or_default().coding)
-        .find(|c| c.system.as_deref().is_some_and(|s| s.ends_with(SPINE_CODES)))
+        .find(|c| {
+            c.system
+                .as_deref()
+                .is_some_and(|s| s.ends_with(SPINE_CODES))
+        })
         .and_then(|c| c.code)
-        .filter(|c| c.len() <= 64 && c.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c == ' '))
+        .filter(|c| {
+            c.len() <= 64
+                && c.chars()
+                    .all(|c| c.is_ascii_uppercase() || c == '_' || c == ' ')
+        })
 }
 
 /// The error a refused request (any status but 200) stands for.
@@ -92,20 +100,64 @@ mod tests {
     #[test]
     fn each_spine_code_is_read_as_the_portal_treats_it() {
         let table: [(u16, Vec<u8>, &str); 12] = [
-            (403, outcome(CODE_SYSTEM, "NO_PATIENT_CONSENT"), "withheld: dissent"),
-            (403, outcome(VALUE_SET, "NO_PATIENT_CONSENT"), "withheld: dissent"),
-            (404, outcome(CODE_SYSTEM, "PATIENT_NOT_FOUND"), "withheld: unavailable"),
-            (400, outcome(CODE_SYSTEM, "INVALID_NHS_NUMBER"), "refused INVALID_NHS_NUMBER"),
-            (400, outcome(CODE_SYSTEM, "BAD_REQUEST"), "refused BAD_REQUEST"),
-            (422, outcome(CODE_SYSTEM, "INVALID_RESOURCE"), "refused INVALID_RESOURCE"),
-            (422, outcome(CODE_SYSTEM, "INVALID_PARAMETER"), "refused INVALID_PARAMETER"),
-            (403, outcome(CODE_SYSTEM, "ACCESS DENIED"), "refused ACCESS DENIED"),
-            (500, outcome(CODE_SYSTEM, "INTERNAL_SERVER_ERROR"), "http 500"),
+            (
+                403,
+                outcome(CODE_SYSTEM, "NO_PATIENT_CONSENT"),
+                "withheld: dissent",
+            ),
+            (
+                403,
+                outcome(VALUE_SET, "NO_PATIENT_CONSENT"),
+                "withheld: dissent",
+            ),
+            (
+                404,
+                outcome(CODE_SYSTEM, "PATIENT_NOT_FOUND"),
+                "withheld: unavailable",
+            ),
+            (
+                400,
+                outcome(CODE_SYSTEM, "INVALID_NHS_NUMBER"),
+                "refused INVALID_NHS_NUMBER",
+            ),
+            (
+                400,
+                outcome(CODE_SYSTEM, "BAD_REQUEST"),
+                "refused BAD_REQUEST",
+            ),
+            (
+                422,
+                outcome(CODE_SYSTEM, "INVALID_RESOURCE"),
+                "refused INVALID_RESOURCE",
+            ),
+            (
+                422,
+                outcome(CODE_SYSTEM, "INVALID_PARAMETER"),
+                "refused INVALID_PARAMETER",
+            ),
+            (
+                403,
+                outcome(CODE_SYSTEM, "ACCESS DENIED"),
+                "refused ACCESS DENIED",
+            ),
+            (
+                500,
+                outcome(CODE_SYSTEM, "INTERNAL_SERVER_ERROR"),
+                "http 500",
+            ),
             // A code from another system is not a Spine code.
-            (403, outcome("https://example.org/codes", "NO_PATIENT_CONSENT"), "http 403"),
+            (
+                403,
+                outcome("https://example.org/codes", "NO_PATIENT_CONSENT"),
+                "http 403",
+            ),
             (404, b"<html>Not found</html>".to_vec(), "http 404"),
             // A code that is not a code (a provider's free text in the code slot).
-            (400, outcome(CODE_SYSTEM, "<script>alert(1)</script>"), "http 400"),
+            (
+                400,
+                outcome(CODE_SYSTEM, "<script>alert(1)</script>"),
+                "http 400",
+            ),
         ];
         for (status, body, want) in table {
             let got = match refusal(status, &body) {

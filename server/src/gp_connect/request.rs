@@ -112,8 +112,8 @@ pub fn parameters(config: &GpConnectConfig, nhs: NhsNumber, today: time::Date) -
 /// The date `months` months before `today` (the day clamped to the shorter month), as a
 /// whole date: GP Connect refuses partial dates and times in search parameters.
 fn months_before(today: time::Date, months: u32) -> String {
-    let total = i64::from(today.year()) * 12 + i64::from(u8::from(today.month())) - 1
-        - i64::from(months);
+    let total =
+        i64::from(today.year()) * 12 + i64::from(u8::from(today.month())) - 1 - i64::from(months);
     let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
     let month = time::Month::try_from((month0 + 1) as u8).unwrap_or(time::Month::January);
     let year = year as i32;
@@ -244,10 +244,19 @@ mod tests {
         assert_eq!(number["valueIdentifier"]["value"], "9434765919");
         // (parameter, its parts as name = value)
         let table: [(&str, &[(&str, Value)]); 8] = [
-            ("includeAllergies", &[("includeResolvedAllergies", json!(true))]),
-            ("includeMedication", &[("includePrescriptionIssues", json!(true))]),
+            (
+                "includeAllergies",
+                &[("includeResolvedAllergies", json!(true))],
+            ),
+            (
+                "includeMedication",
+                &[("includePrescriptionIssues", json!(true))],
+            ),
             ("includeProblems", &[]),
-            ("includeConsultations", &[("includeNumberOfMostRecent", json!(3))]),
+            (
+                "includeConsultations",
+                &[("includeNumberOfMostRecent", json!(3))],
+            ),
             ("includeImmunisations", &[]),
             ("includeUncategorisedData", &[]),
             ("includeInvestigations", &[]),
@@ -271,8 +280,10 @@ mod tests {
                         .collect()
                 })
                 .unwrap_or_default();
-            let want: Vec<(String, Value)> =
-                parts.iter().map(|(n, v)| ((*n).to_owned(), v.clone())).collect();
+            let want: Vec<(String, Value)> = parts
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), v.clone()))
+                .collect();
             assert_eq!(got, want, "{name}");
         }
         assert_eq!(body["parameter"].as_array().unwrap().len(), 9);
@@ -315,7 +326,10 @@ mod tests {
         let claims = decode(parts[1]);
         assert_eq!(claims["iss"], "https://portal.example.nhs.uk/");
         assert_eq!(claims["sub"], "555254240100");
-        assert_eq!(claims["aud"], "https://provider.example/B82617/STU3/1/gpconnect");
+        assert_eq!(
+            claims["aud"],
+            "https://provider.example/B82617/STU3/1/gpconnect"
+        );
         assert_eq!(claims["iat"], 1_700_000_000);
         assert_eq!(claims["exp"], 1_700_000_300);
         assert_eq!(claims["reason_for_request"], "directcare");
@@ -329,7 +343,10 @@ mod tests {
         let practitioner = &claims["requesting_practitioner"];
         assert_eq!(practitioner["id"], claims["sub"]);
         assert_eq!(practitioner["identifier"][0]["system"], SDS_USER_SYSTEM);
-        assert_eq!(practitioner["identifier"][1]["system"], SDS_ROLE_PROFILE_SYSTEM);
+        assert_eq!(
+            practitioner["identifier"][1]["system"],
+            SDS_ROLE_PROFILE_SYSTEM
+        );
         assert_eq!(practitioner["identifier"][2]["value"], "ae-clinician");
         assert_eq!(
             practitioner["name"][0],

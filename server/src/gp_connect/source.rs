@@ -115,7 +115,10 @@ impl GpConnectSource {
         };
         let headers = self.headers(requester, now.unix_timestamp())?;
         let body = parameters.to_string().into_bytes();
-        let reply = self.client.post_operation(&self.url, headers, &body).await?;
+        let reply = self
+            .client
+            .post_operation(&self.url, headers, &body)
+            .await?;
         if reply.status != 200 {
             let error = refusal(reply.status, &reply.body);
             if !error.is_an_answer() {

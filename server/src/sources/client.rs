@@ -472,7 +472,10 @@ impl Reply {
 }
 
 /// Reads a reply's status, content type essence and body, refusing a body over `max_bytes`.
-async fn read_body(mut response: reqwest::Response, max_bytes: usize) -> Result<Reply, SourceError> {
+async fn read_body(
+    mut response: reqwest::Response,
+    max_bytes: usize,
+) -> Result<Reply, SourceError> {
     let status = response.status().as_u16();
     let content_type = response
         .headers()

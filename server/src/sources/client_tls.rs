@@ -30,10 +30,20 @@ impl SourceTls {
         })?;
         let mut builder = builder.identity(identity);
         if let Some(path) = &self.ca_cert_path {
-            let authorities = reqwest::Certificate::from_pem_bundle(&read(path, "tls.ca_cert_path")?)
-                .map_err(|e| format!("tls.ca_cert_path {}: not PEM certificates ({e})", path.display()))?;
+            let authorities =
+                reqwest::Certificate::from_pem_bundle(&read(path, "tls.ca_cert_path")?).map_err(
+                    |e| {
+                        format!(
+                            "tls.ca_cert_path {}: not PEM certificates ({e})",
+                            path.display()
+                        )
+                    },
+                )?;
             if authorities.is_empty() {
-                return Err(format!("tls.ca_cert_path {} holds no certificate", path.display()));
+                return Err(format!(
+                    "tls.ca_cert_path {} holds no certificate",
+                    path.display()
+                ));
             }
             for authority in authorities {
                 builder = builder.add_root_certificate(authority);
@@ -94,7 +104,12 @@ mod tests {
         let table = [
             (missing.clone(), key.clone(), None, "tls.client_cert_path"),
             (cert.clone(), missing.clone(), None, "tls.client_key_path"),
-            (cert.clone(), cert.clone(), None, "not a PEM certificate and its private key"),
+            (
+                cert.clone(),
+                cert.clone(),
+                None,
+                "not a PEM certificate and its private key",
+            ),
             (cert.clone(), key.clone(), Some(missing), "tls.ca_cert_path"),
             (cert.clone(), key.clone(), Some(not_pem), "tls.ca_cert_path"),
         ];

@@ -156,6 +156,19 @@ pub async fn start() -> Portal {
     start_with(population(), |_| Faults::default(), |_| {}).await
 }
 
+/// Leaves out the demo's GP Connect practice: for tests about the four FHIR R4 sources (each
+/// patient's R4 sources, their faults, their timing); `tests/gp_connect.rs` covers the fifth.
+pub fn without_gp_connect(config: &mut Config) {
+    config
+        .sources
+        .retain(|s| s.api != server::config::SourceApi::GpConnect);
+}
+
+/// [`start`] with the four FHIR R4 demo sources only.
+pub async fn start_r4() -> Portal {
+    start_with(population(), |_| Faults::default(), without_gp_connect).await
+}
+
 impl Portal {
     /// A bearer token for a demo user from the demo identity provider.
     pub async fn token_for(&self, login: &str) -> String {

@@ -23,7 +23,7 @@ const NO_KNOWN_ALLERGY: [&str; 6] = [
 
 /// The status shown for a "no known allergies" record: it is a statement that none are known,
 /// never an allergy and never "nothing recorded".
-pub const NO_KNOWN_ALLERGIES_STATUS: &str = "no known allergies";
+pub const NO_KNOWN_ALLERGIES_STATUS: &str = app::summary::NO_KNOWN_ALLERGIES;
 
 /// `Comment note`: a free-text entry, or a filing comment on a test.
 pub(super) const COMMENT_NOTE: &str = "37331000000100";
