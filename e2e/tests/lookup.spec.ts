@@ -36,11 +36,14 @@ test('a clinician sees one timeline from all four sources and filters it by sour
   await giveBasis(page);
 
   await expect(page.locator(tid(ids.patientBanner))).toContainText(nhs);
+  // Four FHIR R4 sources and the second practice, asked by GP Connect, where the patient is
+  // not registered (their other records name the first practice).
   const cards = page.locator(`${tid(ids.sourceStatus)} li`);
-  await expect(cards).toHaveCount(4);
+  await expect(cards).toHaveCount(5);
   for (const id of SOURCES) {
     await expect(page.locator(`${tid(ids.sourceStatus)} li[data-source-id="${id}"]`)).toHaveAttribute('data-status', 'ok');
   }
+  await expect(page.locator(`${tid(ids.sourceStatus)} li[data-source-id="gp-connect"]`)).toHaveAttribute('data-status', 'not-found');
   const rows = page.locator(tid(ids.timelineRow));
   for (const id of SOURCES) {
     await expect(page.locator(`${tid(ids.timelineRow)}[data-source-id="${id}"]`).first()).toBeVisible();
@@ -81,11 +84,14 @@ test('an invalid NHS number gets a clear message and no record', async ({ page }
 test('an unknown patient shows no record found with each source answer', async ({ page }) => {
   const nhs = await demoPatient(page, 'not known at any source');
   await lookUp(page, nhs);
-  // Said before any basis is asked (identity before the basis): there is nothing to open.
+  // Said before any basis is asked (identity before the basis). The GP Connect practice cannot
+  // say whether it holds a record (GP Connect answers every such number PATIENT_NOT_FOUND), so
+  // the page says a record may exist there and still offers the basis.
   const panel = page.locator(tid(ids.identityNotHeld));
   await expect(panel).toContainText('No record found');
   await expect(panel.locator('li[data-answer="not-held"]')).toHaveCount(4);
-  await expect(page.locator(tid(ids.basisPrompt))).toHaveCount(0);
+  await expect(panel.locator('li[data-answer="failed"]')).toContainText('could not return a GP record');
+  await expect(panel).toContainText('1 source could not be asked, so a record may still exist there');
 });
 
 test('a failing source shows as failed while the others still show', async ({ page }) => {

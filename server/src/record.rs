@@ -201,9 +201,9 @@ impl Aggregator {
                 tracing::warn!(source = %report.id, %error, "a source could not be asked who holds a number");
                 report.status = failure_status(&error);
                 match error {
+                    SourceError::Withheld(withholding) => withholding.briefly().to_owned(),
                     SourceError::Timeout
                     | SourceError::CircuitOpen
-                    | SourceError::Withheld(_)
                     | SourceError::NoDemographicSearch => error.to_string(),
                     _ => "failed to answer".to_owned(),
                 }

@@ -357,3 +357,61 @@ async fn no_earlier_copy_of_a_gp_connect_record_is_kept_to_stand_in() {
         .iter()
         .all(|e| e["source_id"] != GP_CONNECT));
 }
+
+#[tokio::test]
+async fn before_a_basis_the_practice_is_asked_who_the_patient_is_and_nothing_clinical() {
+    let portal = common::start().await;
+    let nhs = full_record(&portal.demo.population).as_digits();
+    let clinician = portal.sign_in("ae.clinician").await;
+    let response = clinician
+        .post("/sfn/record", &[("nhs_number", &nhs), ("refresh", "false")])
+        .await;
+    assert_eq!(response.status(), 403, "a basis is asked for first");
+    let body: Value = response.json().await.unwrap();
+    let identity = &body["BasisRequired"]["identity"];
+    let gpc = identity["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source_id"] == GP_CONNECT)
+        .unwrap_or_else(|| panic!("{identity}"));
+    let held = &gpc["answer"]["holds"][0];
+    assert_eq!(held["gp_practice"]["ods_code"], "Y54321", "{gpc}");
+    assert_eq!(held["gp_practice"]["usual_gp"], "Dr Anika RAHMAN");
+    // One request, with the NHS number alone: no clinical area before a basis.
+    let asked = received(&portal);
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    let names: Vec<&str> = asked[0].parameters.as_ref().unwrap()["parameter"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["patientNHSNumber"]);
+    assert_eq!(asked[0].status, 200);
+
+    // A number the practice cannot return is said as such, never as "not held".
+    let unknown = common::showcase(&portal.demo.population, "not known at any source");
+    let response = clinician
+        .post(
+            "/sfn/record",
+            &[("nhs_number", &unknown.as_digits()), ("refresh", "false")],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        403,
+        "a basis is asked: a record may exist there"
+    );
+    let body: Value = response.json().await.unwrap();
+    let identity = &body["BasisRequired"]["identity"];
+    assert_eq!(identity["outcome"], "not-held", "{identity}");
+    let sources = &identity["sources"];
+    let said = sources
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["source_id"] == GP_CONNECT))
+        .map(|s| s["answer"].to_string())
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(said.contains("could not return a GP record"), "{said}");
+    assert!(said.contains("failed"), "{said}");
+}

@@ -29,8 +29,9 @@ pub struct GpConnectConfig {
     #[serde(default = "default_device_id")]
     pub device_id: String,
     /// Medication and medical devices issued or authorised in the last this-many months
-    /// (`medicationSearchFromDate`); 0 (the default) asks for all. GP Connect forbids it
-    /// together with problems or consultations (a clinical-safety rule of the specification).
+    /// (`medicationSearchFromDate`); 0 (the default) asks for all. With problems or
+    /// consultations GP Connect allows only 12, with `consultations = 3` (its pre-defined
+    /// search 1); a clinical-safety rule of the specification.
     #[serde(default)]
     pub medication_months: u32,
     /// The most recent this-many consultations (`includeNumberOfMostRecent`); 0 leaves
@@ -75,6 +76,13 @@ impl GpConnectConfig {
         self.areas.iter().any(|a| a == area)
     }
 
+    /// GP Connect's "pre-defined search 1" (the last 3 consultations, the last year's
+    /// medication, allergies and problems): the one search the specification allows a
+    /// medication look-back in together with consultations and problems.
+    fn is_predefined_search_1(&self) -> bool {
+        self.medication_months == 12 && self.consultations == 3 && self.history_months == 0
+    }
+
     /// What is wrong with this table, one message per problem, each naming its key.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -103,10 +111,19 @@ impl GpConnectConfig {
                 "gp_connect.medication_months and history_months must be at most 1200".to_owned(),
             );
         }
-        let filtered = self.medication_months > 0 || self.history_months > 0;
-        if filtered && (self.asks_for("problems") || self.asks_for("consultations")) {
+        let with_consultations_or_problems =
+            self.asks_for("problems") || self.asks_for("consultations");
+        if with_consultations_or_problems && self.history_months > 0 {
             problems.push(
-                "gp_connect.medication_months and history_months must be 0 while areas include problems or consultations: GP Connect does not permit those search periods with them".to_owned(),
+                "gp_connect.history_months must be 0 while areas include problems or consultations: GP Connect does not permit those search periods with them".to_owned(),
+            );
+        }
+        if with_consultations_or_problems
+            && self.medication_months > 0
+            && !self.is_predefined_search_1()
+        {
+            problems.push(
+                "gp_connect.medication_months must be 0 (or 12, with consultations = 3: GP Connect's predefined search 1) while areas include problems or consultations".to_owned(),
             );
         }
         if self.consultations > 100 {
@@ -203,6 +220,27 @@ mod tests {
                 "{line}: {problems:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_predefined_search_is_the_one_look_back_allowed_with_problems() {
+        let config = |lines: &str| -> GpConnectConfig {
+            toml::from_str(&format!(
+                "consumer_asid = \"1\"\nprovider_asid = \"2\"\nissuer = \"https://p.example/\"\n\
+                 organisation_code = \"RX1\"\norganisation_name = \"N\"\n{lines}"
+            ))
+            .unwrap()
+        };
+        assert!(config("medication_months = 12").problems().is_empty());
+        assert!(!config("medication_months = 12\nconsultations = 5")
+            .problems()
+            .is_empty());
+        let without = "areas = [\"allergies\", \"medication\", \"immunisations\"]";
+        assert!(config(&format!(
+            "medication_months = 6\nhistory_months = 24\n{without}"
+        ))
+        .problems()
+        .is_empty());
     }
 
     #[test]

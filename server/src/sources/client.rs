@@ -92,6 +92,18 @@ pub enum Withholding {
     Unavailable,
 }
 
+impl Withholding {
+    /// Why, in a few words for the identity check before a basis.
+    pub fn briefly(self) -> &'static str {
+        match self {
+            Self::Dissent => "the patient asked their practice not to share their GP record",
+            Self::Unavailable => {
+                "it could not return a GP record for this number, though it may hold one"
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for Withholding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

@@ -494,10 +494,10 @@ pub fn parameters(body: &[u8], today: i64) -> Result<Asked, Refusal> {
         "consultations",
     )?;
     combination(asked.problems.is_some(), &NOT_WITH_PROBLEMS, "problems")?;
-    let recognised = seen.iter().any(|n| PARAMETERS.iter().any(|(p, _)| p == n));
-    if !recognised {
-        return Err(invalid_parameter("No recognised parameters are provided"));
-    }
+    // `patientNHSNumber` is itself a recognised parameter: asked alone, the answer holds the
+    // Patient, their practice and usual GP and no clinical area (the portal's identity check
+    // before a basis asks so). The specification's "no recognised parameters" row is read as
+    // a request naming nothing this provider knows, which the missing number already refuses.
     Ok(asked)
 }
 

@@ -696,15 +696,6 @@ async fn requests_are_validated_as_the_specification_requires() {
             "INVALID_PARAMETER",
         ),
         (
-            "only unknown parameters",
-            Call {
-                body: json!({ "resourceType": "Parameters", "parameter": [parameters(&full)["parameter"][0].clone(), { "name": "includeEverything" }] }),
-                ..valid_call(&provider, &full)
-            },
-            422,
-            "INVALID_PARAMETER",
-        ),
-        (
             "allergies without includeResolvedAllergies",
             {
                 let mut c = valid_call(&provider, &full);
@@ -895,4 +886,37 @@ async fn faults_fail_the_first_requests_and_live_faults_come_and_go() {
     provider.set_gateway_fault(None);
     assert_eq!(call.send(&url).await.0, 200);
     assert_eq!(provider.requests(), 7);
+}
+
+#[tokio::test]
+async fn the_nhs_number_alone_answers_who_the_patient_is_and_nothing_clinical() {
+    let population = population();
+    let full = population.gp_connect_full_record().unwrap().as_digits();
+    let provider = start(population.clone()).await;
+    let mut call = valid_call(&provider, &full);
+    call.body = json!({ "resourceType": "Parameters", "parameter": [parameters(&full)["parameter"][0].clone()] });
+    let url = format!("{}/Patient/$gpc.getstructuredrecord", provider.base_url);
+    let (status, bundle, _) = call.send(&url).await;
+    assert_eq!(status, 200, "{bundle}");
+    let mut types: Vec<&str> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["resource"]["resourceType"].as_str())
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    for t in &types {
+        assert!(
+            [
+                "Patient",
+                "Organization",
+                "Practitioner",
+                "PractitionerRole"
+            ]
+            .contains(t),
+            "{t} in {types:?}"
+        );
+    }
+    assert!(types.contains(&"Patient"));
 }
