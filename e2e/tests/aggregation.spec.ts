@@ -2,7 +2,7 @@
 // patient without their NHS number.
 import { expect, test, type Page } from '@playwright/test';
 import { ids, tid } from './ids';
-import { giveBasis, signInAsClinician } from './session';
+import { openDemoRecord, signInAsClinician } from './session';
 
 test.beforeEach(async ({ page }) => {
   await signInAsClinician(page);
@@ -10,17 +10,8 @@ test.beforeEach(async ({ page }) => {
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/// Opens the record of the demo patient whose label on the search page contains `label`.
-async function openDemoPatient(page: Page, label: string) {
-  await page.goto('/');
-  const item = page.locator(`${tid(ids.demoPatients)} li`, { hasText: label }).first();
-  await item.locator('a').click();
-  await giveBasis(page);
-  await expect(page.locator(tid(ids.patientBanner))).toBeVisible();
-}
-
 test('an item recorded at GP and hospital is shown once, with the stopped medicine flagged', async ({ page }) => {
-  await openDemoPatient(page, 'same allergy');
+  await openDemoRecord(page, 'same allergy');
   const flag = page.locator(tid(ids.discrepancy)).first();
   await expect(flag).toContainText('stopped at Northgate Hospitals NHS Trust');
   await expect(flag).toContainText('still active at Riverside Medical Practice');
@@ -28,14 +19,14 @@ test('an item recorded at GP and hospital is shown once, with the stopped medici
 });
 
 test('sources disagreeing about the date of birth raise a warning above the record', async ({ page }) => {
-  await openDemoPatient(page, 'different date of birth');
+  await openDemoRecord(page, 'different date of birth');
   const warnings = page.locator(tid(ids.recordWarnings));
   await expect(warnings).toContainText('Check this is the right patient');
   await expect(warnings).toContainText('Sources give different dates of birth');
 });
 
 test('a patient without their NHS number is found by family name and date of birth', async ({ page }) => {
-  await openDemoPatient(page, 'known at all four sources');
+  await openDemoRecord(page, 'known at all four sources');
   const banner = page.locator(tid(ids.patientBanner));
   const name = await banner.locator('h1').innerText();
   const family = name.split(',')[0].trim();

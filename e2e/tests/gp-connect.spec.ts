@@ -5,26 +5,17 @@
 import { expect, test, type Page } from '@playwright/test';
 import { wcagViolations } from './axe';
 import { ids, tid } from './ids';
-import { giveBasis, signInAsClinician } from './session';
+import { openDemoRecord, signInAsClinician } from './session';
 
 test.beforeEach(async ({ page }) => {
   await signInAsClinician(page);
 });
 
-/// Opens the demo patient whose label contains `label` and gives the usual basis.
-async function openDemoPatient(page: Page, label: string) {
-  await page.goto('/');
-  const item = page.locator(`${tid(ids.demoPatients)} li`, { hasText: label }).first();
-  await item.locator('a').click();
-  await giveBasis(page);
-  await expect(page.locator(tid(ids.patientBanner))).toBeVisible();
-}
-
 const card = (page: Page, id: string) => page.locator(`${tid(ids.sourceStatus)} li[data-source-id="${id}"]`);
 const allergyBadge = (page: Page) => page.locator(tid(ids.bannerBadges)).locator('[data-badge="allergies"]');
 
 test('a GP Connect record is merged with the R4 sources, with the practice and usual GP in the banner', async ({ page }) => {
-  await openDemoPatient(page, 'GP Connect practice: full structured record');
+  await openDemoRecord(page, 'GP Connect practice: full structured record');
 
   await expect(page.locator(tid(ids.gpPractice))).toHaveText('Harbourside Health Centre (Y54321)');
   await expect(page.locator(tid(ids.usualGp))).toHaveText('Dr Anika RAHMAN');
@@ -47,7 +38,7 @@ test('a GP Connect record is merged with the R4 sources, with the practice and u
 });
 
 test("a patient's dissent at the practice withholds its record only, and says so", async ({ page }) => {
-  await openDemoPatient(page, 'GP Connect practice: patient dissented');
+  await openDemoRecord(page, 'GP Connect practice: patient dissented');
   await expect(card(page, 'gp-connect')).toHaveAttribute('data-status', 'withheld');
   await expect(card(page, 'gp-connect')).toContainText("Withheld at the patient's request");
   await expect(page.locator(`${tid(ids.timelineRow)}[data-source-id="gp-connect"]`)).toHaveCount(0);
@@ -59,7 +50,7 @@ test("a patient's dissent at the practice withholds its record only, and says so
 });
 
 test('a record the practice cannot return is unavailable, never empty', async ({ page }) => {
-  await openDemoPatient(page, 'GP Connect practice: sensitive record');
+  await openDemoRecord(page, 'GP Connect practice: sensitive record');
   await expect(card(page, 'gp-connect')).toHaveAttribute('data-status', 'unavailable');
   await expect(card(page, 'gp-connect')).toContainText('Record unavailable');
   await expect(card(page, 'gp-connect')).toContainText('does not mean nothing is recorded');
@@ -67,6 +58,6 @@ test('a record the practice cannot return is unavailable, never empty', async ({
 });
 
 test('no known allergies recorded at the practice is said as such, not counted as an allergy', async ({ page }) => {
-  await openDemoPatient(page, 'GP Connect practice: no known allergies');
+  await openDemoRecord(page, 'GP Connect practice: no known allergies');
   await expect(allergyBadge(page)).toHaveText('No known allergies (recorded)');
 });

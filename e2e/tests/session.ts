@@ -34,3 +34,13 @@ export async function giveBasis(page: Page, code = 'permission-given', reason = 
   await expect(page.locator(tid(ids.basisPrompt))).toHaveCount(0);
   await expect(page.locator(tid(ids.appRoot))).toHaveAttribute('data-hydrated', 'true');
 }
+
+/// Opens the record of the demo patient whose label on the search page contains `label`,
+/// giving the usual basis.
+export async function openDemoRecord(page: Page, label: string) {
+  await page.goto('/');
+  const item = page.locator(`${tid(ids.demoPatients)} li`, { hasText: label }).first();
+  await item.locator('a').click();
+  await giveBasis(page);
+  await expect(page.locator(tid(ids.patientBanner))).toBeVisible();
+}

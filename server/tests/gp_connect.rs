@@ -21,6 +21,28 @@ fn full_record(population: &Population) -> NhsNumber {
         .expect("the default population holds the GP Connect showcase patients")
 }
 
+/// The portal with its GP Connect source's settings changed by `change`.
+async fn start_with_settings(
+    change: impl FnOnce(&mut server::gp_connect::GpConnectConfig, &url::Url),
+) -> Portal {
+    common::start_with(
+        population(),
+        |_| Faults::default(),
+        |config| {
+            let gpc = config
+                .sources
+                .iter_mut()
+                .find(|s| s.id == GP_CONNECT)
+                .expect("the demo configures a GP Connect practice");
+            let base_url = gpc.base_url.clone();
+            if let Some(settings) = gpc.gp_connect.as_mut() {
+                change(settings, &base_url);
+            }
+        },
+    )
+    .await
+}
+
 /// The provider's record of the requests it received.
 fn received(portal: &Portal) -> Vec<ReceivedRequest> {
     portal.demo.gp_connect[0].received()
@@ -245,20 +267,9 @@ async fn a_patient_registered_at_the_other_practice_is_not_held_here() {
 #[tokio::test]
 async fn a_request_the_provider_refuses_fails_that_source_alone_and_names_the_code() {
     // The portal configured with another practice's ASID: the provider refuses `Ssp-To`.
-    let portal = common::start_with(
-        population(),
-        |_| Faults::default(),
-        |config| {
-            let gpc = config
-                .sources
-                .iter_mut()
-                .find(|s| s.id == GP_CONNECT)
-                .unwrap();
-            if let Some(settings) = gpc.gp_connect.as_mut() {
-                settings.provider_asid = "918999198993".to_owned();
-            }
-        },
-    )
+    let portal = start_with_settings(|settings, _| {
+        settings.provider_asid = "918999198993".to_owned();
+    })
     .await;
     let nhs = full_record(&portal.demo.population);
     let (status, record) = portal.record_json(&nhs.as_digits()).await;
@@ -301,21 +312,10 @@ async fn transient_proxy_failures_are_retried() {
 
 #[tokio::test]
 async fn through_the_spine_secure_proxy_the_provider_url_follows_the_proxy() {
-    let portal = common::start_with(
-        population(),
-        |_| Faults::default(),
-        |config| {
-            let gpc = config
-                .sources
-                .iter_mut()
-                .find(|s| s.id == GP_CONNECT)
-                .unwrap();
-            let proxy = format!("{}ssp", gpc.base_url.origin().ascii_serialization() + "/");
-            if let Some(settings) = gpc.gp_connect.as_mut() {
-                settings.ssp_url = Some(proxy.parse().unwrap());
-            }
-        },
-    )
+    let portal = start_with_settings(|settings, base_url| {
+        let proxy = format!("{}/ssp", base_url.origin().ascii_serialization());
+        settings.ssp_url = Some(proxy.parse().expect("a URL"));
+    })
     .await;
     let nhs = full_record(&portal.demo.population);
     let (status, record) = portal.record_json(&nhs.as_digits()).await;

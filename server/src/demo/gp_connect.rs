@@ -124,18 +124,8 @@ impl DemoGpConnect {
             })
             .layer(middleware::from_fn_with_state(shared.clone(), faults))
             .with_state(shared.clone());
-        let (stop, mut stopped) = watch::channel(false);
-        tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            };
-            if let Err(error) = axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                tracing::warn!(%error, "demo GP Connect provider stopped with an error");
-            }
-        });
+        let (stop, stopped) = watch::channel(false);
+        super::serve_until_stopped(listener, router, stopped, "gp-connect");
         Ok(Self {
             base_url: format!("http://{addr}{ROOT}"),
             ssp_url: format!("http://{addr}/ssp"),

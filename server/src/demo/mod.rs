@@ -40,6 +40,28 @@ pub struct Faults {
     pub refuse_notifications: u32,
 }
 
+/// Serves `router` on `listener` in a background task until `stopped` turns true or its
+/// sender is dropped (graceful: requests in flight finish). `what` names it in a log line.
+pub(crate) fn serve_until_stopped(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    mut stopped: watch::Receiver<bool>,
+    what: &'static str,
+) {
+    tokio::spawn(async move {
+        // Resolves on `stop()` (true) and when the sender is dropped (an error): both stop.
+        let shutdown = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        if let Err(error) = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::warn!(source = what, %error, "demo source stopped with an error");
+        }
+    });
+}
+
 /// A fault a running source can be given and cleared ([`DemoSource::set_live_fault`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LiveFault {
@@ -79,7 +101,7 @@ impl DemoSource {
         let base_url = format!("http://{addr}/fhir");
         let requests = Arc::new(AtomicU64::new(0));
         let paths = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (stop, mut stopped) = watch::channel(false);
+        let (stop, stopped) = watch::channel(false);
         let dissenting = Arc::new(std::sync::RwLock::new(Default::default()));
         let received = Arc::new(std::sync::Mutex::new(Vec::new()));
         let healed = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -98,18 +120,7 @@ impl DemoSource {
             base_url: base_url.clone(),
             seen_urls: Default::default(),
         }));
-        tokio::spawn(async move {
-            // Resolves on `stop()` (true) and when the sender is dropped (an error): both stop.
-            let shutdown = async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            };
-            if let Err(error) = axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                tracing::warn!(source = kind.as_str(), %error, "demo source stopped with an error");
-            }
-        });
+        serve_until_stopped(listener, router, stopped, kind.as_str());
         Ok(DemoSource {
             kind,
             base_url,
