@@ -100,14 +100,20 @@ impl Aggregator {
             view
         }))
         .await;
-        let practices = registered_practices(
-            views
-                .iter()
-                .filter_map(SourceView::record)
-                .flat_map(|r| r.patients.iter()),
-        );
-        for view in &mut views {
-            not_registered_here(&mut view.report, &practices);
+        // Only a practice that could not return the record needs the others' registrations.
+        if views
+            .iter()
+            .any(|v| v.report.status == SourceStatus::Unavailable)
+        {
+            let practices = registered_practices(
+                views
+                    .iter()
+                    .filter_map(SourceView::record)
+                    .flat_map(|r| r.patients.iter()),
+            );
+            for view in &mut views {
+                not_registered_here(&mut view.report, &practices);
+            }
         }
         // A full answer is routine (and counted in the metrics): logged only at debug, or a
         // busy portal spends its time writing four lines a view. Anything else is info.
@@ -253,10 +259,9 @@ impl Aggregator {
             Ok(fetched) => Some(fetched),
             Err(error) => {
                 // A record withheld now (the patient's dissent) is never replaced by an older
-                // copy, nor is one the source asks not to be kept.
+                // copy (a source that may not keep one has none: `get_or_fetch` above).
                 let stale = match *error {
                     SourceError::Withheld(_) => None,
-                    _ if !config.may_keep_stale() => None,
                     _ => self.cache.last_good(&config.id, nhs).await,
                 };
                 report.status = match &stale {

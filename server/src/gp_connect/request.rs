@@ -45,12 +45,22 @@ impl Requester {
     }
 }
 
-/// What is asked: the areas and their part parameters, from the configuration.
-pub fn parameters(config: &GpConnectConfig, nhs: NhsNumber, today: time::Date) -> Value {
-    let mut parameter = vec![json!({
+/// Who the patient is and nothing clinical: the NHS number alone (the answer holds the
+/// Patient, their practice and usual GP).
+pub fn who_they_are(nhs: NhsNumber) -> Value {
+    json!({"resourceType": "Parameters", "parameter": [patient_nhs_number(nhs)]})
+}
+
+fn patient_nhs_number(nhs: NhsNumber) -> Value {
+    json!({
         "name": "patientNHSNumber",
         "valueIdentifier": {"system": NHS_NUMBER_SYSTEM, "value": nhs.as_digits()},
-    })];
+    })
+}
+
+/// What is asked: the areas and their part parameters, from the configuration.
+pub fn parameters(config: &GpConnectConfig, nhs: NhsNumber, today: time::Date) -> Value {
+    let mut parameter = vec![patient_nhs_number(nhs)];
     let since = |months: u32| (months > 0).then(|| months_before(today, months));
     let period = |name: &str, months: u32| {
         since(months).map(|start| json!({"name": name, "valuePeriod": {"start": start}}))

@@ -104,14 +104,7 @@ impl GpConnectSource {
         let now = time::OffsetDateTime::now_utc();
         let parameters = match asking {
             Asking::Record => request::parameters(&self.gp_connect, nhs, now.date()),
-            Asking::WhoTheyAre => request::parameters(
-                &GpConnectConfig {
-                    areas: Vec::new(),
-                    ..self.gp_connect.clone()
-                },
-                nhs,
-                now.date(),
-            ),
+            Asking::WhoTheyAre => request::who_they_are(nhs),
         };
         let headers = self.headers(requester, now.unix_timestamp())?;
         let body = parameters.to_string().into_bytes();

@@ -119,9 +119,7 @@ impl SourceError {
     pub fn is_an_answer(&self) -> bool {
         matches!(self, Self::Withheld(_))
     }
-}
 
-impl SourceError {
     /// Failures worth one more try of an idempotent GET: the connection failed or broke, or a
     /// gateway said the server is briefly unavailable.
     fn is_retryable(&self) -> bool {
@@ -177,17 +175,28 @@ impl FhirClient {
     /// GETs one search page and parses it as a Bundle, retrying transient failures with
     /// jittered exponential backoff (the caller's deadline bounds the whole).
     pub async fn get_bundle(&self, url: &Url) -> Result<Bundle, SourceError> {
-        let mut attempt = 0;
-        let body = loop {
-            match self.get_fhir_json(url).await {
-                Err(error) if attempt < self.max_retries && error.is_retryable() => {
-                    attempt += 1;
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-                other => break other?,
-            }
-        };
+        let body = self.retrying(|| self.get_fhir_json(url)).await?;
         Ok(Bundle::parse(&body)?)
+    }
+
+    /// Runs `attempt` until it succeeds, fails in a way not worth another try, or has been
+    /// tried again `max_retries` times, with jittered exponential backoff between tries (the
+    /// caller's deadline bounds the whole).
+    async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, SourceError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SourceError>>,
+    {
+        let mut tries = 0;
+        loop {
+            match attempt().await {
+                Err(error) if tries < self.max_retries && error.is_retryable() => {
+                    tries += 1;
+                    tokio::time::sleep(backoff(tries)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn get_fhir_json(&self, url: &Url) -> Result<Vec<u8>, SourceError> {
@@ -200,19 +209,9 @@ impl FhirClient {
     /// GETs one resource (a FHIR read, `[base]/Type/id`) as FHIR JSON, at most `max_bytes`,
     /// retrying transient failures as [`FhirClient::get_bundle`] does.
     pub async fn get_resource(&self, url: &Url, max_bytes: usize) -> Result<Vec<u8>, SourceError> {
-        let mut attempt = 0;
-        loop {
-            match self
-                .get_body(url, "application/fhir+json", max_bytes, true)
-                .await
-            {
-                Err(error) if attempt < self.max_retries && error.is_retryable() => {
-                    attempt += 1;
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-                other => return other.map(|(_, body)| body),
-            }
-        }
+        self.retrying(|| self.get_body(url, "application/fhir+json", max_bytes, true))
+            .await
+            .map(|(_, body)| body)
     }
 
     /// GETs a document's content at `url` (which must be on the source's origin), any
@@ -236,25 +235,17 @@ impl FhirClient {
     /// (FHIR JSON, at most the source's body cap), retrying transient failures as
     /// [`FhirClient::get_bundle`] does: a batch of searches changes nothing at the source.
     pub async fn post_batch(&self, url: &Url, bundle: &[u8]) -> Result<Vec<u8>, SourceError> {
-        let mut attempt = 0;
-        loop {
-            match self
-                .exchange(
-                    url,
-                    "application/fhir+json",
-                    Some(bundle),
-                    self.max_body_bytes,
-                    true,
-                )
-                .await
-            {
-                Err(error) if attempt < self.max_retries && error.is_retryable() => {
-                    attempt += 1;
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-                other => return other.map(|(_, body)| body),
-            }
-        }
+        self.retrying(|| {
+            self.exchange(
+                url,
+                "application/fhir+json",
+                Some(bundle),
+                self.max_body_bytes,
+                true,
+            )
+        })
+        .await
+        .map(|(_, body)| body)
     }
 
     /// One GET (and one more with a new token after a 401): the reply's content type essence
@@ -326,8 +317,7 @@ impl FhirClient {
         headers: reqwest::header::HeaderMap,
         body: &[u8],
     ) -> Result<Reply, SourceError> {
-        let mut attempt = 0;
-        loop {
+        self.retrying(|| async {
             let timer = SourceTimer::request(&self.source);
             let result = async {
                 let request = self
@@ -349,14 +339,9 @@ impl FhirClient {
             }
             .await;
             timer.finish(&result);
-            match result {
-                Err(error) if attempt < self.max_retries && error.is_retryable() => {
-                    attempt += 1;
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-                other => return other,
-            }
-        }
+            result
+        })
+        .await
     }
 
     /// A GET, or with `body` a FHIR JSON POST, with the source's authorisation.
