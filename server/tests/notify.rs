@@ -11,16 +11,18 @@ use serde_json::Value;
 use server::demo::Faults;
 use std::time::Duration;
 
-async fn start(refusals: u32) -> Portal {
+/// A portal whose social-care source refuses the first `refusals` notifications and then
+/// loses its answer to the first `lost_replies` it keeps.
+async fn start(refusals: u32, lost_replies: u32) -> Portal {
     common::start_with(
         common::population(),
-        move |s| Faults {
-            refuse_notifications: if s.kind == SourceKind::SocialCare {
-                refusals
-            } else {
-                0
-            },
-            ..Faults::default()
+        move |s| {
+            let social_care = s.kind == SourceKind::SocialCare;
+            Faults {
+                refuse_notifications: if social_care { refusals } else { 0 },
+                lose_notification_replies: if social_care { lost_replies } else { 0 },
+                ..Faults::default()
+            }
         },
         |config| {
             config.child_protection.deliver_every_ms = 100;
@@ -54,7 +56,7 @@ async fn delivered(portal: &Portal, n: usize) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_view_in_unscheduled_care_notifies_the_responsible_organisation_once() {
-    let portal = start(0).await;
+    let portal = start(0, 0).await;
     let child = showcase(&portal.demo.population, "child on a child protection plan");
     let (status, record) = portal.record_json(&child.as_digits()).await;
     assert_eq!(status, 200);
@@ -106,12 +108,59 @@ async fn a_view_in_unscheduled_care_notifies_the_responsible_organisation_once()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(delivered(&portal, 2).await.len(), 2);
+    let received = delivered(&portal, 2).await;
+    assert_eq!(received.len(), 2);
+    let identifiers: Vec<&Value> = received.iter().map(|c| &c["identifier"][0]).collect();
+    for identifier in &identifiers {
+        assert_eq!(identifier["system"], "urn:ietf:rfc:3986");
+        assert!(identifier["value"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("urn:uuid:") && v.len() == 45));
+    }
+    assert_ne!(identifiers[0], identifiers[1], "each notification its own");
+}
+
+#[tokio::test]
+async fn a_notification_delivered_again_after_its_answer_was_lost_is_held_once() {
+    // The recipient keeps the first two deliveries but its answers never arrive, as after a
+    // crash between the recipient accepting and the outbox marking it delivered.
+    let portal = start(0, 2).await;
+    let child = showcase(&portal.demo.population, "child on a child protection plan");
+    let (status, _) = portal.record_json(&child.as_digits()).await;
+    assert_eq!(status, 200);
+    let ops = portal.sign_in("ops.admin").await;
+    let mut rows = Value::Null;
+    for _ in 0..150 {
+        rows = ops
+            .post("/sfn/ops-notifications", &[])
+            .await
+            .json()
+            .await
+            .unwrap();
+        if rows[0]["delivered"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        rows[0]["attempts"], 3,
+        "two answers lost, then delivered: {rows}"
+    );
+    let received = social_care(&portal).notifications_received();
+    assert_eq!(
+        received.len(),
+        1,
+        "three deliveries, one Communication held"
+    );
+    assert_eq!(
+        received[0]["subject"]["identifier"]["value"],
+        child.as_digits()
+    );
 }
 
 #[tokio::test]
 async fn refused_notifications_are_retried_until_delivered_and_operations_see_it() {
-    let portal = start(2).await;
+    let portal = start(2, 0).await;
     let child = showcase(&portal.demo.population, "child on a child protection plan");
     let (status, _) = portal.record_json(&child.as_digits()).await;
     assert_eq!(status, 200);

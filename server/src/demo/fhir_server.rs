@@ -49,6 +49,8 @@ pub struct Source {
     pub dissenting: Arc<std::sync::RwLock<std::collections::HashSet<usize>>>,
     /// Notification POSTs seen so far (for `refuse_notifications`).
     pub notification_attempts: AtomicU64,
+    /// Notification POSTs answered 201 or 200 so far (for `lose_notification_replies`).
+    pub notifications_answered: AtomicU64,
     /// Set once the source has recovered: the injected `failure` and `failing_type` stop.
     pub healed: Arc<std::sync::atomic::AtomicBool>,
     /// A fault switched on and off while the source runs (the load benchmark's phases).
@@ -372,10 +374,14 @@ async fn batch(
 }
 
 /// `POST /fhir/Communication`: accepts a notification (after refusing the first
-/// `refuse_notifications` with HTTP 503, when a test asks for that).
+/// `refuse_notifications` with HTTP 503, when a test asks for that). A conditional create
+/// (`If-None-Exist: identifier=<system>|<value>`) that matches one already accepted answers
+/// 200 with it and keeps nothing new. The first `lose_notification_replies` answers that
+/// would have said so (201 or 200) are 503 instead, as if lost on their way back.
 async fn create(
     State(source): State<Arc<Source>>,
     path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, FhirError> {
     let Path(resource_type) = path.map_err(|_| FhirError::Invalid(BAD_PATH))?;
@@ -400,9 +406,50 @@ async fn create(
         )
             .into_response());
     }
-    resource["id"] = json!(format!("communication-{}", received.len() + 1));
-    received.push(resource.clone());
-    Ok(fhir(StatusCode::CREATED, &resource))
+    let answer = match conditional_match(&headers, &received)? {
+        Some(held) => fhir(StatusCode::OK, held),
+        None => {
+            resource["id"] = json!(format!("communication-{}", received.len() + 1));
+            received.push(resource.clone());
+            fhir(StatusCode::CREATED, &resource)
+        }
+    };
+    let answered = source.notifications_answered.fetch_add(1, Ordering::SeqCst);
+    if answered < u64::from(source.faults.lose_notification_replies) {
+        return Ok((
+            StatusCode::SERVICE_UNAVAILABLE,
+            fhir_json_header(),
+            OUTCOME_BUSY,
+        )
+            .into_response());
+    }
+    Ok(answer)
+}
+
+/// The Communication already received that an `If-None-Exist` header's identifier search
+/// matches, if the request is a conditional create (only `identifier=<system>|<value>` is
+/// understood here; any other search is refused as FHIR servers refuse what they cannot do).
+fn conditional_match<'a>(
+    headers: &HeaderMap,
+    received: &'a [Value],
+) -> Result<Option<&'a Value>, FhirError> {
+    let Some(search) = headers.get("if-none-exist") else {
+        return Ok(None);
+    };
+    let (system, value) = search
+        .to_str()
+        .ok()
+        .and_then(|s| s.strip_prefix("identifier="))
+        .and_then(|token| token.split_once('|'))
+        .ok_or(FhirError::Invalid(
+            "If-None-Exist must be identifier=<system>|<value>",
+        ))?;
+    Ok(received.iter().find(|held| {
+        held["identifier"].as_array().is_some_and(|ids| {
+            ids.iter()
+                .any(|id| id["system"] == system && id["value"] == value)
+        })
+    }))
 }
 
 fn fhir_json_header() -> [(header::HeaderName, &'static str); 1] {

@@ -38,6 +38,10 @@ pub struct Faults {
     pub required_bearer: Option<String>,
     /// The first this-many notification POSTs get HTTP 503 (to prove they are retried).
     pub refuse_notifications: u32,
+    /// The first this-many notification POSTs that were kept (or found kept already) are
+    /// answered HTTP 503, as if the answer were lost on its way back (to prove a redelivery
+    /// creates nothing new).
+    pub lose_notification_replies: u32,
 }
 
 /// Serves `router` on `listener` in a background task until `stopped` turns true or its
@@ -112,6 +116,7 @@ impl DemoSource {
             dissenting: dissenting.clone(),
             received: received.clone(),
             notification_attempts: AtomicU64::new(0),
+            notifications_answered: AtomicU64::new(0),
             healed: healed.clone(),
             live: live.clone(),
             faults,

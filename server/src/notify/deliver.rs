@@ -15,7 +15,8 @@ pub trait Notifier: Send + Sync + 'static {
 }
 
 /// POSTs to `<base_url>/Communication` of the source named in the notification, with that
-/// source's authentication.
+/// source's authentication, as a conditional create on the notification's identifier (a
+/// redelivery creates nothing new at a recipient that honours `If-None-Exist`).
 pub struct FhirNotifier {
     sources: Vec<(String, url::Url, FhirClient)>,
 }
@@ -49,8 +50,9 @@ impl Notifier for FhirNotifier {
                 .iter()
                 .find(|(id, _, _)| *id == notification.source_id)
                 .ok_or_else(|| format!("no source {:?} is configured", notification.source_id))?;
+            let once = super::conditional_create(&notification.body);
             client
-                .post_json(url, notification.body.as_bytes())
+                .post_json(url, notification.body.as_bytes(), once.as_deref())
                 .await
                 .map_err(|e| format!("the source {e}"))
         })

@@ -134,9 +134,15 @@ impl ChildProtectionConfig {
     }
 }
 
+/// The system of every notification's business identifier: the value is a `urn:uuid:`.
+pub const IDENTIFIER_SYSTEM: &str = "urn:ietf:rfc:3986";
+
 /// The notification for one view: a FHIR R4 `Communication` to the responsible organisation
 /// saying the child's record was viewed in unscheduled care, when, and by which organisation
-/// and role. No clinical content.
+/// and role. No clinical content. It carries an identifier of its own (a random `urn:uuid:`),
+/// made once and kept in the outbox with the rest of it, so that every delivery attempt sends
+/// the same one and the recipient can tell a redelivery from a new notification
+/// ([`conditional_create`]).
 pub fn communication(
     caller: &Caller,
     record: &PatientRecord,
@@ -150,6 +156,9 @@ pub fn communication(
         .unwrap_or_else(|| "unknown organisation".to_owned());
     json!({
         "resourceType": "Communication",
+        "identifier": [{
+            "system": IDENTIFIER_SYSTEM,
+            "value": format!("urn:uuid:{}", uuid::Uuid::new_v4()) }],
         "status": "completed",
         "category": [{ "text": "Child protection: record viewed in unscheduled care" }],
         "subject": { "identifier": {
@@ -166,4 +175,78 @@ pub fn communication(
             "{} (flag: {}) viewed in unscheduled care by a {} at {at} on {sent}.",
             record.nhs_number.formatted(), flag.label, viewer.role.label()) }]
     })
+}
+
+/// The `If-None-Exist` search that makes delivering `body` (a stored notification) a FHIR
+/// conditional create: the recipient creates it only if it holds no Communication with its
+/// identifier, so a delivery repeated after a crash between the recipient accepting it and
+/// the outbox marking it delivered is harmless. `None` for a notification without one (written
+/// before identifiers were added): it is delivered as a plain create.
+pub fn conditional_create(body: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Identified {
+        #[serde(default)]
+        identifier: Vec<Identifier>,
+    }
+    #[derive(Deserialize)]
+    struct Identifier {
+        system: Option<String>,
+        value: Option<String>,
+    }
+    let identified: Identified = serde_json::from_str(body).ok()?;
+    let first = identified.identifier.into_iter().next()?;
+    let value = first.value.filter(|v| is_search_safe(v))?;
+    match first.system {
+        Some(system) if is_search_safe(&system) => Some(format!("identifier={system}|{value}")),
+        _ => None,
+    }
+}
+
+/// Whether `text` can stand in a search parameter's value as it is: no separators, escapes or
+/// whitespace that would change the search's meaning.
+fn is_search_safe(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '|' | ',' | '$' | '\\' | '&' | '=' | '%'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_notification_has_its_own_identifier_and_a_conditional_create_for_it() {
+        let body = |id: &str| {
+            json!({ "resourceType": "Communication",
+                "identifier": [{ "system": IDENTIFIER_SYSTEM, "value": id }] })
+            .to_string()
+        };
+        let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+        assert_eq!(
+            conditional_create(&body(&id)).as_deref(),
+            Some(format!("identifier=urn:ietf:rfc:3986|{id}").as_str())
+        );
+        // (stored body, why it is delivered as a plain create)
+        let plain = [
+            (
+                r#"{"resourceType":"Communication"}"#,
+                "written before identifiers",
+            ),
+            (r#"{"identifier":[]}"#, "an empty list"),
+            (
+                r#"{"identifier":[{"system":"urn:ietf:rfc:3986"}]}"#,
+                "no value",
+            ),
+            (r#"{"identifier":[{"value":"urn:uuid:1"}]}"#, "no system"),
+            ("not json", "unreadable"),
+        ];
+        for (stored, why) in plain {
+            assert_eq!(conditional_create(stored), None, "{why}");
+        }
+        // A value that would change the search is never sent as one.
+        for value in ["a|b", "a,b", "a&_id=1", "a b", "a%7C", "a\\,b", ""] {
+            assert_eq!(conditional_create(&body(value)), None, "{value:?}");
+        }
+    }
 }

@@ -367,31 +367,52 @@ impl FhirClient {
         request.send().await.map_err(transport_error)
     }
 
-    /// POSTs a FHIR resource (notifications); any 2xx is success. Not retried here: the
-    /// caller's outbox retries until delivered.
-    pub async fn post_json(&self, url: &Url, body: &[u8]) -> Result<(), SourceError> {
+    /// POSTs a FHIR resource (notifications), as a conditional create when `if_none_exist`
+    /// is given. Any 2xx is success (200 to a conditional create: the recipient already holds
+    /// it); so is 412 to a conditional create, which says the recipient holds more than one
+    /// match. Not retried here: the caller's outbox retries until delivered.
+    pub async fn post_json(
+        &self,
+        url: &Url,
+        body: &[u8],
+        if_none_exist: Option<&str>,
+    ) -> Result<(), SourceError> {
         let timer = SourceTimer::request(&self.source);
-        let result = self.post_json_untimed(url, body).await;
+        let result = self.post_json_untimed(url, body, if_none_exist).await;
         timer.finish(&result);
         result
     }
 
-    async fn post_json_untimed(&self, url: &Url, body: &[u8]) -> Result<(), SourceError> {
+    async fn post_json_untimed(
+        &self,
+        url: &Url,
+        body: &[u8],
+        if_none_exist: Option<&str>,
+    ) -> Result<(), SourceError> {
         let mut request = self
             .http
             .post(url.clone())
             .header(ACCEPT, "application/fhir+json")
             .header(CONTENT_TYPE, "application/fhir+json")
             .body(body.to_vec());
+        if let Some(search) = if_none_exist {
+            request = request.header("If-None-Exist", search);
+        }
         request = with_request_id(request);
         if let Some(authorization) = self.auth.authorization().await? {
             request = request.header(AUTHORIZATION, authorization);
         }
         let response = request.send().await.map_err(transport_error)?;
-        if response.status().is_success() {
+        let status = response.status();
+        let held_already =
+            if_none_exist.is_some() && status == reqwest::StatusCode::PRECONDITION_FAILED;
+        if held_already {
+            tracing::warn!(source = %self.source, "the recipient holds a notification more than once");
+        }
+        if status.is_success() || held_already {
             Ok(())
         } else {
-            Err(SourceError::Http(response.status().as_u16()))
+            Err(SourceError::Http(status.as_u16()))
         }
     }
 
