@@ -68,6 +68,11 @@ pub struct PortalConfig {
     pub idle_timeout_s: u64,
     /// Most connections open at once (TLS handshakes included); past it new ones wait.
     pub max_connections: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (networks such as
+    /// `10.0.0.0/8`, or single addresses); empty: the client is always the TCP peer. Only
+    /// proxies belong here, never networks clients connect from: see
+    /// [`crate::http::client_addr::client_ip`].
+    pub trusted_proxies: Vec<crate::http::client_addr::TrustedNetwork>,
 }
 
 impl Default for PortalConfig {
@@ -83,6 +88,7 @@ impl Default for PortalConfig {
             header_read_timeout_s: 10,
             idle_timeout_s: 60,
             max_connections: 512,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -340,7 +346,7 @@ impl Config {
     pub fn from_toml(text: &str, origin: &str, mode: Mode) -> Result<Self, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: origin.to_owned(),
-            message: e.to_string(),
+            message: crate::config_syntax::describe(&e, text),
         })?;
         let problems = config.problems(mode);
         if problems.is_empty() {
@@ -777,6 +783,70 @@ mod tests {
                 err.contains("sources[0]") || err.contains("fetch_mode"),
                 "{err}"
             );
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_are_networks_or_single_addresses() {
+        let config = Config::from_toml(ONE_SOURCE, "t", Mode::Live).unwrap();
+        assert!(config.portal.trusted_proxies.is_empty(), "none by default");
+        // (value, networks)
+        let good: [(&str, &[&str]); 4] = [
+            ("[]", &[]),
+            (r#"["10.0.0.0/8"]"#, &["10.0.0.0/8"]),
+            (
+                r#"["10.0.0.0/8", "127.0.0.1/32", "::1/128"]"#,
+                &["10.0.0.0/8", "127.0.0.1/32", "::1/128"],
+            ),
+            (
+                r#"["172.18.0.2", "fd00::1"]"#,
+                &["172.18.0.2/32", "fd00::1/128"],
+            ),
+        ];
+        for (value, networks) in good {
+            let toml = format!("[portal]\ntrusted_proxies = {value}\n{ONE_SOURCE}");
+            let config = Config::from_toml(&toml, "t", Mode::Live)
+                .unwrap_or_else(|e| panic!("{value}: {e}"));
+            let read: Vec<String> = config
+                .portal
+                .trusted_proxies
+                .iter()
+                .map(|n| n.network().to_string())
+                .collect();
+            assert_eq!(read, networks, "{value}");
+        }
+        // (value, in the message)
+        let bad = [
+            (
+                r#"["10.0.0.0/8", "proxy.internal"]"#,
+                r#"portal.trusted_proxies entry "proxy.internal" is not an IP network"#,
+            ),
+            (
+                r#"["10.0.0.0/33"]"#,
+                r#"portal.trusted_proxies entry "10.0.0.0/33" is not an IP network"#,
+            ),
+            (
+                r#"["10.0.0.1:8080"]"#,
+                r#"portal.trusted_proxies entry "10.0.0.1:8080" is not an IP network"#,
+            ),
+            (
+                r#"["10.1.0.0/8"]"#,
+                r#"portal.trusted_proxies entry "10.1.0.0/8" has host bits set: the network is 10.0.0.0/8"#,
+            ),
+            (
+                r#"["0.0.0.0/0"]"#,
+                r#"portal.trusted_proxies entry "0.0.0.0/0" trusts every address"#,
+            ),
+            (r#""10.0.0.0/8""#, "invalid type: string"),
+            ("[8]", "invalid type: integer"),
+        ];
+        for (value, expected) in bad {
+            let toml = format!("[portal]\ntrusted_proxies = {value}\n{ONE_SOURCE}");
+            let err = Config::from_toml(&toml, "test.toml", Mode::Live)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "expected {expected:?} in {err}");
+            assert!(err.contains("test.toml") && err.contains("line 2"), "{err}");
         }
     }
 

@@ -46,6 +46,7 @@ pub mod body;
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod config_syntax;
 pub mod demo;
 pub mod demo_mode;
 pub mod documents;

@@ -3,10 +3,11 @@
 //! listener waits), a request head must arrive within `header_read_timeout_s` (HTTP/1; an idle
 //! keep-alive connection is closed after it too), and a connection that moves no byte either
 //! way for `idle_timeout_s` is closed (any protocol, before or during TLS). Graceful shutdown
-//! as `axum::serve` does it: stop accepting, let open connections finish.
+//! as `axum::serve` does it: stop accepting, let open connections finish. Each request carries
+//! its client's address, forwarded by a trusted proxy or the peer's ([`TrustedProxies`]).
 
 use crate::config::PortalConfig;
-use crate::http::ClientAddr;
+use crate::http::client_addr::TrustedProxies;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::Router;
@@ -29,12 +30,14 @@ use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
-/// What one connection may cost (`[portal]` in the config).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What one connection may cost, and whose word on its client's address is taken (`[portal]`
+/// in the config).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
     pub max_connections: usize,
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl ConnectionLimits {
@@ -43,6 +46,7 @@ impl ConnectionLimits {
             header_read_timeout: Duration::from_secs(portal.header_read_timeout_s),
             idle_timeout: Duration::from_secs(portal.idle_timeout_s),
             max_connections: portal.max_connections,
+            trusted_proxies: TrustedProxies::new(&portal.trusted_proxies),
         }
     }
 }
@@ -99,6 +103,7 @@ pub async fn serve(
             router: router.clone(),
             addr,
             idle_timeout: limits.idle_timeout,
+            trusted_proxies: limits.trusted_proxies.clone(),
             signal_tx: signal_tx.clone(),
         };
         let acceptor = acceptor.clone();
@@ -121,6 +126,7 @@ struct Connection {
     router: Router,
     addr: SocketAddr,
     idle_timeout: Duration,
+    trusted_proxies: TrustedProxies,
     signal_tx: watch::Sender<()>,
 }
 
@@ -157,13 +163,13 @@ impl Connection {
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let addr = self.addr;
+        let trusted_proxies = self.trusted_proxies;
         let service = self
             .router
             .map_request(move |request: hyper::Request<Incoming>| {
                 let mut request = request.map(Body::new);
-                request
-                    .extensions_mut()
-                    .insert(ConnectInfo(ClientAddr(addr)));
+                let client = trusted_proxies.client_addr(addr, request.headers());
+                request.extensions_mut().insert(ConnectInfo(client));
                 request
             });
         let mut conn = pin!(self

@@ -927,9 +927,9 @@ fn the_demo_config_loads() {
 }
 
 /// Deeply nested arrays and inline tables and long dotted keys: refused (the TOML reader
-/// limits nesting), never a stack overflow. Known gap: a dotted key or table name of 81 or more
-/// parts is refused with the bare message "recursion limit", naming no line or key; the
-/// smallest such input is `a.a.….a.b = 1` with 81 parts (`[sources.a.….b]` likewise).
+/// limits nesting), never a stack overflow, always naming the line. (A dotted key or table name
+/// of 81 or more parts, which `toml` refuses as a bare "recursion limit", is placed by
+/// `server::config_syntax`.)
 #[test]
 fn deep_nesting_is_refused() {
     for depth in [10, 100, 1_000, 10_000, 100_000] {
@@ -946,13 +946,7 @@ fn deep_nesting_is_refused() {
             format!("[[{dotted}]]"),
             format!("[sources.{dotted}]"),
         ] {
-            match Config::from_toml(&text, "fuzz.toml", Mode::Live) {
-                Err(ConfigError::Parse { message, .. }) if !names_a_line_or_key(&message) => {
-                    assert!(parts >= 80, "{parts} parts: {message}");
-                    assert_eq!(message.trim(), "recursion limit", "{parts} parts");
-                }
-                _ => assert_loads_or_names_the_fault(&text).unwrap(),
-            }
+            assert_loads_or_names_the_fault(&text).unwrap_or_else(|e| panic!("{parts} parts: {e}"));
         }
     }
 }

@@ -19,6 +19,7 @@ mod documents;
 mod durability;
 mod faults;
 mod fetch_round_trips;
+mod forwarded;
 mod fuzz;
 mod gp_connect;
 mod identity;

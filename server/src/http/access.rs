@@ -495,7 +495,7 @@ pub fn request_info(request: &Request) -> RequestInfo {
     let client = request
         .extensions()
         .get::<axum::extract::ConnectInfo<crate::http::ClientAddr>>()
-        .map(|c| c.0 .0.ip().to_string())
+        .map(|c| c.0.ip().to_string())
         .unwrap_or_default();
     let user_agent: String = request
         .headers()

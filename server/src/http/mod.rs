@@ -4,11 +4,13 @@
 pub mod access;
 mod api;
 pub mod assets;
+pub mod client_addr;
 mod documents;
 mod headers;
 pub mod ready;
 mod state;
 
+pub use client_addr::ClientAddr;
 pub use state::{ApiState, AppState};
 
 use app::api::{IdentityProviders, PatientsToTry, SharedRecordService};
@@ -19,14 +21,8 @@ use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::net::SocketAddr;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
-
-/// The connection's remote address (plain TCP or TLS), for per-address limits; put on each
-/// request by [`crate::serve`] as `ConnectInfo<ClientAddr>`.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(pub SocketAddr);
 
 /// Builds the whole portal.
 pub fn router(state: AppState) -> Router {

@@ -197,7 +197,7 @@ pub fn client_ip(parts: &Parts) -> IpAddr {
     parts
         .extensions
         .get::<axum::extract::ConnectInfo<crate::http::ClientAddr>>()
-        .map(|c| c.0 .0.ip())
+        .map(|c| c.0.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
