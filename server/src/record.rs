@@ -246,7 +246,9 @@ impl Aggregator {
         let config = source.config();
         let started = Instant::now();
         let fetch = async {
-            tokio::time::timeout(self.lookup_timeout, source.fetch(nhs, requester))
+            // Boxed when it runs: the fetch's state is large, and the cache moves this future
+            // several times even when it is never run (a hit).
+            tokio::time::timeout(self.lookup_timeout, Box::pin(source.fetch(nhs, requester)))
                 .await
                 .unwrap_or(Err(SourceError::Timeout))
         };
