@@ -399,12 +399,7 @@ async fn create(
         .map_err(|_| FhirError::SyntheticFault)?;
     let refused = source.notification_attempts.fetch_add(1, Ordering::SeqCst);
     if refused < u64::from(source.faults.refuse_notifications) {
-        return Ok((
-            StatusCode::SERVICE_UNAVAILABLE,
-            fhir_json_header(),
-            OUTCOME_BUSY,
-        )
-            .into_response());
+        return Ok(busy());
     }
     let answer = match conditional_match(&headers, &received)? {
         Some(held) => fhir(StatusCode::OK, held),
@@ -416,14 +411,19 @@ async fn create(
     };
     let answered = source.notifications_answered.fetch_add(1, Ordering::SeqCst);
     if answered < u64::from(source.faults.lose_notification_replies) {
-        return Ok((
-            StatusCode::SERVICE_UNAVAILABLE,
-            fhir_json_header(),
-            OUTCOME_BUSY,
-        )
-            .into_response());
+        return Ok(busy());
     }
     Ok(answer)
+}
+
+/// HTTP 503 with an OperationOutcome saying the source is busy.
+fn busy() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        fhir_json_header(),
+        OUTCOME_BUSY,
+    )
+        .into_response()
 }
 
 /// The Communication already received that an `If-None-Exist` header's identifier search
