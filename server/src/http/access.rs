@@ -492,10 +492,8 @@ async fn audit_refusal(
 
 /// The request's id (new, random), client address and user agent, for the audit trail.
 pub fn request_info(request: &Request) -> RequestInfo {
-    let client = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<crate::http::ClientAddr>>()
-        .map(|c| c.0.ip().to_string())
+    let client = crate::http::ClientAddr::of_request(request.extensions())
+        .map(|ip| ip.to_string())
         .unwrap_or_default();
     let user_agent: String = request
         .headers()

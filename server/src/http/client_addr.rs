@@ -50,6 +50,12 @@ impl ClientAddr {
     pub fn peer(&self) -> SocketAddr {
         self.peer
     }
+    /// The client's address of a request, as [`crate::serve`] put it on the request.
+    pub fn of_request(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+        extensions
+            .get::<axum::extract::ConnectInfo<ClientAddr>>()
+            .map(|c| c.0.ip())
+    }
 }
 
 /// One `[portal] trusted_proxies` entry: a network (`10.0.0.0/8`, `fd00::/8`) or a single

@@ -194,10 +194,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// The client's address, for per-address limits.
 pub fn client_ip(parts: &Parts) -> IpAddr {
-    parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<crate::http::ClientAddr>>()
-        .map(|c| c.0.ip())
+    crate::http::ClientAddr::of_request(&parts.extensions)
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
