@@ -129,6 +129,23 @@ publish_assets() {
   node .ci/assets.mjs "$STAGE" "$SITE"
 }
 
+# `cargo test` reuses what `cargo build -p server` compiled only if every crate has the same
+# features in both: a dev-dependency that adds a feature to a crate recompiles that crate and
+# everything above it (leptos, app and server: minutes here; docs/BENCHMARKS.md, "Build and
+# test times"). Fails naming the crates whose features part (fix: server/Cargo.toml, getrandom).
+check_feature_sets() {
+  local build test parted
+  build=$(cargo tree -p server -e normal,no-proc-macro --prefix none -f '{p} [{f}]' | sed 's/ (\*)$//' | sort -u)
+  test=$(cargo tree --workspace -e normal,dev,no-proc-macro --prefix none -f '{p} [{f}]' | sed 's/ (\*)$//' | sort -u)
+  parted=$(comm -23 <(printf '%s\n' "$build") <(printf '%s\n' "$test"))
+  if [ -n "$parted" ]; then
+    echo "These crates are built with other features by cargo test than by cargo build -p server," >&2
+    echo "so the tests would compile them (and all above them) again:" >&2
+    printf '%s\n' "$parted" | sed 's/^/  /' >&2
+    return 1
+  fi
+}
+
 build_server() {
   log "Building the server (release)"
   cargo build -p server --release
