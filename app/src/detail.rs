@@ -5,6 +5,7 @@
 
 use crate::clinical_date::ClinicalDate;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// Everything the portal read of one resource, for the entry panel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -20,20 +21,24 @@ pub struct EntryDetail {
     /// The resource's notes (`Annotation`), shown as plain text, never as HTML or markdown.
     #[serde(default)]
     pub notes: Vec<Note>,
-    /// Which source sent it, and when (filled when the one item is served).
+    /// Which source sent it, and when (filled when the one item is served; boxed, since every
+    /// cached entry's detail holds `None` here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provenance: Option<EntryProvenance>,
+    pub provenance: Option<Box<EntryProvenance>>,
 }
 
 /// One structured element: `Criticality`: `high`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DetailField {
-    pub label: String,
+    /// The element's name: most are the portal's own words, borrowed from the program so that
+    /// a cached entry's labels cost no heap; a few come from the source (an Observation
+    /// component's name) and are owned.
+    pub label: Cow<'static, str>,
     pub value: String,
 }
 
 impl DetailField {
-    pub fn new(label: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn new(label: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
         Self {
             label: label.into(),
             value: value.into(),

@@ -29,6 +29,7 @@ pub mod audit;
 pub mod audit_terms;
 pub mod auth;
 pub mod clinical_date;
+pub mod compact;
 pub mod components;
 pub mod consent;
 pub mod detail;

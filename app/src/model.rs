@@ -420,8 +420,9 @@ pub struct TimelineEntry {
     pub discrepancy: Option<String>,
     /// A measured value (an Observation's `valueQuantity`) with its reference range and the
     /// source's interpretation: for trends and high/low marks.
+    /// Boxed: most entries are not measurements, and the cache holds every entry.
     #[serde(default)]
-    pub measurement: Option<Measurement>,
+    pub measurement: Option<Box<Measurement>>,
     /// A document's attachments (`DocumentReference.content`), each with whether the portal
     /// can show it; empty for every other kind of entry.
     #[serde(default)]

@@ -581,7 +581,7 @@ mod tests {
             security: Vec::new(),
             also_recorded_at: Vec::new(),
             discrepancy: None,
-            measurement: m,
+            measurement: m.map(Box::new),
             attachments: Vec::new(),
             until: None,
             setting: None,

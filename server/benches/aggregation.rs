@@ -102,6 +102,7 @@ async fn main() {
     }
     if run("memory") {
         memory_per_cached_patient().await;
+        memory_by_field();
     }
 }
 
@@ -335,6 +336,99 @@ fn parse_and_normalise() {
     );
     row("serde_json::Value of the same bytes (baseline)", baseline);
     println!();
+}
+
+/// Where a cached entry's heap goes: the demo population's entries read as a source's page is
+/// read, then each group of fields emptied in turn, counting the heap each releases.
+fn memory_by_field() {
+    let population = Population::new(5_000, SEED);
+    let (bytes, count) = sample::bundle(&population, 10_000);
+    let before = LIVE_BYTES.load(Ordering::SeqCst);
+    let mut entries = read_entries(&bytes);
+    app::compact::Compact::compact(&mut entries);
+    let total = LIVE_BYTES.load(Ordering::SeqCst) - before;
+    println!(
+        "## 4b. Heap of {count} entries read from {} bytes of FHIR JSON, by field\n",
+        bytes.len()
+    );
+    println!(
+        "One entry's struct is {} bytes (a measurement, boxed, {}; a code {}; a detail field {}).\n",
+        std::mem::size_of::<app::model::TimelineEntry>(),
+        std::mem::size_of::<app::model::Measurement>(),
+        std::mem::size_of::<app::model::Code>(),
+        std::mem::size_of::<app::detail::DetailField>(),
+    );
+    println!("| fields | heap (bytes) | share |\n|---|---:|---:|");
+    let mut release = |what: &str, empty: &mut dyn FnMut(&mut app::model::TimelineEntry)| {
+        let at = LIVE_BYTES.load(Ordering::SeqCst);
+        entries.iter_mut().for_each(&mut *empty);
+        let freed = at - LIVE_BYTES.load(Ordering::SeqCst);
+        println!(
+            "| {what} | {freed} | {:.1} % |",
+            100.0 * freed as f64 / total as f64
+        );
+    };
+    release("full_detail: fields", &mut |e| {
+        if let Some(d) = e.full_detail.as_mut() {
+            d.fields = Vec::new();
+        }
+    });
+    release("full_detail: narrative", &mut |e| {
+        if let Some(d) = e.full_detail.as_mut() {
+            d.narrative_html = None;
+        }
+    });
+    release("full_detail: the rest", &mut |e| e.full_detail = None);
+    release("codes", &mut |e| e.codes = Vec::new());
+    release("security, reason codes and refs", &mut |e| {
+        e.security = Vec::new();
+        e.reason_codes = Vec::new();
+        e.reason_refs = Vec::new();
+    });
+    release("measurement", &mut |e| e.measurement = None);
+    release("attachments", &mut |e| e.attachments = Vec::new());
+    release("title, detail, status, setting", &mut |e| {
+        e.title = String::new();
+        e.detail = None;
+        e.status = None;
+        e.setting = None;
+    });
+    release("source_id, resource_type, resource_id", &mut |e| {
+        e.source_id = String::new();
+        e.resource_type = String::new();
+        e.resource_id = String::new();
+    });
+    release("the entries themselves (date, category...)", &mut |e| {
+        e.date = None;
+    });
+    let at = LIVE_BYTES.load(Ordering::SeqCst);
+    drop(entries);
+    let freed = at - LIVE_BYTES.load(Ordering::SeqCst);
+    println!(
+        "| the entries' vector (the structs, inline fields and dates) | {freed} | {:.1} % |",
+        100.0 * freed as f64 / total as f64
+    );
+    println!(
+        "| **all** | {total} | ratio to the JSON {:.2} |\n",
+        total as f64 / bytes.len() as f64
+    );
+}
+
+/// Reads every match of a Bundle as a source's page is read; the timeline entries.
+fn read_entries(bytes: &[u8]) -> Vec<app::model::TimelineEntry> {
+    let bundle = Bundle::parse(bytes).expect("bundle");
+    let bundled = bundle.bundled();
+    bundle
+        .matches()
+        .filter_map(|raw| {
+            let json = raw.get();
+            let resource_type = ResourceType::from_name(resource_type(json)?)?;
+            match read(resource_type, json, "bench", &bundled) {
+                Ok(Read::Entry(entry)) => Some(*entry),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// Reads every match of a Bundle as a source's page is read; the number of timeline entries.

@@ -100,7 +100,7 @@ impl SourceCache {
             .try_get_with(key.clone(), async {
                 fetched_here = true;
                 let fetched = Arc::new(Fetched {
-                    answer: fetch.await?,
+                    answer: fetch.await?.shrunk(),
                     at: Instant::now(),
                     at_utc: crate::clock::now_rfc3339(),
                 });

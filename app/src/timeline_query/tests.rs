@@ -135,11 +135,11 @@ fn every_word_must_appear_in_any_case_in_what_staff_read() {
         entry(2, None, Category::Medication, "Amoxicillin 500mg capsules"),
     ];
     entries[0].detail = Some("Reaction: anaphylaxis".to_owned());
-    entries[1].measurement = Some(Measurement {
+    entries[1].measurement = Some(Box::new(Measurement {
         value: "182/111".to_owned(),
         unit: Some("mmHg".to_owned()),
         ..Measurement::default()
-    });
+    }));
     entries[2]
         .codes
         .push(Code::new("http://snomed.info/sct", "27658006"));

@@ -82,7 +82,7 @@ pub fn normalise(
         security: r.meta().map(Meta::labels).unwrap_or_default(),
         also_recorded_at: Vec::new(),
         discrepancy: None,
-        measurement: r.measurement(),
+        measurement: r.measurement().map(Box::new),
         attachments: r.attachments(),
         until: r
             .until()

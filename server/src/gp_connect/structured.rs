@@ -43,6 +43,7 @@ use app::model::{Demographics, SourceProblem, TimelineEntry};
 use app::nhs_number::NhsNumber;
 use bundle::{text, Index};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
 /// A structured record read.
@@ -352,7 +353,7 @@ fn add_detail(entry: &mut TimelineEntry, words: &str) {
 }
 
 /// Adds a field to an entry's panel.
-fn add_field(entry: &mut TimelineEntry, label: &str, value: &str) {
+fn add_field(entry: &mut TimelineEntry, label: impl Into<Cow<'static, str>>, value: &str) {
     if value.trim().is_empty() {
         return;
     }

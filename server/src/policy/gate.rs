@@ -204,15 +204,13 @@ pub(crate) fn judge_item<'p>(
     judge_with_reasons(entry, source_entries, |e| judge.allows(viewer, e))?;
     let mut entry = entry.clone();
     if let Some(detail) = entry.full_detail.as_mut() {
-        detail.provenance =
-            gathered
-                .reports()
-                .find(|r| r.id == source_id)
-                .map(|r| EntryProvenance {
-                    source_name: r.name.clone(),
-                    organisation_code: r.organisation_code.clone(),
-                    fetched_at: r.fetched_at.clone(),
-                });
+        detail.provenance = gathered.reports().find(|r| r.id == source_id).map(|r| {
+            Box::new(EntryProvenance {
+                source_name: r.name.clone(),
+                organisation_code: r.organisation_code.clone(),
+                fetched_at: r.fetched_at.clone(),
+            })
+        });
     }
     Ok((Judged { value: entry }, judge))
 }

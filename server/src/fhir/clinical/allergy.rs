@@ -160,12 +160,12 @@ impl Clinical for AllergyIntolerance {
                 false => format!("Reaction: {what}"),
             };
             all.extend([
-                field(&label("manifestation"), fields::concepts(&r.manifestation)),
-                field(&label("description"), r.description.clone()),
-                field(&label("severity"), r.severity.clone()),
-                field(&label("substance"), fields::concept(&r.substance)),
-                field(&label("exposure route"), fields::concept(&r.exposure_route)),
-                field(&label("onset"), fields::date(&r.onset)),
+                field(label("manifestation"), fields::concepts(&r.manifestation)),
+                field(label("description"), r.description.clone()),
+                field(label("severity"), r.severity.clone()),
+                field(label("substance"), fields::concept(&r.substance)),
+                field(label("exposure route"), fields::concept(&r.exposure_route)),
+                field(label("onset"), fields::date(&r.onset)),
             ]);
         }
         fields::fields(all)

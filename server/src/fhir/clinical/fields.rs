@@ -7,9 +7,13 @@ use crate::fhir::datatypes::{
 };
 use app::clinical_date::ClinicalDate;
 use app::detail::{DetailField, Note};
+use std::borrow::Cow;
 
 /// A field when there is a value (blank values are not fields).
-pub(crate) fn field(label: &str, value: Option<String>) -> Option<DetailField> {
+pub(crate) fn field(
+    label: impl Into<Cow<'static, str>>,
+    value: Option<String>,
+) -> Option<DetailField> {
     let value = value?;
     let value = value.trim();
     (!value.is_empty()).then(|| DetailField::new(label, value))
@@ -166,7 +170,10 @@ mod tests {
     }
 
     fn labels(json: &str) -> Vec<String> {
-        fields_of(json).into_iter().map(|f| f.label).collect()
+        fields_of(json)
+            .into_iter()
+            .map(|f| f.label.into_owned())
+            .collect()
     }
 
     #[test]

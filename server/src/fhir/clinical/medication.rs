@@ -145,27 +145,21 @@ fn dosage_fields(dosage: &[Dosage]) -> Vec<Option<DetailField>> {
             })
             .collect();
         all.extend([
-            field(&label("instructions"), d.text.clone()),
-            field(&label("patient instruction"), d.patient_instruction.clone()),
+            field(label("instructions"), d.text.clone()),
+            field(label("patient instruction"), d.patient_instruction.clone()),
             field(
-                &label("additional instruction"),
+                label("additional instruction"),
                 fields::concepts(&d.additional_instruction),
             ),
-            field(&label("timing"), d.timing.as_ref().and_then(timing_text)),
-            field(&label("as needed"), as_needed),
+            field(label("timing"), d.timing.as_ref().and_then(timing_text)),
+            field(label("as needed"), as_needed),
+            field(label("dose"), (!doses.is_empty()).then(|| doses.join(", "))),
+            field(label("rate"), (!rates.is_empty()).then(|| rates.join(", "))),
+            field(label("route"), fields::concept(&d.route)),
+            field(label("site"), fields::concept(&d.site)),
+            field(label("method"), fields::concept(&d.method)),
             field(
-                &label("dose"),
-                (!doses.is_empty()).then(|| doses.join(", ")),
-            ),
-            field(
-                &label("rate"),
-                (!rates.is_empty()).then(|| rates.join(", ")),
-            ),
-            field(&label("route"), fields::concept(&d.route)),
-            field(&label("site"), fields::concept(&d.site)),
-            field(&label("method"), fields::concept(&d.method)),
-            field(
-                &label("maximum"),
+                label("maximum"),
                 d.max_dose_per_period.as_ref().and_then(ratio_text),
             ),
         ]);

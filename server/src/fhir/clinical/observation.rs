@@ -299,7 +299,7 @@ impl Clinical for Observation {
             let name = fields::concept(&c.code).unwrap_or_else(|| "Component".to_owned());
             let range = all_ranges(&c.reference_range).map(|r| format!(" (range {r})"));
             all.push(field(
-                &name,
+                name,
                 c.value_words()
                     .map(|v| format!("{v}{}", range.unwrap_or_default())),
             ));

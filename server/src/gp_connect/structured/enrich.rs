@@ -145,7 +145,7 @@ pub(super) fn encounter(entry: &mut TimelineEntry, consultation: &Consultation) 
                 headings.join(", ")
             }
         };
-        add_field(entry, &format!("Topic {}: {title}", n + 1), &contents);
+        add_field(entry, format!("Topic {}: {title}", n + 1), &contents);
         topic_titles.push(title);
         for problem in &topic.problems {
             if !entry.reason_refs.contains(problem) {

@@ -110,7 +110,7 @@ fn drop_plan_fields(entry: &mut TimelineEntry) {
     if let Some(detail) = entry.full_detail.as_mut() {
         detail
             .fields
-            .retain(|f| !matches!(f.label.as_str(), "Intent" | "Created" | "Period"));
+            .retain(|f| !matches!(&*f.label, "Intent" | "Created" | "Period"));
     }
 }
 
