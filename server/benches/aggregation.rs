@@ -347,9 +347,14 @@ fn memory_by_field() {
     let mut entries = read_entries(&bytes);
     app::compact::Compact::compact(&mut entries);
     let total = LIVE_BYTES.load(Ordering::SeqCst) - before;
+    let estimate: usize = entries.iter().map(server::sources::weight::of_entry).sum();
     println!(
         "## 4b. Heap of {count} entries read from {} bytes of FHIR JSON, by field\n",
         bytes.len()
+    );
+    println!(
+        "The cache's own estimate of them (its weigher, `sources::weight`): {estimate} bytes, {:.2} × the heap counted here.\n",
+        estimate as f64 / total as f64
     );
     println!(
         "One entry's struct is {} bytes (a measurement, boxed, {}; a code {}; a detail field {}).\n",

@@ -12,6 +12,7 @@ mod chained;
 mod client;
 mod client_tls;
 mod collect;
+pub mod weight;
 pub use capability::Capabilities;
 pub use client_tls::SourceTls;
 pub use collect::{read_reply, Collected};
@@ -873,36 +874,12 @@ impl SourceAnswer {
         }
     }
 
-    /// Rough heap size, for the cache's memory budget.
+    /// Rough heap size, for the cache's memory budget ([`weight`]).
     pub fn approx_bytes(&self) -> u32 {
-        let SourceAnswer::Found(record) = self else {
-            return 64;
-        };
-        let codes = |codes: &[app::model::Code]| -> usize {
-            codes
-                .iter()
-                .map(|c| std::mem::size_of_val(c) + c.system.len() + c.code.len())
-                .sum()
-        };
-        let entries: usize = record
-            .entries
-            .iter()
-            .map(|e| {
-                std::mem::size_of::<TimelineEntry>()
-                    + e.title.len()
-                    + e.detail.as_ref().map_or(0, String::len)
-                    + e.status.as_ref().map_or(0, String::len)
-                    + e.source_id.len()
-                    + e.resource_type.len()
-                    + e.resource_id.len()
-                    + e.date.as_ref().map_or(0, |d| d.value.len())
-                    + codes(&e.codes)
-                    + codes(&e.security)
-                    + e.attachments.len() * 256
-            })
-            .sum();
-        let consents = record.consents.len() * 512;
-        u32::try_from(entries + consents + 512).unwrap_or(u32::MAX)
+        match self {
+            SourceAnswer::Found(record) => weight::of_record(record),
+            SourceAnswer::NotFound => 64,
+        }
     }
 }
 
