@@ -26,6 +26,7 @@
 //!   words.
 //! - [`ratelimit`]: per-user and per-address request limits.
 //! - [`secret`]: secrets in the config, read from the environment for `env:NAME`, never printed.
+//! - [`sql_row`]: reading a database row into a struct by column name (SQLite and PostgreSQL).
 //! - [`serve`]: accepting connections (plain or TLS) with header-read and idle timeouts and a
 //!   connection limit.
 //! - [`uk_time`]: instants on the UK clock with their zone, UK dates as instants.
@@ -67,6 +68,7 @@ pub mod serve;
 pub mod shared_store;
 pub mod source;
 pub mod sources;
+pub mod sql_row;
 pub mod tls;
 pub mod uk_time;
 pub mod viewing;

@@ -7,6 +7,7 @@
 //! 300,000 accesses).
 
 use super::reports::ACCESS_KINDS;
+use crate::sql_row::from_row;
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Pool, QueryBuilder, Type};
 
 /// What to count: successful record accesses (and refusals) from `from_ms` to `to_ms`
@@ -41,7 +42,7 @@ impl AccessCount {
 }
 
 /// Accesses on one UK local day (days since 1970-01-01).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayRow {
     pub day: i64,
     pub accesses: i64,
@@ -49,8 +50,15 @@ pub struct DayRow {
     pub emergency: i64,
 }
 
+from_row!(DayRow {
+    day,
+    accesses,
+    out_of_hours,
+    emergency
+});
+
 /// One user's accesses in the period.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {
     pub user_id: String,
     pub user_name: String,
@@ -62,8 +70,18 @@ pub struct UserRow {
     pub patients: i64,
 }
 
+from_row!(UserRow {
+    user_id,
+    user_name,
+    organisation,
+    accesses,
+    emergency,
+    out_of_hours,
+    patients
+});
+
 /// One user's accesses to one patient sharing their surname.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SurnameRow {
     pub user_id: String,
     pub user_name: String,
@@ -72,12 +90,22 @@ pub struct SurnameRow {
     pub last_ms: i64,
 }
 
+from_row!(SurnameRow {
+    user_id,
+    user_name,
+    nhs_number,
+    accesses,
+    last_ms
+});
+
 /// Refused requests of one kind ("" for those written before kinds were named).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefusalRow {
     pub refusal: String,
     pub count: i64,
 }
+
+from_row!(RefusalRow { refusal, count });
 
 /// Everything the access report counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -23,6 +23,7 @@ pub use chain::{Broken, StoredEvent};
 pub use event::{AuditEvent, EventKind, Outcome};
 pub use reader::AuditReader;
 
+use crate::sql_row::from_row;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -238,7 +239,7 @@ pub struct Filter {
 
 /// What reports read of each event in a period: a narrow row, as a report reads hundreds of
 /// thousands of them.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeriodEvent {
     pub seq: i64,
     pub at_ms: i64,
@@ -254,6 +255,19 @@ pub struct PeriodEvent {
     pub nhs_number: Option<String>,
     pub same_surname: bool,
 }
+
+from_row!(PeriodEvent {
+    seq,
+    at_ms,
+    kind,
+    outcome,
+    refusal,
+    user_id,
+    user_name,
+    organisation,
+    nhs_number,
+    same_surname
+});
 
 impl From<&StoredEvent> for PeriodEvent {
     fn from(stored: &StoredEvent) -> Self {

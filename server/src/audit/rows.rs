@@ -5,6 +5,7 @@
 use super::chain::StoredEvent;
 use super::event::{AuditEvent, EventKind, Outcome};
 use super::{AuditError, Checkpoint, Filter};
+use crate::sql_row::from_row;
 use app::audit_terms::RefusalKind;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
@@ -17,7 +18,7 @@ pub const COLUMNS: &str = "seq, at_ms, kind, user_id, user_name, role, organisat
 pub const INSERT_CHUNK: usize = 1_000;
 
 /// One stored row as the database returns it.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct EventRow {
     seq: i64,
     at_ms: i64,
@@ -43,6 +44,32 @@ pub struct EventRow {
     prev_hash: String,
     hash: String,
 }
+
+from_row!(EventRow {
+    seq,
+    at_ms,
+    kind,
+    user_id,
+    user_name,
+    role,
+    organisation,
+    nhs_number,
+    basis,
+    reason,
+    outcome,
+    detail,
+    sources,
+    categories,
+    withheld,
+    refers_to,
+    request_id,
+    client,
+    user_agent,
+    same_surname,
+    refusal,
+    prev_hash,
+    hash
+});
 
 impl EventRow {
     /// The row back into an event; a row that cannot be read is reported, not skipped.

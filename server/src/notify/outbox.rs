@@ -5,6 +5,7 @@
 //! again.
 
 use crate::shared_store::SharedStore;
+use crate::sql_row::from_row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 use std::path::Path;
@@ -36,7 +37,6 @@ pub struct Notification {
 }
 
 /// A notification as both databases return it.
-#[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
     created_ms: i64,
@@ -48,6 +48,18 @@ struct Row {
     last_error: Option<String>,
     delivered_ms: Option<i64>,
 }
+
+from_row!(Row {
+    id,
+    created_ms,
+    source_id,
+    recipient,
+    body,
+    attempts,
+    next_attempt_ms,
+    last_error,
+    delivered_ms
+});
 
 impl From<Row> for Notification {
     fn from(row: Row) -> Self {
