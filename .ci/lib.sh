@@ -75,26 +75,25 @@ build_css() {
 }
 
 # The browser bundles into the staging folder (target/site-stage, never served): the
-# clinicians' bundle `app` (app's pages without the audit and admin ones) and the office bundle
-# `office` (every page: app's `office` feature); the server picks one per page (app::shell::Bundle).
+# clinicians' bundle `app` (app's pages without the audit and admin ones: the crate
+# app/bundles/clinical) and the office bundle `office` (every page, app's `office` feature: the
+# crate app/bundles/office); the server picks one per page (app::shell::Bundle). The two thin
+# crates share one target folder, so every dependency is built once for both.
 build_wasm() {
   ensure_wasm_target
   ensure_wasm_bindgen
-  build_bundle app hydrate target
-  build_bundle office hydrate,office target/office
+  build_bundle app bundle-clinical
+  build_bundle office bundle-office
 }
 
 # One bundle: cargo, then wasm-bindgen and wasm-opt only when cargo's output is newer than the
-# staged copy. Each bundle has its own target folder: a cdylib's file name carries no hash of
-# its features, so two feature sets in one folder would overwrite each other's `app.wasm` and
-# cargo could take one for the other. Both run in a scratch folder and are moved in at the end,
-# so a failed step is redone next time.
+# staged copy. Both run in a scratch folder and are moved in at the end, so a failed step is
+# redone next time.
 build_bundle() {
-  local name=$1 features=$2 target_dir=$3
-  log "Building the browser bundle $name (app, features $features, $WASM_PROFILE)"
-  cargo build -p app --lib --target wasm32-unknown-unknown --no-default-features --features "$features" \
-    --profile "$WASM_PROFILE" --target-dir "$target_dir"
-  local wasm=$target_dir/wasm32-unknown-unknown/$WASM_PROFILE/app.wasm
+  local name=$1 package=$2
+  log "Building the browser bundle $name ($package, $WASM_PROFILE)"
+  cargo build -p "$package" --lib --target wasm32-unknown-unknown --profile "$WASM_PROFILE"
+  local wasm=target/wasm32-unknown-unknown/$WASM_PROFILE/${package//-/_}.wasm
   if [ ! -f "$STAGE/${name}_bg.wasm" ] || [ "$wasm" -nt "$STAGE/${name}_bg.wasm" ]; then
     local tmp=$STAGE.tmp
     rm -rf "$tmp"
