@@ -121,7 +121,7 @@ mod tests {
 
     fn entry() -> TimelineEntry {
         serde_json::from_value(serde_json::json!({
-            "date": null, "category": "observation", "title": "Haemoglobin", "detail": null,
+            "date": null, "category": "observation", "title": "", "detail": null,
             "status": null, "source_id": "acute", "resource_type": "Observation",
             "resource_id": "hb-1"
         }))
