@@ -419,38 +419,34 @@ fn memory_by_field() {
     );
 }
 
-/// Reads every match of a Bundle as a source's page is read; the timeline entries.
-fn read_entries(bytes: &[u8]) -> Vec<app::model::TimelineEntry> {
+/// Reads every match of a Bundle as a source's page is read, handing each timeline entry to
+/// `take`.
+fn each_entry(bytes: &[u8], mut take: impl FnMut(Box<app::model::TimelineEntry>)) {
     let bundle = Bundle::parse(bytes).expect("bundle");
     let bundled = bundle.bundled();
-    bundle
-        .matches()
-        .filter_map(|raw| {
-            let json = raw.get();
-            let resource_type = ResourceType::from_name(resource_type(json)?)?;
-            match read(resource_type, json, "bench", &bundled) {
-                Ok(Read::Entry(entry)) => Some(*entry),
-                _ => None,
-            }
-        })
-        .collect()
+    for raw in bundle.matches() {
+        let json = raw.get();
+        let Some(resource_type) = resource_type(json).and_then(ResourceType::from_name) else {
+            continue;
+        };
+        if let Ok(Read::Entry(entry)) = read(resource_type, json, "bench", &bundled) {
+            take(entry);
+        }
+    }
 }
 
-/// Reads every match of a Bundle as a source's page is read; the number of timeline entries.
+/// The timeline entries of a Bundle.
+fn read_entries(bytes: &[u8]) -> Vec<app::model::TimelineEntry> {
+    let mut entries = Vec::new();
+    each_entry(bytes, |entry| entries.push(*entry));
+    entries
+}
+
+/// The number of timeline entries of a Bundle (the parse benchmark's timed work).
 fn read_bundle(bytes: &[u8]) -> usize {
-    let bundle = Bundle::parse(bytes).expect("bundle");
-    let bundled = bundle.bundled();
-    bundle
-        .matches()
-        .filter_map(|raw| {
-            let json = raw.get();
-            let resource_type = ResourceType::from_name(resource_type(json)?)?;
-            match read(resource_type, json, "bench", &bundled) {
-                Ok(Read::Entry(entry)) => Some(entry),
-                _ => None,
-            }
-        })
-        .count()
+    let mut count = 0;
+    each_entry(bytes, |_| count += 1);
+    count
 }
 
 fn best_of_5(mut run: impl FnMut()) -> Duration {
