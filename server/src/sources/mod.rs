@@ -126,21 +126,6 @@ pub enum SourceAnswer {
     NotFound,
 }
 
-impl SourceAnswer {
-    /// The same answer holding no spare capacity, for keeping in the cache: its entries were
-    /// gathered page by page and type by type and each built field by field, so vectors and
-    /// strings are up to half empty (docs/BENCHMARKS.md, "Memory per cached patient").
-    pub fn shrunk(mut self) -> Self {
-        use app::compact::Compact;
-        if let Self::Found(record) = &mut self {
-            record.patients.shrink_to_fit();
-            record.entries.compact();
-            record.consents.shrink_to_fit();
-        }
-        self
-    }
-}
-
 /// A patient a source returned for a demographic search.
 #[derive(Debug, Clone)]
 pub struct Candidate {
@@ -866,6 +851,19 @@ pub async fn guarded<T>(
 type TypeRead = Result<(Collected, bool), SourceError>;
 
 impl SourceAnswer {
+    /// The same answer holding no spare capacity, for keeping in the cache: its entries were
+    /// gathered page by page and type by type and each built field by field, so vectors and
+    /// strings are up to half empty (docs/BENCHMARKS.md, "Memory per cached patient").
+    pub fn shrunk(mut self) -> Self {
+        use app::compact::Compact;
+        if let Self::Found(record) = &mut self {
+            record.patients.shrink_to_fit();
+            record.entries.compact();
+            record.consents.shrink_to_fit();
+        }
+        self
+    }
+
     /// False when the source may hold consent directives this answer lacks.
     pub fn consent_known(&self) -> bool {
         match self {
