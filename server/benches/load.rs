@@ -7,7 +7,8 @@
 //! failed requests, views where a *healthy* source failed, and the portal's resident memory.
 //!
 //! Run: `cargo bench -p server --bench load` (`-- --staff N --seconds S --officer-every K` to
-//! change the load; one in K staff is a privacy officer, default 10).
+//! change the load; one in K staff is a privacy officer, default 10). `LOAD_PORTAL_LOG=info`
+//! shows the portal's log of every source that did not answer in full.
 
 // Starting the binary and getting demo tokens, as the integration tests do.
 #[path = "../tests/common/running.rs"]
@@ -49,6 +50,11 @@ struct Tally {
     refused_closed: usize,
     /// Record views in which a source that was not faulted at the time did not answer fully.
     healthy_source_failed: usize,
+    /// Healthy sources' failures by source and status, and phase.
+    healthy_failures: BTreeMap<(String, String), usize>,
+    /// Record views in which the source faulted in the phase before was still marked as not
+    /// answered (its circuit not yet closed again).
+    recovering_part_marked: usize,
     /// Record views in which the faulted source's part was marked as not answered.
     faulted_part_marked: usize,
 }
@@ -56,6 +62,8 @@ struct Tally {
 #[derive(Default)]
 struct Results {
     by_kind: BTreeMap<&'static str, Tally>,
+    /// For each source: how long after its fault ended a view last found its part unanswered.
+    recovery: BTreeMap<&'static str, Duration>,
 }
 
 struct Args {
@@ -92,11 +100,21 @@ async fn main() {
     let sources = server::demo_mode::start(&mut config, population.clone(), |_| Faults::default())
         .await
         .expect("demo sources");
+    // The portal's own log (stderr): `LOAD_PORTAL_LOG=info` shows each source that did not
+    // answer in full, with its status and latency.
+    let portal_log = std::env::var("LOAD_PORTAL_LOG").ok();
+    let echo = portal_log.is_some();
+    let portal_log = portal_log.unwrap_or_else(|| "error".to_owned());
     let dir = std::env::temp_dir().join(format!("scrv-load-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("bench dir");
-    let (mut portal, url) =
-        spawn_portal(&portal_config(&config, &dir), &dir, "portal.toml", "error");
+    let (mut portal, url) = spawn_portal(
+        &portal_config(&config, &dir),
+        &dir,
+        "portal.toml",
+        &portal_log,
+        echo,
+    );
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.staff)
         .build()
@@ -114,10 +132,17 @@ async fn main() {
         };
         tokens.push((user, demo_token(&url, &[("user", user)]).await));
     }
-    // Ordinary patients only: the demo's showcase cases (dissent, a GP whose consent search
-    // fails, ...) are refused or degraded on purpose, and are tested elsewhere.
+    // Ordinary patients only: every patient the demo lists to try (dissent, a source that
+    // fails for one patient, a GP whose consent search fails, ...) is refused or degraded on
+    // purpose, and is tested elsewhere.
+    let showcase: std::collections::HashSet<_> = population
+        .showcase()
+        .into_iter()
+        .map(|p| p.nhs_number)
+        .collect();
     let patients: Vec<Patient> = (0..population.len())
         .filter(|&i| population.showcase_case(i).is_none())
+        .filter(|&i| !showcase.contains(&population.person(i).nhs))
         .map(|i| {
             let person = population.person(i);
             let born = time::Date::from_julian_day(UNIX_EPOCH_JULIAN_DAY + person.birth_day as i32)
@@ -131,7 +156,7 @@ async fn main() {
     let patients = Arc::new(patients);
     let phases = phases();
     let phase_length = Duration::from_secs(args.seconds) / phases.len() as u32;
-    let current = Arc::new(Mutex::new(phases[0]));
+    let timeline = Arc::new(Mutex::new(Timeline::default()));
     let results = Arc::new(Mutex::new(Results::default()));
     let deadline = Instant::now() + phase_length * phases.len() as u32;
     println!(
@@ -148,7 +173,7 @@ async fn main() {
         .enumerate()
         .map(|(n, (user, token))| {
             let (client, url, patients) = (client.clone(), url.clone(), patients.clone());
-            let (current, results) = (current.clone(), results.clone());
+            let (timeline, results) = (timeline.clone(), results.clone());
             tokio::spawn(async move {
                 let mut rng = n as u64 * 7_919 + 1;
                 while Instant::now() < deadline {
@@ -169,10 +194,11 @@ async fn main() {
                             _ => Request::Search(patients[pick % patients.len()].search.clone()),
                         }
                     };
-                    let phase = *current.lock().expect("phase");
+                    let started = Instant::now();
                     let seen = request.send(&client, &url, &token).await;
+                    let during = timeline.lock().expect("timeline").during(started);
                     let mut results = results.lock().expect("results");
-                    seen.tally(&mut results, &phase);
+                    seen.tally(&mut results, &during);
                 }
             })
         })
@@ -187,7 +213,11 @@ async fn main() {
             };
             source.set_live_fault(fault);
         }
-        *current.lock().expect("phase") = *phase;
+        timeline
+            .lock()
+            .expect("timeline")
+            .phases
+            .push((Instant::now(), *phase));
         tokio::time::sleep(phase_length).await;
     }
     for worker in workers {
@@ -247,6 +277,51 @@ fn phases() -> Vec<Phase> {
     phases
 }
 
+/// When each phase began, in order.
+#[derive(Default)]
+struct Timeline {
+    phases: Vec<(Instant, Phase)>,
+}
+
+/// The faults a request met: it is judged by every phase it ran in, not only the one it
+/// started in (a view started while all was well may meet a source that has just begun to
+/// hang).
+struct During {
+    /// The phase it started in, as reported.
+    label: String,
+    /// Sources faulted at some time while it ran.
+    faulted: Vec<SourceKind>,
+    /// The source faulted in the phase before the one it started in, and how long before the
+    /// request that fault ended: the portal's breaker notices a source is back only after its
+    /// cool-down and one trial lookup, so until then its part is still "circuit open".
+    recovering: Option<(SourceKind, Duration)>,
+}
+
+impl Timeline {
+    /// The faults of the phases that overlap a request from `started` until now.
+    fn during(&self, started: Instant) -> During {
+        let first = self
+            .phases
+            .iter()
+            .rposition(|(at, _)| *at <= started)
+            .unwrap_or(0);
+        let faulted: Vec<SourceKind> = self.phases[first..]
+            .iter()
+            .filter_map(|(_, phase)| phase.source)
+            .collect();
+        let recovering = first
+            .checked_sub(1)
+            .and_then(|before| self.phases[before].1.source)
+            .filter(|kind| !faulted.contains(kind))
+            .map(|kind| (kind, started - self.phases[first].0));
+        During {
+            label: self.phases[first].1.label(),
+            faulted,
+            recovering,
+        }
+    }
+}
+
 /// The Julian day number of 1970-01-01.
 const UNIX_EPOCH_JULIAN_DAY: i32 = 2_440_588;
 
@@ -270,8 +345,9 @@ struct Seen {
     status: u16,
     /// The error's machine code, when refused.
     code: String,
-    /// For record views: the ids of sources whose part was not answered in full.
-    unanswered: Vec<String>,
+    /// For record views: the kinds of sources whose part was not answered in full, each with
+    /// the source's id and status.
+    unanswered: Vec<(String, String)>,
 }
 
 impl Request {
@@ -303,8 +379,21 @@ impl Request {
             .filter(|_| !ok)
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
             .map(|v| {
-                if v.get("consent_unknown").is_some() {
-                    "consent-unknown".to_owned()
+                if let Some(notice) = v.get("consent_unknown") {
+                    // Which source could not say, and why: the phase alone does not tell.
+                    let unread: Vec<String> = notice["unread"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|u| {
+                            format!(
+                                "{} ({})",
+                                u["organisation_code"].as_str().unwrap_or("?"),
+                                u["why"].as_str().unwrap_or("?")
+                            )
+                        })
+                        .collect();
+                    format!("consent-unknown: {}", unread.join("; "))
                 } else {
                     v["code"].as_str().unwrap_or_default().to_owned()
                 }
@@ -327,7 +416,7 @@ impl Request {
 
 /// The sources a record reports as failed (timed out, an error, an earlier copy, or not asked
 /// while their circuit is open).
-fn unanswered_sources(body: &[u8]) -> Vec<String> {
+fn unanswered_sources(body: &[u8]) -> Vec<(String, String)> {
     let Ok(record) = serde_json::from_slice::<serde_json::Value>(body) else {
         return Vec::new();
     };
@@ -342,19 +431,29 @@ fn unanswered_sources(body: &[u8]) -> Vec<String> {
                         Some("timed-out" | "error" | "stale" | "circuit-open")
                     )
                 })
-                .filter_map(|s| s["kind"].as_str().map(str::to_owned))
+                .filter_map(|s| {
+                    let status = s["status"].as_str()?;
+                    Some((
+                        s["kind"].as_str()?.to_owned(),
+                        format!("{} {status}", s["id"].as_str()?),
+                    ))
+                })
                 .collect()
         })
         .unwrap_or_default()
 }
 
 impl Seen {
-    fn tally(self, results: &mut Results, phase: &Phase) {
+    fn tally(self, results: &mut Results, during: &During) {
         let tally = results.by_kind.entry(self.kind).or_default();
         tally.latencies_us.push(self.latency.as_micros() as u64);
+        let faulted = |kind: &str| during.faulted.iter().any(|k| k.as_str() == kind);
+        let recovering = |kind: &str| during.recovering.is_some_and(|(k, _)| k.as_str() == kind);
         // The GP holds objections to sharing: while it cannot be read the patient's wishes are
-        // unknown, and the view is refused (fail closed) unless it is an emergency. Correct.
-        if self.code == "consent-unknown" && phase.source == Some(SourceKind::Gp) {
+        // unknown, and the view is refused (fail closed) unless it is an emergency. Correct
+        // while the GP is faulted, or its circuit has not yet seen it back.
+        let gp = SourceKind::Gp.as_str();
+        if self.code.starts_with("consent-unknown") && (faulted(gp) || recovering(gp)) {
             tally.refused_closed += 1;
             return;
         }
@@ -362,15 +461,29 @@ impl Seen {
             tally.failed += 1;
             *tally
                 .failures
-                .entry((self.status, self.code, phase.label()))
+                .entry((self.status, self.code, during.label.clone()))
                 .or_default() += 1;
             return;
         }
-        let faulted = phase.source.map(|k| k.as_str().to_owned());
-        if self.unanswered.iter().any(|s| Some(s) != faulted.as_ref()) {
+        if let Some((_, what)) = self
+            .unanswered
+            .iter()
+            .find(|(kind, _)| !faulted(kind) && !recovering(kind))
+        {
             tally.healthy_source_failed += 1;
+            *tally
+                .healthy_failures
+                .entry((what.clone(), during.label.clone()))
+                .or_default() += 1;
         }
-        if faulted.is_some_and(|f| self.unanswered.contains(&f)) {
+        if let Some((kind, after)) = during.recovering {
+            if self.unanswered.iter().any(|(k, _)| k == kind.as_str()) {
+                tally.recovering_part_marked += 1;
+                let longest = results.recovery.entry(kind.as_str()).or_default();
+                *longest = (*longest).max(after);
+            }
+        }
+        if self.unanswered.iter().any(|(kind, _)| faulted(kind)) {
             tally.faulted_part_marked += 1;
         }
     }
@@ -378,8 +491,8 @@ impl Seen {
 
 fn report(results: &Results, elapsed: Duration, memory: (u64, u64), phases: &[Phase]) {
     let total: usize = results.by_kind.values().map(|t| t.latencies_us.len()).sum();
-    println!("| request | count | per s | p50 | p95 | p99 | failed | refused: GP's consent unknown (fail closed) | views with a healthy source failed | views with the faulted source's part marked |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| request | count | per s | p50 | p95 | p99 | failed | refused: GP's consent unknown (fail closed) | views with a healthy source failed | views with the faulted source's part marked | views with the source faulted just before still marked |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (kind, tally) in &results.by_kind {
         let mut sorted = tally.latencies_us.clone();
         sorted.sort_unstable();
@@ -391,7 +504,7 @@ fn report(results: &Results, elapsed: Duration, memory: (u64, u64), phases: &[Ph
                 / 1000.0
         };
         println!(
-            "| {kind} | {} | {:.0} | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} | {} | {} |",
+            "| {kind} | {} | {:.0} | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} | {} | {} | {} |",
             sorted.len(),
             sorted.len() as f64 / elapsed.as_secs_f64(),
             at(0.50),
@@ -401,6 +514,7 @@ fn report(results: &Results, elapsed: Duration, memory: (u64, u64), phases: &[Ph
             tally.refused_closed,
             tally.healthy_source_failed,
             tally.faulted_part_marked,
+            tally.recovering_part_marked,
         );
     }
     println!(
@@ -414,6 +528,15 @@ fn report(results: &Results, elapsed: Duration, memory: (u64, u64), phases: &[Ph
         for ((status, code, phase), n) in &tally.failures {
             println!("- {kind}: {n} answered {status} {code} while {phase}");
         }
+        for ((what, phase), n) in &tally.healthy_failures {
+            println!("- {kind}: {n} with the healthy {what} while {phase}");
+        }
+    }
+    for (kind, after) in &results.recovery {
+        println!(
+            "- {kind}: its part was last unanswered {:.1} s after its fault ended",
+            after.as_secs_f64()
+        );
     }
     let names: Vec<String> = phases.iter().map(Phase::label).collect();
     println!("Phases, in order: {}.", names.join("; "));

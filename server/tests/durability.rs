@@ -31,7 +31,7 @@ async fn clinician_token(url: &str) -> String {
 fn start_portal(dir: &Path) -> (Child, String) {
     // One user fires hundreds of lookups a second here: the per-user lookup limit is lifted.
     let config = stores_in(server::config::DEMO_TOML, dir);
-    spawn_portal(&config, dir, "portal.toml", "warn")
+    spawn_portal(&config, dir, "portal.toml", "warn", false)
 }
 
 /// What sixteen clients viewing records as fast as they can saw: the request id of every

@@ -82,8 +82,8 @@ async fn two_instances_on_one_database_share_sessions_bases_notifications_and_on
         .unwrap();
     let text = shared_config(&config, &database);
     let dir = fresh_dir("scrv-instances");
-    let (a_process, a) = spawn_portal(&text, &dir, "a.toml", "warn");
-    let (b_process, b) = spawn_portal(&text, &dir, "b.toml", "warn");
+    let (a_process, a) = spawn_portal(&text, &dir, "a.toml", "warn", false);
+    let (b_process, b) = spawn_portal(&text, &dir, "b.toml", "warn", false);
 
     // Signed in at A, the same browser is known at B.
     let cookie = sign_in(&a, "ae.clinician").await;

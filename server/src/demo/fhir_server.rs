@@ -618,6 +618,11 @@ fn by_demographics(source: &Source, params: &Params) -> Option<Vec<Value>> {
         .get("address-postalcode")
         .map(|p| p.replace(' ', "").to_uppercase());
     let matches = (0..source.population.len())
+        .filter(|i| {
+            source
+                .population
+                .family_and_birth_date_match(*i, source.kind, &family, birth_date)
+        })
         .filter(|i| source.population.knows(*i, source.kind))
         .filter(|i| source.population.failing_at(*i).is_none())
         .flat_map(|i| records::patients(&source.population, i, source.kind))

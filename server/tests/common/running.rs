@@ -7,8 +7,15 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 /// Starts `server demo` with the configuration `config`, written to `name` in `dir`, logging
-/// at `log` (a `RUST_LOG` filter); returns it and the URL it printed.
-pub fn spawn_portal(config: &str, dir: &Path, name: &str, log: &str) -> (Child, String) {
+/// at `log` (a `RUST_LOG` filter); returns it and the URL it printed. With `echo` its log goes
+/// on to this process's stderr; without, it is read and dropped.
+pub fn spawn_portal(
+    config: &str,
+    dir: &Path,
+    name: &str,
+    log: &str,
+    echo: bool,
+) -> (Child, String) {
     let path = dir.join(name);
     std::fs::write(&path, config).expect("config written");
     let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
@@ -31,7 +38,13 @@ pub fn spawn_portal(config: &str, dir: &Path, name: &str, log: &str) -> (Child, 
         }
     };
     // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    std::thread::spawn(move || {
+        for line in lines {
+            if let (true, Ok(line)) = (echo, line) {
+                eprintln!("{line}");
+            }
+        }
+    });
     (child, url)
 }
 
