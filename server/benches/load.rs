@@ -368,9 +368,23 @@ impl Request {
             .timeout(Duration::from_secs(30))
             .send()
             .await;
+        // No answer at all: what the client saw (e.g. a connection closed under it).
+        let mut transport = None;
         let (status, body) = match response {
-            Ok(r) => (r.status().as_u16(), r.bytes().await.ok()),
-            Err(_) => (0, None),
+            Ok(r) => {
+                let status = r.status().as_u16();
+                match r.bytes().await {
+                    Ok(body) => (status, Some(body)),
+                    Err(e) => {
+                        transport = Some(format!("body: {}", e.without_url()));
+                        (status, None)
+                    }
+                }
+            }
+            Err(e) => {
+                transport = Some(error_chain(&e.without_url()));
+                (0, None)
+            }
         };
         let ok = (200..300).contains(&status);
         let latency = started.elapsed();
@@ -398,6 +412,7 @@ impl Request {
                     v["code"].as_str().unwrap_or_default().to_owned()
                 }
             })
+            .or(transport)
             .unwrap_or_default();
         let unanswered = match (self, &body) {
             (Self::View(..), Some(body)) => unanswered_sources(body),
@@ -412,6 +427,18 @@ impl Request {
             unanswered,
         }
     }
+}
+
+/// An error and its causes, in one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 /// The sources a record reports as failed (timed out, an error, an earlier copy, or not asked
