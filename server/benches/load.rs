@@ -156,7 +156,10 @@ async fn main() {
     let patients = Arc::new(patients);
     let phases = phases();
     let phase_length = Duration::from_secs(args.seconds) / phases.len() as u32;
-    let timeline = Arc::new(Mutex::new(Timeline::default()));
+    // The first phase (all healthy, as the sources start) begins before anyone works.
+    let timeline = Arc::new(Mutex::new(Timeline {
+        phases: vec![(Instant::now(), phases[0])],
+    }));
     let results = Arc::new(Mutex::new(Results::default()));
     let deadline = Instant::now() + phase_length * phases.len() as u32;
     println!(
@@ -204,7 +207,7 @@ async fn main() {
         })
         .collect();
     // The phases: each source in turn faulted one way, the others healthy.
-    for phase in &phases {
+    for (n, phase) in phases.iter().enumerate() {
         for source in &sources.sources {
             let fault = if Some(source.kind) == phase.source {
                 phase.fault
@@ -213,11 +216,13 @@ async fn main() {
             };
             source.set_live_fault(fault);
         }
-        timeline
-            .lock()
-            .expect("timeline")
-            .phases
-            .push((Instant::now(), *phase));
+        if n > 0 {
+            timeline
+                .lock()
+                .expect("timeline")
+                .phases
+                .push((Instant::now(), *phase));
+        }
         tokio::time::sleep(phase_length).await;
     }
     for worker in workers {
@@ -277,8 +282,7 @@ fn phases() -> Vec<Phase> {
     phases
 }
 
-/// When each phase began, in order.
-#[derive(Default)]
+/// When each phase began, in order (never empty).
 struct Timeline {
     phases: Vec<(Instant, Phase)>,
 }
