@@ -141,10 +141,9 @@ async fn main() {
         .map(|p| p.nhs_number)
         .collect();
     let patients: Vec<Patient> = (0..population.len())
-        .filter(|&i| population.showcase_case(i).is_none())
-        .filter(|&i| !showcase.contains(&population.person(i).nhs))
-        .map(|i| {
-            let person = population.person(i);
+        .map(|i| population.person(i))
+        .filter(|person| !showcase.contains(&person.nhs))
+        .map(|person| {
             let born = time::Date::from_julian_day(UNIX_EPOCH_JULIAN_DAY + person.birth_day as i32)
                 .expect("a birth date");
             Patient {

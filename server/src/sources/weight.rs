@@ -4,6 +4,7 @@
 //! close to the heap the cache really holds (docs/BENCHMARKS.md, "Memory per cached patient").
 
 use super::SourceRecord;
+use app::clinical_date::ClinicalDate;
 use app::detail::{DetailField, EntryDetail, Note};
 use app::document::AttachmentInfo;
 use app::model::{Code, ComponentMeasurement, Measurement, Provenance, TimelineEntry};
@@ -32,8 +33,8 @@ pub fn of_entry(e: &TimelineEntry) -> usize {
         + e.source_id.len()
         + e.resource_type.len()
         + e.resource_id.len()
-        + e.date.as_ref().map_or(0, |d| d.value.len())
-        + e.until.as_ref().map_or(0, |d| d.value.len())
+        + date(&e.date)
+        + date(&e.until)
         + text(&e.setting)
         + text(&e.discrepancy)
         + codes(&e.codes)
@@ -53,6 +54,10 @@ fn text(value: &Option<String>) -> usize {
     value.as_ref().map_or(0, String::len)
 }
 
+fn date(value: &Option<ClinicalDate>) -> usize {
+    value.as_ref().map_or(0, |d| d.value.len())
+}
+
 fn codes(codes: &[Code]) -> usize {
     codes
         .iter()
@@ -65,7 +70,7 @@ fn provenance(p: &Provenance) -> usize {
         + p.source_id.len()
         + p.resource_type.len()
         + p.resource_id.len()
-        + p.date.as_ref().map_or(0, |d| d.value.len())
+        + date(&p.date)
         + text(&p.status)
         + text(&p.detail)
 }
