@@ -448,10 +448,20 @@ mod service {
         result
     }
 
-    /// Sets the status `error` is sent with, when a server function is called directly.
+    /// Sets the status `error` is sent with, when a server function is called directly by a
+    /// script. A plain HTML form's post (it accepts `text/html`: the clinicians' pages submit
+    /// the basis forms without the bundle) is answered by a redirect back to its page with the
+    /// error in the address, which a status here would replace.
     pub(super) fn set_status(error: &LookupError) {
-        let called_directly = leptos::prelude::use_context::<http::request::Parts>()
-            .is_some_and(|parts| parts.uri.path().starts_with("/sfn/"));
+        let called_directly =
+            leptos::prelude::use_context::<http::request::Parts>().is_some_and(|parts| {
+                let from_a_form = parts
+                    .headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|a| a.to_str().ok())
+                    .is_some_and(|a| a.contains("text/html"));
+                parts.uri.path().starts_with("/sfn/") && !from_a_form
+            });
         if called_directly {
             if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
                 response.set_status(error.status());

@@ -50,10 +50,18 @@ pub mod trends;
 
 pub use shell::{shell, App};
 
-/// Browser entry point: attaches the wasm app to the server-rendered page.
+/// Browser entry point. The office bundle attaches the whole app to the server-rendered
+/// page. The clinicians' bundle (`islands`) sets up Leptos's islands runtime and the page-wide
+/// keyboard and focus behaviours; the page's script (`islands.js`) then hydrates each island.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    #[cfg(feature = "islands")]
+    {
+        leptos::mount::hydrate_islands();
+        shell::start_page();
+    }
+    #[cfg(not(feature = "islands"))]
     leptos::mount::hydrate_body(App);
 }

@@ -60,17 +60,39 @@ impl Bundle {
     }
 }
 
+/// The clinicians' bundle's two files (`/pkg/app.<hash>.js` and `/pkg/app.<hash>.wasm` when
+/// built, cached for a year), provided as context by the server; otherwise the plain names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClinicalBundle {
+    pub js: String,
+    pub wasm: String,
+}
+
+impl Default for ClinicalBundle {
+    fn default() -> Self {
+        Self {
+            js: "/pkg/app.js".to_owned(),
+            wasm: "/pkg/app_bg.wasm".to_owned(),
+        }
+    }
+}
+
 /// Leptos's options naming the office bundle's files, provided as context by the server. The
 /// options the shell is given name the clinicians' bundle.
 #[derive(Debug, Clone)]
 pub struct OfficeBundle(pub LeptosOptions);
 
-/// The document the server streams; the browser bundle hydrates `<body>`. The script and
-/// stylesheet links live here, in `<head>`, which only the server renders, so their hashed
-/// names need not be known to the browser bundle.
+/// The document the server streams. The script and stylesheet links live here, in `<head>`,
+/// which only the server renders, so their hashed names need not be known to the browser
+/// bundle. The office pages are hydrated whole by the office bundle; the clinicians' pages
+/// are Leptos islands: rendered on the server only, but for the few interactive parts marked
+/// `#[island]`, which the clinicians' bundle hydrates ([`IslandScripts`]).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let stylesheet = use_context::<StylesheetHref>().unwrap_or_default().0;
-    let options = bundle_options(options);
+    let scripts = match bundle_options(options) {
+        Some(office) => view! { <HydrationScripts options=office /> }.into_any(),
+        None => view! { <IslandScripts /> }.into_any(),
+    };
     view! {
         <!DOCTYPE html>
         <html lang="en-GB">
@@ -80,7 +102,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="robots" content="noindex, nofollow" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <link rel="stylesheet" id="leptos" href=stylesheet />
-                <HydrationScripts options />
+                {scripts}
                 <MetaTags />
             </head>
             <body class="bg-slate-100 text-slate-900 antialiased">
@@ -90,20 +112,43 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The options naming the bundle for this request's address: the office bundle's when the
-/// server provides them and the address is an office page, otherwise the clinicians'.
-fn bundle_options(clinical: LeptosOptions) -> LeptosOptions {
+/// The office bundle's options when the server provides them and this request's address is
+/// an office page; `None` for the clinicians' pages.
+fn bundle_options(_clinical: LeptosOptions) -> Option<LeptosOptions> {
     #[cfg(feature = "ssr")]
     {
         let request = use_context::<http::request::Parts>();
         let path = request.as_ref().map(|r| r.uri.path()).unwrap_or_default();
         if Bundle::for_address(path) == Bundle::Office {
-            if let Some(OfficeBundle(office)) = use_context::<OfficeBundle>() {
-                return office;
-            }
+            return use_context::<OfficeBundle>().map(|OfficeBundle(office)| office);
         }
     }
-    clinical
+    None
+}
+
+/// The clinicians' pages' script: renders the rest of the page without hydration markers (so
+/// only islands are hydrated), preloads the clinicians' bundle, and, once the whole document
+/// has arrived (the record streams in by source), hydrates every island on the page in
+/// document order and marks the app root `data-hydrated="true"` (`islands.js`). Waiting for
+/// the whole document matters: an island streamed in after the islands were hydrated would
+/// never be.
+#[component]
+fn IslandScripts() -> impl IntoView {
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
+    let ClinicalBundle { js, wasm } = use_context::<ClinicalBundle>().unwrap_or_default();
+    let nonce = leptos::nonce::use_nonce();
+    let script = format!(
+        "{}({js:?}, {wasm:?}, {:?});",
+        include_str!("islands.js"),
+        ids::APP_ROOT
+    );
+    view! {
+        <link rel="modulepreload" href=js.clone() crossorigin="" />
+        <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="" />
+        <script type="module" nonce=nonce>{script}</script>
+    }
 }
 
 #[component]
@@ -143,6 +188,22 @@ pub fn App() -> impl IntoView {
                 </main>
             </div>
         </Router>
+    }
+}
+
+/// What the clinicians' bundle does for the whole page before it hydrates the islands (their
+/// pages are not hydrated whole, so the effects of [`App`] and the banner do not run there):
+/// the "/" shortcut, and focus on the record's heading when the page is a record, so keyboard
+/// and screen-reader users start at whose record it is.
+#[cfg(feature = "islands")]
+pub fn start_page() {
+    use leptos::wasm_bindgen::JsCast;
+    nhs_number_shortcut();
+    let heading = document()
+        .get_element_by_id(crate::components::RECORD_HEADING_ID)
+        .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok());
+    if let Some(heading) = heading {
+        let _ = heading.focus();
     }
 }
 

@@ -42,4 +42,10 @@ test('each source shows as it answers, and no entry before the slowest has answe
   await expect(page.locator(tid(ids.lookupProgress))).toBeHidden();
   const status = page.locator(`${tid(ids.sourceStatus)} li[data-source-id="mental-health"]`);
   await expect(status).toHaveAttribute('data-status', 'ok');
+
+  // The record's islands came with it, after the page had started: they are hydrated once the
+  // whole page has arrived, so a row still opens the entry panel.
+  await expect(page.locator(tid(ids.appRoot))).toHaveAttribute('data-hydrated', 'true');
+  await page.locator(tid(ids.entryOpen)).first().click();
+  await expect(page.locator(tid(ids.entryPanel))).toBeVisible();
 });

@@ -358,6 +358,9 @@ async fn hashed_bundle_files_are_immutable_and_sent_precompressed() {
         "not the unhashed stylesheet"
     );
     assert!(!html.contains("/pkg/office."), "not the office bundle");
+    // A clinician's page is Leptos islands: its own script hydrates the islands, never the
+    // whole page (app/src/islands.js).
+    assert!(html.contains("leptos-island"), "the islands script");
 
     // The audit and admin pages are hydrated by the office bundle, which holds them; the
     // clinicians' bundle leaves them out. The stylesheet is the same.
@@ -377,6 +380,7 @@ async fn hashed_bundle_files_are_immutable_and_sent_precompressed() {
             assert!(html.contains(&name), "{path} links {name}");
         }
         assert!(!html.contains(&format!("/pkg/app.{JS_HASH}.js")), "{path}");
+        assert!(!html.contains("leptos-island"), "{path} is hydrated whole");
     }
 }
 

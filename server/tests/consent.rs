@@ -1103,3 +1103,71 @@ async fn confidentiality_labels_are_recognised_under_every_spelling_on_items_and
         assert_eq!(results["not_shown"]["restricted"], restricted, "{login}");
     }
 }
+
+/// The clinicians' pages submit the basis forms as plain HTML forms (they are not hydrated
+/// whole: Leptos islands). Such a post (it accepts `text/html`) is answered by a redirect back
+/// to the record page, with a refusal's reason in the address for the page to show, and never
+/// by a status page showing the error's JSON.
+#[tokio::test]
+async fn a_basis_form_posted_without_the_bundle_is_answered_by_a_redirect_to_its_page() {
+    let portal = common::start().await;
+    let nhs = patient_known_at(&portal.demo.population, &[SourceKind::Gp]).as_digits();
+    let clinician = portal.sign_in("ae.clinician").await;
+    let page = format!("{}/record?nhs={nhs}", clinician.base);
+    let form_post = |code: &'static str, reason: &'static str| {
+        let (clinician, page, nhs) = (clinician.clone(), page.clone(), nhs.clone());
+        async move {
+            let response = clinician
+                .http
+                .post(format!("{}/sfn/basis", clinician.base))
+                .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+                .header("origin", &clinician.base)
+                .header("referer", &page)
+                .header("cookie", clinician.session.clone().unwrap())
+                .form(&[
+                    ("nhs_number", nhs.as_str()),
+                    ("code", code),
+                    ("reason", reason),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let location = response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            (status, location)
+        }
+    };
+    // (basis, reason, what the redirect's address must hold)
+    let table = [
+        ("emergency", "unconscious", Some("BasisRefused")),
+        ("curiosity", REASON, Some("BasisRefused")),
+        ("permission-given", "", None),
+    ];
+    for (code, reason, refusal) in table {
+        let (status, location) = form_post(code, reason).await;
+        assert!((300..400).contains(&status), "{code}: {status}");
+        assert!(
+            location.starts_with(&page),
+            "{code}: back to the record page: {location}"
+        );
+        match refusal {
+            Some(variant) => {
+                assert!(location.contains("__err="), "{code}: {location}");
+                assert!(location.contains(variant), "{code}: {location}");
+            }
+            None => assert!(!location.contains("__err"), "{code}: {location}"),
+        }
+    }
+    // The last form was accepted: the record opens.
+    let response = clinician
+        .post(
+            "/sfn/record",
+            &[("nhs_number", nhs.as_str()), ("refresh", "false")],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+}

@@ -8,6 +8,9 @@ use crate::model::{PatientRecord, WarningKind};
 use crate::summary::{AllergyBadge, Summary};
 use leptos::prelude::*;
 
+/// The id of the record's heading, which takes focus when the record loads.
+pub const RECORD_HEADING_ID: &str = "record-heading";
+
 #[component]
 pub fn PatientBanner(record: PatientRecord) -> impl IntoView {
     let demographics = record.demographics.clone().unwrap_or_default();
@@ -46,7 +49,7 @@ pub fn PatientBanner(record: PatientRecord) -> impl IntoView {
     });
     view! {
         <section data-testid=ids::PATIENT_BANNER aria-label="Patient" class="rounded-t bg-slate-800 px-4 py-3 text-white">
-            <h1 node_ref=heading id="record-heading" data-testid=ids::RECORD_HEADING tabindex="-1" class="text-xl font-bold focus:outline-none">{name}</h1>
+            <h1 node_ref=heading id=RECORD_HEADING_ID data-testid=ids::RECORD_HEADING tabindex="-1" class="text-xl font-bold focus:outline-none">{name}</h1>
             <dl class="mt-1 flex flex-wrap gap-x-6 gap-y-1 text-sm">
                 <div class="flex gap-1"><dt class="opacity-80">"Born"</dt><dd class="font-semibold">{born}</dd></div>
                 <div class="flex gap-1"><dt class="opacity-80">"Gender"</dt><dd class="font-semibold">{gender}</dd></div>

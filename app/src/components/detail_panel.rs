@@ -5,8 +5,9 @@
 //! into it on open, stays inside while it is open, Escape or Close closes it, and focus
 //! returns to the element that opened it.
 //!
-//! Pages mount it once ([`EntryPanel`]) under [`provide_entry_opener`]; anything below opens
-//! an entry with [`use_entry_opener`].
+//! Pages mount it once ([`EntryPanel`]) and call [`provide_entry_opener`]; anything rendered
+//! below offers an [`OpenEntryButton`] when [`entry_panel_mounted`]. The panel and each button
+//! are Leptos islands: the only parts of the record page hydrated in the browser.
 
 use super::timeline::AttachmentItem;
 use crate::api::get_entry;
@@ -19,13 +20,35 @@ use leptos::prelude::*;
 /// The id of the panel's heading (the dialog is labelled by it).
 const HEADING_ID: &str = "entry-panel-heading";
 
-/// Opens the entry panel on one entry. `Copy`: pass it to every row.
+/// Opens the entry panel on one entry. The panel ([`EntryPanel`]) and every button opening it
+/// ([`OpenEntryButton`]) are separate Leptos islands, hydrated one by one, so they share the
+/// one opener of the page (a browser-wide value) rather than a context.
 #[derive(Debug, Clone, Copy)]
 pub struct EntryOpener {
     current: RwSignal<Option<EntryRef>>,
 }
 
 impl EntryOpener {
+    /// The page's opener. In the browser, one for the page; on the server (where nothing is
+    /// ever opened), a fresh closed one for each caller, so no state outlives a request.
+    pub fn of_page() -> Self {
+        #[cfg(feature = "hydrate")]
+        {
+            thread_local! {
+                static PAGE: ArcRwSignal<Option<EntryRef>> = ArcRwSignal::new(None);
+            }
+            Self {
+                current: PAGE.with(|page| RwSignal::from(page.clone())),
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            Self {
+                current: RwSignal::new(None),
+            }
+        }
+    }
+
     /// Opens the panel on `entry`, remembering the element that has focus (the row's button
     /// or summary line) to return focus to it when the panel closes.
     pub fn open(&self, entry: EntryRef) {
@@ -45,18 +68,43 @@ impl EntryOpener {
     }
 }
 
-/// Provides the opener to everything below (call once, where [`EntryPanel`] is mounted).
-pub fn provide_entry_opener() -> EntryOpener {
-    let opener = EntryOpener {
-        current: RwSignal::new(None),
-    };
-    provide_context(opener);
-    opener
+/// Marks that the page mounts the [`EntryPanel`], so what is rendered below it offers a button
+/// opening each entry (call once, where the panel is mounted; rendering is on the server).
+#[derive(Debug, Clone, Copy)]
+struct PanelMounted;
+
+/// Says to everything rendered below that the page mounts the entry panel.
+pub fn provide_entry_opener() {
+    provide_context(PanelMounted);
 }
 
-/// The opener provided above, if any (without one, rows are not openable).
-pub fn use_entry_opener() -> Option<EntryOpener> {
-    use_context::<EntryOpener>()
+/// Whether the page mounts the entry panel (without one, rows are not openable).
+pub fn entry_panel_mounted() -> bool {
+    use_context::<PanelMounted>().is_some()
+}
+
+/// The title of a row or summary line as a button opening the entry panel on it: a Leptos
+/// island, so only it (not the row around it) is hydrated in the browser.
+#[island]
+pub fn OpenEntryButton(
+    at: EntryRef,
+    /// The row's classes (rows and summary lines differ).
+    class: String,
+    /// The source marks the entry as recorded in error: struck through (`<s>`).
+    struck: bool,
+) -> impl IntoView {
+    let opener = EntryOpener::of_page();
+    let title = at.title.clone();
+    view! {
+        <button
+            type="button"
+            data-testid=ids::ENTRY_OPEN
+            class=class
+            on:click=move |_| opener.open(at.clone())
+        >
+            {if struck { view! { <s>{title}</s> }.into_any() } else { title.into_any() }}
+        </button>
+    }
 }
 
 /// What the panel holds for the entry it is open on.
@@ -67,12 +115,10 @@ enum Loaded {
     Failed(String),
 }
 
-/// The panel, mounted once per page; shown while the opener has an entry.
-#[component]
+/// The panel, mounted once per page (a Leptos island); shown while the opener has an entry.
+#[island]
 pub fn EntryPanel(nhs: NhsNumber) -> impl IntoView {
-    let Some(opener) = use_entry_opener() else {
-        return ().into_any();
-    };
+    let opener = EntryOpener::of_page();
     let loaded = RwSignal::new(Loaded::Loading);
     // Only the latest request's answer is shown (a quick close and reopen on another entry).
     let latest = StoredValue::new(0u64);

@@ -16,10 +16,12 @@ mod timeline_filters;
 mod trend_chart;
 mod warnings;
 
-pub use banner::PatientBanner;
+pub use banner::{PatientBanner, RECORD_HEADING_ID};
 pub use charts::{Bar, BarChart};
 pub use consent::{BasisBanner, BasisForm, ConsentUnknownPage, DissentPage, WithheldList};
-pub use detail_panel::{provide_entry_opener, use_entry_opener, EntryOpener, EntryPanel};
+pub use detail_panel::{
+    entry_panel_mounted, provide_entry_opener, EntryOpener, EntryPanel, OpenEntryButton,
+};
 pub use identity::IdentityPanel;
 pub use lookup_form::LookupForm;
 pub use lookup_progress::SourcesBeingAsked;

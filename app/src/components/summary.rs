@@ -2,7 +2,7 @@
 //! saying "none recorded" only when it is known, and otherwise which sources could not be read;
 //! then the latest vital signs and NEWS2.
 
-use crate::components::{use_entry_opener, LatestVitals};
+use crate::components::{entry_panel_mounted, LatestVitals, OpenEntryButton};
 use crate::detail::EntryRef;
 use crate::ids;
 use crate::model::{PatientRecord, SourceReport, TimelineEntry};
@@ -109,22 +109,16 @@ fn line_view(line: &Line, sources: &[SourceReport]) -> impl IntoView {
 /// The line's title: a button opening the entry's full detail (keyboard and screen-reader
 /// operable; the panel returns focus here when it closes).
 fn title_view(entry: &TimelineEntry) -> impl IntoView {
-    match use_entry_opener() {
-        Some(opener) => {
-            let at = EntryRef::of(entry);
-            view! {
-                <button
-                    type="button"
-                    data-testid=ids::ENTRY_OPEN
-                    class="text-left font-semibold text-[#005eb8] underline hover:text-[#003087]"
-                    on:click=move |_| opener.open(at.clone())
-                >
-                    {entry.title.clone()}
-                </button>
-            }
-            .into_any()
+    match entry_panel_mounted() {
+        true => view! {
+            <OpenEntryButton
+                at=EntryRef::of(entry)
+                class="text-left font-semibold text-[#005eb8] underline hover:text-[#003087]".to_owned()
+                struck=false
+            />
         }
-        None => view! { <span class="font-semibold">{entry.title.clone()}</span> }.into_any(),
+        .into_any(),
+        false => view! { <span class="font-semibold">{entry.title.clone()}</span> }.into_any(),
     }
 }
 

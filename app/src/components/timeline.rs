@@ -8,7 +8,7 @@
 //! is a button that opens the entry panel ([`super::detail_panel`]) when the page provides
 //! one; an entry recorded in error carries a badge and a struck-through title.
 
-use super::detail_panel::use_entry_opener;
+use super::detail_panel::{entry_panel_mounted, OpenEntryButton};
 use super::timeline_filters::{ActiveFilters, FilterForm, MatchCount, Pager, SourceChips};
 use crate::api::get_timeline;
 use crate::consent::WithheldItems;
@@ -201,29 +201,17 @@ fn TimelineRow(
     });
     let in_error = entry.entered_in_error;
     // Recorded in error: struck through (`<s>`: no longer accurate), beside a badge.
-    let words = {
-        let title = entry.title.clone();
-        move || match in_error {
-            true => view! { <s>{title.clone()}</s> }.into_any(),
-            false => title.clone().into_any(),
+    let title = match entry_panel_mounted() {
+        true => view! {
+            <OpenEntryButton
+                at=EntryRef::of(&entry)
+                class="text-left font-medium text-[#005eb8] underline hover:text-[#003087]".to_owned()
+                struck=in_error
+            />
         }
-    };
-    let title = match use_entry_opener() {
-        Some(opener) => {
-            let at = EntryRef::of(&entry);
-            view! {
-                <button
-                    type="button"
-                    data-testid=ids::ENTRY_OPEN
-                    class="text-left font-medium text-[#005eb8] underline hover:text-[#003087]"
-                    on:click=move |_| opener.open(at.clone())
-                >
-                    {words()}
-                </button>
-            }
-            .into_any()
-        }
-        None => view! { <span class="font-medium">{words()}</span> }.into_any(),
+        .into_any(),
+        false if in_error => view! { <span class="font-medium"><s>{entry.title.clone()}</s></span> }.into_any(),
+        false => view! { <span class="font-medium">{entry.title.clone()}</span> }.into_any(),
     };
     view! {
         <tr

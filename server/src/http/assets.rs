@@ -12,7 +12,7 @@
 //! context. Without a manifest (a site built by hand, the tests) the plain names are used and
 //! everything is revalidated.
 
-use app::shell::{Bundle, OfficeBundle, StylesheetHref};
+use app::shell::{Bundle, ClinicalBundle, OfficeBundle, StylesheetHref};
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -82,6 +82,8 @@ pub fn is_content_hashed(path: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct Site {
     pub clinical: LeptosOptions,
+    /// The clinicians' bundle's files, which the clinicians' pages load themselves.
+    pub scripts: ClinicalBundle,
     pub office: OfficeBundle,
     pub stylesheet: StylesheetHref,
 }
@@ -99,12 +101,20 @@ pub fn manifest_name(bundle: Bundle) -> &'static str {
 pub fn site(site_root: &Path, addr: SocketAddr) -> Site {
     let (clinical, manifest) = bundle(site_root, addr, Bundle::Clinical);
     let (office, _) = bundle(site_root, addr, Bundle::Office);
+    let scripts = match (&manifest.js, &manifest.wasm) {
+        (Some(js), Some(wasm)) => ClinicalBundle {
+            js: format!("/pkg/app.{js}.js"),
+            wasm: format!("/pkg/app.{wasm}.wasm"),
+        },
+        _ => ClinicalBundle::default(),
+    };
     let stylesheet = manifest
         .css
         .map(|hash| StylesheetHref(format!("/pkg/app.{hash}.css")))
         .unwrap_or_default();
     Site {
         clinical,
+        scripts,
         office: OfficeBundle(office),
         stylesheet,
     }
@@ -219,6 +229,8 @@ mod tests {
         assert!(!built.office.0.hash_files);
         assert_eq!(&*built.office.0.output_name, "office");
         assert_eq!(built.stylesheet, StylesheetHref::default());
+        assert_eq!(built.scripts, ClinicalBundle::default());
+        assert_eq!(built.scripts.wasm, "/pkg/app_bg.wasm");
     }
 
     #[test]
@@ -245,12 +257,15 @@ mod tests {
         assert!(office.hash_file.ends_with("office-hash.txt"));
         assert_eq!(&*office.output_name, "office");
         assert_eq!(built.stylesheet.0, "/pkg/app.2123456789abcdef.css");
+        assert_eq!(built.scripts.js, "/pkg/app.0123456789abcdef.js");
+        assert_eq!(built.scripts.wasm, "/pkg/app.1123456789abcdef.wasm");
 
         // A manifest naming the stylesheet only leaves the script names plain.
         std::fs::write(root.join(MANIFEST), "css: 2123456789abcdef\n").unwrap();
         let built = site(&root, "127.0.0.1:0".parse().unwrap());
         assert!(!built.clinical.hash_files);
         assert_eq!(built.stylesheet.0, "/pkg/app.2123456789abcdef.css");
+        assert_eq!(built.scripts, ClinicalBundle::default());
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
     let site_root = config.portal.site_root.clone();
     let assets::Site {
         clinical: options,
+        scripts,
         office,
         stylesheet,
     } = assets::site(&site_root, config.portal.addr);
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
     let tls = config.portal.tls.is_some() || state.identity.secure_cookies();
 
     let fallback_stylesheet = stylesheet.clone();
+    let fallback_scripts = scripts.clone();
     let pages = Router::new()
         .leptos_routes_with_context(
             &options,
@@ -63,6 +65,7 @@ pub fn router(state: AppState) -> Router {
                 provide_context(sign_in.clone());
                 provide_context(demo_patients.clone());
                 provide_context(stylesheet.clone());
+                provide_context(scripts.clone());
                 provide_context(office.clone());
                 headers::page_content_security_policy();
             },
@@ -72,7 +75,10 @@ pub fn router(state: AppState) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler_with_context(
-            move || provide_context(fallback_stylesheet.clone()),
+            move || {
+                provide_context(fallback_stylesheet.clone());
+                provide_context(fallback_scripts.clone());
+            },
             app::shell,
         ))
         .with_state(options);
