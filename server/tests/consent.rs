@@ -1141,10 +1141,10 @@ async fn a_basis_form_posted_without_the_bundle_is_answered_by_a_redirect_to_its
             (status, location)
         }
     };
-    // (basis, reason, what the redirect's address must hold)
+    // (basis, reason, what the record page it goes back to says)
     let table = [
-        ("emergency", "unconscious", Some("BasisRefused")),
-        ("curiosity", REASON, Some("BasisRefused")),
+        ("emergency", "unconscious", Some("at least 20 characters")),
+        ("curiosity", REASON, Some("basis-refused")),
         ("permission-given", "", None),
     ];
     for (code, reason, refusal) in table {
@@ -1155,9 +1155,18 @@ async fn a_basis_form_posted_without_the_bundle_is_answered_by_a_redirect_to_its
             "{code}: back to the record page: {location}"
         );
         match refusal {
-            Some(variant) => {
-                assert!(location.contains("__err="), "{code}: {location}");
-                assert!(location.contains(variant), "{code}: {location}");
+            Some(said) => {
+                assert!(
+                    location.contains("__path=%2Fsfn%2Fbasis&__err="),
+                    "{code}: {location}"
+                );
+                let path = location.strip_prefix(&clinician.base).unwrap();
+                let html = clinician.get(path).await.text().await.unwrap();
+                assert!(
+                    html.contains(r#"data-testid="basis-refused""#),
+                    "{code}: {html}"
+                );
+                assert!(html.contains(said), "{code}: the page says {said}");
             }
             None => assert!(!location.contains("__err"), "{code}: {location}"),
         }
