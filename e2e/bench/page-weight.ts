@@ -105,7 +105,7 @@ test('page weight of the record page', async ({ browser }) => {
   const basisGiven = Date.now();
   await summaryVisible(page);
   const shown = Date.now();
-  rows.push(['second patient after the first (lookup form, client-side)', await meter.stop(page), '< 60 KB']);
+  rows.push(['second patient after the first (lookup form, basis; full page loads)', await meter.stop(page), '< 60 KB']);
 
   // The 3,000-observation patient, cold then warm.
   ({ page, meter } = await coldPage(context));

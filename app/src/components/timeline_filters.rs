@@ -1,8 +1,8 @@
 //! The timeline's controls: a chip per source, a form for words, kind and dates, the active
 //! filters each with its own remove link, how many entries match, and the pages. Every
 //! control is a link or a GET form on the record page's address, so each works from the
-//! keyboard, without the bundle, and with the browser's back button; the bundle turns them
-//! into in-page navigations that fetch only the new page of entries.
+//! keyboard and with the browser's back button. The clinicians' pages are Leptos islands, so
+//! each is a full page load, which the server renders with the new page of entries.
 
 use crate::clinical_date::day_label;
 use crate::ids;
