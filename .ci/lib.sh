@@ -75,9 +75,9 @@ build_css() {
 }
 
 # The browser bundles into the staging folder (target/site-stage, never served): the
-# clinicians' bundle `app` (app's pages without the audit and admin ones: the crate
-# app/bundles/clinical) and the office bundle `office` (every page, app's `office` feature: the
-# crate app/bundles/office); the server picks one per page (app::shell::Bundle). The two thin
+# clinicians' bundle `app` (only the islands of the clinicians' pages, app's `islands` feature:
+# the crate app/bundles/clinical) and the office bundle `office` (the whole app, hydrated whole:
+# the crate app/bundles/office); the server picks one per page (app::shell::Bundle). The two thin
 # crates share one target folder, so every dependency is built once for both.
 build_wasm() {
   ensure_wasm_target

@@ -24,9 +24,9 @@ impl Default for StylesheetHref {
     }
 }
 
-/// The browser bundle that hydrates a page. The audit and admin pages are left out of the
-/// clinicians' bundle (the `office` feature), so what a clinician downloads holds only the
-/// pages a clinician can open; the office bundle holds every page.
+/// The browser bundle that hydrates a page. The clinicians' pages are Leptos islands, and
+/// their bundle holds only the islands; the audit and admin pages are hydrated whole by the
+/// office bundle, which holds the whole app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bundle {
     Clinical,

@@ -48,8 +48,8 @@ test('a link into the audit pages followed inside the clinicians\' bundle loads 
   await signIn(page, 'privacy.officer');
   await expect(page.locator(tid(ids.appRoot))).toHaveAttribute('data-hydrated', 'true');
   const asked = bundlesAsked(page);
-  // A plain link (no rel="external"): the clinicians' router takes it, and its stand-in for
-  // the audit pages asks the server for the page, which comes with the office bundle.
+  // A plain link (no rel="external") on a clinician's page (Leptos islands, no client-side
+  // router): the browser loads the page from the server, which sends it with the office bundle.
   await page.evaluate(() => {
     const a = document.createElement('a');
     a.href = '/audit/reports';
