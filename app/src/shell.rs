@@ -86,10 +86,12 @@ pub struct OfficeBundle(pub LeptosOptions);
 /// which only the server renders, so their hashed names need not be known to the browser
 /// bundle. The office pages are hydrated whole by the office bundle; the clinicians' pages
 /// are Leptos islands: rendered on the server only, but for the few interactive parts marked
-/// `#[island]`, which the clinicians' bundle hydrates ([`IslandScripts`]).
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+/// `#[island]`, which the clinicians' bundle hydrates ([`IslandScripts`]). `_clinical` names
+/// the clinicians' bundle for Leptos; the islands script takes its names from
+/// [`ClinicalBundle`] instead.
+pub fn shell(_clinical: LeptosOptions) -> impl IntoView {
     let stylesheet = use_context::<StylesheetHref>().unwrap_or_default().0;
-    let scripts = match bundle_options(options) {
+    let scripts = match office_options() {
         Some(office) => view! { <HydrationScripts options=office /> }.into_any(),
         None => view! { <IslandScripts /> }.into_any(),
     };
@@ -114,7 +116,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// The office bundle's options when the server provides them and this request's address is
 /// an office page; `None` for the clinicians' pages.
-fn bundle_options(_clinical: LeptosOptions) -> Option<LeptosOptions> {
+fn office_options() -> Option<LeptosOptions> {
     #[cfg(feature = "ssr")]
     {
         let request = use_context::<http::request::Parts>();

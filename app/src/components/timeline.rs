@@ -1,9 +1,10 @@
 //! The merged timeline, newest first, a page at a time and grouped by day, with its filters
 //! (by source, kind, date range and words; see [`super::timeline_filters`]) and a marker row
 //! for each group of withheld items (undated: a withheld item's date is not shown either).
-//! The record brings the first page; another page or filter is fetched from the server by
-//! the address (`get_timeline`), so the page never holds more than [`PAGE_SIZE`] entries nor
-//! carries the whole record in its hydration state. A document's row links to each attachment
+//! The record brings the first page; another page or filter is another load of the record
+//! page, its address saying which, which the server renders with that page (`get_timeline`),
+//! so the page never holds more than [`PAGE_SIZE`] entries. The timeline is rendered on the
+//! server only (the clinicians' pages are Leptos islands): no hydration state carries it. A document's row links to each attachment
 //! the portal can show (opened through the portal) and says which it cannot. Each row's title
 //! is a button that opens the entry panel ([`super::detail_panel`]) when the page provides
 //! one; an entry recorded in error carries a badge and a struck-through title.

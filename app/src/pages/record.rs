@@ -37,7 +37,9 @@ pub fn RecordPage() -> impl IntoView {
     // only their own page (a refresh is a full load of the page).
     let record = Resource::new(typed, move |nhs| get_record(nhs, refresh_untracked()));
     // Once a basis is recorded (the server now finds it in the session), the page is loaded
-    // again so the server streams the lookup. Without the bundle, the form's own redirect does it.
+    // again so the server streams the lookup. On the clinicians' pages (Leptos islands: this
+    // page is not hydrated) the form is a plain post, and the server function's redirect back
+    // to the page does it; this effect is for the office bundle, which hydrates every page.
     Effect::new(move |_| {
         if matches!(basis.value().get(), Some(Ok(()))) {
             reload();
