@@ -195,17 +195,26 @@ pub fn App() -> impl IntoView {
 
 /// What the clinicians' bundle does for the whole page before it hydrates the islands (their
 /// pages are not hydrated whole, so the effects of [`App`] and the banner do not run there):
-/// the "/" shortcut, and focus on the record's heading when the page is a record, so keyboard
-/// and screen-reader users start at whose record it is.
+/// the "/" shortcut, and focus where the page is about. A record page takes focus on its
+/// heading, so keyboard and screen-reader users start at whose record it is; a record page
+/// loaded by a timeline control (its address ends `#timeline`) on the timeline, so a filter or
+/// page keeps the clinician at the entries they asked for.
 #[cfg(feature = "islands")]
 pub fn start_page() {
     use leptos::wasm_bindgen::JsCast;
     nhs_number_shortcut();
-    let heading = document()
-        .get_element_by_id(crate::components::RECORD_HEADING_ID)
-        .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok());
-    if let Some(heading) = heading {
-        let _ = heading.focus();
+    let by_id = |id: &str| {
+        document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+    };
+    let fragment = window().location().hash().unwrap_or_default();
+    let asked = fragment
+        .strip_prefix('#')
+        .filter(|id| !id.is_empty())
+        .and_then(by_id);
+    if let Some(target) = asked.or_else(|| by_id(crate::components::RECORD_HEADING_ID)) {
+        let _ = target.focus();
     }
 }
 

@@ -34,8 +34,13 @@ test('a record of 3,000 readings is paged, and the filters find its oldest entry
   const pager = page.locator(tid(ids.timelinePager));
   await pager.getByRole('link', { name: 'Oldest' }).focus();
   await page.keyboard.press('Enter');
-  await expect(page).toHaveURL(/page=\d+/);
+  await expect(page).toHaveURL(/page=\d+.*#timeline$/);
   await expect(pager).toContainText(/Page (\d+) of \1/);
+  // The page loaded opens at the timeline, which has focus: the clinician stays at the
+  // entries, not at the top of the record.
+  await expect(page.locator(tid(ids.appRoot))).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('section#timeline')).toBeFocused();
+  await expect(page.locator('section#timeline')).toBeInViewport();
   await fewRows(page);
   const oldest = rows(page).last();
   const title = (await oldest.locator('td').nth(2).innerText()).split(/\s+/)[0];

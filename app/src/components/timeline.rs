@@ -10,7 +10,9 @@
 //! one; an entry recorded in error carries a badge and a struck-through title.
 
 use super::detail_panel::{entry_panel_mounted, OpenEntryButton};
-use super::timeline_filters::{ActiveFilters, FilterForm, MatchCount, Pager, SourceChips};
+use super::timeline_filters::{
+    at_timeline, ActiveFilters, FilterForm, MatchCount, Pager, SourceChips, TIMELINE_ANCHOR,
+};
 use crate::api::get_timeline;
 use crate::consent::WithheldItems;
 use crate::detail::EntryRef;
@@ -65,7 +67,7 @@ pub fn Timeline(
         }
     };
     view! {
-        <section class="mt-3" aria-label="Timeline">
+        <section id=TIMELINE_ANCHOR tabindex="-1" class="mt-3 focus:outline-none" aria-label="Timeline">
             <Transition fallback=|| view! { <p class="mt-3 text-slate-700" role="status">"Loading the timeline…"</p> }>
                 {move || {
                     let first = first.clone();
@@ -154,7 +156,7 @@ fn TimelineError(error: String, nhs: NhsNumber) -> impl IntoView {
     view! {
         <div data-testid=ids::TIMELINE_ERROR role="alert" class="mt-3 rounded border-l-4 border-red-700 bg-red-50 p-3">
             <p>{error}</p>
-            <a class="font-semibold text-[#005eb8] underline" href=TimelineQuery::default().href(&nhs.as_digits())>
+            <a class="font-semibold text-[#005eb8] underline" href=at_timeline(TimelineQuery::default().href(&nhs.as_digits()))>
                 "Show the whole timeline"
             </a>
         </div>

@@ -12,6 +12,15 @@ use crate::timeline_query::{iso_day, TimelinePage, TimelineQuery, TIMELINE_CATEG
 use leptos::prelude::*;
 use leptos_router::components::Form;
 
+/// The id of the timeline's section. Every control's address ends `#timeline`, so the page it
+/// loads opens at the timeline, and the timeline takes focus (`crate::shell::start_page`).
+pub const TIMELINE_ANCHOR: &str = "timeline";
+
+/// `address` opening at the timeline.
+pub fn at_timeline(address: String) -> String {
+    format!("{address}#{TIMELINE_ANCHOR}")
+}
+
 /// A chip per source that answered, each a link to the timeline filtered to it.
 #[component]
 pub fn SourceChips(
@@ -56,10 +65,9 @@ pub fn SourceChips(
                 <a
                     data-testid=ids::SOURCE_FILTER
                     data-source-id=id
-                    data-noscroll="true"
                     aria-current=chosen.then_some("true")
                     class=class
-                    href=to.href(&digits)
+                    href=at_timeline(to.href(&digits))
                 >
                     {format!("{name} ({})", thousands(count))}
                 </a>
@@ -91,7 +99,7 @@ pub fn FilterForm(page: TimelinePage, nhs: NhsNumber) -> impl IntoView {
     let field = "mt-1 block rounded border-2 border-slate-700 px-2 py-1 text-base";
     view! {
         <div role="search" aria-label="Search the timeline" class="mt-3 rounded bg-white p-3 shadow">
-            <Form method="GET" action="/record" noscroll=true>
+            <Form method="GET" action=at_timeline("/record".to_owned())>
                 <div data-testid=ids::TIMELINE_FILTERS class="flex flex-wrap items-end gap-3">
                     <input type="hidden" name="nhs" value=nhs.as_digits() />
                     {query.source.clone().map(|s| view! { <input type="hidden" name="source" value=s /> })}
@@ -205,9 +213,8 @@ pub fn ActiveFilters(
                 <li class="flex items-center gap-1 rounded-full border border-[#005eb8] bg-blue-50 px-3 py-1 text-sm">
                     <span>{label.clone()}</span>
                     <a
-                        href=without.href(&digits)
-                        data-noscroll="true"
-                        class="ml-1 font-bold text-[#005eb8] underline"
+                        href=at_timeline(without.href(&digits))
+                            class="ml-1 font-bold text-[#005eb8] underline"
                         aria-label=format!("Remove filter {label}")
                     >
                         "×"
@@ -222,9 +229,8 @@ pub fn ActiveFilters(
             <ul class="flex flex-wrap gap-2">{items}</ul>
             <a
                 data-testid=ids::CLEAR_FILTERS
-                data-noscroll="true"
                 class="text-sm font-semibold text-[#005eb8] underline"
-                href=TimelineQuery::default().href(&digits)
+                href=at_timeline(TimelineQuery::default().href(&digits))
             >
                 "Clear all filters"
             </a>
@@ -268,9 +274,9 @@ pub fn Pager(page: TimelinePage, nhs: NhsNumber) -> impl IntoView {
     let digits = nhs.as_digits();
     let at = page.query.page;
     let link = |to: usize, words: &'static str, rel: &'static str| {
-        let href = page.query.on_page(to).href(&digits);
+        let href = at_timeline(page.query.on_page(to).href(&digits));
         view! {
-            <a href=href rel=rel data-noscroll="true" class="rounded border-2 border-[#005eb8] px-3 py-1 font-semibold text-[#005eb8] underline">
+            <a href=href rel=rel class="rounded border-2 border-[#005eb8] px-3 py-1 font-semibold text-[#005eb8] underline">
                 {words}
             </a>
         }
