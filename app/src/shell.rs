@@ -70,9 +70,10 @@ pub struct ClinicalBundle {
 
 impl Default for ClinicalBundle {
     fn default() -> Self {
+        let stem = Bundle::Clinical.stem();
         Self {
-            js: "/pkg/app.js".to_owned(),
-            wasm: "/pkg/app_bg.wasm".to_owned(),
+            js: format!("/pkg/{stem}.js"),
+            wasm: format!("/pkg/{stem}_bg.wasm"),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! into it on open, stays inside while it is open, Escape or Close closes it, and focus
 //! returns to the element that opened it.
 //!
-//! Pages mount it once ([`EntryPanel`]) and call [`provide_entry_opener`]; anything rendered
+//! Pages mount it once ([`EntryPanel`]) and call [`provide_entry_panel`]; anything rendered
 //! below offers an [`OpenEntryButton`] when [`entry_panel_mounted`]. The panel and each button
 //! are Leptos islands: the only parts of the record page hydrated in the browser.
 
@@ -74,7 +74,7 @@ impl EntryOpener {
 struct PanelMounted;
 
 /// Says to everything rendered below that the page mounts the entry panel.
-pub fn provide_entry_opener() {
+pub fn provide_entry_panel() {
     provide_context(PanelMounted);
 }
 
@@ -94,7 +94,7 @@ pub fn OpenEntryButton(
     struck: bool,
 ) -> impl IntoView {
     let opener = EntryOpener::of_page();
-    let title = at.title.clone();
+    let words = title_words(at.title.clone(), struck);
     view! {
         <button
             type="button"
@@ -102,8 +102,17 @@ pub fn OpenEntryButton(
             class=class
             on:click=move |_| opener.open(at.clone())
         >
-            {if struck { view! { <s>{title}</s> }.into_any() } else { title.into_any() }}
+            {words}
         </button>
+    }
+}
+
+/// An entry's title, struck through (`<s>`: no longer accurate) when the source marks it as
+/// recorded in error.
+pub fn title_words(title: String, struck: bool) -> AnyView {
+    match struck {
+        true => view! { <s>{title}</s> }.into_any(),
+        false => title.into_any(),
     }
 }
 

@@ -19,9 +19,7 @@ mod warnings;
 pub use banner::{PatientBanner, RECORD_HEADING_ID};
 pub use charts::{Bar, BarChart};
 pub use consent::{BasisBanner, BasisForm, ConsentUnknownPage, DissentPage, WithheldList};
-pub use detail_panel::{
-    entry_panel_mounted, provide_entry_opener, EntryOpener, EntryPanel, OpenEntryButton,
-};
+pub use detail_panel::{entry_panel_mounted, provide_entry_panel, EntryPanel, OpenEntryButton};
 pub use identity::IdentityPanel;
 pub use lookup_form::LookupForm;
 pub use lookup_progress::SourcesBeingAsked;

@@ -9,7 +9,7 @@
 //! is a button that opens the entry panel ([`super::detail_panel`]) when the page provides
 //! one; an entry recorded in error carries a badge and a struck-through title.
 
-use super::detail_panel::{entry_panel_mounted, OpenEntryButton};
+use super::detail_panel::{entry_panel_mounted, title_words, OpenEntryButton};
 use super::timeline_filters::{
     at_timeline, ActiveFilters, FilterForm, MatchCount, Pager, SourceChips, TIMELINE_ANCHOR,
 };
@@ -213,8 +213,7 @@ fn TimelineRow(
             />
         }
         .into_any(),
-        false if in_error => view! { <span class="font-medium"><s>{entry.title.clone()}</s></span> }.into_any(),
-        false => view! { <span class="font-medium">{entry.title.clone()}</span> }.into_any(),
+        false => view! { <span class="font-medium">{title_words(entry.title.clone(), in_error)}</span> }.into_any(),
     };
     view! {
         <tr

@@ -6,7 +6,7 @@
 
 use crate::api::{get_record, get_sources_asked, LookupError, RecordBasis};
 use crate::components::{
-    provide_entry_opener, BasisBanner, BasisForm, ConsentUnknownPage, DissentPage, EntryPanel,
+    provide_entry_panel, BasisBanner, BasisForm, ConsentUnknownPage, DissentPage, EntryPanel,
     LookupForm, PatientBanner, RecordSummary, RecordWarnings, SourceStatusList, SourcesBeingAsked,
     Timeline, WithheldList,
 };
@@ -96,7 +96,7 @@ fn Found(record: PatientRecord) -> impl IntoView {
         .clone()
         .unwrap_or_else(|| crate::timeline_query::select(&record.entries, &Default::default()));
     // Any row (or summary line) below opens the one entry panel.
-    provide_entry_opener();
+    provide_entry_panel();
     let nhs = record.nhs_number;
     view! {
         <EntryPanel nhs />

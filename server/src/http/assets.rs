@@ -101,16 +101,17 @@ pub fn manifest_name(bundle: Bundle) -> &'static str {
 pub fn site(site_root: &Path, addr: SocketAddr) -> Site {
     let (clinical, manifest) = bundle(site_root, addr, Bundle::Clinical);
     let (office, _) = bundle(site_root, addr, Bundle::Office);
+    let hashed = |hash: &str, ext: &str| format!("/pkg/{}.{hash}.{ext}", Bundle::Clinical.stem());
     let scripts = match (&manifest.js, &manifest.wasm) {
         (Some(js), Some(wasm)) => ClinicalBundle {
-            js: format!("/pkg/app.{js}.js"),
-            wasm: format!("/pkg/app.{wasm}.wasm"),
+            js: hashed(js, "js"),
+            wasm: hashed(wasm, "wasm"),
         },
         _ => ClinicalBundle::default(),
     };
     let stylesheet = manifest
         .css
-        .map(|hash| StylesheetHref(format!("/pkg/app.{hash}.css")))
+        .map(|hash| StylesheetHref(hashed(&hash, "css")))
         .unwrap_or_default();
     Site {
         clinical,
